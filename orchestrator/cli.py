@@ -1,0 +1,56 @@
+"""The `workflow` command: parses arguments, calls the core, maps outcomes to exit codes.
+
+This is the one place that prints errors and exits. Click turns Ctrl-C into exit 1 and
+prints its own "Aborted!"; DESIGN.md promises 130, so the group runs in non-standalone
+mode and the mapping below is ours.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from orchestrator import __version__
+from orchestrator.commands import registered_commands
+from orchestrator.errors import ExitCode, WorkflowError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, "--version", prog_name="workflow", message="%(prog)s %(version)s"
+)
+def cli() -> None:
+    """Run a project's CI quality stages in parallel, measured and held to SLA targets."""
+
+
+for _command in registered_commands():
+    cli.add_command(_command)
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run the command line and return its exit code instead of exiting."""
+    try:
+        result = cli.main(args=argv, prog_name="workflow", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "workflow"
+        click.echo(f"{where}: {exc.format_message()} (see '{where} --help')", err=True)
+        return int(ExitCode.USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("workflow: interrupted.", err=True)
+        return int(ExitCode.SIGINT)
+    except WorkflowError as exc:
+        for line in exc.lines():
+            click.echo(f"workflow: {line}" if line is exc.message else f"  {line}", err=True)
+        return int(exc.exit_code)
+    return int(result) if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run_cli())

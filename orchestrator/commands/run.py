@@ -1,0 +1,129 @@
+"""`workflow run`: decide the lane, run its stages, judge the SLA, write reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from orchestrator.commands.options import config_option, load
+from orchestrator.config import Lane, Strategy, Workers
+from orchestrator.errors import UsageError
+from orchestrator.plan import Plan, PlanOptions, build_plan
+from orchestrator.sizing import read_machine
+
+LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
+FORMATS = ("html", "md", "json", "junit")
+
+
+def parse_workers(value: str | None) -> Workers | None:
+    """`--workers N|auto`."""
+    if value is None or value == "auto":
+        return value  # type: ignore[return-value]  # "auto" is the Literal
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise UsageError(f'--workers: "{value}" is not a positive integer or "auto".')
+    return number
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """`--format html,md,json,junit`."""
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    bad = [name for name in names if name not in FORMATS]
+    if bad or not names:
+        raise UsageError(
+            f"--format: unknown format {', '.join(bad) or '(none)'}; "
+            f"choose from {', '.join(FORMATS)}."
+        )
+    return names
+
+
+def describe_plan(plan: Plan) -> list[str]:
+    """The plan as `--dry-run` prints it."""
+    forced = " (forced)" if plan.lane_forced else ""
+    lines = [f"lane: {plan.lane.value}{forced}"]
+    lines += [f"  because {reason}" for reason in plan.lane_reasons]
+    lines.append(f"strategy: {plan.strategy.value}, workers: {plan.workers}")
+    lines.append(f"  {plan.sizing_reason}")
+    lines.append(f"fail fast: {'yes' if plan.fail_fast else 'no'}; budget: {plan.budget_s:g}s")
+    lines.append("stages, in the order they would start:")
+    for stage in plan.stages:
+        needs = f", after {', '.join(stage.needs)}" if stage.needs else ""
+        critical = ", critical" if stage.critical else ""
+        serial = ", serial" if stage.config.serial else ""
+        lines.append(
+            f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
+            f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
+        )
+    lines += [f"note: {note}" for note in plan.notes]
+    return lines
+
+
+@click.command("run")
+@click.option("--lane", type=click.Choice(LANE_CHOICES), default="auto", show_default=True)
+@click.option("--strategy", type=click.Choice([s.value for s in Strategy]), default=None)
+@click.option(
+    "--workers", default=None, metavar="N|auto", help="Worker count (default: the lane's)."
+)
+@click.option("--only", multiple=True, metavar="NAME", help="Run only this stage (repeatable).")
+@click.option(
+    "--base", default=None, metavar="REF", help="Compare with this commit to pick the lane."
+)
+@click.option(
+    "--head", default=None, metavar="REF", help="The commit being checked (default HEAD)."
+)
+@click.option(
+    "--changed-files",
+    default=None,
+    metavar="FILE|-",
+    help="A list of changed paths, one per line, instead of asking git.",
+)
+@config_option
+@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--format", "formats", default="html,md,json,junit", show_default=True)
+@click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
+@click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
+@click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every stage's full output.")
+def command(
+    lane: str,
+    strategy: str | None,
+    workers: str | None,
+    only: tuple[str, ...],
+    base: str | None,
+    head: str | None,
+    changed_files: str | None,
+    config_path: Path | None,
+    report_dir: Path | None,
+    formats: str,
+    fail_fast: bool | None,
+    no_history: bool,
+    dry_run: bool,
+    verbose: bool,
+) -> int:
+    """Decide the lane, run its stages, judge the SLA, write reports, record history."""
+    for name in only:
+        if not name.strip():
+            raise UsageError("--only: the stage name is empty.")
+    wanted_formats = parse_formats(formats)
+    loaded = load(config_path)
+    options = PlanOptions(
+        lane=Lane.STANDARD if lane == "auto" else Lane(lane),
+        lane_reasons=("lane detection is not available yet: standard",)
+        if lane == "auto"
+        else ("forced by --lane",),
+        lane_forced=lane != "auto",
+        strategy=Strategy(strategy) if strategy else None,
+        workers=parse_workers(workers),
+        only=only,
+        fail_fast=fail_fast,
+    )
+    plan = build_plan(loaded, options, read_machine())
+    if dry_run:
+        click.echo("\n".join(describe_plan(plan)))
+        return 0
+    del base, head, changed_files, report_dir, wanted_formats, no_history, verbose
+    raise UsageError("running stages is not available yet; use --dry-run.")

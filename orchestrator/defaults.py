@@ -1,0 +1,50 @@
+"""Built-in stages for a Python project that has no configuration of its own.
+
+They are what a user of ruff, mypy, pytest and bandit would type by hand: lint the tree,
+type-check and scan the project's packages, run the tests (unit and integration apart when
+the project separates them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.config import StageConfig
+
+_NOT_PACKAGES = {"tests", "test", "docs", "bench", "benchmarks", "examples", "build", "dist"}
+
+
+def project_packages(root: Path) -> list[str]:
+    """Top-level (or src/) directories that hold an `__init__.py`, by name."""
+    found: list[str] = []
+    for base in (root, root / "src"):
+        if not base.is_dir():
+            continue
+        for child in sorted(base.iterdir()):
+            if (
+                child.is_dir()
+                and (child / "__init__.py").is_file()
+                and child.name not in _NOT_PACKAGES
+                and not child.name.startswith(".")
+            ):
+                found.append(str(child.relative_to(root)))
+    return found
+
+
+def default_stages(root: Path) -> dict[str, StageConfig]:
+    """Stages 2-6 for the project at `root`."""
+    targets = tuple(project_packages(root)) or (".",)
+    tests = root / "tests"
+    stages: dict[str, StageConfig] = {
+        "lint": StageConfig(number=2, run=("ruff", "check", "."), kind="cpu"),
+        "typecheck": StageConfig(number=3, run=("mypy", *targets), kind="cpu"),
+    }
+    if (tests / "unit").is_dir() and (tests / "integration").is_dir():
+        stages["unit"] = StageConfig(number=4, run=("pytest", "-q", "tests/unit"), kind="cpu")
+        stages["integration"] = StageConfig(
+            number=5, run=("pytest", "-q", "tests/integration"), kind="cpu"
+        )
+    else:
+        stages["unit"] = StageConfig(number=4, run=("pytest", "-q"), kind="cpu")
+    stages["security"] = StageConfig(number=6, run=("bandit", "-q", "-r", *targets), kind="cpu")
+    return stages

@@ -1,0 +1,216 @@
+"""Find, read and validate the configuration, reporting every problem at once.
+
+Structure and types are checked by the pydantic models; references between tables
+(`needs`, lane stage lists, SLA overrides) are checked here on the raw data, so that a
+type error in one stage does not hide a dangling `needs` in another.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from orchestrator.config import WorkflowConfig
+from orchestrator.defaults import default_stages
+from orchestrator.errors import ConfigError
+
+WORKFLOW_TOML = "workflow.toml"
+PYPROJECT_TOML = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration and where it came from."""
+
+    config: WorkflowConfig
+    path: Path | None  # None: built-in defaults, no file
+    root: Path  # directory that relative paths in the config are resolved against
+    key_prefix: str = ""  # "tool.workflow." when read from pyproject.toml
+
+    @property
+    def source(self) -> str:
+        """A short description of where the settings came from, for messages."""
+        if self.path is None:
+            return "built-in defaults (no workflow.toml or [tool.workflow] in pyproject.toml)"
+        return str(self.path)
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, relative to the config file's directory."""
+        return (self.root / relative).resolve()
+
+
+def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedConfig:
+    """Load `path`, or look for workflow.toml then pyproject.toml in `cwd`."""
+    base = (cwd or Path.cwd()).resolve()
+    if path is not None:
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise ConfigError(f"{path}: configuration file not found.")
+        data = _read_toml(path)
+        if path.name == PYPROJECT_TOML and path != base / WORKFLOW_TOML:
+            return _from_pyproject(path, data)
+        return _validated(data, path, "")
+    candidate = base / WORKFLOW_TOML
+    if candidate.is_file():
+        return _validated(_read_toml(candidate), candidate, "")
+    pyproject = base / PYPROJECT_TOML
+    if pyproject.is_file():
+        data = _read_toml(pyproject)
+        if isinstance(data.get("tool"), dict) and "workflow" in data["tool"]:
+            return _from_pyproject(pyproject, data)
+    return LoadedConfig(config=WorkflowConfig(stages=default_stages(base)), path=None, root=base)
+
+
+def _from_pyproject(path: Path, data: dict[str, Any]) -> LoadedConfig:
+    tool = data.get("tool", {})
+    section = tool.get("workflow") if isinstance(tool, dict) else None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: tool.workflow: no [tool.workflow] table found.")
+    return _validated(section, path, "tool.workflow.")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc}.") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {_describe_toml_error(exc)}") from exc
+
+
+def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    message = str(exc)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if match is None:
+        return f"invalid TOML: {message}."
+    what = message[: match.start()].strip()
+    return f"line {match.group(1)}, column {match.group(2)}: invalid TOML: {what}."
+
+
+def _validated(data: dict[str, Any], path: Path, prefix: str) -> LoadedConfig:
+    data = _with_stage_numbers(data)
+    problems: list[str] = []
+    config: WorkflowConfig | None = None
+    try:
+        config = WorkflowConfig.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_describe_validation(exc, prefix))
+    problems.extend(f"{prefix}{line}" for line in reference_problems(data))
+    if problems or config is None:
+        count = len(problems)
+        noun = "problem" if count == 1 else "problems"
+        raise ConfigError(
+            f"{path}: {count} configuration {noun}:",
+            details=tuple(f"{path}: {line}" for line in _unique(problems)),
+        )
+    if not config.stages:
+        config = config.model_copy(update={"stages": default_stages(path.parent)})
+    return LoadedConfig(config=config, path=path, root=path.parent.resolve(), key_prefix=prefix)
+
+
+def _with_stage_numbers(data: dict[str, Any]) -> dict[str, Any]:
+    # A stage without `number` is numbered by its place in the file, from 2 (stage 1 is
+    # the commit itself by the seed's convention).
+    stages = data.get("stages")
+    if not isinstance(stages, dict):
+        return data
+    numbered = {
+        name: ({"number": index + 2, **value} if isinstance(value, dict) else value)
+        for index, (name, value) in enumerate(stages.items())
+    }
+    return {**data, "stages": numbered}
+
+
+def _unique(lines: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _describe_validation(exc: ValidationError, prefix: str) -> list[str]:
+    lines = []
+    for error in exc.errors(include_url=False):
+        location = [str(part) for part in error["loc"] if not _is_union_branch(part)]
+        key = ".".join(location) or "(top level)"
+        lines.append(f"{prefix}{key}: {_describe_error(error)}")
+    return lines
+
+
+def _is_union_branch(part: int | str) -> bool:
+    # pydantic names the union member it tried ("int", "literal['auto']"); users don't care.
+    return isinstance(part, str) and (
+        part in {"int", "str", "float"} or part.startswith("literal[")
+    )
+
+
+def _describe_error(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check the spelling)"
+    if kind == "missing":
+        return "required key is missing"
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]
+
+
+def reference_problems(data: Mapping[str, Any]) -> list[str]:
+    """Dangling stage names and `needs` cycles, found on the raw (possibly invalid) data."""
+    stages = data.get("stages")
+    if not isinstance(stages, dict):
+        return []
+    names = set(stages)
+    problems = list(_needs_problems(stages, names))
+    problems.extend(_lane_problems(data.get("lanes"), names))
+    sla = data.get("sla")
+    if isinstance(sla, dict):
+        problems.extend(_unknown_names(sla.get("critical"), names, "sla.critical"))
+    return problems
+
+
+def _needs_problems(stages: Mapping[str, Any], names: set[str]) -> Iterable[str]:
+    graph: dict[str, list[str]] = {}
+    for name, stage in stages.items():
+        needs = stage.get("needs") if isinstance(stage, dict) else None
+        if not isinstance(needs, list):
+            continue
+        valid = [need for need in needs if isinstance(need, str)]
+        yield from _unknown_names(valid, names, f"stages.{name}.needs")
+        if name in valid:
+            yield f"stages.{name}.needs: a stage cannot need itself"
+        graph[name] = [need for need in valid if need in names and need != name]
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(reversed(exc.args[1]))
+        yield f"stages: the needs form a cycle: {cycle}"
+
+
+def _lane_problems(lanes: Any, names: set[str]) -> Iterable[str]:
+    if not isinstance(lanes, dict):
+        return
+    for lane_name, lane in lanes.items():
+        if not isinstance(lane, dict):
+            continue
+        yield from _unknown_names(lane.get("stages"), names, f"lanes.{lane_name}.stages")
+        for table in ("sla", "max_rss_mb"):
+            overrides = lane.get(table)
+            if isinstance(overrides, dict):
+                yield from _unknown_names(list(overrides), names, f"lanes.{lane_name}.{table}")
+
+
+def _unknown_names(values: Any, names: set[str], key: str) -> Iterable[str]:
+    if not isinstance(values, list):
+        return
+    for value in values:
+        if isinstance(value, str) and value not in names:
+            known = ", ".join(sorted(names)) or "none"
+            yield f'{key}: "{value}" is not a stage (stages: {known})'

@@ -1,0 +1,223 @@
+"""The plan: which stages a run starts, in what order, with which pool and targets.
+
+Pure: it combines the validated configuration, the lane decision, the command-line
+overrides and what history says about each stage. `workflow run --dry-run` prints it;
+`workflow run` hands it to the pool.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.config import Lane, LaneConfig, StageConfig, Strategy, Workers
+from orchestrator.errors import UsageError
+from orchestrator.loader import LoadedConfig
+from orchestrator.sizing import Machine, StageDemand, size_pool
+
+CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """What earlier runs measured for a stage (medians)."""
+
+    duration_s: float
+    cpu_percent: float
+    peak_rss_bytes: int = 0
+    samples: int = 1
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    """A stage as this run will treat it."""
+
+    name: str
+    number: int
+    config: StageConfig
+    cwd: Path
+    target_s: float
+    max_rss_bytes: int | None
+    critical: bool
+    kind: str  # "cpu" or "io"
+    kind_source: str  # "declared", "history" or "assumed"
+    expected: StageProfile | None
+    needs: tuple[str, ...]  # only the needs that are part of this run
+
+    @property
+    def cpu_demand(self) -> float:
+        """Cores the stage is expected to keep busy; what adaptive admission budgets."""
+        if self.expected is not None and self.kind_source == "history":
+            return max(0.05, self.expected.cpu_percent / 100.0)
+        return 1.0 if self.kind == "cpu" else 0.1
+
+    @property
+    def expected_s(self) -> float | None:
+        """The stage's expected duration, when history knows it."""
+        return None if self.expected is None else self.expected.duration_s
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the command line asked for; None leaves the lane's setting."""
+
+    lane: Lane = Lane.STANDARD
+    lane_reasons: tuple[str, ...] = ()
+    lane_forced: bool = False
+    strategy: Strategy | None = None
+    workers: Workers | None = None
+    only: tuple[str, ...] = ()
+    fail_fast: bool | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the pool and the SLA judge need, decided before anything runs."""
+
+    lane: Lane
+    lane_reasons: tuple[str, ...]
+    lane_forced: bool
+    strategy: Strategy
+    workers: int
+    sizing_reason: str
+    fail_fast: bool
+    budget_s: float
+    warning_ratio: float
+    stages: tuple[PlannedStage, ...]  # in the order they would start
+    usable_cpus: float
+    notes: tuple[str, ...] = field(default=())
+
+    def stage(self, name: str) -> PlannedStage:
+        """The planned stage called `name`."""
+        return next(stage for stage in self.stages if stage.name == name)
+
+
+def build_plan(
+    loaded: LoadedConfig,
+    options: PlanOptions,
+    machine: Machine,
+    profiles: Mapping[str, StageProfile] | None = None,
+) -> Plan:
+    """Decide the run; raises UsageError when `--only` names no stage."""
+    config = loaded.config
+    lane = config.lanes.get(options.lane)
+    selected, notes = _select(config.ordered_stages(), lane, options.only)
+    known = profiles or {}
+    planned = [
+        _planned(
+            name,
+            stage=stage,
+            loaded=loaded,
+            lane=lane,
+            profile=known.get(name),
+            selected=set(selected),
+        )
+        for name, stage in config.ordered_stages()
+        if name in selected
+    ]
+    strategy = options.strategy or lane.strategy
+    requested = options.workers if options.workers is not None else lane.workers
+    demands = [
+        StageDemand(s.name, s.kind == "cpu", s.expected.peak_rss_bytes if s.expected else None)
+        for s in planned
+    ]
+    workers, reason = size_pool(strategy, requested, demands, machine)
+    assumed = [s.name for s in planned if s.kind_source == "assumed"]
+    if assumed and strategy is Strategy.ADAPTIVE:
+        reason += (
+            f"; no kind or history for {', '.join(assumed)}: treated as I/O-bound until measured"
+        )
+    return Plan(
+        lane=options.lane,
+        lane_reasons=options.lane_reasons,
+        lane_forced=options.lane_forced,
+        strategy=strategy,
+        workers=workers,
+        sizing_reason=reason,
+        fail_fast=lane.fail_fast if options.fail_fast is None else options.fail_fast,
+        budget_s=lane.budget,
+        warning_ratio=config.sla.warning_ratio,
+        stages=tuple(start_order(planned, strategy)),
+        usable_cpus=machine.usable_cpus,
+        notes=tuple(notes),
+    )
+
+
+def _select(
+    ordered: list[tuple[str, StageConfig]], lane: LaneConfig, only: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    names = [name for name, _ in ordered]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise UsageError(
+            f"--only: no stage named {', '.join(repr(n) for n in unknown)} "
+            f"(stages: {', '.join(names)})."
+        )
+    in_lane = list(lane.stages) if lane.stages is not None else names
+    if not only:
+        return [n for n in names if n in in_lane], []
+    notes = [
+        f"{name} is not part of this lane but runs because --only asked for it"
+        for name in only
+        if name not in in_lane
+    ]
+    return [n for n in names if n in only], notes
+
+
+def _planned(
+    name: str,
+    *,
+    stage: StageConfig,
+    loaded: LoadedConfig,
+    lane: LaneConfig,
+    profile: StageProfile | None,
+    selected: set[str],
+) -> PlannedStage:
+    if stage.kind is not None:
+        kind, source = stage.kind, "declared"
+    elif profile is not None:
+        kind = "cpu" if profile.cpu_percent >= CPU_BOUND_PERCENT else "io"
+        source = "history"
+    else:
+        kind, source = "io", "assumed"
+    rss_mb = lane.max_rss_mb.get(name)
+    return PlannedStage(
+        name=name,
+        number=stage.number,
+        config=stage,
+        cwd=loaded.resolve(stage.cwd),
+        target_s=lane.target_for(name),
+        max_rss_bytes=None if rss_mb is None else int(rss_mb * 1024 * 1024),
+        critical=name in loaded.config.sla.critical,
+        kind=kind,
+        kind_source=source,
+        expected=profile,
+        needs=tuple(need for need in stage.needs if need in selected),
+    )
+
+
+def priority(stage: PlannedStage) -> tuple[float, float, int]:
+    """Sort key among ready stages: longest expected first, CPU-bound before I/O, then number.
+
+    Starting the longest CPU-bound work first keeps the cores busy to the end instead of
+    leaving one long stage running alone (longest-processing-time-first scheduling).
+    """
+    expected = stage.expected_s if stage.expected_s is not None else 0.0
+    return (-expected, 0.0 if stage.kind == "cpu" else 1.0, stage.number)
+
+
+def start_order(stages: list[PlannedStage], strategy: Strategy) -> list[PlannedStage]:
+    """A topological order; among ready stages, by `priority` (declared order if sequential)."""
+    by_name = {stage.name: stage for stage in stages}
+    sorter = graphlib.TopologicalSorter({s.name: s.needs for s in stages})
+    sorter.prepare()
+    key = (lambda s: (s.number,)) if strategy is Strategy.SEQUENTIAL else priority
+    order: list[PlannedStage] = []
+    while sorter.is_active():
+        ready = sorted((by_name[name] for name in sorter.get_ready()), key=key)
+        for stage in ready:
+            order.append(stage)
+            sorter.done(stage.name)
+    return order

@@ -1,0 +1,205 @@
+"""The run record (DESIGN.md, schema 1): what a run did, as frozen values.
+
+Everything downstream (SLA verdicts, bottlenecks, reports, history, trends) reads these
+models, and `workflow report RUN.json` / `history import` read them back from JSON, so the
+same validation guards both directions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from orchestrator.errors import RecordError
+
+SCHEMA_VERSION = 1
+
+
+class StageStatus(StrEnum):
+    """How a stage ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    @property
+    def ok(self) -> bool:
+        """Passed is the only outcome that lets the run pass."""
+        return self is StageStatus.PASSED
+
+
+class SlaStatus(StrEnum):
+    """A stage's (or the run's) standing against its target."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACH = "breach"
+    CRITICAL = "critical"
+    NONE = "none"  # no target applies (e.g. a skipped stage)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class StageSla(_Record):
+    """A stage's duration target and its verdict."""
+
+    target_s: float | None = None
+    status: SlaStatus = SlaStatus.NONE
+    max_rss_bytes: int | None = None
+    rss_status: SlaStatus = SlaStatus.NONE
+
+
+class StageRecord(_Record):
+    """One stage's outcome and measurements."""
+
+    number: int
+    name: str
+    status: StageStatus
+    exit_code: int | None = None
+    attempts: int = 0
+    start_offset_s: float = 0.0
+    duration_s: float = 0.0
+    cpu_seconds: float = 0.0
+    cpu_percent: float = 0.0
+    peak_rss_bytes: int = 0
+    worker: str | None = None
+    executor: str | None = None
+    kind: str | None = None  # "cpu" / "io": declared or inferred
+    command: str | None = None
+    log: str | None = None
+    error: str | None = None
+    needs: tuple[str, ...] = ()
+    sla: StageSla = Field(default_factory=StageSla)
+
+
+class PoolRecord(_Record):
+    """How the pool as a whole performed."""
+
+    total_duration_s: float = 0.0
+    throughput_tasks_per_s: float = 0.0
+    worker_utilization_percent: float = 0.0
+    avg_task_s: float = 0.0
+    max_task_s: float = 0.0
+    completed: int = 0
+    total: int = 0
+    critical_path: tuple[str, ...] = ()
+    sizing_reason: str = ""
+    usable_cpus: float = 0.0
+    monitor_cpu_seconds: float = 0.0
+
+
+class GitRecord(_Record):
+    """The commit the run checked."""
+
+    sha: str | None = None
+    branch: str | None = None
+    base: str | None = None
+
+
+class HostRecord(_Record):
+    """The machine, so that only comparable runs are compared."""
+
+    cpus: float = 0.0
+    memory_bytes: int = 0
+    python: str = ""
+    runner_class: str = ""
+
+
+class SlaRecord(_Record):
+    """The run's verdict against the lane's targets."""
+
+    warning_ratio: float = 0.8
+    budget_s: float | None = None
+    budget_status: SlaStatus = SlaStatus.NONE
+    critical_violation: bool = False
+    violations: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class Bottleneck(_Record):
+    """A finding that explains where time went, with what to do about it."""
+
+    kind: str
+    stage: str | None = None
+    detail: str
+    recommendation: str
+    cost_s: float = 0.0
+
+
+class RunRecord(_Record):
+    """One run, as written to `<reports>/<run_id>/run.json`."""
+
+    schema_: int = Field(default=SCHEMA_VERSION, alias="schema")
+    run_id: str
+    started_at: str
+    lane: str
+    lane_reasons: tuple[str, ...] = ()
+    lane_forced: bool = False
+    strategy: str
+    workers: int
+    git: GitRecord = Field(default_factory=GitRecord)
+    host: HostRecord = Field(default_factory=HostRecord)
+    stages: tuple[StageRecord, ...] = ()
+    pool: PoolRecord = Field(default_factory=PoolRecord)
+    sla: SlaRecord = Field(default_factory=SlaRecord)
+    bottlenecks: tuple[Bottleneck, ...] = ()
+    exit_code: int | None = None
+    finished: bool = False
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form, with `schema` first as readers expect."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def stage(self, name: str) -> StageRecord | None:
+        """The stage called `name`, if the run had one."""
+        return next((stage for stage in self.stages if stage.name == name), None)
+
+
+def write_record(record: RunRecord, path: Path) -> None:
+    """Write atomically: readers (and a run killed mid-write) see the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(record.to_dict(), indent=2, sort_keys=False)
+    handle, temp_name = tempfile.mkstemp(prefix=".run.", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(payload + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temp_name).replace(path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def read_record(path: Path) -> RunRecord:
+    """Read a saved record, naming the file and the field when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read the run record: {exc.strerror}.") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(f"{path}: not a JSON run record: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: not a run record: expected a JSON object.")
+    schema = data.get("schema")
+    if schema != SCHEMA_VERSION:
+        raise RecordError(f"{path}: schema: unsupported run record schema {schema!r}.")
+    try:
+        return RunRecord.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise RecordError(f"{path}: {key}: {first['msg']}.") from exc

@@ -1,0 +1,1 @@
+"""Renderers that turn a run record into HTML, markdown, JSON and JUnit."""

@@ -1,0 +1,1 @@
+"""Service-level targets: verdicts, bottlenecks and trends over run records."""

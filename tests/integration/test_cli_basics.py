@@ -1,0 +1,86 @@
+"""The installed `workflow` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestrator import __version__
+
+REPO = Path(__file__).parents[2]
+
+
+def workflow(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version() -> None:
+    result = workflow("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"workflow {__version__}"
+
+
+def test_validate_the_repository() -> None:
+    result = workflow("validate")
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_validate_reports_three_mistakes_without_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        '[stages.lint]\nrun = "ruff"\nretries = -1\n'
+        '[stages.unit]\nrun = "pytest"\nneeds = ["lnit"]\n'
+        '[detect]\nheavy_lines = "many"\n'
+    )
+    result = workflow("validate", "--config", str(config))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    detail_lines = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert len(detail_lines) == 3, result.stderr
+    for key in ("stages.lint.retries", "stages.unit.needs", "detect.heavy_lines"):
+        assert any(key in line for line in detail_lines), (key, result.stderr)
+
+
+def test_dry_run_prints_the_plan(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text(
+        '[stages.lint]\nrun = "ruff check ."\nkind = "cpu"\n'
+        '[stages.unit]\nrun = "pytest"\nneeds = ["lint"]\n'
+        "[lanes.heavy]\nstage_sla = 45\nsla = { unit = 90 }\n"
+    )
+    result = workflow("run", "--dry-run", "--lane", "heavy", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "lane: heavy (forced)" in out
+    assert out.index("lint: SLA 45s") < out.index("unit: SLA 90s")
+    assert "after lint" in out
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text('[stages.lint]\nrun = "true"\n')
+    for args in (
+        ("run", "--dry-run", "--only", "nope"),
+        ("run", "--dry-run", "--workers", "0"),
+        ("run", "--dry-run", "--strategy", "fast"),
+        ("run", "--dry-run", "--format", "pdf"),
+    ):
+        result = workflow(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
+
+
+def test_toml_syntax_error_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text("[stages.lint\n")
+    result = workflow("validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "line 1, column" in result.stderr
+    assert "Traceback" not in result.stderr
