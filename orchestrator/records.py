@@ -50,6 +50,10 @@ class SlaStatus(StrEnum):
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form."""
+        return self.model_dump(mode="json", by_alias=True)
+
 
 class StageSla(_Record):
     """A stage's duration target and its verdict."""
@@ -158,10 +162,6 @@ class RunRecord(_Record):
     finished: bool = False
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form, with `schema` first as readers expect."""
-        return self.model_dump(mode="json", by_alias=True)
 
     def stage(self, name: str) -> StageRecord | None:
         """The stage called `name`, if the run had one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -9,7 +10,11 @@ import click
 from orchestrator.commands.options import config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
+from orchestrator.host import host_record
 from orchestrator.plan import Plan, PlanOptions, build_plan
+from orchestrator.profiles import profiles_from_reports
+from orchestrator.progress import Progress
+from orchestrator.run import RunRequest, execute_run, start_run
 from orchestrator.sizing import read_machine
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
@@ -121,9 +126,38 @@ def command(
         only=only,
         fail_fast=fail_fast,
     )
-    plan = build_plan(loaded, options, read_machine())
+    machine = read_machine()
+    report_root = (
+        report_dir if report_dir is not None else loaded.resolve(loaded.config.workflow.reports)
+    )
+    profiles = profiles_from_reports(report_root, options.lane.value)
+    plan = build_plan(loaded, options, machine, profiles)
     if dry_run:
         click.echo("\n".join(describe_plan(plan)))
         return 0
-    del base, head, changed_files, report_dir, wanted_formats, no_history, verbose
-    raise UsageError("running stages is not available yet; use --dry-run.")
+    del base, head, changed_files, no_history
+    request = RunRequest(
+        loaded=loaded, plan=plan, report_dir=report_root, host=host_record(machine)
+    )
+    return run_and_report(request, wanted_formats, verbose=verbose)
+
+
+def run_and_report(request: RunRequest, formats: tuple[str, ...], *, verbose: bool) -> int:
+    """Run the stages with live progress, then write the record and say where it is."""
+    start = start_run(request)
+    click.echo(
+        f"workflow: {request.plan.lane.value} lane, {len(request.plan.stages)} stages, "
+        f"{request.plan.strategy.value} strategy, {request.plan.workers} workers"
+    )
+    progress = Progress(request.plan, start.run_dir, start.masker, os.environ, verbose=verbose)
+    try:
+        record = execute_run(request, start, progress)
+    finally:
+        progress.close()
+    del formats
+    passed = sum(1 for s in record.stages if s.status.ok)
+    click.echo(
+        f"{passed}/{len(record.stages)} stages passed in {record.pool.total_duration_s:.1f}s"
+    )
+    click.echo(f"reports: {start.run_dir}")
+    return record.exit_code or 0

@@ -1,0 +1,127 @@
+"""Python-callable stages: import "pkg.module:function", call it, judge what it returned.
+
+DESIGN.md: returning None, True or 0 passes; False or a non-zero integer fails; an
+exception fails with its one-line summary as the stage's error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from orchestrator.masking import Masker
+from orchestrator.records import StageStatus
+from orchestrator.tasks import Attempt, Target
+
+
+class CallableError(Exception):
+    """The target could not be imported or is not callable."""
+
+
+def resolve(target: Target, import_root: Path | None = None) -> Callable[[], object]:
+    """The function a stage names; its package is looked up from the project root first."""
+    if callable(target):
+        return target
+    module_name, _, attribute = target.partition(":")
+    if import_root is not None and str(import_root) not in sys.path:
+        sys.path.insert(0, str(import_root))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise CallableError(f"cannot import {module_name}: {summary(exc)}") from exc
+    found: object = module
+    for part in attribute.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            raise CallableError(f"{module_name} has no attribute {attribute}")
+    if not callable(found):
+        raise CallableError(f"{target} is not callable")
+    return found
+
+
+def summary(exc: BaseException) -> str:
+    """An exception in one line: `ValueError: bad input`."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def verdict(result: object) -> str | None:
+    """None when the returned value means pass, else the reason it failed."""
+    if result is None or result is True:
+        return None
+    if result is False:
+        return "returned False"
+    if isinstance(result, int) and not isinstance(result, bool):
+        return None if result == 0 else f"returned {result}"
+    return None
+
+
+class _ThreadRouter(io.TextIOBase):
+    """sys.stdout/err stand-in that sends each thread's writes to that thread's log."""
+
+    def __init__(self, fallback: TextIO) -> None:
+        self.fallback = fallback
+        self.routes: dict[int, tuple[TextIO, Masker]] = {}
+
+    def write(self, text: str) -> int:
+        route = self.routes.get(threading.get_ident())
+        if route is None:
+            return self.fallback.write(text)
+        stream, masker = route
+        stream.write(masker.mask(text))
+        return len(text)
+
+    def flush(self) -> None:
+        route = self.routes.get(threading.get_ident())
+        (route[0] if route else self.fallback).flush()
+
+
+_router_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _routed_output(log: TextIO, masker: Masker) -> Iterator[None]:
+    with _router_lock:
+        for name in ("stdout", "stderr"):
+            if not isinstance(getattr(sys, name), _ThreadRouter):
+                setattr(sys, name, _ThreadRouter(getattr(sys, name)))
+        routers = [sys.stdout, sys.stderr]
+    ident = threading.get_ident()
+    for router in routers:
+        if isinstance(router, _ThreadRouter):
+            router.routes[ident] = (log, masker)
+    try:
+        yield
+    finally:
+        for router in routers:
+            if isinstance(router, _ThreadRouter):
+                router.routes.pop(ident, None)
+
+
+def call_in_thread(
+    target: Target, log_path: Path, masker: Masker, import_root: Path | None
+) -> Attempt:
+    """Call the target in the current thread; its prints go to the stage's log."""
+    started = time.monotonic()
+    cpu_started = time.thread_time()
+    with log_path.open("a", encoding="utf-8") as log, _routed_output(log, masker):
+        try:
+            function = resolve(target, import_root)
+            failure = verdict(function())
+        except CallableError as exc:
+            return Attempt(StageStatus.ERROR, None, time.monotonic() - started, error=str(exc))
+        except Exception as exc:
+            failure = summary(exc)
+            log.write(f"workflow: the stage raised {masker.mask(failure)}\n")
+    duration = time.monotonic() - started
+    cpu = time.thread_time() - cpu_started
+    if failure is None:
+        return Attempt(StageStatus.PASSED, 0, duration, cpu)
+    return Attempt(StageStatus.FAILED, 1, duration, cpu, error=masker.mask(failure))

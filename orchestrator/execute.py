@@ -1,0 +1,174 @@
+"""Run one attempt of a stage: the only place that starts stage processes.
+
+A command starts in its own session (so its whole group can be signalled), with stdin
+closed and stdout+stderr merged into a pipe that `LogCopier` drains into the log. The
+root is reaped with `wait4`, whose resource usage is the kernel's account of the root and
+every descendant it reaped: pytest-xdist workers included, no sampling gaps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from orchestrator.callables import call_in_thread
+from orchestrator.logcopy import LogCopier
+from orchestrator.masking import Masker
+from orchestrator.monitor import TreeMonitor
+from orchestrator.proctree import ProcessTree
+from orchestrator.records import StageStatus
+from orchestrator.tasks import Attempt, StageSpec
+
+TIMEOUT_EXIT_CODE = 124
+LEFTOVER_GRACE_S = 2.0
+
+
+def callable_command(target: str) -> tuple[str, ...]:
+    """The command that runs a `pkg.module:function` stage in its own process."""
+    return (sys.executable, "-m", "orchestrator.callstage", target)
+
+
+def run_command(
+    spec: StageSpec,
+    argv: tuple[str, ...],
+    log_path: Path,
+    env: Mapping[str, str],
+    context: ExecutionContext,
+) -> Attempt:
+    """Run `argv` as the stage's process tree and measure it."""
+    cwd = spec.cwd or Path.cwd()
+    if not cwd.is_dir():
+        return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
+    started = time.monotonic()
+    with log_path.open("ab") as log:
+        try:
+            process = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except FileNotFoundError:
+            return _cannot_start(log, f"command not found: {argv[0]}", 127)
+        except PermissionError:
+            return _cannot_start(log, f"command not executable: {argv[0]}", 126)
+        except OSError as exc:
+            return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
+        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
+        copier.start()
+        tree = ProcessTree(process.pid)
+        watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        duration = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        tree.end_leftovers(0.0 if watch.kill_at is not None else LEFTOVER_GRACE_S)
+        context.monitor.unwatch(watch)
+        copier.join(timeout=10)
+    cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()
+    # Not ru_maxrss: it counts the forked copy of this process before exec.
+    peak = tree.peak_rss
+    return _outcome(
+        process.returncode,
+        duration,
+        cpu=cpu,
+        peak=peak,
+        timed_out=watch.timed_out,
+        cancelled=watch.cancelled,
+        spec=spec,
+    )
+
+
+def _cannot_start(log: object, message: str, code: int) -> Attempt:
+    if hasattr(log, "write"):
+        log.write(f"workflow: {message}\n".encode())
+    return Attempt(StageStatus.ERROR, code, 0.0, error=message)
+
+
+def _outcome(
+    returncode: int,
+    duration: float,
+    *,
+    cpu: float,
+    peak: int,
+    timed_out: bool,
+    cancelled: bool,
+    spec: StageSpec,
+) -> Attempt:
+    if timed_out:
+        return Attempt(
+            StageStatus.TIMEOUT,
+            TIMEOUT_EXIT_CODE,
+            duration,
+            cpu,
+            peak,
+            f"timed out after {spec.timeout:g}s; the process tree was ended",
+        )
+    if cancelled:
+        return Attempt(StageStatus.CANCELLED, returncode, duration, cpu, peak, "cancelled")
+    if returncode == 0:
+        return Attempt(StageStatus.PASSED, 0, duration, cpu, peak)
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return Attempt(
+            StageStatus.FAILED, 128 - returncode, duration, cpu, peak, f"killed by {name}"
+        )
+    return Attempt(
+        StageStatus.FAILED, returncode, duration, cpu, peak, f"exited with code {returncode}"
+    )
+
+
+class ExecutionContext:
+    """What every attempt shares: the monitor, the masker, where callables are imported from."""
+
+    def __init__(self, monitor: TreeMonitor, masker: Masker, import_root: Path | None) -> None:
+        self.monitor = monitor
+        self.masker = masker
+        self.import_root = import_root
+
+
+def run_attempt(
+    spec: StageSpec,
+    log_path: Path,
+    env: Mapping[str, str],
+    context: ExecutionContext,
+    *,
+    in_process: bool,
+) -> Attempt:
+    """Run the stage once: a command, a callable in its own process, or one in this thread."""
+    if spec.command is not None:
+        return run_command(spec, spec.command, log_path, env, context)
+    target = spec.call
+    if in_process and isinstance(target, str):
+        return _run_callable_process(spec, target, log_path, env, context)
+    if target is None:
+        raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
+    return call_in_thread(target, log_path, context.masker, context.import_root)
+
+
+def _run_callable_process(
+    spec: StageSpec, target: str, log_path: Path, env: Mapping[str, str], context: ExecutionContext
+) -> Attempt:
+    error_file = log_path.with_name(log_path.name + ".error")
+    error_file.unlink(missing_ok=True)
+    callable_env = {**env, "WORKFLOW_ERROR_FILE": str(error_file)}
+    if context.import_root is not None:
+        callable_env["WORKFLOW_IMPORT_ROOT"] = str(context.import_root)
+    attempt = run_command(spec, callable_command(target), log_path, callable_env, context)
+    if not error_file.is_file():
+        return attempt
+    message = context.masker.mask(error_file.read_text(encoding="utf-8").strip())
+    error_file.unlink(missing_ok=True)
+    if attempt.status is not StageStatus.FAILED:
+        return attempt
+    status = StageStatus.ERROR if attempt.exit_code == 2 else StageStatus.FAILED
+    return replace(attempt, status=status, error=message)

@@ -1,0 +1,59 @@
+"""Pool-level figures computed from the stage records of a run (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from orchestrator.records import PoolRecord, StageRecord, StageStatus
+
+_NOT_RUN = (StageStatus.SKIPPED,)
+
+
+def pool_metrics(
+    stages: Sequence[StageRecord],
+    *,
+    workers: int,
+    started_at: float,
+    finished_at: float,
+    sizing_reason: str,
+    usable_cpus: float,
+    monitor_cpu_seconds: float = 0.0,
+) -> PoolRecord:
+    """Throughput, utilisation, average/max stage time and the critical path."""
+    ran = [s for s in stages if s.status not in _NOT_RUN and s.attempts > 0]
+    total = max(finished_at - started_at, 0.0)
+    busy = sum(s.duration_s for s in ran)
+    utilization = 100.0 * busy / (workers * total) if total > 0 and workers > 0 else 0.0
+    return PoolRecord(
+        total_duration_s=round(total, 4),
+        throughput_tasks_per_s=round(len(ran) / total, 4) if total > 0 else 0.0,
+        worker_utilization_percent=round(min(utilization, 100.0), 1),
+        avg_task_s=round(busy / len(ran), 4) if ran else 0.0,
+        max_task_s=round(max((s.duration_s for s in ran), default=0.0), 4),
+        completed=sum(1 for s in stages if s.status is StageStatus.PASSED),
+        total=len(stages),
+        critical_path=critical_path(ran),
+        sizing_reason=sizing_reason,
+        usable_cpus=usable_cpus,
+        monitor_cpu_seconds=round(monitor_cpu_seconds, 4),
+    )
+
+
+def critical_path(stages: Sequence[StageRecord]) -> tuple[str, ...]:
+    """The chain of `needs` that ends with the last stage to finish, earliest first.
+
+    From the stage that ended last, step back to whichever of its needs ended last: that
+    need is what held it back. Without needs the path is the last stage alone.
+    """
+    by_name = {s.name: s for s in stages}
+    if not by_name:
+        return ()
+    current = max(stages, key=lambda s: s.start_offset_s + s.duration_s)
+    path = [current.name]
+    while True:
+        needs = [by_name[n] for n in current.needs if n in by_name and n not in path]
+        if not needs:
+            break
+        current = max(needs, key=lambda s: s.start_offset_s + s.duration_s)
+        path.append(current.name)
+    return tuple(reversed(path))

@@ -1,0 +1,105 @@
+"""One thread that samples every running stage's tree and enforces its deadlines.
+
+A single sampler for the whole run (rather than one per stage) keeps the monitor's own
+CPU small and measurable; it also owns the TERM -> grace -> KILL escalation, so a stage
+past its timeout is ended even while its supervising thread is blocked in `wait4`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+from orchestrator.proctree import ProcessTree
+
+SAMPLE_INTERVAL_S = 0.1
+
+
+@dataclass
+class Watch:
+    """A tree under watch, with its deadline and where its escalation stands."""
+
+    tree: ProcessTree
+    deadline: float | None
+    grace: float
+    timed_out: bool = False
+    cancelled: bool = False
+    kill_at: float | None = None
+
+    def terminate(self, *, immediate: bool = False) -> None:
+        """Start (or finish) ending the tree: TERM now, KILL after the grace period."""
+        now = time.monotonic()
+        if immediate or self.grace <= 0:
+            self.kill_at = now
+            self.tree.signal_all(signal.SIGKILL)
+            return
+        if self.kill_at is None:
+            self.kill_at = now + self.grace
+            self.tree.signal_all(signal.SIGTERM)
+
+
+class TreeMonitor:
+    """Samples registered trees every `interval` seconds until stopped."""
+
+    def __init__(self, interval: float = SAMPLE_INTERVAL_S) -> None:
+        self.interval = interval
+        self._watches: dict[int, Watch] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cpu_seconds = 0.0  # the monitor's own CPU, reported in the run record
+
+    def start(self) -> None:
+        """Start the sampling thread (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="workflow-monitor", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sampling and wait for the thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def watch(self, tree: ProcessTree, timeout: float | None, grace: float) -> Watch:
+        """Start watching a tree; its deadline counts from now."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        watch = Watch(tree=tree, deadline=deadline, grace=grace)
+        tree.sample()
+        with self._lock:
+            self._watches[tree.root_pid] = watch
+        return watch
+
+    def unwatch(self, watch: Watch) -> None:
+        """Stop watching (the root has been reaped)."""
+        with self._lock:
+            self._watches.pop(watch.tree.root_pid, None)
+
+    def cancel_all(self, *, immediate: bool = False) -> None:
+        """End every watched tree: graceful first, at once when `immediate`."""
+        with self._lock:
+            watches = list(self._watches.values())
+        for watch in watches:
+            watch.cancelled = True
+            watch.terminate(immediate=immediate)
+
+    def _loop(self) -> None:
+        started = time.thread_time()
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                watches = list(self._watches.values())
+            now = time.monotonic()
+            for watch in watches:
+                watch.tree.sample()
+                self._enforce(watch, now)
+            self.cpu_seconds = time.thread_time() - started
+
+    @staticmethod
+    def _enforce(watch: Watch, now: float) -> None:
+        if watch.deadline is not None and now >= watch.deadline and not watch.timed_out:
+            watch.timed_out = True
+            watch.terminate()
+        if watch.kill_at is not None and now >= watch.kill_at:
+            watch.tree.signal_all(signal.SIGKILL)

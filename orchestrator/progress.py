@@ -1,0 +1,160 @@
+"""What the terminal shows while stages run.
+
+In a terminal: a live table (state, elapsed, ETA from history). Elsewhere (a pipe, or
+CI=true): one plain line per event. In GitHub Actions each finished stage's log is folded
+inside `::group::`. A stage's output is shown as one block after it ends, never
+interleaved with another's; a failed stage shows the tail of its log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from orchestrator.masking import Masker
+from orchestrator.plan import Plan
+from orchestrator.pool import StageEvent
+from orchestrator.records import StageRecord, StageStatus
+
+TAIL_LINES = 30
+GROUP_MAX_BYTES = 512 * 1024
+_SYMBOL = {
+    StageStatus.PASSED: "ok",
+    StageStatus.FAILED: "FAILED",
+    StageStatus.TIMEOUT: "TIMEOUT",
+    StageStatus.ERROR: "ERROR",
+    StageStatus.CANCELLED: "cancelled",
+    StageStatus.SKIPPED: "skipped",
+}
+
+
+def read_tail(path: Path, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) -> list[str]:
+    """The last lines of a log, read from its end (logs can be huge)."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(max(0, size - max_bytes))
+            data = stream.read()
+    except OSError:
+        return []
+    return data.decode("utf-8", errors="replace").splitlines()[-lines:]
+
+
+def describe_end(record: StageRecord) -> str:
+    """`unit: FAILED in 3.2s (cpu 2.9s, 84 MB): exited with code 1`."""
+    mb = record.peak_rss_bytes / 2**20
+    text = (
+        f"{record.name}: {_SYMBOL[record.status]}"
+        if record.attempts == 0
+        else f"{record.name}: {_SYMBOL[record.status]} in {record.duration_s:.1f}s "
+        f"(cpu {record.cpu_seconds:.1f}s, {mb:.0f} MB)"
+    )
+    if record.attempts > 1:
+        text += f" after {record.attempts} attempts"
+    return f"{text}: {record.error}" if record.error and not record.status.ok else text
+
+
+class Progress:
+    """Receives pool events and shows them; `close()` ends the live display."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        run_dir: Path,
+        masker: Masker,
+        env: Mapping[str, str],
+        *,
+        stream: TextIO | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.plan = plan
+        self.run_dir = run_dir
+        self.masker = masker
+        self.verbose = verbose
+        self.github = env.get("GITHUB_ACTIONS") == "true"
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        self.live_mode = self.console.is_terminal and env.get("CI", "").lower() not in (
+            "true",
+            "1",
+        )
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, StageRecord] = {}
+        self.live: Live | None = None
+        if self.live_mode:
+            self.live = Live(self._table(), console=self.console, refresh_per_second=4)
+            self.live.start()
+
+    def __call__(self, event: StageEvent) -> None:
+        """Handle one pool event."""
+        if event.kind == "start":
+            self.started[event.name] = time.monotonic()
+            if not self.live_mode:
+                self.console.print(f"started {event.name}")
+        elif event.kind == "retry":
+            self._print(f"{event.name}: failed, {event.detail}")
+        elif event.kind == "end" and event.record is not None:
+            self.ended[event.name] = event.record
+            self._show_end(event.record)
+        if self.live is not None:
+            self.live.update(self._table())
+
+    def close(self) -> None:
+        """Stop the live display (its last frame stays on screen)."""
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.stop()
+            self.live = None
+
+    def _print(self, text: str) -> None:
+        target = self.live.console if self.live is not None else self.console
+        target.print(text, markup=False)
+
+    def _show_end(self, record: StageRecord) -> None:
+        if not self.live_mode:
+            self._print(describe_end(record))
+        log = self.run_dir / record.log if record.log else None
+        if self.github and log is not None:
+            self._print_group(record, log)
+        elif log is not None and (self.verbose or record.status in _FAILED):
+            lines = read_tail(log, 10**9 if self.verbose else TAIL_LINES)
+            header = "output" if self.verbose else f"last {len(lines)} lines"
+            block = [f"--- {record.name}: {header} ({log}) ---", *lines, "---"]
+            self._print("\n".join(self.masker.mask(line) for line in block))
+
+    def _print_group(self, record: StageRecord, log: Path) -> None:
+        size = log.stat().st_size if log.is_file() else 0
+        lines = read_tail(log, 10**9, GROUP_MAX_BYTES)
+        note = [] if size <= GROUP_MAX_BYTES else [f"(last {GROUP_MAX_BYTES // 1024} KiB of {log})"]
+        body = "\n".join(self.masker.mask(line) for line in [*note, *lines])
+        self._print(f"::group::{describe_end(record)}\n{body}\n::endgroup::")
+
+    def _table(self) -> Table:
+        table = Table(title=f"workflow: {self.plan.lane.value} lane", expand=False)
+        for column in ("stage", "state", "elapsed", "eta"):
+            table.add_column(column)
+        now = time.monotonic()
+        for stage in self.plan.stages:
+            record = self.ended.get(stage.name)
+            if record is not None:
+                table.add_row(stage.name, _SYMBOL[record.status], f"{record.duration_s:.1f}s", "")
+            elif stage.name in self.started:
+                elapsed = now - self.started[stage.name]
+                eta = (
+                    ""
+                    if stage.expected_s is None
+                    else f"{max(0.0, stage.expected_s - elapsed):.0f}s"
+                )
+                table.add_row(stage.name, "running", f"{elapsed:.1f}s", eta)
+            else:
+                table.add_row(stage.name, "waiting", "", "")
+        return table
+
+
+_FAILED = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)

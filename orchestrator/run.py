@@ -1,0 +1,231 @@
+"""One run, end to end: plan -> pool -> run record -> SLA -> reports (-> history).
+
+The record is rewritten atomically after every stage ends, so a run killed outright still
+leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
+with the unfinished stages `cancelled`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from orchestrator.errors import ExitCode
+from orchestrator.loader import LoadedConfig
+from orchestrator.masking import Masker, secret_values
+from orchestrator.plan import Plan, PlannedStage
+from orchestrator.pool import AdaptiveWorkerPool, StageEvent
+from orchestrator.records import (
+    GitRecord,
+    HostRecord,
+    RunRecord,
+    StageRecord,
+    StageSla,
+    StageStatus,
+    write_record,
+)
+from orchestrator.tasks import StageSpec
+
+RECORD_NAME = "run.json"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a run needs that the command line decided."""
+
+    loaded: LoadedConfig
+    plan: Plan
+    report_dir: Path
+    git: GitRecord = field(default_factory=GitRecord)
+    host: HostRecord = field(default_factory=HostRecord)
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable and unique: UTC time plus a few random characters."""
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def stage_spec(stage: PlannedStage) -> StageSpec:
+    """What the pool needs to know about a planned stage."""
+    config = stage.config
+    return StageSpec(
+        name=stage.name,
+        number=stage.number,
+        command=config.run,
+        call=config.call,
+        cwd=stage.cwd,
+        env=dict(config.env),
+        timeout=config.timeout,
+        kill_grace=config.kill_grace,
+        kind=stage.kind,
+        serial=config.serial,
+        needs=stage.needs,
+        retries=config.retries,
+        expected_s=stage.expected_s,
+        cpu_demand=stage.cpu_demand,
+        target_s=stage.target_s,
+    )
+
+
+class _RecordWriter:
+    """Builds the run record from the pool's results and rewrites run.json."""
+
+    def __init__(self, request: RunRequest, run_id: str, started_at: str, path: Path) -> None:
+        self.request = request
+        self.run_id = run_id
+        self.started_at = started_at
+        self.path = path
+        self.lock = threading.Lock()
+
+    def build(
+        self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
+    ) -> RunRecord:
+        plan = self.request.plan
+        done = {record.name: record for record in pool.results}
+        stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
+        stages.sort(key=lambda s: (s.number, s.name))
+        return RunRecord(
+            run_id=self.run_id,
+            started_at=self.started_at,
+            lane=plan.lane.value,
+            lane_reasons=plan.lane_reasons,
+            lane_forced=plan.lane_forced,
+            strategy=plan.strategy.value,
+            workers=plan.workers,
+            git=self.request.git,
+            host=self.request.host,
+            stages=tuple(stages),
+            pool=pool.metrics,
+            exit_code=exit_code,
+            finished=finished,
+        )
+
+    def write(self, record: RunRecord) -> None:
+        with self.lock:
+            write_record(record, self.path)
+
+
+def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
+    rss = stage.max_rss_bytes
+    return record.model_copy(
+        update={
+            "sla": StageSla(target_s=stage.target_s, max_rss_bytes=rss),
+            "kind": record.kind or stage.kind,
+        }
+    )
+
+
+def _pending(stage: PlannedStage) -> StageRecord:
+    return StageRecord(
+        number=stage.number,
+        name=stage.name,
+        status=StageStatus.CANCELLED,
+        kind=stage.kind,
+        command=stage.config.display_command,
+        error="not finished",
+        needs=stage.needs,
+    )
+
+
+def stage_exit_code(stages: tuple[StageRecord, ...]) -> ExitCode:
+    """1 when any stage did not pass, else 0 (the SLA verdict may raise it to 3)."""
+    return ExitCode.OK if all(s.status.ok for s in stages) else ExitCode.STAGE_FAILED
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """A run's identity and directory, fixed before any stage starts."""
+
+    run_id: str
+    started_at: str
+    run_dir: Path
+    masker: Masker
+
+
+def start_run(request: RunRequest) -> RunStart:
+    """Create the run's directory and the masker for its logs."""
+    now = datetime.now(UTC)
+    run_id = new_run_id(now)
+    run_dir = request.report_dir / run_id
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    environments = [os.environ, *(s.config.env for s in request.plan.stages)]
+    return RunStart(
+        run_id=run_id,
+        started_at=now.isoformat(timespec="seconds"),
+        run_dir=run_dir,
+        masker=Masker(secret_values(*environments)),
+    )
+
+
+def execute_run(
+    request: RunRequest,
+    start: RunStart,
+    on_event: Callable[[StageEvent], None] | None = None,
+) -> RunRecord:
+    """Run the plan's stages; the final record (SLA and reports are applied later)."""
+    writer = _RecordWriter(request, start.run_id, start.started_at, start.run_dir / RECORD_NAME)
+    pool = AdaptiveWorkerPool(
+        request.plan.strategy,
+        request.plan.workers,
+        usable_cpus=request.plan.usable_cpus,
+        fail_fast=request.plan.fail_fast,
+        log_dir=start.run_dir / "logs",
+        masker=start.masker,
+        import_root=request.loaded.root,
+        sizing_reason=request.plan.sizing_reason,
+    )
+
+    def relay(event: StageEvent) -> None:
+        if event.kind == "end":
+            writer.write(writer.build(pool, exit_code=None, finished=False))
+        if on_event is not None:
+            on_event(event)
+
+    pool.on_event = relay
+    for stage in request.plan.stages:
+        pool.submit(stage_spec(stage))
+    writer.write(writer.build(pool, exit_code=None, finished=False))
+    with _signals_cancel(pool) as received:
+        try:
+            pool.wait_all()
+        finally:
+            pool.shutdown()
+    record = writer.build(pool, exit_code=None, finished=True)
+    code = _interrupted_code(received) or stage_exit_code(record.stages)
+    record = record.model_copy(update={"exit_code": int(code)})
+    writer.write(record)
+    return record
+
+
+def _interrupted_code(received: list[int]) -> ExitCode | None:
+    if not received:
+        return None
+    return ExitCode.SIGTERM if received[0] == signal.SIGTERM else ExitCode.SIGINT
+
+
+@contextmanager
+def _signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
+    """SIGINT/SIGTERM end the running trees gracefully; a second signal kills at once."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        pool.cancel(immediate=len(received) > 1)
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,63 @@
+"""What the pool is asked to run (a stage spec) and what one attempt produced."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.records import StageStatus
+
+Target = str | Callable[[], object]  # "pkg.module:function" or the function itself
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A stage as the pool sees it: a command or a callable, with its limits and hints."""
+
+    name: str
+    number: int = 0
+    command: tuple[str, ...] | None = None
+    call: Target | None = None
+    cwd: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    kill_grace: float = 5.0
+    kind: str | None = None  # "cpu" or "io"; None: unknown
+    serial: bool = False
+    needs: tuple[str, ...] = ()
+    retries: int = 0
+    expected_s: float | None = None
+    cpu_demand: float | None = None  # cores it keeps busy, when known
+    target_s: float | None = None
+
+    @property
+    def display(self) -> str:
+        """What the stage runs, for logs and records."""
+        if self.command is not None:
+            return shlex.join(self.command)
+        target = self.call
+        if callable(target):
+            module = getattr(target, "__module__", "?")
+            return f"call {module}:{getattr(target, '__qualname__', '?')}"
+        return f"call {target}"
+
+    @property
+    def demand(self) -> float:
+        """Cores to budget for this stage under adaptive admission."""
+        if self.cpu_demand is not None:
+            return self.cpu_demand
+        return 1.0 if self.kind == "cpu" else 0.1
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of running a stage once."""
+
+    status: StageStatus
+    exit_code: int | None
+    duration_s: float
+    cpu_seconds: float = 0.0
+    peak_rss_bytes: int = 0
+    error: str | None = None
