@@ -34,6 +34,7 @@ from orchestrator.sizing import read_machine
 from orchestrator.tasks import Attempt, StageSpec, Target
 
 BACKOFF_BASE_S = 0.5
+CPU_BOUND_DEMAND = 0.5  # cores; below this a stage mostly waits
 BACKOFF_MAX_S = 30.0
 _current_pool: contextvars.ContextVar[AdaptiveWorkerPool | None] = contextvars.ContextVar(
     "workflow_current_pool", default=None
@@ -262,8 +263,11 @@ class AdaptiveWorkerPool:
         return chosen
 
     def _fits_cpu(self, spec: StageSpec, active: list[StageSpec]) -> bool:
-        used = sum(s.demand for s in active)
-        return not active or used + spec.demand <= self.cores + 1e-6
+        # Only CPU-bound stages spend the core budget; I/O-bound ones overlap freely.
+        if spec.demand < CPU_BOUND_DEMAND:
+            return True
+        used = sum(s.demand for s in active if s.demand >= CPU_BOUND_DEMAND)
+        return used == 0 or used + spec.demand <= self.cores + 1e-6
 
     def _start(self, spec: StageSpec, executor: ThreadPoolExecutor | None) -> None:
         slots = {slot for _, slot in self._running.values()}

@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module defines one click command (or group) named `command`.
-_MODULES = ("run", "validate")
+_MODULES = ("run", "lane", "validate", "install_hook")
 
 
 def registered_commands() -> list[click.Command]:

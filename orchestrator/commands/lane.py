@@ -1,0 +1,68 @@
+"""`workflow lane`: print the lane `workflow run --lane auto` would take, and why."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from lanes.changes import LaneDecision
+from lanes.decide import decide_lane, read_path_list
+from orchestrator.commands.options import config_option, load
+from orchestrator.errors import UsageError
+
+
+def describe(decision: LaneDecision) -> list[str]:
+    """The decision as `workflow lane` prints it."""
+    head = "nothing to check" if decision.lane is None else f"lane: {decision.lane.value}"
+    return [head, *(f"  because {reason}" for reason in decision.reasons)]
+
+
+@click.command("lane")
+@click.option("--base", default=None, metavar="REF", help="Compare with this commit.")
+@click.option(
+    "--head", default=None, metavar="REF", help="The commit being checked (default HEAD)."
+)
+@click.option(
+    "--changed-files",
+    default=None,
+    metavar="FILE|-",
+    help="A list of changed paths, one per line, instead of asking git.",
+)
+@click.option(
+    "--pre-push",
+    is_flag=True,
+    help="Read the refs being pushed from standard input, as git gives them to the hook.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@config_option
+def command(
+    base: str | None,
+    head: str | None,
+    changed_files: str | None,
+    pre_push: bool,
+    as_json: bool,
+    config_path: Path | None,
+) -> int:
+    """Print the lane that `run --lane auto` would take, and why."""
+    for option, value in (("--base", base), ("--head", head), ("--changed-files", changed_files)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: the value is empty.")
+    if pre_push and changed_files == "-":
+        raise UsageError("--pre-push and --changed-files - both want standard input.")
+    loaded = load(config_path)
+    decision = decide_lane(
+        loaded.root,
+        loaded.config.detect,
+        base=base,
+        head=head,
+        changed_files=None if changed_files is None else read_path_list(changed_files),
+        push_lines=sys.stdin.read().splitlines() if pre_push else None,
+    )
+    if as_json:
+        click.echo(json.dumps(decision.as_json(), indent=2))
+    else:
+        click.echo("\n".join(describe(decision)))
+    return 0
