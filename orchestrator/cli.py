@@ -12,20 +12,26 @@ import sys
 import click
 
 from orchestrator import __version__
-from orchestrator.commands import registered_commands
+from orchestrator.commands import command_names, load_command
 from orchestrator.errors import ExitCode, WorkflowError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs: `workflow lane` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return command_names()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     __version__, "--version", prog_name="workflow", message="%(prog)s %(version)s"
 )
 def cli() -> None:
     """Run a project's CI quality stages in parallel, measured and held to SLA targets."""
-
-
-for _command in registered_commands():
-    cli.add_command(_command)
 
 
 def run_cli(argv: list[str] | None = None) -> int:

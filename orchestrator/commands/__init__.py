@@ -1,4 +1,4 @@
-"""Click commands, one module each; `registered_commands` is what the CLI adds."""
+"""Click commands, one module each, imported only when used."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ import importlib
 import click
 
 # Each module defines one click command (or group) named `command`.
-_MODULES = ("run", "lane", "validate", "install_hook")
+_MODULES = ("run", "lane", "validate", "report", "install_hook")
 
 
-def registered_commands() -> list[click.Command]:
-    """Every command of the `workflow` group, in help order."""
-    commands: list[click.Command] = []
-    for name in _MODULES:
-        module = importlib.import_module(f"orchestrator.commands.{name}")
-        command = module.command
-        if not isinstance(command, click.Command):
-            raise TypeError(f"orchestrator.commands.{name}.command is not a click command")
-        commands.append(command)
-    return commands
+def command_names() -> list[str]:
+    """The commands' names as typed (`install_hook` is `install-hook`), in help order."""
+    return [name.replace("_", "-") for name in _MODULES]
+
+
+def load_command(name: str) -> click.Command | None:
+    """Import one command's module only when that command is used (start-up time)."""
+    module_name = name.replace("-", "_")
+    if module_name not in _MODULES:
+        return None
+    module = importlib.import_module(f"orchestrator.commands.{module_name}")
+    command = module.command
+    if not isinstance(command, click.Command):
+        raise TypeError(f"orchestrator.commands.{module_name}.command is not a click command")
+    return command

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
+from lanes.decide import decide_lane, read_path_list
+from lanes.git import head_identity
 from orchestrator.commands.options import config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
@@ -14,6 +17,7 @@ from orchestrator.host import host_record
 from orchestrator.plan import Plan, PlanOptions, build_plan
 from orchestrator.profiles import profiles_from_reports
 from orchestrator.progress import Progress
+from orchestrator.records import GitRecord
 from orchestrator.run import RunRequest, execute_run, start_run
 from orchestrator.sizing import read_machine
 
@@ -92,6 +96,12 @@ def describe_plan(plan: Plan) -> list[str]:
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")
+@click.option(
+    "--pre-push",
+    is_flag=True,
+    hidden=True,
+    help="Read the refs being pushed from standard input (the pre-push hook does this).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every stage's full output.")
 def command(
     lane: str,
@@ -107,6 +117,7 @@ def command(
     fail_fast: bool | None,
     no_history: bool,
     dry_run: bool,
+    pre_push: bool,
     verbose: bool,
 ) -> int:
     """Decide the lane, run its stages, judge the SLA, write reports, record history."""
@@ -115,12 +126,24 @@ def command(
             raise UsageError("--only: the stage name is empty.")
     wanted_formats = parse_formats(formats)
     loaded = load(config_path)
+    decision = None
+    if lane == "auto":
+        decision = decide_lane(
+            loaded.root,
+            loaded.config.detect,
+            base=base,
+            head=head,
+            changed_files=None if changed_files is None else read_path_list(changed_files),
+            push_lines=sys.stdin.read().splitlines() if pre_push else None,
+        )
+        if decision.lane is None:
+            click.echo("workflow: nothing to check")
+            click.echo("\n".join(f"  because {reason}" for reason in decision.reasons))
+            return 0
     options = PlanOptions(
-        lane=Lane.STANDARD if lane == "auto" else Lane(lane),
-        lane_reasons=("lane detection is not available yet: standard",)
-        if lane == "auto"
-        else ("forced by --lane",),
-        lane_forced=lane != "auto",
+        lane=decision.lane if decision is not None and decision.lane else Lane(lane),
+        lane_reasons=decision.reasons if decision is not None else ("forced by --lane",),
+        lane_forced=decision is None,
         strategy=Strategy(strategy) if strategy else None,
         workers=parse_workers(workers),
         only=only,
@@ -135,9 +158,14 @@ def command(
     if dry_run:
         click.echo("\n".join(describe_plan(plan)))
         return 0
-    del base, head, changed_files, no_history
+    del no_history
+    sha, branch = head_identity(loaded.root, head)
     request = RunRequest(
-        loaded=loaded, plan=plan, report_dir=report_root, host=host_record(machine)
+        loaded=loaded,
+        plan=plan,
+        report_dir=report_root,
+        git=GitRecord(sha=sha, branch=branch, base=decision.base if decision else base),
+        host=host_record(machine),
     )
     return run_and_report(request, wanted_formats, verbose=verbose)
 

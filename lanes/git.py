@@ -1,0 +1,205 @@
+"""The one place that runs git: argv lists, no shell, no stdin, machine-readable output.
+
+Every call passes `-c core.quotepath=false` and, for diffs, `--no-ext-diff -z`, so a
+user's diff driver or pager never runs and unusual file names arrive intact (as
+pre-commit's `git.py` does).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from lanes.changes import FileChange, Status
+from orchestrator.errors import ExitCode, WorkflowError
+
+ZERO_SHA = "0" * 40
+_STATUS = {
+    "A": Status.ADDED,
+    "M": Status.MODIFIED,
+    "D": Status.DELETED,
+    "R": Status.RENAMED,
+    "C": Status.COPIED,
+    "T": Status.TYPE_CHANGED,
+}
+
+
+class GitError(WorkflowError):
+    """git is missing, or a git command failed where no fallback exists."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class GitResult:
+    """What one git command returned."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_git(root: Path, *args: str) -> GitResult:
+    """Run `git args...` in `root` and return its output, whatever the exit status."""
+    argv = ["git", "-c", "core.quotepath=false", *args]
+    try:
+        done = subprocess.run(
+            argv,
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        if not root.is_dir():
+            raise GitError(f"{root}: the project directory does not exist.") from exc
+        raise GitError("git: not found on PATH; install git to detect what changed.") from exc
+    return GitResult(
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace").strip(),
+    )
+
+
+def checked(root: Path, *args: str) -> str:
+    """Run git and return its standard output; a failure is a `GitError`."""
+    result = run_git(root, *args)
+    if result.returncode != 0:
+        detail = result.stderr.splitlines()[-1] if result.stderr else f"exit {result.returncode}"
+        raise GitError(f"git {args[0]} failed in {root}: {detail}")
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Whether `root` is inside a git work tree, and whether its history is shallow."""
+
+    inside: bool
+    shallow: bool
+
+
+def checkout(root: Path) -> Checkout:
+    """Inspect the repository around `root`."""
+    result = run_git(root, "rev-parse", "--is-inside-work-tree", "--is-shallow-repository")
+    lines = result.stdout.split()
+    if result.returncode != 0 or not lines or lines[0] != "true":
+        return Checkout(inside=False, shallow=False)
+    return Checkout(inside=True, shallow=len(lines) > 1 and lines[1] == "true")
+
+
+def commit_sha(root: Path, ref: str) -> str | None:
+    """The commit `ref` names, or None when it names none here."""
+    if ref.startswith("-"):
+        return None  # never let a ref be read as an option
+    result = run_git(
+        root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+    )
+    sha = result.stdout.strip()
+    return sha if result.returncode == 0 and sha else None
+
+
+def merge_base(root: Path, base: str, head: str) -> str | None:
+    """Their best common ancestor, or None when the histories share none."""
+    result = run_git(root, "merge-base", "--end-of-options", base, head)
+    sha = result.stdout.strip()
+    return sha if result.returncode == 0 and sha else None
+
+
+def upstream(root: Path) -> str | None:
+    """The current branch's upstream (`origin/main`), or None."""
+    result = run_git(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+    name = result.stdout.strip()
+    return name if result.returncode == 0 and name else None
+
+
+def remote_default_branch(root: Path, remote: str) -> str | None:
+    """The branch `refs/remotes/<remote>/HEAD` points at (`origin/main`), or None."""
+    result = run_git(root, "symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD")
+    name = result.stdout.strip()
+    return name if result.returncode == 0 and name else None
+
+
+def diff(root: Path, base: str, head: str | None) -> tuple[FileChange, ...]:
+    """Files changed from `base` to `head` (None: the work tree), under `root` only."""
+    revisions = [base] if head is None else [base, head]
+    common = ["diff", "--no-ext-diff", "--no-textconv", "--no-color", "-z", "-M", "--relative"]
+    names = checked(root, *common, "--name-status", *revisions, "--")
+    counts = checked(root, *common, "--numstat", *revisions, "--")
+    lines = _parse_numstat(counts)
+    return tuple(
+        FileChange(path, status, old, *lines.get(path, (0, 0)))
+        for path, status, old in _parse_name_status(names)
+    )
+
+
+def untracked(root: Path) -> tuple[str, ...]:
+    """New files git does not track yet (ignored ones left out), relative to `root`."""
+    output = checked(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    return tuple(path for path in output.split("\0") if path)
+
+
+def git_path(root: Path, name: str) -> Path:
+    """`git rev-parse --git-path NAME`: honours core.hooksPath, worktrees and submodules."""
+    result = run_git(root, "rev-parse", "--git-path", name)
+    if result.returncode != 0:
+        raise GitError(f"{root} is not inside a git repository.")
+    path = Path(result.stdout.strip())
+    return path if path.is_absolute() else root / path
+
+
+def toplevel(root: Path) -> Path:
+    """The top directory of the work tree around `root`."""
+    return Path(checked(root, "rev-parse", "--show-toplevel").strip())
+
+
+def _parse_name_status(output: str) -> list[tuple[str, Status, str | None]]:
+    fields = output.split("\0")
+    entries: list[tuple[str, Status, str | None]] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        code = fields[i][:1]
+        if code in {"R", "C"}:
+            entries.append((fields[i + 2], _STATUS[code], fields[i + 1]))
+            i += 3
+        else:
+            entries.append((fields[i + 1], _STATUS.get(code, Status.MODIFIED), None))
+            i += 2
+    return entries
+
+
+def _parse_numstat(output: str) -> dict[str, tuple[int, int]]:
+    # "added\tdeleted\tpath\0", or "added\tdeleted\t\0old\0new\0" for a rename;
+    # binary files show "-" for both counts.
+    fields = output.split("\0")
+    counts: dict[str, tuple[int, int]] = {}
+    i = 0
+    while i < len(fields) and fields[i]:
+        added, deleted, path = fields[i].split("\t", 2)
+        if path:
+            i += 1
+        else:
+            path = fields[i + 2]
+            i += 3
+        counts[path] = (_count(added), _count(deleted))
+    return counts
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def is_all_zero(sha: str) -> bool:
+    """git's way of saying "no commit" on pre-push input and in push events."""
+    return bool(sha) and set(sha) == {"0"}
+
+
+def head_identity(root: Path, head: str | None = None) -> tuple[str | None, str | None]:
+    """The sha and branch name of the commit being checked (None outside a checkout)."""
+    sha = commit_sha(root, head or "HEAD")
+    if sha is None:
+        return None, None
+    if head is not None and head != "HEAD":
+        return sha, head
+    branch = run_git(root, "symbolic-ref", "--short", "-q", "HEAD").stdout.strip()
+    return sha, branch or None

@@ -1,0 +1,42 @@
+"""`workflow report RUN.json`: render a report from a saved run record."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from orchestrator.errors import UsageError
+from orchestrator.masking import Masker, secret_values
+from orchestrator.records import read_record
+from reports import FILE_NAMES, RENDERERS, write_atomic
+
+FORMATS = ("html", "md", "junit")
+
+
+@click.command("report")
+@click.argument("run_json", metavar="RUN.json", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default=None,
+    help="Where to write it; '-' for standard output (default: beside RUN.json).",
+)
+def command(run_json: Path, fmt: str, output: Path | None) -> int:
+    """Render a report (html, md or junit) from a saved run record."""
+    record = read_record(run_json)
+    masker = Masker(secret_values(dict(os.environ)))
+    text = RENDERERS[fmt](record, run_json.parent, masker=masker)
+    if output == Path("-"):
+        click.echo(text, nl=False)
+        return 0
+    target = output if output is not None else run_json.parent / FILE_NAMES[fmt]
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise UsageError(f"-o: cannot write {target}: {exc.strerror}.") from exc
+    click.echo(str(target))
+    return 0
