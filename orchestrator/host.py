@@ -37,6 +37,7 @@ def host_record(machine: Machine, env: Mapping[str, str] | None = None) -> HostR
     return HostRecord(
         cpus=machine.usable_cpus,
         memory_bytes=machine.memory_total,
+        available_memory_bytes=machine.memory_available,
         python=platform.python_version(),
         runner_class=runner_class(machine, env),
     )

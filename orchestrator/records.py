@@ -116,6 +116,7 @@ class HostRecord(_Record):
 
     cpus: float = 0.0
     memory_bytes: int = 0
+    available_memory_bytes: int = 0  # at the start of the run (memory-pressure findings)
     python: str = ""
     runner_class: str = ""
 

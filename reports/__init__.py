@@ -1,1 +1,82 @@
-"""Renderers that turn a run record into HTML, markdown, JSON and JUnit."""
+"""Renderers that turn a run record into HTML, markdown, JSON and JUnit.
+
+`RENDERERS` maps a `--format` name to a function of (record, run directory); the run
+directory is where the stages' `log` paths point, for the log tails of failed stages.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from orchestrator.masking import Masker
+from orchestrator.records import RunRecord
+from reports.github import publish_github
+from reports.html import render_html
+from reports.jsonfile import render_json
+from reports.junit import render_junit
+from reports.markdown import render_markdown
+from reports.terminal import render_terminal_summary
+
+
+class Renderer(Protocol):
+    """Turns a record into one report's text; `masker` hides secrets in log tails."""
+
+    def __call__(self, record: RunRecord, run_dir: Path, masker: Masker | None = None) -> str: ...
+
+
+RENDERERS: dict[str, Renderer] = {
+    "html": render_html,
+    "md": render_markdown,
+    "junit": render_junit,
+    "json": render_json,
+}
+FILE_NAMES = {"html": "report.html", "md": "report.md", "junit": "junit.xml", "json": "run.json"}
+ENGINE_WRITES = frozenset({"json"})  # run.json is the engine's record, rewritten per stage
+
+__all__ = [
+    "FILE_NAMES",
+    "RENDERERS",
+    "Renderer",
+    "publish_github",
+    "render_terminal_summary",
+    "write_atomic",
+    "write_reports",
+]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write so that readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temp_name).chmod(0o644)  # mkstemp makes 0600; a report is meant to be shared
+        Path(temp_name).replace(path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_reports(
+    record: RunRecord, run_dir: Path, formats: Iterable[str], masker: Masker | None = None
+) -> list[Path]:
+    """Write each asked-for report into `run_dir` (all but run.json); return their paths."""
+    names = list(dict.fromkeys(formats))
+    unknown = [name for name in names if name not in RENDERERS]
+    if unknown:
+        raise ValueError(f"unknown report format {', '.join(map(repr, unknown))}")
+    written: list[Path] = []
+    for name in names:
+        if name in ENGINE_WRITES:
+            continue
+        path = run_dir / FILE_NAMES[name]
+        write_atomic(path, RENDERERS[name](record, run_dir, masker=masker))
+        written.append(path)
+    return written

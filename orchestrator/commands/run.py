@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from lanes.decide import decide_lane, read_path_list
 from lanes.git import head_identity
 from orchestrator.commands.options import config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
+from orchestrator.finish import finish_run
 from orchestrator.host import host_record
 from orchestrator.plan import Plan, PlanOptions, build_plan
 from orchestrator.profiles import profiles_from_reports
@@ -20,6 +22,7 @@ from orchestrator.progress import Progress
 from orchestrator.records import GitRecord
 from orchestrator.run import RunRequest, execute_run, start_run
 from orchestrator.sizing import read_machine
+from reports import publish_github, render_terminal_summary
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
 FORMATS = ("html", "md", "json", "junit")
@@ -171,21 +174,22 @@ def command(
 
 
 def run_and_report(request: RunRequest, formats: tuple[str, ...], *, verbose: bool) -> int:
-    """Run the stages with live progress, then write the record and say where it is."""
+    """Run the stages with live progress, judge and report, and say where the files are."""
     start = start_run(request)
+    plan = request.plan
     click.echo(
-        f"workflow: {request.plan.lane.value} lane, {len(request.plan.stages)} stages, "
-        f"{request.plan.strategy.value} strategy, {request.plan.workers} workers"
+        f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
+        f"{plan.strategy.value} strategy, {plan.workers} workers"
     )
-    progress = Progress(request.plan, start.run_dir, start.masker, os.environ, verbose=verbose)
+    progress = Progress(plan, start.run_dir, start.masker, os.environ, verbose=verbose)
     try:
         record = execute_run(request, start, progress)
     finally:
         progress.close()
-    del formats
-    passed = sum(1 for s in record.stages if s.status.ok)
-    click.echo(
-        f"{passed}/{len(record.stages)} stages passed in {record.pool.total_duration_s:.1f}s"
-    )
+    finished = finish_run(request, start, record, formats)
+    render_terminal_summary(finished.record, Console(highlight=False), start.masker)
+    publish_github(finished.record, start.run_dir, os.environ, click.echo, start.masker)
+    for warning in finished.warnings:
+        click.echo(f"workflow: warning: {warning}", err=True)
     click.echo(f"reports: {start.run_dir}")
-    return record.exit_code or 0
+    return finished.record.exit_code or 0

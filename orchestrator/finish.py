@@ -1,0 +1,57 @@
+"""After the stages: the SLA verdict, bottlenecks, the final exit code, reports, history.
+
+The SLA can only raise a passing run to exit 3; failures (1) and interruptions
+(130/143) keep their codes. A report or history that cannot be written never changes
+the run's outcome: it is said, and the run's own exit code stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.errors import ExitCode
+from orchestrator.records import RunRecord, write_record
+from orchestrator.run import RECORD_NAME, RunRequest, RunStart
+from reports import write_reports
+from sla.bottlenecks import attach_bottlenecks
+from sla.targets import policy_for
+from sla.verdict import apply_sla
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The judged record, the report files written, and problems worth a warning."""
+
+    record: RunRecord
+    reports: tuple[Path, ...]
+    warnings: tuple[str, ...]
+
+
+def final_exit_code(record: RunRecord) -> int:
+    """DESIGN's table: interrupted and failed runs keep their code; else 3 on a critical SLA."""
+    code = record.exit_code if record.exit_code is not None else int(ExitCode.STAGE_FAILED)
+    if code == ExitCode.OK and record.sla.critical_violation:
+        return int(ExitCode.SLA_CRITICAL)
+    return code
+
+
+def finish_run(
+    request: RunRequest, start: RunStart, record: RunRecord, formats: tuple[str, ...]
+) -> Finished:
+    """Judge the record, rewrite run.json, and write the other report files."""
+    plan = request.plan
+    policy = policy_for(request.loaded.config, plan.lane, [s.name for s in plan.stages])
+    record = apply_sla(record, policy)
+    record = attach_bottlenecks(
+        record, available_memory_bytes=request.host.available_memory_bytes or None
+    )
+    record = record.model_copy(update={"exit_code": final_exit_code(record)})
+    write_record(record, start.run_dir / RECORD_NAME)
+    warnings: list[str] = []
+    written: list[Path] = []
+    try:
+        written = write_reports(record, start.run_dir, formats, start.masker)
+    except OSError as exc:
+        warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
+    return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))

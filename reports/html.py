@@ -1,0 +1,36 @@
+"""The HTML report: one self-contained page (inline CSS and SVG, no script, no network).
+
+jinja2 autoescapes every value, so a stage that prints `<script>` shows it as text; the
+page's Content-Security-Policy forbids scripts and remote loads should anything slip.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from orchestrator import __version__
+from orchestrator.masking import Masker
+from orchestrator.records import RunRecord, StageStatus
+from reports.timeline import BAR_H, build_timeline
+from reports.view import build_view, memory_text, percent, target_text
+from sla.verdict import seconds
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("reports", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters.update(seconds=seconds, percent=percent)
+_ENV.globals.update(target=target_text, memory=memory_text, Status=StageStatus)
+
+
+def render_html(record: RunRecord, run_dir: Path, masker: Masker | None = None) -> str:
+    """The report page; failed stages' log tails are read from `run_dir`."""
+    view = build_view(record, run_dir, masker)
+    return _ENV.get_template("report.html.j2").render(
+        view=view, timeline=build_timeline(view.stages), version=__version__, bar_h=BAR_H
+    )

@@ -1,0 +1,234 @@
+"""What every renderer shows, computed once: masked text, log tails, outcome, stage rows.
+
+A stage's output is untrusted: it is cleaned of terminal escapes, masked, and only then
+handed to a renderer, which escapes it for its own format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.masking import Masker
+from orchestrator.records import RunRecord, SlaStatus, StageRecord, StageStatus
+from sla.verdict import seconds, size, wall_time_s
+
+TAIL_LINES = 40
+TAIL_BYTES = 16 * 1024
+LINE_CHARS = 500
+FAILING = frozenset({StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR})
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# Characters XML 1.0 forbids, and other controls a report should not carry.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _last_drawn(line: str) -> str:
+    return next((part for part in reversed(line.split("\r")) if part), "")
+
+
+def clean(text: str, masker: Masker | None) -> str:
+    """Text without terminal escapes, overwritten progress or controls, secrets masked."""
+    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    # A carriage return redrew the line (progress bars): keep what was drawn last.
+    text = "\n".join(_last_drawn(line) for line in text.split("\n"))
+    text = _CONTROL.sub("", text)
+    return masker.mask(text) if masker is not None else text
+
+
+def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | None:
+    """The last lines of a stage's log, if it lies inside the run directory."""
+    if not log:
+        return None
+    try:
+        root = run_dir.resolve()
+        path = (root / log).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        with path.open("rb") as stream:
+            size_bytes = stream.seek(0, 2)
+            stream.seek(max(0, size_bytes - TAIL_BYTES))
+            data = stream.read()
+    except (OSError, ValueError):  # unreadable, or a path no file system accepts
+        return None
+    if size_bytes > TAIL_BYTES:
+        # Drop the cut first line: it may hold the end of a secret that masking cannot see.
+        _, newline, rest = data.partition(b"\n")
+        data = rest if newline else b""
+    text = clean(data.decode("utf-8", errors="replace"), masker)
+    lines = [
+        line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + " …"
+        for line in text.rstrip("\n").split("\n")[-TAIL_LINES:]
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The run's result in a word, with the CSS/emoji key renderers style it by."""
+
+    word: str
+    key: str  # "passed", "failed", "sla", "interrupted", "incomplete"
+
+
+def outcome(record: RunRecord) -> Outcome:
+    """The result the exit code stands for (DESIGN.md's table)."""
+    code = record.exit_code
+    if code == 0:
+        return Outcome("passed", "passed")
+    if code == 3:
+        return Outcome("passed, but a critical SLA target was missed", "sla")
+    if code in (130, 143):
+        return Outcome("interrupted", "interrupted")
+    if code is None:
+        return Outcome("incomplete", "incomplete")
+    return Outcome("failed", "failed")
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One stage as every report shows it; free text already cleaned and masked."""
+
+    number: int
+    name: str
+    status: StageStatus
+    exit_code: int | None
+    attempts: int
+    start_s: float
+    duration_s: float
+    target_s: float | None
+    sla: SlaStatus
+    rss_sla: SlaStatus
+    cpu_percent: float
+    peak_rss_bytes: int
+    max_rss_bytes: int | None
+    worker: str | None
+    executor: str | None
+    command: str | None
+    error: str | None
+    tail: str | None
+
+    @property
+    def failing(self) -> bool:
+        """Failed, timed out or could not run: its log tail is shown."""
+        return self.status in FAILING
+
+    @property
+    def ran(self) -> bool:
+        """It took time on a worker, so it belongs on the timeline."""
+        return self.status is not StageStatus.SKIPPED and self.duration_s > 0
+
+    @property
+    def target_share(self) -> float | None:
+        """Duration as a share of the target (1.0 = on target)."""
+        if not self.target_s or not self.ran:
+            return None
+        return self.duration_s / self.target_s
+
+    @property
+    def headline(self) -> str:
+        """Why the stage failed, in one line."""
+        if self.status is StageStatus.TIMEOUT and "timed out" in (self.error or ""):
+            return self.error or ""
+        if self.status is StageStatus.TIMEOUT:
+            reason = f"timed out after {seconds(self.duration_s)}"
+        elif self.exit_code not in (None, 0):
+            reason = f"{self.status.value} with exit code {self.exit_code}"
+        else:
+            reason = self.status.value
+        return f"{reason}: {self.error}" if self.error else reason
+
+
+def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -> StageRow:
+    """A stage's row; its log tail only when it failed and the run directory is known."""
+    tail = None
+    if run_dir is not None and stage.status in FAILING:
+        tail = read_tail(run_dir, stage.log, masker)
+    return StageRow(
+        number=stage.number,
+        name=stage.name,
+        status=stage.status,
+        exit_code=stage.exit_code,
+        attempts=stage.attempts,
+        start_s=stage.start_offset_s,
+        duration_s=stage.duration_s,
+        target_s=stage.sla.target_s,
+        sla=stage.sla.status,
+        rss_sla=stage.sla.rss_status,
+        cpu_percent=stage.cpu_percent,
+        peak_rss_bytes=stage.peak_rss_bytes,
+        max_rss_bytes=stage.sla.max_rss_bytes,
+        worker=stage.worker,
+        executor=stage.executor,
+        command=stage.command,
+        error=stage.error,
+        tail=tail,
+    )
+
+
+# Enum fields: their values are fixed words, never output (and must stay valid).
+_FIXED_KEYS = frozenset({"schema", "status", "rss_status", "budget_status"})
+
+
+def _scrub(value: Any, masker: Masker | None) -> Any:
+    if isinstance(value, str):
+        return clean(value, masker)
+    if isinstance(value, list):
+        return [_scrub(item, masker) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: item if key in _FIXED_KEYS else _scrub(item, masker) for key, item in value.items()
+        }
+    return value
+
+
+def scrub_record(record: RunRecord, masker: Masker | None) -> RunRecord:
+    """The record with every free text cleaned and masked, for any report to show."""
+    return RunRecord.model_validate(_scrub(record.to_dict(), masker))
+
+
+@dataclass(frozen=True)
+class RunView:
+    """The whole run as the reports show it."""
+
+    record: RunRecord  # scrubbed: every free text cleaned and masked
+    outcome: Outcome
+    wall_s: float
+    stages: tuple[StageRow, ...]
+
+    @property
+    def failing(self) -> tuple[StageRow, ...]:
+        """Stages that failed, timed out or could not run."""
+        return tuple(row for row in self.stages if row.failing)
+
+    def count(self, status: StageStatus) -> int:
+        """How many stages ended this way."""
+        return sum(1 for row in self.stages if row.status is status)
+
+
+def build_view(record: RunRecord, run_dir: Path | None, masker: Masker | None) -> RunView:
+    """Everything a renderer needs, with every free text cleaned and masked."""
+    record = scrub_record(record, masker)
+    return RunView(
+        record=record,
+        outcome=outcome(record),
+        wall_s=wall_time_s(record),
+        stages=tuple(stage_row(s, run_dir, masker) for s in record.stages),
+    )
+
+
+def percent(value: float) -> str:
+    """A CPU share, as the tables show it."""
+    return f"{value:.0f}%"
+
+
+def target_text(row: StageRow) -> str:
+    """The stage's target, or a dash."""
+    return "—" if row.target_s is None else f"{row.target_s:g}s"
+
+
+def memory_text(row: StageRow) -> str:
+    """Peak memory, with its target when there is one."""
+    peak = size(row.peak_rss_bytes) if row.peak_rss_bytes else "—"
+    return peak if row.max_rss_bytes is None else f"{peak} / {size(row.max_rss_bytes)}"

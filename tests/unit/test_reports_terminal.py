@@ -1,0 +1,59 @@
+"""The end-of-run summary: a rich table on a terminal, plain lines in a pipe."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from orchestrator.masking import Masker
+from reports.terminal import render_terminal_summary
+from tests.unit.test_reports_samples import HIDDEN, record, sample_run, stage
+
+
+def printed(tmp_path: Path, *, terminal: bool, masker: Masker | None = None) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=terminal, width=120, color_system="standard")
+    run = sample_run(tmp_path).model_copy(update={"run_id": HIDDEN})
+    render_terminal_summary(run, console, masker)
+    return out.getvalue()
+
+
+def test_plain_text_when_not_a_terminal(tmp_path: Path) -> None:
+    text = printed(tmp_path, terminal=False)
+    assert "\x1b[" not in text
+    lines = text.splitlines()
+    assert lines[0].startswith("workflow: failed (exit 1); lane standard, adaptive with 2 workers")
+    assert lines[1].split() == [
+        "#",
+        "stage",
+        "status",
+        "duration",
+        "target",
+        "SLA",
+        "CPU",
+        "peak",
+        "memory",
+    ]
+    assert lines[4].split()[:6] == ["4", "unit", "failed", "40.0s", "30s", "critical"]
+    assert any(line.startswith("SLA: unit: took 40.0s") for line in lines)
+    assert any(line.startswith("bottleneck: ") for line in lines)
+
+
+def test_a_table_with_colours_on_a_terminal(tmp_path: Path) -> None:
+    text = printed(tmp_path, terminal=True)
+    assert "\x1b[" in text
+    assert "┃" in text or "│" in text
+    assert "integration" in text
+
+
+def test_stage_text_is_never_read_as_markup() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    render_terminal_summary(record(stage("[bold red]x[/]", 1.0)), console)
+    assert "[bold red]x[/]" in out.getvalue()
+
+
+def test_secrets_are_masked(tmp_path: Path) -> None:
+    assert HIDDEN not in printed(tmp_path, terminal=False, masker=Masker([HIDDEN]))
