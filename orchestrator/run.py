@@ -193,7 +193,7 @@ def execute_run(
     for stage in request.plan.stages:
         pool.submit(stage_spec(stage))
     writer.write(writer.build(pool, exit_code=None, finished=False))
-    with _signals_cancel(pool) as received:
+    with signals_cancel(pool) as received:
         try:
             pool.wait_all()
         finally:
@@ -212,7 +212,7 @@ def _interrupted_code(received: list[int]) -> ExitCode | None:
 
 
 @contextmanager
-def _signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
+def signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
     """SIGINT/SIGTERM end the running trees gracefully; a second signal kills at once."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():

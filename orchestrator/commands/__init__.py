@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module defines one click command (or group) named `command`.
-_MODULES = ("run", "lane", "validate", "report", "install_hook")
+_MODULES = ("run", "lane", "validate", "report", "install_hook", "history", "trend", "profile")
 
 
 def command_names() -> list[str]:

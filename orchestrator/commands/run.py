@@ -15,6 +15,7 @@ from orchestrator.commands.options import config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
 from orchestrator.finish import finish_run
+from orchestrator.history import history_path, profiles_safely, record_safely
 from orchestrator.host import host_record
 from orchestrator.plan import Plan, PlanOptions, build_plan
 from orchestrator.profiles import profiles_from_reports
@@ -156,24 +157,29 @@ def command(
     report_root = (
         report_dir if report_dir is not None else loaded.resolve(loaded.config.workflow.reports)
     )
-    profiles = profiles_from_reports(report_root, options.lane.value)
+    host = host_record(machine)
+    history = None if no_history else history_path(loaded)
+    profiles = (
+        profiles_safely(history, options.lane.value, host.runner_class) if history else {}
+    ) or profiles_from_reports(report_root, options.lane.value)
     plan = build_plan(loaded, options, machine, profiles)
     if dry_run:
         click.echo("\n".join(describe_plan(plan)))
         return 0
-    del no_history
     sha, branch = head_identity(loaded.root, head)
     request = RunRequest(
         loaded=loaded,
         plan=plan,
         report_dir=report_root,
         git=GitRecord(sha=sha, branch=branch, base=decision.base if decision else base),
-        host=host_record(machine),
+        host=host,
     )
-    return run_and_report(request, wanted_formats, verbose=verbose)
+    return run_and_report(request, wanted_formats, verbose=verbose, history=history)
 
 
-def run_and_report(request: RunRequest, formats: tuple[str, ...], *, verbose: bool) -> int:
+def run_and_report(
+    request: RunRequest, formats: tuple[str, ...], *, verbose: bool, history: Path | None = None
+) -> int:
     """Run the stages with live progress, judge and report, and say where the files are."""
     start = start_run(request)
     plan = request.plan
@@ -189,7 +195,12 @@ def run_and_report(request: RunRequest, formats: tuple[str, ...], *, verbose: bo
     finished = finish_run(request, start, record, formats)
     render_terminal_summary(finished.record, Console(highlight=False), start.masker)
     publish_github(finished.record, start.run_dir, os.environ, click.echo, start.masker)
-    for warning in finished.warnings:
+    warnings = list(finished.warnings)
+    if history is not None:
+        unrecorded = record_safely(history, finished.record)
+        if unrecorded is not None:
+            warnings.append(unrecorded)
+    for warning in warnings:
         click.echo(f"workflow: warning: {warning}", err=True)
     click.echo(f"reports: {start.run_dir}")
     return finished.record.exit_code or 0

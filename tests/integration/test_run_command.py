@@ -195,7 +195,8 @@ def test_github_actions_groups_and_masked_secrets(tmp_path: Path) -> None:
             "fail": f'run = ["{PY}", "-c", "print(\'<b>boom</b>\'); raise SystemExit(1)"]',
         },
     )
-    fake_token = "tok-4242-secret"  # nosec B105 - a fake secret the test must not see again
+    # A fake secret that must not be seen again.
+    fake_token = "tok-4242-secret"  # nosec B105
     process = start(tmp_path, env={"GITHUB_ACTIONS": "true", "API_TOKEN": fake_token})
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 1

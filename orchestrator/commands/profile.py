@@ -1,0 +1,139 @@
+"""`workflow profile`: run stages repeatedly, then advise on strategy and SLA targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from orchestrator.commands.options import config_option, load
+from orchestrator.config import Lane, Strategy
+from orchestrator.errors import ExitCode, UsageError
+from orchestrator.plan import PlanOptions, build_plan
+from orchestrator.profiler import (
+    RoundEvent,
+    StageProfileReport,
+    lane_strategy,
+    run_rounds,
+    summarise,
+    write_targets,
+)
+from orchestrator.sizing import read_machine
+from sla.verdict import size
+
+COLUMNS: tuple[str, ...] = (
+    "STAGE",
+    "PASSED",
+    "MEAN",
+    "SPREAD",
+    "P95",
+    "CPU",
+    "PEAK MEM",
+    "BOUND",
+    "EXECUTOR",
+    "PARALLEL",
+    "SLA",
+    "SUGGESTED",
+)
+
+
+def seconds(value: float) -> str:
+    """Durations with the precision a short stage needs."""
+    return f"{value:.2f}s" if value < 10 else f"{value:.1f}s"
+
+
+def show_progress(event: RoundEvent) -> None:
+    """One line per stage run, so a long profile shows it is alive."""
+    record = event.stage.record
+    if event.stage.kind != "end" or record is None:
+        return
+    click.echo(
+        f"[{event.round}/{event.rounds}] {record.name}: {record.status.value} "
+        f"in {seconds(record.duration_s)}"
+    )
+
+
+def table(reports: list[StageProfileReport]) -> list[str]:
+    """Aligned columns, one stage per line."""
+    rows = [COLUMNS] + [
+        (
+            r.name,
+            f"{r.passed}/{r.runs}",
+            seconds(r.mean_s),
+            f"±{seconds(r.stdev_s)}",
+            seconds(r.p95_s),
+            f"{r.cpu_percent:.0f}%",
+            size(r.peak_rss_bytes),
+            r.bound,
+            r.strategy,
+            "yes" if r.parallel else "no",
+            f"{r.target_s:g}s",
+            "-" if r.suggested_s is None else f"{r.suggested_s:g}s",
+        )
+        for r in reports
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+
+
+@click.command("profile")
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="How many times each stage runs.",
+)
+@click.option("--only", multiple=True, metavar="NAME", help="Profile only this stage (repeatable).")
+@click.option(
+    "--lane",
+    type=click.Choice([lane.value for lane in Lane]),
+    default="heavy",
+    show_default=True,
+    help="The lane whose stages and SLA targets are profiled.",
+)
+@click.option(
+    "--write", is_flag=True, help="Write the suggested targets into the lane's sla table."
+)
+@config_option
+def command(
+    iterations: int, only: tuple[str, ...], lane: str, write: bool, config_path: Path | None
+) -> int:
+    """Run each stage N times, one at a time; report its figures, strategy and SLA target."""
+    if any(not name.strip() for name in only):
+        raise UsageError("--only: the stage name is empty.")
+    loaded = load(config_path)
+    machine = read_machine()
+    options = PlanOptions(lane=Lane(lane), only=only, strategy=Strategy.SEQUENTIAL, workers=1)
+    plan = build_plan(loaded, options, machine)
+    log_dir = loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
+    click.echo(
+        f"workflow: profiling {len(plan.stages)} stages of the {lane} lane, {iterations} "
+        f"times each, one at a time ({plan.usable_cpus:g} usable cores)"
+    )
+    results = run_rounds(loaded, plan, iterations, log_dir, show_progress)
+    reports = [summarise(stage.name, results[stage.name], plan) for stage in plan.stages]
+    click.echo("\n".join(["", *table(reports), ""]))
+    for report in reports:
+        worth = "worth" if report.parallel else "not worth"
+        click.echo(f"{report.name}: {worth} parallelising: {report.parallel_reason}")
+        if report.error is not None:
+            failed = report.runs - report.passed
+            click.echo(
+                f"{report.name}: {failed} runs did not pass ({report.error}); logs: {log_dir}"
+            )
+    strategy, reason = lane_strategy(reports, plan.usable_cpus)
+    click.echo(f"recommended strategy for the {lane} lane: {strategy} ({reason})")
+    if write:
+        targets = {r.name: r.suggested_s for r in reports if r.suggested_s is not None}
+        if targets:
+            path = write_targets(loaded, lane, targets)
+            written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
+            click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
+        else:
+            click.echo("nothing written: no stage passed every run", err=True)
+    failed = any(r.passed < r.runs for r in reports)
+    return int(ExitCode.STAGE_FAILED if failed else ExitCode.OK)

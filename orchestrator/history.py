@@ -1,0 +1,196 @@
+"""The history store: every run and its stages' metrics, in one SQLite file.
+
+Trends read it, the adaptive scheduler learns each stage's duration, CPU use and memory
+from it, and `workflow history` lists it. Recording is best effort for a run: a damaged or
+unreadable database is reported in one sentence and left exactly as it was, never
+deleted or rewritten (`record_safely`), because losing a history must not fail a build.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from orchestrator.history_schema import HistoryError, connect
+from orchestrator.loader import LoadedConfig
+from orchestrator.plan import StageProfile
+from orchestrator.records import RunRecord
+
+RECENT_RUNS = 10
+
+_INSERT_RUN = """INSERT INTO runs (
+    run_id, started_at, started_utc, lane, runner_class, strategy, workers, exit_code,
+    finished, duration_s, git_sha, git_branch, cpus, memory_bytes, python, record
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+_INSERT_STAGE = """INSERT INTO stages (
+    run_id, name, number, status, duration_s, cpu_seconds, cpu_percent, peak_rss_bytes,
+    target_s
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+class HistoryStore:
+    """Runs recorded in a SQLite database; created with its schema on first write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(connect(self.path)) as connection:
+                yield connection
+        except sqlite3.Error as exc:
+            raise HistoryError(f"{self.path}: cannot use the history database: {exc}.") from exc
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise HistoryError(f"{self.path}: cannot use the history database: {reason}.") from exc
+
+    def record_run(self, record: RunRecord) -> None:
+        """Add a run, or replace the run with the same id (importing twice keeps one)."""
+        with self._connection() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
+                connection.execute(_INSERT_RUN, _run_row(record))
+                connection.executemany(
+                    _INSERT_STAGE,
+                    [
+                        (
+                            record.run_id,
+                            stage.name,
+                            stage.number,
+                            stage.status.value,
+                            stage.duration_s,
+                            stage.cpu_seconds,
+                            stage.cpu_percent,
+                            stage.peak_rss_bytes,
+                            stage.sla.target_s,
+                        )
+                        for stage in record.stages
+                    ],
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+    def runs(self, last: int | None = None) -> list[RunRecord]:
+        """Recorded runs, newest first; `last` keeps only that many."""
+        if not self.path.exists():
+            return []  # reading never creates the database
+        query = "SELECT run_id, record FROM runs ORDER BY started_utc DESC, run_id DESC"
+        parameters: tuple[int, ...] = ()
+        if last is not None:
+            query += " LIMIT ?"
+            parameters = (max(last, 0),)
+        with self._connection() as connection:
+            rows = connection.execute(query, parameters).fetchall()
+        return [self._parse(run_id, text) for run_id, text in rows]
+
+    def _parse(self, run_id: str, text: str) -> RunRecord:
+        try:
+            return RunRecord.model_validate(json.loads(text))
+        except (ValueError, ValidationError) as exc:
+            raise HistoryError(
+                f"{self.path}: run {run_id}: the stored record is not a run record: {exc}."
+            ) from exc
+
+    def stage_profiles(
+        self, lane: str, runner_class: str, recent: int = RECENT_RUNS
+    ) -> dict[str, StageProfile]:
+        """Median duration, CPU % and peak memory of each stage's passed runs, recent first.
+
+        Only runs of this lane on this runner class count: another machine's timings
+        would mislead the scheduler more than having none.
+        """
+        if not self.path.exists():
+            return {}
+        with self._connection() as connection:
+            rows = connection.execute(
+                """SELECT s.name, s.duration_s, s.cpu_percent, s.peak_rss_bytes
+                FROM stages AS s JOIN (
+                    SELECT run_id FROM runs WHERE lane = ? AND runner_class = ?
+                    ORDER BY started_utc DESC, run_id DESC LIMIT ?
+                ) AS r ON r.run_id = s.run_id
+                WHERE s.status = 'passed'""",
+                (lane, runner_class, recent),
+            ).fetchall()
+        samples: dict[str, list[tuple[float, float, int]]] = {}
+        for name, duration, cpu, rss in rows:
+            samples.setdefault(name, []).append((float(duration), float(cpu), int(rss)))
+        return {name: _profile(values) for name, values in samples.items()}
+
+
+def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
+    return StageProfile(
+        duration_s=statistics.median(v[0] for v in values),
+        cpu_percent=statistics.median(v[1] for v in values),
+        peak_rss_bytes=int(statistics.median(v[2] for v in values)),
+        samples=len(values),
+    )
+
+
+def utc_key(started_at: str) -> str:
+    """A sortable UTC timestamp: runs from machines in other time zones order correctly."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _run_row(record: RunRecord) -> tuple[object, ...]:
+    return (
+        record.run_id,
+        record.started_at,
+        utc_key(record.started_at),
+        record.lane,
+        record.host.runner_class,
+        record.strategy,
+        record.workers,
+        record.exit_code,
+        int(record.finished),
+        record.pool.total_duration_s,
+        record.git.sha,
+        record.git.branch,
+        record.host.cpus,
+        record.host.memory_bytes,
+        record.host.python,
+        json.dumps(record.to_dict(), sort_keys=True),
+    )
+
+
+def record_safely(path: Path, record: RunRecord) -> str | None:
+    """Record the run; on any problem return one sentence why, and touch nothing else."""
+    try:
+        HistoryStore(path).record_run(record)
+    except HistoryError as exc:
+        return f"history not written: {exc.message.rstrip('.')} (left untouched)."
+    except Exception as exc:  # a broken history must never fail the run it describes
+        return f"history not written: {path}: {type(exc).__name__}: {exc} (left untouched)."
+    return None
+
+
+def profiles_safely(path: Path, lane: str, runner_class: str) -> dict[str, StageProfile]:
+    """What history knows about each stage, or nothing when it cannot be read."""
+    try:
+        return HistoryStore(path).stage_profiles(lane, runner_class)
+    except Exception:  # a hint for the scheduler; without it the plan uses other sources
+        return {}
+
+
+def history_path(loaded: LoadedConfig) -> Path | None:
+    """Where the configuration keeps the history, or None when it turned history off."""
+    setting = loaded.config.workflow.history
+    return loaded.resolve(setting) if setting.strip() else None

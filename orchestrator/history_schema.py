@@ -1,0 +1,137 @@
+"""The history database's connection settings and schema migrations.
+
+Many writers at once (parallel CI jobs importing records, a nightly run) share one file:
+WAL mode lets readers and one writer proceed together, and the busy timeout makes a
+writer wait for the lock instead of failing. Writes take the lock up front (`BEGIN
+IMMEDIATE`): a read transaction upgraded to a write in WAL mode fails at once with
+"database is locked", whatever the timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from orchestrator.errors import RecordError
+
+BUSY_TIMEOUT_S = 60.0
+_WAL_ATTEMPTS = 50
+
+# Each entry upgrades the schema by one version; never edit one that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            started_utc TEXT NOT NULL,
+            lane TEXT NOT NULL,
+            runner_class TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            workers INTEGER NOT NULL,
+            exit_code INTEGER,
+            finished INTEGER NOT NULL,
+            duration_s REAL NOT NULL,
+            git_sha TEXT,
+            git_branch TEXT,
+            cpus REAL NOT NULL,
+            memory_bytes INTEGER NOT NULL,
+            python TEXT NOT NULL,
+            record TEXT NOT NULL
+        )""",
+        "CREATE INDEX runs_by_time ON runs (started_utc, run_id)",
+        "CREATE INDEX runs_by_group ON runs (lane, runner_class, started_utc)",
+        """CREATE TABLE stages (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            duration_s REAL NOT NULL,
+            cpu_seconds REAL NOT NULL,
+            cpu_percent REAL NOT NULL,
+            peak_rss_bytes INTEGER NOT NULL,
+            target_s REAL,
+            PRIMARY KEY (run_id, name)
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class HistoryError(RecordError):
+    """The history database cannot be used (corrupt, unreadable, foreign or too new)."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database in WAL mode with a busy timeout, its schema up to date."""
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        _version(connection, path)  # refuse a foreign or newer file before writing anything
+        _use_wal(connection)
+        connection.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode
+        migrate(connection, path)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    # Switching the journal mode needs the database to itself; when several processes
+    # create the file at once, the losers are told "locked" without the busy handler.
+    for _ in range(_WAL_ATTEMPTS):
+        try:
+            (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.05)
+    connection.execute("PRAGMA journal_mode = WAL")
+
+
+def _version(connection: sqlite3.Connection, path: Path) -> int | None:
+    """The schema version, or None for an empty database; refuses a foreign one."""
+    tables = {
+        row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if "schema_version" not in tables:
+        if tables:
+            raise HistoryError(
+                f"{path}: not a workflow history database (it has other tables); "
+                "point [workflow] history at another file."
+            )
+        return None
+    row = connection.execute("SELECT version FROM schema_version").fetchone()
+    version = int(row[0]) if row is not None else 0
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"{path}: history schema {version} was written by a newer workflow "
+            f"(this one knows up to {SCHEMA_VERSION}); upgrade workflow to use it."
+        )
+    return version
+
+
+def migrate(connection: sqlite3.Connection, path: Path) -> None:
+    """Create the schema, or bring an older one up to date, in one transaction."""
+    if _version(connection, path) == SCHEMA_VERSION:
+        return  # the common case: no write lock needed
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(connection, path)  # another process may have migrated meanwhile
+        if version is None:
+            connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            connection.execute("INSERT INTO schema_version (version) VALUES (0)")
+            version = 0
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                connection.execute(statement)
+        connection.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise

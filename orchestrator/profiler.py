@@ -1,0 +1,229 @@
+"""`workflow profile`: run stages repeatedly, one at a time, and say how to schedule them.
+
+Each round runs every selected stage once through the real engine with the sequential
+strategy, so no measurement is disturbed by another stage; stages alternate between
+rounds, so a slow spell of the machine spreads over all of them instead of one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from orchestrator.config import Strategy
+from orchestrator.errors import ConfigError, Interrupted, UsageError
+from orchestrator.loader import LoadedConfig
+from orchestrator.masking import Masker, secret_values
+from orchestrator.plan import CPU_BOUND_PERCENT, Plan
+from orchestrator.pool import AdaptiveWorkerPool, StageEvent
+from orchestrator.records import StageRecord
+from orchestrator.run import signals_cancel, stage_spec
+from sla.trend_stats import mean, median, quantile, stdev
+
+HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up
+SHORT_STAGE_S = 1.0  # shorter than this, starting it beside others gains nothing
+# (below this many seconds, round targets up to a multiple of this many)
+_ROUNDING = ((10.0, 1.0), (60.0, 5.0), (300.0, 10.0), (1200.0, 30.0), (math.inf, 60.0))
+
+
+@dataclass(frozen=True)
+class RoundEvent:
+    """Progress news for the command line: a stage of a round started or ended."""
+
+    round: int
+    rounds: int
+    stage: StageEvent
+
+
+@dataclass(frozen=True)
+class StageProfileReport:
+    """What N runs of one stage measured, and what follows for scheduling and its SLA."""
+
+    name: str
+    number: int
+    runs: int
+    passed: int
+    mean_s: float
+    stdev_s: float
+    p95_s: float
+    cpu_percent: float
+    peak_rss_bytes: int
+    bound: str  # "cpu" or "io"
+    strategy: str  # the executor that suits it: "process" or "thread"
+    parallel: bool
+    parallel_reason: str
+    target_s: float  # the lane's current target
+    suggested_s: float | None  # None unless every run passed
+    error: str | None = None
+
+
+def run_rounds(
+    loaded: LoadedConfig,
+    plan: Plan,
+    iterations: int,
+    log_dir: Path,
+    on_event: Callable[[RoundEvent], None] | None = None,
+) -> dict[str, list[StageRecord]]:
+    """Run every planned stage `iterations` times, one stage at a time; records by stage."""
+    environments = [os.environ, *(s.config.env for s in plan.stages)]
+    masker = Masker(secret_values(*environments))
+    results: dict[str, list[StageRecord]] = {stage.name: [] for stage in plan.stages}
+    for number in range(1, iterations + 1):
+        pool = AdaptiveWorkerPool(
+            Strategy.SEQUENTIAL,
+            1,
+            usable_cpus=plan.usable_cpus,
+            log_dir=log_dir,
+            masker=masker,
+            import_root=loaded.root,
+            on_event=_relay(on_event, number, iterations),
+        )
+        for stage in plan.stages:
+            pool.submit(stage_spec(stage))
+        with signals_cancel(pool) as received:
+            try:
+                pool.wait_all()
+            finally:
+                pool.shutdown()
+        if received:
+            raise Interrupted(received[0])
+        for record in pool.results:
+            results[record.name].append(record)
+    return results
+
+
+def _relay(
+    on_event: Callable[[RoundEvent], None] | None, number: int, rounds: int
+) -> Callable[[StageEvent], None] | None:
+    if on_event is None:
+        return None
+    callback = on_event
+
+    def relay(event: StageEvent) -> None:
+        callback(RoundEvent(number, rounds, event))
+
+    return relay
+
+
+def suggest_target(p95_s: float) -> float:
+    """The observed p95 with headroom, rounded up to a figure a person would write."""
+    wanted = p95_s * HEADROOM
+    step = next(step for limit, step in _ROUNDING if wanted < limit)
+    return max(1.0, math.ceil(wanted / step) * step)
+
+
+def worth_parallelising(duration_s: float, cpu_percent: float, cores: float) -> tuple[bool, str]:
+    """Whether running this stage beside others would shorten a run, and why."""
+    if duration_s < SHORT_STAGE_S:
+        return False, f"too short ({duration_s:.2f}s) for a parallel start to pay off"
+    used = cpu_percent / 100.0
+    if cpu_percent < CPU_BOUND_PERCENT:
+        return (
+            True,
+            f"waits most of the time (CPU {cpu_percent:.0f}%): overlapping it costs no core",
+        )
+    if used >= cores - 0.5:
+        return False, f"already keeps the {cores:g} usable cores busy ({used:.1f} cores)"
+    return True, f"uses {used:.1f} of {cores:g} usable cores: other stages fit beside it"
+
+
+def summarise(name: str, records: Sequence[StageRecord], plan: Plan) -> StageProfileReport:
+    """The figures and advice for one stage from its runs."""
+    stage = plan.stage(name)
+    passed = [r for r in records if r.status.ok]
+    measured = passed or list(records)
+    durations = [r.duration_s for r in measured] or [0.0]
+    cpu = mean([r.cpu_percent for r in measured]) if measured else 0.0
+    bound = (
+        "cpu" if median([r.cpu_percent for r in measured] or [0.0]) >= CPU_BOUND_PERCENT else "io"
+    )
+    average = mean(durations)
+    parallel, reason = worth_parallelising(average, cpu, plan.usable_cpus)
+    p95 = quantile(durations, 0.95)
+    failures = [r for r in records if not r.status.ok]
+    return StageProfileReport(
+        name=name,
+        number=stage.number,
+        runs=len(records),
+        passed=len(passed),
+        mean_s=average,
+        stdev_s=stdev(durations),
+        p95_s=p95,
+        cpu_percent=cpu,
+        peak_rss_bytes=max((r.peak_rss_bytes for r in measured), default=0),
+        bound=bound,
+        strategy="process" if bound == "cpu" else "thread",
+        parallel=parallel,
+        parallel_reason=reason,
+        target_s=stage.target_s,
+        suggested_s=suggest_target(p95) if records and not failures else None,
+        error=_failure(failures[-1]) if failures else None,
+    )
+
+
+def _failure(record: StageRecord) -> str:
+    detail = f": {record.error}" if record.error else ""
+    return f"{record.status.value}{detail}"
+
+
+def lane_strategy(reports: Sequence[StageProfileReport], cores: float) -> tuple[str, str]:
+    """The strategy to give the lane, and why."""
+    overlapping = [r for r in reports if r.parallel]
+    if len(reports) < 2 or len(overlapping) < 2:
+        return "sequential", "fewer than two stages gain from running beside another"
+    cpu_bound = [r for r in overlapping if r.bound == "cpu"]
+    if not cpu_bound:
+        return "thread", "every stage worth overlapping mostly waits: threads suffice"
+    demand = sum(r.cpu_percent for r in cpu_bound) / 100.0
+    return "adaptive", (
+        f"{len(cpu_bound)} CPU-bound stages need {demand:.1f} cores of {cores:g} usable: "
+        "admit them by measured CPU use and overlap the I/O-bound ones freely"
+    )
+
+
+def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) -> Path:
+    """Set `lanes.<lane>.sla.<stage>` in the configuration file, keeping comments and layout."""
+    path = loaded.path
+    if path is None:
+        raise UsageError("--write: there is no workflow.toml to update (built-in defaults).")
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        raise ConfigError(f"{path}: --write: cannot read the configuration: {exc}.") from exc
+    table: Any = document
+    for part in [p for p in loaded.key_prefix.split(".") if p]:
+        table = table[part]
+    if "lanes" not in table:
+        table["lanes"] = tomlkit.table(is_super_table=True)
+    if lane not in table["lanes"]:
+        table["lanes"][lane] = tomlkit.table()
+    if "sla" not in table["lanes"][lane]:
+        table["lanes"][lane]["sla"] = tomlkit.inline_table()
+    overrides = table["lanes"][lane]["sla"]
+    for name, seconds in targets.items():
+        overrides[name] = int(seconds) if float(seconds).is_integer() else seconds
+    _replace_file(path, tomlkit.dumps(document))
+    return path
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write beside the file, keep its permissions, then swap it in (never half a file)."""
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(temp_name).chmod(stat.S_IMODE(path.stat().st_mode))
+        Path(temp_name).replace(path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

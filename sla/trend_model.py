@@ -1,0 +1,162 @@
+"""The values a trend analysis produces: what changed, how sure we are, and how much room is left.
+
+Frozen and free of rendering concerns: the HTML, markdown and JSON reports and the exit
+code of `workflow trend --fail-on-regression` all read the same `TrendReport`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from orchestrator.config import TrendConfig
+
+WHOLE_RUN = "whole run"
+
+
+class Verdict(StrEnum):
+    """What the recent runs of a series say compared with their baseline."""
+
+    REGRESSION = "regression"
+    IMPROVEMENT = "improvement"
+    STABLE = "stable"
+    INSUFFICIENT = "insufficient"  # too few runs to judge
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run's measurement in a series (seconds, percent or bytes)."""
+
+    run_id: str
+    started_at: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The recent window against its baseline: medians, the shift, one-sided p-values."""
+
+    baseline_n: int
+    recent_n: int
+    baseline_median: float
+    recent_median: float
+    change: float  # relative shift of the level (0.3 is 30% higher), from the logs
+    p_greater: float
+    p_less: float
+
+    @property
+    def delta(self) -> float:
+        """How far the level moved, in the series' unit."""
+        return self.baseline_median * self.change
+
+
+@dataclass(frozen=True)
+class Step:
+    """A shift of level inside a series: from this run on, the median moved."""
+
+    index: int  # position of the first run at the new level, in the series' points
+    run_id: str
+    started_at: str
+    before: float
+    after: float
+    p_value: float
+
+    @property
+    def change(self) -> float:
+        """The relative size of the shift."""
+        return self.after / self.before - 1.0 if self.before > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ResourceTrend:
+    """CPU use or peak memory of a stage, recent against baseline."""
+
+    metric: str  # "cpu_percent" or "peak_rss_bytes"
+    comparison: Comparison
+    direction: str  # "up", "down" or "flat"
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """How close the stage's p95 duration comes to its SLA target."""
+
+    target_s: float
+    p95_s: float
+    warning_ratio: float
+    samples: int
+
+    @property
+    def headroom_s(self) -> float:
+        """Seconds left under the target at p95 (negative: over it)."""
+        return self.target_s - self.p95_s
+
+    @property
+    def used(self) -> float:
+        """The share of the target that p95 uses (1.0 is exactly at the target)."""
+        return self.p95_s / self.target_s if self.target_s > 0 else float("inf")
+
+    @property
+    def status(self) -> str:
+        """ok, warning (past the warning ratio) or breach (past the target)."""
+        if self.p95_s > self.target_s:
+            return "breach"
+        return "warning" if self.used >= self.warning_ratio else "ok"
+
+
+@dataclass(frozen=True)
+class SeriesTrend:
+    """The verdict on one stage (or the whole run) of one lane and runner class."""
+
+    name: str
+    is_run: bool
+    points: tuple[Point, ...]  # oldest first: every run read that measured it
+    verdict: Verdict
+    reason: str
+    comparison: Comparison | None = None
+    steps: tuple[Step, ...] = ()
+    cpu: ResourceTrend | None = None
+    memory: ResourceTrend | None = None
+    headroom: Headroom | None = None
+
+    @property
+    def judged(self) -> tuple[Point, ...]:
+        """The points of the recent window (the ones a regression is about)."""
+        if self.comparison is None:
+            return ()
+        return self.points[len(self.points) - self.comparison.recent_n :]
+
+
+@dataclass(frozen=True)
+class GroupTrend:
+    """Every series of one lane on one runner class: only these runs are comparable."""
+
+    lane: str
+    runner_class: str
+    runs: int
+    whole_run: SeriesTrend
+    stages: tuple[SeriesTrend, ...]
+    degradations: tuple[str, ...] = ()  # the seed's throughput rule: lines, not failures
+
+    @property
+    def series(self) -> tuple[SeriesTrend, ...]:
+        """The whole run first, then the stages in their declared order."""
+        return (self.whole_run, *self.stages)
+
+    @property
+    def regressions(self) -> tuple[SeriesTrend, ...]:
+        """The series whose recent runs are slower for real."""
+        return tuple(s for s in self.series if s.verdict is Verdict.REGRESSION)
+
+
+@dataclass(frozen=True)
+class TrendReport:
+    """All groups found in the history that was read, with the settings that judged them."""
+
+    settings: TrendConfig
+    groups: tuple[GroupTrend, ...]
+    runs_read: int
+
+    @property
+    def has_regression(self) -> bool:
+        """What `--fail-on-regression` turns into exit code 4."""
+        return any(group.regressions for group in self.groups)

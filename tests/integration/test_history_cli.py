@@ -1,0 +1,127 @@
+"""`workflow history` and `workflow history import`, run as real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.records import write_record
+from tests.unit.test_trends_data import run, stage
+
+pytestmark = pytest.mark.integration
+
+CONFIG = '[workflow]\nhistory = "state/history.db"\n\n[stages.lint]\nrun = ["true"]\n'
+
+
+def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "workflow.toml").write_text(CONFIG)
+    for index in range(3):
+        record = run(index, [stage("lint", 1.0 + index)])
+        write_record(record, tmp_path / "saved" / f"run{index}" / "run.json")
+    return tmp_path
+
+
+def saved(project: Path) -> list[str]:
+    return [str(p) for p in sorted((project / "saved").glob("*/run.json"))]
+
+
+def test_import_then_list_newest_first_as_json(project: Path) -> None:
+    empty = workflow(project, "history", "--json")
+    assert empty.returncode == 0, empty.stderr
+    assert json.loads(empty.stdout) == []
+    assert not (project / "state").exists()
+
+    imported = workflow(project, "history", "import", *saved(project))
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 3 runs into" in imported.stdout
+    again = workflow(project, "history", "import", saved(project)[0])  # idempotent on run_id
+    assert again.returncode == 0, again.stderr
+
+    listed = workflow(project, "history", "--json")
+    assert listed.returncode == 0, listed.stderr
+    runs = json.loads(listed.stdout)
+    assert [r["run_id"] for r in runs] == [run(i, [stage("lint", 1.0)]).run_id for i in (2, 1, 0)]
+    for key in ("run_id", "started_at", "lane", "exit_code", "duration_s", "git_sha"):
+        assert key in runs[0]
+    assert runs[0]["duration_s"] == 3.0
+    assert runs[0]["lane"] == "heavy"
+    assert runs[0]["exit_code"] == 0
+
+    last = workflow(project, "history", "--last", "1", "--json")
+    assert [r["run_id"] for r in json.loads(last.stdout)] == [runs[0]["run_id"]]
+
+
+def test_the_table_lists_one_run_per_line(project: Path) -> None:
+    workflow(project, "history", "import", *saved(project))
+    result = workflow(project, "history")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["RUN", "ID", "STARTED"]
+    assert len(lines) == 4
+    assert "heavy" in lines[1]
+    assert "3.0s" in lines[1]
+
+
+def test_a_bad_record_is_named_and_nothing_is_imported(project: Path) -> None:
+    broken = project / "broken.json"
+    broken.write_text('{"schema": 1, "run_id": "x"}')
+    result = workflow(project, "history", "import", saved(project)[0], str(broken))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(broken) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert json.loads(workflow(project, "history", "--json").stdout) == []
+
+
+def test_usage_errors_exit_2_in_one_line(project: Path) -> None:
+    for args in (("history", "import"), ("history", "--last", "0")):
+        result = workflow(project, *args)
+        assert result.returncode == 2, args
+        assert "Traceback" not in result.stderr
+    missing = workflow(project, "history", "import", str(project / "nope.json"))
+    assert missing.returncode == 2
+    assert "nope.json" in missing.stderr
+
+
+def test_history_turned_off_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text(CONFIG.replace("state/history.db", ""))
+    result = workflow(tmp_path, "history", "--json")
+    assert result.returncode == 2
+    assert "workflow.history is empty" in result.stderr
+
+
+def test_a_corrupt_history_is_one_sentence_and_untouched(project: Path) -> None:
+    database = project / "state" / "history.db"
+    database.parent.mkdir()
+    database.write_bytes(b"not a database at all" * 100)
+    result = workflow(project, "history", "--json")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(database) in result.stderr
+    assert database.read_bytes() == b"not a database at all" * 100
+
+
+def test_config_option_reaches_the_import_subcommand(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = str(project / "workflow.toml")
+    result = workflow(elsewhere, "history", "--config", config, "import", saved(project)[0])
+    assert result.returncode == 0, result.stderr
+    listed = workflow(elsewhere, "history", "--config", config, "--json")
+    assert len(json.loads(listed.stdout)) == 1

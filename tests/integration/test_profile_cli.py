@@ -1,0 +1,199 @@
+"""`workflow profile`: each stage exactly N times, one at a time, through the real engine."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.loader import load_config
+from orchestrator.profiler import (
+    StageProfileReport,
+    lane_strategy,
+    suggest_target,
+    worth_parallelising,
+    write_targets,
+)
+
+pytestmark = pytest.mark.integration
+
+PY = sys.executable
+# Each stage appends "name start end" to a shared file, so the test sees every run and
+# whether two ever overlapped.
+STAMP = (
+    "import os, sys, time, pathlib\n"
+    "start = time.time()\n"
+    "{body}\n"
+    "with pathlib.Path(sys.argv[1]).open('a') as log:\n"
+    "    log.write(f\"{{os.environ['WORKFLOW_STAGE']}} {{start}} {{time.time()}}\\n\")\n"
+)
+BUSY = "end = time.time() + 0.6\nwhile time.time() < end: pass"
+SLEEP = "time.sleep(0.6)"
+CONFIG = """\
+# The project's stages. This comment must survive --write.
+[workflow]
+history = ""  # no history for this test
+
+[stages.spin]
+run = [@PY@, "-c", @BUSY@, @LOG@]
+
+[stages.wait]
+run = [@PY@, "-c", @SLEEP@, @LOG@]
+
+[lanes.heavy]
+stage_sla = 60   # seconds, every stage
+budget = 600
+"""
+
+
+def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PY, "-m", "orchestrator", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "workflow.toml").write_text(
+        CONFIG.replace("@PY@", toml_string(PY))
+        .replace("@BUSY@", toml_string(STAMP.format(body=BUSY)))
+        .replace("@SLEEP@", toml_string(STAMP.format(body=SLEEP)))
+        .replace("@LOG@", toml_string(str(tmp_path / "runs.log")))
+    )
+    return tmp_path
+
+
+def runs(project: Path) -> list[tuple[str, float, float]]:
+    lines = (project / "runs.log").read_text().splitlines()
+    return [(name, float(start), float(end)) for name, start, end in map(str.split, lines)]
+
+
+def test_each_stage_runs_exactly_n_times_one_at_a_time(project: Path) -> None:
+    result = workflow(project, "profile", "--iterations", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = runs(project)
+    assert sorted(name for name, _, _ in seen) == ["spin"] * 3 + ["wait"] * 3
+    ordered = sorted(seen, key=lambda run: run[1])
+    for (_, _, end), (_, start, _) in itertools.pairwise(ordered):
+        assert end <= start, "two stages ran at the same time"
+    table = [re.split(r"\s{2,}", line) for line in result.stdout.splitlines() if "  " in line]
+    rows = {row[0]: row for row in table}
+    assert rows["spin"][1] == "3/3"
+    assert rows["spin"][7] == "cpu"
+    assert rows["spin"][8] == "process"
+    assert rows["wait"][7] == "io"
+    assert rows["wait"][8] == "thread"
+    assert rows["wait"][9] == "no"
+    assert "wait: not worth parallelising: too short" in result.stdout
+    assert rows["spin"][-1] == "1s"  # p95 0.6 s with headroom, rounded up
+    assert "recommended strategy for the heavy lane:" in result.stdout
+
+
+def test_write_updates_the_lane_targets_keeping_comments(project: Path) -> None:
+    before = (project / "workflow.toml").read_text()
+    result = workflow(project, "profile", "--iterations", "1", "--only", "wait", "--write")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [name for name, _, _ in runs(project)] == ["wait"]
+    after = (project / "workflow.toml").read_text()
+    assert after.startswith(before.split("[lanes.heavy]")[0])  # untouched above the lane
+    assert "stage_sla = 60   # seconds, every stage" in after
+    assert "# The project's stages. This comment must survive --write." in after
+    assert load_config(project / "workflow.toml").config.lanes.heavy.sla == {"wait": 1.0}
+    assert "lanes.heavy.sla: wait = 1" in result.stdout
+
+
+def test_a_failing_stage_gets_no_target_and_exit_1(project: Path) -> None:
+    config = project / "workflow.toml"
+    broken = f'[stages.broken]\nrun = [{toml_string(PY)}, "-c", "raise SystemExit(3)"]\n'
+    config.write_text(config.read_text() + "\n" + broken)
+    result = workflow(project, "profile", "--iterations", "2", "--only", "broken", "--write")
+    assert result.returncode == 1
+    assert "broken: 2 runs did not pass (failed" in result.stdout
+    assert "nothing written" in result.stderr
+    assert "\nsla =" not in config.read_text()
+
+
+@pytest.mark.parametrize(
+    "args", [("--only", "nope"), ("--iterations", "0"), ("--only", " "), ("--lane", "x")]
+)
+def test_usage_errors_exit_2_without_traceback(project: Path, args: tuple[str, ...]) -> None:
+    result = workflow(project, "profile", *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert not (project / "runs.log").exists()
+
+
+@pytest.mark.parametrize(
+    ("p95", "target"),
+    [(0.02, 1.0), (1.1, 2.0), (6.5, 10.0), (7.0, 15.0), (30.0, 45.0), (100.0, 150.0), (900, 1380)],
+)
+def test_suggested_targets_are_p95_with_headroom_rounded_up(p95: float, target: float) -> None:
+    assert suggest_target(p95) == target
+
+
+def test_parallelising_advice() -> None:
+    assert worth_parallelising(0.2, 10.0, 4)[0] is False
+    assert worth_parallelising(30.0, 5.0, 4) == (
+        True,
+        "waits most of the time (CPU 5%): overlapping it costs no core",
+    )
+    assert worth_parallelising(30.0, 380.0, 4)[0] is False
+    assert worth_parallelising(30.0, 100.0, 4)[0] is True
+
+
+def report(name: str, bound: str, cpu: float, parallel: bool = True) -> StageProfileReport:
+    return StageProfileReport(
+        name=name,
+        number=2,
+        runs=3,
+        passed=3,
+        mean_s=10.0,
+        stdev_s=0.1,
+        p95_s=10.2,
+        cpu_percent=cpu,
+        peak_rss_bytes=0,
+        bound=bound,
+        strategy="process" if bound == "cpu" else "thread",
+        parallel=parallel,
+        parallel_reason="",
+        target_s=60.0,
+        suggested_s=16.0,
+    )
+
+
+def test_lane_strategy() -> None:
+    assert lane_strategy([report("a", "cpu", 95)], 4)[0] == "sequential"
+    assert lane_strategy([report("a", "io", 5), report("b", "io", 3)], 4)[0] == "thread"
+    strategy, reason = lane_strategy([report("a", "cpu", 95), report("b", "io", 3)], 4)
+    assert strategy == "adaptive"
+    assert "1 CPU-bound stages need 0.9 cores of 4 usable" in reason
+
+
+def test_write_targets_into_pyproject_tool_workflow(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "x"  # keep\n\n[tool.workflow.stages.lint]\nrun = "true"\n\n'
+        "[tool.workflow.lanes.standard]\nsla = { lint = 30 }  # old\n"
+    )
+    loaded = load_config(pyproject)
+    write_targets(loaded, "standard", {"lint": 5.0})
+    write_targets(load_config(pyproject), "heavy", {"lint": 7.5})
+    text = pyproject.read_text()
+    assert 'name = "x"  # keep' in text
+    assert "sla = { lint = 5 }  # old" in text
+    reloaded = load_config(pyproject).config.lanes
+    assert reloaded.standard.sla == {"lint": 5.0}
+    assert reloaded.heavy.sla == {"lint": 7.5}
