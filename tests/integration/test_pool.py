@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -270,7 +271,10 @@ def test_stages_get_their_share_of_cores(tmp_path: Path) -> None:
         "os.environ['PYTEST_XDIST_AUTO_NUM_WORKERS'], os.environ['WORKFLOW_STAGE'])"
     )
     specs = [StageSpec(f"s{i}", i, command=py(code), kind="cpu") for i in range(4)]
-    run(specs, tmp_path, usable_cpus=4.0, initial_size=2, strategy=Strategy.THREAD)
+    # Values the user set are kept; drop any inherited ones (e.g. when run by workflow itself).
+    inherited = ("WORKFLOW_CPUS", "OMP_NUM_THREADS", "PYTEST_XDIST_AUTO_NUM_WORKERS")
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
+    run(specs, tmp_path, usable_cpus=4.0, initial_size=2, strategy=Strategy.THREAD, base_env=env)
     assert (tmp_path / "logs" / "s1.log").read_text().split() == ["2", "2", "2", "s1"]
 
 
