@@ -127,7 +127,7 @@ def build_plan(
     assumed = [s.name for s in planned if s.kind_source == "assumed"]
     if assumed and strategy is Strategy.ADAPTIVE:
         reason += (
-            f"; no kind or history for {', '.join(assumed)}: treated as I/O-bound until measured"
+            f"; no kind or history for {', '.join(assumed)}: treated as CPU-bound until measured"
         )
     return Plan(
         lane=options.lane,
@@ -181,7 +181,9 @@ def _planned(
         kind = "cpu" if profile.cpu_percent >= CPU_BOUND_PERCENT else "io"
         source = "history"
     else:
-        kind, source = "io", "assumed"
+        # Unknown work is budgeted as CPU-bound: a cold run that starts everything at once
+        # measures every stage at a fraction of a core and would learn "I/O" forever.
+        kind, source = "cpu", "assumed"
     rss_mb = lane.max_rss_mb.get(name)
     return PlannedStage(
         name=name,

@@ -267,7 +267,8 @@ class AdaptiveWorkerPool:
         if spec.demand < CPU_BOUND_DEMAND:
             return True
         used = sum(s.demand for s in active if s.demand >= CPU_BOUND_DEMAND)
-        return used == 0 or used + spec.demand <= self.cores + 1e-6
+        # A stage that can use several cores still starts when one whole core is free.
+        return used == 0 or used + min(spec.demand, 1.0) <= self.cores + 1e-6
 
     def _start(self, spec: StageSpec, executor: ThreadPoolExecutor | None) -> None:
         slots = {slot for _, slot in self._running.values()}

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from lanes.decide import decide_lane, read_path_list
 from lanes.git import head_identity
 from orchestrator.commands.options import config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
-from orchestrator.finish import finish_run
 from orchestrator.history import history_path, profiles_safely, record_safely
 from orchestrator.host import host_record
 from orchestrator.plan import Plan, PlanOptions, build_plan
@@ -23,7 +22,6 @@ from orchestrator.progress import Progress
 from orchestrator.records import GitRecord
 from orchestrator.run import RunRequest, execute_run, start_run
 from orchestrator.sizing import read_machine
-from reports import publish_github, render_terminal_summary
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
 FORMATS = ("html", "md", "json", "junit")
@@ -132,6 +130,8 @@ def command(
     loaded = load(config_path)
     decision = None
     if lane == "auto":
+        from lanes.decide import decide_lane, read_path_list  # noqa: PLC0415 - start-up time
+
         decision = decide_lane(
             loaded.root,
             loaded.config.detect,
@@ -188,10 +188,19 @@ def run_and_report(
         f"{plan.strategy.value} strategy, {plan.workers} workers"
     )
     progress = Progress(plan, start.run_dir, start.masker, os.environ, verbose=verbose)
+    # The reporting code (jinja2, rich tables) loads while the stages run, not before.
+    preload = threading.Thread(target=_import_finishing, name="workflow-preload", daemon=True)
+    preload.start()
     try:
         record = execute_run(request, start, progress)
     finally:
         progress.close()
+    preload.join()
+    from rich.console import Console  # noqa: PLC0415 - loaded during the run
+
+    from orchestrator.finish import finish_run  # noqa: PLC0415
+    from reports import publish_github, render_terminal_summary  # noqa: PLC0415
+
     finished = finish_run(request, start, record, formats)
     render_terminal_summary(finished.record, Console(highlight=False), start.masker)
     publish_github(finished.record, start.run_dir, os.environ, click.echo, start.masker)
@@ -204,3 +213,8 @@ def run_and_report(
         click.echo(f"workflow: warning: {warning}", err=True)
     click.echo(f"reports: {start.run_dir}")
     return finished.record.exit_code or 0
+
+
+def _import_finishing() -> None:
+    importlib.import_module("orchestrator.finish")
+    importlib.import_module("rich.table")
