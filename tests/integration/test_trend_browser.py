@@ -2,18 +2,16 @@
 
 Debian's `chromium` driven by Playwright, the same way as the run report's browser test
 (tests/integration/test_reports_browser.py); Playwright's own browser downloads are never
-used. The helper is small and kept here so this test does not depend on that file's names.
+used. The browser fixture is shared, in tests/integration/conftest.py.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from orchestrator.config import TrendConfig
 from reports.trend import render_trend_html
@@ -22,21 +20,7 @@ from tests.unit.test_trends_data import noisy, runs_from, seeded
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 STAGES = ("lint", "typecheck", "unit", "<b>odd</b>")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
