@@ -10,7 +10,7 @@ import click
 
 from lanes.changes import LaneDecision
 from lanes.decide import decide_lane, read_path_list
-from orchestrator.commands.options import config_option, load
+from orchestrator.commands.options import change_source_options, config_option, load
 from orchestrator.errors import UsageError
 
 
@@ -21,16 +21,7 @@ def describe(decision: LaneDecision) -> list[str]:
 
 
 @click.command("lane")
-@click.option("--base", default=None, metavar="REF", help="Compare with this commit.")
-@click.option(
-    "--head", default=None, metavar="REF", help="The commit being checked (default HEAD)."
-)
-@click.option(
-    "--changed-files",
-    default=None,
-    metavar="FILE|-",
-    help="A list of changed paths, one per line, instead of asking git.",
-)
+@change_source_options
 @click.option(
     "--pre-push",
     is_flag=True,

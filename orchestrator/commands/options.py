@@ -28,3 +28,26 @@ def config_option(func: F) -> F:
 def load(config_path: Path | None) -> LoadedConfig:
     """Load the configuration named on the command line, or the default one."""
     return load_config(config_path)
+
+
+def change_source_options(func: F) -> F:
+    """`--base`, `--head` and `--changed-files`: where the lane's change set comes from."""
+    for option in reversed(
+        (
+            click.option("--base", default=None, metavar="REF", help="Compare with this commit."),
+            click.option(
+                "--head",
+                default=None,
+                metavar="REF",
+                help="The commit being checked (default HEAD).",
+            ),
+            click.option(
+                "--changed-files",
+                default=None,
+                metavar="FILE|-",
+                help="A list of changed paths, one per line, instead of asking git.",
+            ),
+        )
+    ):
+        func = option(func)
+    return func

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from lanes.git import head_identity
-from orchestrator.commands.options import config_option, load
+from orchestrator.commands.options import change_source_options, config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
 from orchestrator.history import history_path, profiles_safely, record_safely
@@ -80,18 +80,7 @@ def describe_plan(plan: Plan) -> list[str]:
     "--workers", default=None, metavar="N|auto", help="Worker count (default: the lane's)."
 )
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this stage (repeatable).")
-@click.option(
-    "--base", default=None, metavar="REF", help="Compare with this commit to pick the lane."
-)
-@click.option(
-    "--head", default=None, metavar="REF", help="The commit being checked (default HEAD)."
-)
-@click.option(
-    "--changed-files",
-    default=None,
-    metavar="FILE|-",
-    help="A list of changed paths, one per line, instead of asking git.",
-)
+@change_source_options
 @config_option
 @click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
 @click.option("--format", "formats", default="html,md,json,junit", show_default=True)

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from orchestrator import __version__
+from tests.integration.command import workflow
 
 REPO = Path(__file__).parents[2]
 
 
-def workflow(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def test_version() -> None:
-    result = workflow("--version")
+    result = workflow(REPO, "--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"workflow {__version__}"
 
 
 def test_validate_the_repository() -> None:
-    result = workflow("validate")
+    result = workflow(REPO, "validate")
     assert result.returncode == 0, result.stderr
     assert "valid" in result.stdout
 
@@ -41,7 +29,7 @@ def test_validate_reports_three_mistakes_without_traceback(tmp_path: Path) -> No
         '[stages.unit]\nrun = "pytest"\nneeds = ["lnit"]\n'
         '[detect]\nheavy_lines = "many"\n'
     )
-    result = workflow("validate", "--config", str(config))
+    result = workflow(REPO, "validate", "--config", str(config))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     detail_lines = [line for line in result.stderr.splitlines() if line.startswith("  ")]
@@ -56,7 +44,7 @@ def test_dry_run_prints_the_plan(tmp_path: Path) -> None:
         '[stages.unit]\nrun = "pytest"\nneeds = ["lint"]\n'
         "[lanes.heavy]\nstage_sla = 45\nsla = { unit = 90 }\n"
     )
-    result = workflow("run", "--dry-run", "--lane", "heavy", cwd=tmp_path)
+    result = workflow(tmp_path, "run", "--dry-run", "--lane", "heavy")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "lane: heavy (forced)" in out
@@ -72,7 +60,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         ("run", "--dry-run", "--strategy", "fast"),
         ("run", "--dry-run", "--format", "pdf"),
     ):
-        result = workflow(*args, cwd=tmp_path)
+        result = workflow(tmp_path, *args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
@@ -80,7 +68,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_toml_syntax_error_exit_2(tmp_path: Path) -> None:
     (tmp_path / "workflow.toml").write_text("[stages.lint\n")
-    result = workflow("validate", cwd=tmp_path)
+    result = workflow(tmp_path, "validate")
     assert result.returncode == 2
     assert "line 1, column" in result.stderr
     assert "Traceback" not in result.stderr

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from orchestrator.records import write_record
+from tests.integration.command import workflow
 from tests.unit.test_trends_data import run, stage
 
 pytestmark = pytest.mark.integration
 
 CONFIG = '[workflow]\nhistory = "state/history.db"\n\n[stages.lint]\nrun = ["true"]\n'
-
-
-def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture

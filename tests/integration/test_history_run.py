@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.command import workflow
+
 pytestmark = pytest.mark.integration
 
 PY = sys.executable
-
-
-def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PY, "-m", "orchestrator", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "CI": "true"},
-    )
 
 
 def project(tmp_path: Path, stage: str = "print(1)") -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from orchestrator.profiler import (
     worth_parallelising,
     write_targets,
 )
+from tests.integration.command import workflow
 
 pytestmark = pytest.mark.integration
 
@@ -48,17 +48,6 @@ run = [@PY@, "-c", @SLEEP@, @LOG@]
 stage_sla = 60   # seconds, every stage
 budget = 600
 """
-
-
-def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PY, "-m", "orchestrator", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def toml_string(text: str) -> str:

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from orchestrator.history import HistoryStore
 from orchestrator.records import RunRecord
+from tests.integration.command import workflow
 from tests.unit.test_trends_data import noisy, runs_from, seeded
 
 pytestmark = pytest.mark.integration
 
 CONFIG = '[workflow]\nhistory = "history.db"\n\n[stages.lint]\nrun = ["true"]\n'
-
-
-def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def history(*, unit_step: float) -> list[RunRecord]:
