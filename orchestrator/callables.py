@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from orchestrator.masking import Masker
-from orchestrator.records import StageStatus
+from orchestrator.record_parts import StageStatus
 from orchestrator.tasks import Attempt, Target
 
 

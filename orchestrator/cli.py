@@ -7,6 +7,7 @@ mode and the mapping below is ours.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -58,5 +59,17 @@ def run_cli(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    sys.exit(run_cli())
+    """Console-script entry point.
+
+    When the command returns, its output is flushed and every thread and process it started
+    has ended (the pool and the record writer join theirs). The interpreter's own teardown,
+    which frees every loaded module one object at a time, would add tens of milliseconds
+    to every run and do nothing else, so the process ends here without it.
+    """
+    code = run_cli()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more to deliver
+            pass
+    os._exit(code)

@@ -1,23 +1,20 @@
-"""workflow.toml parsed once into frozen, validated models.
+"""workflow.toml as frozen, typed values.
 
-Every later step receives these models, never raw dictionaries or click contexts, so a
-typo is caught here, before anything runs. Problems are collected, not raised one at a
-time: a user fixing a config wants the whole list (see `loader.py`).
+Every later step receives these values, never raw dictionaries or click contexts, so a
+typo is caught once, before anything runs (`config_schema.py` turns TOML data into them,
+collecting every problem at once). They are plain dataclasses rather than a validation
+library's models because the configuration is read on the path to the first stage: its
+cost is paid by every run, before any work starts.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from types import MappingProxyType
+from typing import Any, Literal
 
 
 class Strategy(StrEnum):
@@ -38,69 +35,37 @@ class Lane(StrEnum):
     HEAVY = "heavy"
 
 
-PositiveSeconds = Annotated[float, Field(gt=0)]
 Workers = int | Literal["auto"]
+StageKind = Literal["io", "cpu"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+def _frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(values or {}))
 
 
-class WorkflowSection(_Frozen):
+@dataclass(frozen=True)
+class WorkflowSection:
     """Where the history database and the reports live, relative to the config file."""
 
     history: str = ".workflow/history.db"
     reports: str = ".workflow/reports"
 
 
-class StageConfig(_Frozen):
+@dataclass(frozen=True)
+class StageConfig:
     """One stage: a command (`run`) or a Python callable (`call`)."""
 
-    number: int = Field(default=0, ge=0)
+    number: int = 0
     run: tuple[str, ...] | None = None
     call: str | None = None
     cwd: str = "."
-    timeout: PositiveSeconds = 900.0
-    kill_grace: float = Field(default=5.0, ge=0)
+    timeout: float = 900.0
+    kill_grace: float = 5.0
     serial: bool = False
-    kind: Literal["io", "cpu"] | None = None
+    kind: StageKind | None = None
     needs: tuple[str, ...] = ()
-    retries: int = Field(default=0, ge=0, le=10)
-    env: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("run", mode="before")
-    @classmethod
-    def _split_command(cls, value: Any) -> Any:
-        # A string is split the way a shell would split it, but never run by a shell.
-        if isinstance(value, str):
-            try:
-                return tuple(shlex.split(value))
-            except ValueError as exc:
-                raise ValueError(f"cannot split the command: {exc}") from exc
-        return value
-
-    @field_validator("run")
-    @classmethod
-    def _command_not_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if value is not None and (not value or not value[0].strip()):
-            raise ValueError("the command is empty")
-        return value
-
-    @field_validator("call")
-    @classmethod
-    def _call_is_module_function(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        module, sep, func = value.partition(":")
-        if not sep or not module.strip() or not func.strip():
-            raise ValueError('must look like "package.module:function"')
-        return value
-
-    @model_validator(mode="after")
-    def _one_of_run_or_call(self) -> StageConfig:
-        if (self.run is None) == (self.call is None):
-            raise ValueError('needs exactly one of "run" (a command) or "call" (a function)')
-        return self
+    retries: int = 0
+    env: Mapping[str, str] = field(default_factory=_frozen_mapping)
 
     @property
     def display_command(self) -> str:
@@ -110,24 +75,18 @@ class StageConfig(_Frozen):
         return f"call {self.call}"
 
 
-class LaneConfig(_Frozen):
+@dataclass(frozen=True)
+class LaneConfig:
     """What a lane runs and the targets it is held to."""
 
     stages: tuple[str, ...] | None = None
     strategy: Strategy = Strategy.ADAPTIVE
     workers: Workers = "auto"
-    stage_sla: PositiveSeconds = 30.0
-    budget: PositiveSeconds = 900.0
+    stage_sla: float = 30.0
+    budget: float = 900.0
     fail_fast: bool = False
-    sla: dict[str, PositiveSeconds] = Field(default_factory=dict)
-    max_rss_mb: dict[str, PositiveSeconds] = Field(default_factory=dict)
-
-    @field_validator("workers")
-    @classmethod
-    def _positive_workers(cls, value: Workers) -> Workers:
-        if isinstance(value, int) and value < 1:
-            raise ValueError('must be a positive integer or "auto"')
-        return value
+    sla: Mapping[str, float] = field(default_factory=_frozen_mapping)
+    max_rss_mb: Mapping[str, float] = field(default_factory=_frozen_mapping)
 
     def target_for(self, stage: str) -> float:
         """The stage's duration target: its override, else the lane's `stage_sla`."""
@@ -136,56 +95,24 @@ class LaneConfig(_Frozen):
 
 # The seed's lane table; heavy stays adaptive by default because eight process workers on
 # a two-core runner is the oversubscription this tool exists to avoid.
-LANE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "docs": {
-        "strategy": "thread",
-        "workers": 2,
-        "stage_sla": 10.0,
-        "budget": 300.0,
-        "fail_fast": True,
-    },
-    "standard": {
-        "strategy": "adaptive",
-        "workers": "auto",
-        "stage_sla": 30.0,
-        "budget": 900.0,
-        "fail_fast": False,
-    },
-    "heavy": {
-        "strategy": "adaptive",
-        "workers": "auto",
-        "stage_sla": 60.0,
-        "budget": 1200.0,
-        "fail_fast": False,
-    },
-}
+LANE_DEFAULTS: Mapping[Lane, LaneConfig] = MappingProxyType(
+    {
+        Lane.DOCS: LaneConfig(
+            strategy=Strategy.THREAD, workers=2, stage_sla=10.0, budget=300.0, fail_fast=True
+        ),
+        Lane.STANDARD: LaneConfig(stage_sla=30.0, budget=900.0),
+        Lane.HEAVY: LaneConfig(stage_sla=60.0, budget=1200.0),
+    }
+)
 
 
-def _lane_with_defaults(name: str) -> Any:
-    def build(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {**LANE_DEFAULTS[name], **value}
-        return value
-
-    return build
-
-
-class LanesConfig(_Frozen):
+@dataclass(frozen=True)
+class LanesConfig:
     """The three lanes; keys a user leaves out keep the lane's own defaults."""
 
-    docs: LaneConfig = Field(default_factory=lambda: LaneConfig(**LANE_DEFAULTS["docs"]))
-    standard: LaneConfig = Field(default_factory=lambda: LaneConfig(**LANE_DEFAULTS["standard"]))
-    heavy: LaneConfig = Field(default_factory=lambda: LaneConfig(**LANE_DEFAULTS["heavy"]))
-
-    @model_validator(mode="before")
-    @classmethod
-    def _fill_lane_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        return {
-            key: _lane_with_defaults(key)(value) if key in LANE_DEFAULTS else value
-            for key, value in data.items()
-        }
+    docs: LaneConfig = LANE_DEFAULTS[Lane.DOCS]
+    standard: LaneConfig = LANE_DEFAULTS[Lane.STANDARD]
+    heavy: LaneConfig = LANE_DEFAULTS[Lane.HEAVY]
 
     def get(self, lane: Lane) -> LaneConfig:
         """The settings of one lane."""
@@ -193,7 +120,8 @@ class LanesConfig(_Frozen):
         return result
 
 
-class DetectConfig(_Frozen):
+@dataclass(frozen=True)
+class DetectConfig:
     """Rules that pick a lane from the changed paths (gitignore-style globs)."""
 
     docs: tuple[str, ...] = ("**/*.md", "**/*.rst", "docs/**", "LICENSE*")
@@ -204,36 +132,39 @@ class DetectConfig(_Frozen):
         ".github/**",
         "workflow.toml",
     )
-    heavy_files: int = Field(default=40, gt=0)
-    heavy_lines: int = Field(default=800, gt=0)
+    heavy_files: int = 40
+    heavy_lines: int = 800
 
 
-class SlaConfig(_Frozen):
+@dataclass(frozen=True)
+class SlaConfig:
     """How stage durations are judged against their targets."""
 
-    warning_ratio: float = Field(default=0.8, gt=0, le=1)
+    warning_ratio: float = 0.8
     critical: tuple[str, ...] = ()
 
 
-class TrendConfig(_Frozen):
+@dataclass(frozen=True)
+class TrendConfig:
     """When a slower series counts as a regression rather than runner noise."""
 
-    recent: int = Field(default=5, ge=2)
-    baseline: int = Field(default=20, ge=3)
-    min_increase: float = Field(default=0.10, ge=0)
-    min_seconds: float = Field(default=0.5, ge=0)
-    significance: float = Field(default=0.02, gt=0, lt=1)
+    recent: int = 5
+    baseline: int = 20
+    min_increase: float = 0.10
+    min_seconds: float = 0.5
+    significance: float = 0.02
 
 
-class WorkflowConfig(_Frozen):
+@dataclass(frozen=True)
+class WorkflowConfig:
     """The whole configuration, as DESIGN.md's workflow.toml describes it."""
 
-    workflow: WorkflowSection = Field(default_factory=WorkflowSection)
-    stages: dict[str, StageConfig] = Field(default_factory=dict)
-    lanes: LanesConfig = Field(default_factory=LanesConfig)
-    detect: DetectConfig = Field(default_factory=DetectConfig)
-    sla: SlaConfig = Field(default_factory=SlaConfig)
-    trend: TrendConfig = Field(default_factory=TrendConfig)
+    workflow: WorkflowSection = WorkflowSection()
+    stages: Mapping[str, StageConfig] = field(default_factory=_frozen_mapping)
+    lanes: LanesConfig = LanesConfig()
+    detect: DetectConfig = DetectConfig()
+    sla: SlaConfig = SlaConfig()
+    trend: TrendConfig = TrendConfig()
 
     def ordered_stages(self) -> list[tuple[str, StageConfig]]:
         """Stages by number, then by the order they were declared."""

@@ -21,8 +21,7 @@ from orchestrator.callables import call_in_thread
 from orchestrator.logcopy import LogCopier
 from orchestrator.masking import Masker
 from orchestrator.monitor import TreeMonitor
-from orchestrator.proctree import ProcessTree
-from orchestrator.records import StageStatus
+from orchestrator.record_parts import StageStatus
 from orchestrator.tasks import Attempt, StageSpec
 
 TIMEOUT_EXIT_CODE = 124
@@ -66,6 +65,9 @@ def run_command(
             return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
         copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
         copier.start()
+        # psutil loads here, once the first stage is already running, not before it.
+        from orchestrator.proctree import ProcessTree  # noqa: PLC0415
+
         tree = ProcessTree(process.pid)
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
         _pid, status, usage = os.wait4(process.pid, 0)

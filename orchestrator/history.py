@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import statistics
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from orchestrator.history_schema import HistoryError, connect
 from orchestrator.loader import LoadedConfig
 from orchestrator.plan import StageProfile
-from orchestrator.records import RunRecord
+from sla.trend_stats import median
+
+if TYPE_CHECKING:
+    from orchestrator.records import RunRecord
 
 RECENT_RUNS = 10
 
@@ -98,8 +99,10 @@ class HistoryStore:
 
     def _parse(self, run_id: str, text: str) -> RunRecord:
         try:
+            from orchestrator.records import RunRecord  # noqa: PLC0415 - not on the run's path
+
             return RunRecord.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as exc:
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
             raise HistoryError(
                 f"{self.path}: run {run_id}: the stored record is not a run record: {exc}."
             ) from exc
@@ -132,9 +135,9 @@ class HistoryStore:
 
 def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
     return StageProfile(
-        duration_s=statistics.median(v[0] for v in values),
-        cpu_percent=statistics.median(v[1] for v in values),
-        peak_rss_bytes=int(statistics.median(v[2] for v in values)),
+        duration_s=median([v[0] for v in values]),
+        cpu_percent=median([v[1] for v in values]),
+        peak_rss_bytes=int(median([v[2] for v in values])),
         samples=len(values),
     )
 
@@ -192,5 +195,4 @@ def profiles_safely(path: Path, lane: str, runner_class: str) -> dict[str, Stage
 
 def history_path(loaded: LoadedConfig) -> Path | None:
     """Where the configuration keeps the history, or None when it turned history off."""
-    setting = loaded.config.workflow.history
-    return loaded.resolve(setting) if setting.strip() else None
+    return loaded.history_file

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from orchestrator.records import HostRecord
+from orchestrator.record_parts import HostRecord
 from orchestrator.sizing import Machine
 
 

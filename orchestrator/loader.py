@@ -1,8 +1,8 @@
 """Find, read and validate the configuration, reporting every problem at once.
 
-Structure and types are checked by the pydantic models; references between tables
-(`needs`, lane stage lists, SLA overrides) are checked here on the raw data, so that a
-type error in one stage does not hide a dangling `needs` in another.
+Structure and types are checked by `config_schema`; references between tables (`needs`,
+lane stage lists, SLA overrides) are checked here on the raw data, so that a type error in
+one stage does not hide a dangling `needs` in another.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import graphlib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from pydantic import ValidationError
-
 from orchestrator.config import WorkflowConfig
+from orchestrator.config_schema import parse_config
 from orchestrator.defaults import default_stages
 from orchestrator.errors import ConfigError
 
@@ -45,6 +45,12 @@ class LoadedConfig:
         """A path from the config, relative to the config file's directory."""
         return (self.root / relative).resolve()
 
+    @property
+    def history_file(self) -> Path | None:
+        """Where the history database lives, or None when the config turned history off."""
+        setting = self.config.workflow.history
+        return self.resolve(setting) if setting.strip() else None
+
 
 def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedConfig:
     """Load `path`, or look for workflow.toml then pyproject.toml in `cwd`."""
@@ -65,7 +71,8 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedC
         data = _read_toml(pyproject)
         if isinstance(data.get("tool"), dict) and "workflow" in data["tool"]:
             return _from_pyproject(pyproject, data)
-    return LoadedConfig(config=WorkflowConfig(stages=default_stages(base)), path=None, root=base)
+    config = WorkflowConfig(stages=MappingProxyType(default_stages(base)))
+    return LoadedConfig(config=config, path=None, root=base)
 
 
 def _from_pyproject(path: Path, data: dict[str, Any]) -> LoadedConfig:
@@ -98,12 +105,8 @@ def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
 
 def _validated(data: dict[str, Any], path: Path, prefix: str) -> LoadedConfig:
     data = _with_stage_numbers(data)
-    problems: list[str] = []
-    config: WorkflowConfig | None = None
-    try:
-        config = WorkflowConfig.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(_describe_validation(exc, prefix))
+    config, found = parse_config(data)
+    problems = [f"{prefix}{line}" for line in found]
     problems.extend(f"{prefix}{line}" for line in reference_problems(data))
     if problems or config is None:
         count = len(problems)
@@ -113,7 +116,7 @@ def _validated(data: dict[str, Any], path: Path, prefix: str) -> LoadedConfig:
             details=tuple(f"{path}: {line}" for line in _unique(problems)),
         )
     if not config.stages:
-        config = config.model_copy(update={"stages": default_stages(path.parent)})
+        config = replace(config, stages=MappingProxyType(default_stages(path.parent)))
     return LoadedConfig(config=config, path=path, root=path.parent.resolve(), key_prefix=prefix)
 
 
@@ -132,34 +135,6 @@ def _with_stage_numbers(data: dict[str, Any]) -> dict[str, Any]:
 
 def _unique(lines: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(lines))
-
-
-def _describe_validation(exc: ValidationError, prefix: str) -> list[str]:
-    lines = []
-    for error in exc.errors(include_url=False):
-        location = [str(part) for part in error["loc"] if not _is_union_branch(part)]
-        key = ".".join(location) or "(top level)"
-        lines.append(f"{prefix}{key}: {_describe_error(error)}")
-    return lines
-
-
-def _is_union_branch(part: int | str) -> bool:
-    # pydantic names the union member it tried ("int", "literal['auto']"); users don't care.
-    return isinstance(part, str) and (
-        part in {"int", "str", "float"} or part.startswith("literal[")
-    )
-
-
-def _describe_error(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key (check the spelling)"
-    if kind == "missing":
-        return "required key is missing"
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message.removeprefix("Value error, ")
-    return message[:1].lower() + message[1:]
 
 
 def reference_problems(data: Mapping[str, Any]) -> list[str]:

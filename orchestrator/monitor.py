@@ -11,8 +11,10 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from orchestrator.proctree import ProcessTree
+if TYPE_CHECKING:
+    from orchestrator.proctree import ProcessTree
 
 SAMPLE_INTERVAL_S = 0.1
 

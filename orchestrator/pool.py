@@ -14,24 +14,25 @@ import contextvars
 import math
 import os
 import re
-import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.config import Strategy
 from orchestrator.execute import ExecutionContext, run_attempt
 from orchestrator.masking import Masker
 from orchestrator.metrics import pool_metrics
 from orchestrator.monitor import TreeMonitor
-from orchestrator.records import PoolRecord, StageRecord, StageStatus
+from orchestrator.record_parts import StageStatus
 from orchestrator.sizing import read_machine
 from orchestrator.tasks import Attempt, StageSpec, Target
+
+if TYPE_CHECKING:
+    from orchestrator.records import PoolRecord, StageRecord
 
 BACKOFF_BASE_S = 0.5
 CPU_BOUND_DEMAND = 0.5  # cores; below this a stage mostly waits
@@ -315,6 +316,8 @@ class AdaptiveWorkerPool:
             if self._cancel.wait(delay):
                 break
         last = attempts[-1]
+        from orchestrator.records import StageRecord  # noqa: PLC0415 - loads while stages run
+
         return StageRecord(
             number=spec.number,
             name=spec.name,
@@ -361,6 +364,8 @@ class AdaptiveWorkerPool:
     def _log_path(self, name: str) -> Path:
         if self.log_dir is None:
             if self._temp_logs is None:
+                import tempfile  # noqa: PLC0415 - only a library caller without a log_dir
+
                 self._temp_logs = Path(tempfile.mkdtemp(prefix="workflow-logs-"))
             directory = self._temp_logs
         else:
@@ -376,6 +381,8 @@ class AdaptiveWorkerPool:
         return str(path)
 
     def _unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:
+        from orchestrator.records import StageRecord  # noqa: PLC0415 - loads while stages run
+
         return StageRecord(
             number=spec.number,
             name=spec.name,
@@ -400,7 +407,9 @@ def _priority(spec: StageSpec) -> tuple[float, float, int]:
 
 def _backoff(attempt: int) -> float:
     base: float = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2.0 ** (attempt - 1))
-    return base * (0.5 + secrets.randbelow(1000) / 1000)
+    # Jitter from the OS's random source: `secrets` would cost more to import than a run of
+    # `true` takes, and this is no secret, only a spread so retries do not collide.
+    return base * (0.5 + int.from_bytes(os.urandom(2), "big") / 65536)
 
 
 def _percent(cpu: float, attempts: list[Attempt]) -> float:

@@ -8,11 +8,11 @@ directory, so even a project without history learns from its last runs.
 from __future__ import annotations
 
 import json
-import statistics
 from collections.abc import Iterable
 from pathlib import Path
 
 from orchestrator.plan import StageProfile
+from sla.trend_stats import median
 
 RECENT_RUNS = 10
 
@@ -62,8 +62,8 @@ def _number(value: object) -> float:
 
 def _profile(samples: list[dict[str, object]]) -> StageProfile:
     return StageProfile(
-        duration_s=statistics.median(_number(s.get("duration_s")) for s in samples),
-        cpu_percent=statistics.median(_number(s.get("cpu_percent")) for s in samples),
-        peak_rss_bytes=int(statistics.median(_number(s.get("peak_rss_bytes")) for s in samples)),
+        duration_s=median([_number(s.get("duration_s")) for s in samples]),
+        cpu_percent=median([_number(s.get("cpu_percent")) for s in samples]),
+        peak_rss_bytes=int(median([_number(s.get("peak_rss_bytes")) for s in samples])),
         samples=len(samples),
     )

@@ -8,19 +8,22 @@ interleaved with another's; a failed stage shows the tail of its log.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
-
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
+from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.masking import Masker
 from orchestrator.plan import Plan
 from orchestrator.pool import StageEvent
-from orchestrator.records import StageRecord, StageStatus
+from orchestrator.record_parts import StageStatus
+
+if TYPE_CHECKING:
+    from rich.live import Live
+    from rich.table import Table
+
+    from orchestrator.records import StageRecord
 
 TAIL_LINES = 30
 GROUP_MAX_BYTES = 512 * 1024
@@ -79,8 +82,8 @@ class Progress:
         self.masker = masker
         self.verbose = verbose
         self.github = env.get("GITHUB_ACTIONS") == "true"
-        self.console = Console(file=stream, highlight=False, soft_wrap=True)
-        self.live_mode = self.console.is_terminal and env.get("CI", "").lower() not in (
+        self.stream = stream
+        self.live_mode = _is_terminal(stream or sys.stdout) and env.get("CI", "").lower() not in (
             "true",
             "1",
         )
@@ -88,7 +91,12 @@ class Progress:
         self.ended: dict[str, StageRecord] = {}
         self.live: Live | None = None
         if self.live_mode:
-            self.live = Live(self._table(), console=self.console, refresh_per_second=4)
+            # rich loads only for a live display: plain lines need none of it.
+            from rich.console import Console  # noqa: PLC0415
+            from rich.live import Live  # noqa: PLC0415
+
+            console = Console(file=stream, highlight=False, soft_wrap=True)
+            self.live = Live(self._table(), console=console, refresh_per_second=4)
             self.live.start()
 
     def __call__(self, event: StageEvent) -> None:
@@ -96,7 +104,7 @@ class Progress:
         if event.kind == "start":
             self.started[event.name] = time.monotonic()
             if not self.live_mode:
-                self.console.print(f"started {event.name}")
+                self._print(f"started {event.name}")
         elif event.kind == "retry":
             self._print(f"{event.name}: failed, {event.detail}")
         elif event.kind == "end" and event.record is not None:
@@ -113,8 +121,12 @@ class Progress:
             self.live = None
 
     def _print(self, text: str) -> None:
-        target = self.live.console if self.live is not None else self.console
-        target.print(text, markup=False)
+        if self.live is not None:
+            self.live.console.print(text, markup=False, highlight=False)
+            return
+        stream = self.stream or sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
 
     def _show_end(self, record: StageRecord) -> None:
         if not self.live_mode:
@@ -136,6 +148,8 @@ class Progress:
         self._print(f"::group::{describe_end(record)}\n{body}\n::endgroup::")
 
     def _table(self) -> Table:
+        from rich.table import Table  # noqa: PLC0415 - only a live display draws tables
+
         table = Table(title=f"workflow: {self.plan.lane.value} lane", expand=False)
         for column in ("stage", "state", "elapsed", "eta"):
             table.add_column(column)
@@ -158,3 +172,10 @@ class Progress:
 
 
 _FAILED = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream is no terminal
+        return False

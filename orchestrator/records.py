@@ -10,41 +10,29 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orchestrator.errors import RecordError
+from orchestrator.record_parts import GitRecord, HostRecord, SlaStatus, StageStatus
 
 SCHEMA_VERSION = 1
-
-
-class StageStatus(StrEnum):
-    """How a stage ended."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-    SKIPPED = "skipped"
-    ERROR = "error"
-
-    @property
-    def ok(self) -> bool:
-        """Passed is the only outcome that lets the run pass."""
-        return self is StageStatus.PASSED
-
-
-class SlaStatus(StrEnum):
-    """A stage's (or the run's) standing against its target."""
-
-    OK = "ok"
-    WARNING = "warning"
-    BREACH = "breach"
-    CRITICAL = "critical"
-    NONE = "none"  # no target applies (e.g. a skipped stage)
+__all__ = [
+    "Bottleneck",
+    "GitRecord",
+    "HostRecord",
+    "PoolRecord",
+    "RunRecord",
+    "SlaRecord",
+    "SlaStatus",
+    "StageRecord",
+    "StageSla",
+    "StageStatus",
+    "read_record",
+    "write_record",
+]
 
 
 class _Record(BaseModel):
@@ -101,24 +89,6 @@ class PoolRecord(_Record):
     sizing_reason: str = ""
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
-
-
-class GitRecord(_Record):
-    """The commit the run checked."""
-
-    sha: str | None = None
-    branch: str | None = None
-    base: str | None = None
-
-
-class HostRecord(_Record):
-    """The machine, so that only comparable runs are compared."""
-
-    cpus: float = 0.0
-    memory_bytes: int = 0
-    available_memory_bytes: int = 0  # at the start of the run (memory-pressure findings)
-    python: str = ""
-    runner_class: str = ""
 
 
 class SlaRecord(_Record):

@@ -2,13 +2,14 @@
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
 leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
-with the unfinished stages `cancelled`.
+with the unfinished stages `cancelled`. The record models (and the validation library
+behind them) load in a background thread once the stages have started: nothing on the
+way to the first stage waits for them.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,22 +18,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from orchestrator.errors import ExitCode
 from orchestrator.loader import LoadedConfig
 from orchestrator.masking import Masker, secret_values
 from orchestrator.plan import Plan, PlannedStage
 from orchestrator.pool import AdaptiveWorkerPool, StageEvent
-from orchestrator.records import (
-    GitRecord,
-    HostRecord,
-    RunRecord,
-    StageRecord,
-    StageSla,
-    StageStatus,
-    write_record,
-)
+from orchestrator.record_parts import GitRecord, HostRecord, StageStatus
 from orchestrator.tasks import StageSpec
+
+if TYPE_CHECKING:
+    from orchestrator.records import RunRecord, StageRecord
 
 RECORD_NAME = "run.json"
 
@@ -44,13 +41,15 @@ class RunRequest:
     loaded: LoadedConfig
     plan: Plan
     report_dir: Path
-    git: GitRecord = field(default_factory=GitRecord)
+    # The commit, or how to find it out: asking git costs a process start, which need not
+    # delay the first stage, so the record writer asks (once) while the stages run.
+    git: GitRecord | Callable[[], GitRecord] = field(default_factory=GitRecord)
     host: HostRecord = field(default_factory=HostRecord)
 
 
 def new_run_id(now: datetime) -> str:
     """Sortable and unique: UTC time plus a few random characters."""
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{os.urandom(3).hex()}"
 
 
 def stage_spec(stage: PlannedStage) -> StageSpec:
@@ -84,10 +83,23 @@ class _RecordWriter:
         self.started_at = started_at
         self.path = path
         self.lock = threading.Lock()
+        self.written = False
+        self._git_lock = threading.Lock()
+        self._git: GitRecord | None = None
+
+    def git(self) -> GitRecord:
+        """The run's commit, looked up on first use."""
+        with self._git_lock:
+            if self._git is None:
+                found = self.request.git
+                self._git = found if isinstance(found, GitRecord) else found()
+            return self._git
 
     def build(
         self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
     ) -> RunRecord:
+        from orchestrator.records import RunRecord  # noqa: PLC0415 - see the module's doc
+
         plan = self.request.plan
         done = {record.name: record for record in pool.results}
         stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
@@ -100,7 +112,7 @@ class _RecordWriter:
             lane_forced=plan.lane_forced,
             strategy=plan.strategy.value,
             workers=plan.workers,
-            git=self.request.git,
+            git=self.git(),
             host=self.request.host,
             stages=tuple(stages),
             pool=pool.metrics,
@@ -109,11 +121,27 @@ class _RecordWriter:
         )
 
     def write(self, record: RunRecord) -> None:
+        from orchestrator.records import write_record  # noqa: PLC0415
+
         with self.lock:
             write_record(record, self.path)
+            self.written = True
+
+    def write_pending(self, pool: AdaptiveWorkerPool) -> None:
+        """The first record, every stage still `cancelled`/"not finished", unless a stage
+        has already ended and written a fuller one. A run killed outright leaves this."""
+        record = self.build(pool, exit_code=None, finished=False)
+        from orchestrator.records import write_record  # noqa: PLC0415
+
+        with self.lock:
+            if not self.written:
+                write_record(record, self.path)
+                self.written = True
 
 
 def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
+    from orchestrator.records import StageSla  # noqa: PLC0415
+
     rss = stage.max_rss_bytes
     return record.model_copy(
         update={
@@ -124,6 +152,8 @@ def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
 
 
 def _pending(stage: PlannedStage) -> StageRecord:
+    from orchestrator.records import StageRecord  # noqa: PLC0415
+
     return StageRecord(
         number=stage.number,
         name=stage.name,
@@ -192,12 +222,16 @@ def execute_run(
     pool.on_event = relay
     for stage in request.plan.stages:
         pool.submit(stage_spec(stage))
-    writer.write(writer.build(pool, exit_code=None, finished=False))
+    pending = threading.Thread(
+        target=writer.write_pending, args=(pool,), name="workflow-record", daemon=True
+    )
+    pending.start()
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()
         finally:
             pool.shutdown()
+    pending.join()
     record = writer.build(pool, exit_code=None, finished=True)
     code = _interrupted_code(received) or stage_exit_code(record.stages)
     record = record.model_copy(update={"exit_code": int(code)})

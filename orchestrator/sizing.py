@@ -11,13 +11,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from orchestrator.config import Strategy, Workers
 
 _CGROUP_V2_MAX = Path("/sys/fs/cgroup/cpu.max")
 _CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
 _CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+_MEMINFO = Path("/proc/meminfo")
 _DEFAULT_STAGE_RSS = 512 * 1024 * 1024  # assumed per stage when history has no figure
 
 
@@ -55,13 +54,38 @@ def read_machine() -> Machine:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         affinity = os.cpu_count() or 1
-    memory = psutil.virtual_memory()
+    available, total = memory_figures()
     return Machine(
         affinity_cpus=affinity,
         quota_cpus=cgroup_quota_cpus(),
-        memory_available=int(memory.available),
-        memory_total=int(memory.total),
+        memory_available=available,
+        memory_total=total,
     )
+
+
+def memory_figures() -> tuple[int, int]:
+    """(available, total) bytes of memory: /proc/meminfo on Linux, else psutil.
+
+    Read directly because this runs before the first stage starts, and psutil costs more
+    to import than the whole file costs to read.
+    """
+    try:
+        fields = dict(
+            line.split(":", 1)
+            for line in _MEMINFO.read_text(encoding="ascii").splitlines()
+            if ":" in line
+        )
+        return _kib(fields["MemAvailable"]), _kib(fields["MemTotal"])
+    except (OSError, KeyError, ValueError, UnicodeDecodeError):
+        import psutil  # noqa: PLC0415 - only where /proc/meminfo is missing
+
+        memory = psutil.virtual_memory()
+        return int(memory.available), int(memory.total)
+
+
+def _kib(value: str) -> int:
+    number, _, unit = value.strip().partition(" ")
+    return int(number) * (1024 if unit.strip().lower() == "kb" else 1)
 
 
 def cgroup_quota_cpus() -> float | None:

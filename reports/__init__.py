@@ -19,7 +19,7 @@ from reports.html import render_html
 from reports.jsonfile import render_json
 from reports.junit import render_junit
 from reports.markdown import render_markdown
-from reports.terminal import render_terminal_summary
+from reports.terminal import print_run_summary, render_terminal_summary
 
 
 class Renderer(Protocol):
@@ -41,6 +41,7 @@ __all__ = [
     "FILE_NAMES",
     "RENDERERS",
     "Renderer",
+    "print_run_summary",
     "publish_github",
     "render_terminal_summary",
     "write_atomic",

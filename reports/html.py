@@ -8,22 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jinja2
-
 from orchestrator import __version__
 from orchestrator.masking import Masker
 from orchestrator.records import RunRecord, StageStatus
+from reports.templating import environment
 from reports.timeline import BAR_H, build_timeline
 from reports.view import build_view, memory_text, percent, target_text
 from sla.verdict import seconds
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("reports", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+TEMPLATE = "report.html.j2"
+_ENV = environment()
 _ENV.filters.update(seconds=seconds, percent=percent)
 _ENV.globals.update(target=target_text, memory=memory_text, Status=StageStatus)
 
@@ -31,6 +25,14 @@ _ENV.globals.update(target=target_text, memory=memory_text, Status=StageStatus)
 def render_html(record: RunRecord, run_dir: Path, masker: Masker | None = None) -> str:
     """The report page; failed stages' log tails are read from `run_dir`."""
     view = build_view(record, run_dir, masker)
-    return _ENV.get_template("report.html.j2").render(
+    return _ENV.get_template(TEMPLATE).render(
         view=view, timeline=build_timeline(view.stages), version=__version__, bar_h=BAR_H
     )
+
+
+def prepare() -> None:
+    """Load (and, the first time, compile) the template now, so rendering later is quick.
+
+    `workflow run` calls this from a background thread while the stages run.
+    """
+    _ENV.get_template(TEMPLATE)

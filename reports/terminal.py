@@ -1,19 +1,23 @@
 """The summary printed when a run ends: a rich table on a terminal, plain lines otherwise.
 
-Plain text for pipes and CI logs, where colour codes and box drawing are noise. Stage text
-goes through `rich.text.Text`, never markup, so a stage named `[red]` prints as written.
+Plain text for pipes and CI logs, where colour codes and box drawing are noise (and rich
+is not even loaded for them). Stage text goes through `rich.text.Text`, never markup, so a
+stage named `[red]` prints as written.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+import sys
+from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.masking import Masker
 from orchestrator.records import RunRecord, SlaStatus, StageStatus
 from reports.view import RunView, StageRow, build_view, memory_text, percent, target_text
 from sla.verdict import seconds
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 STYLES = {
     StageStatus.PASSED: "green",
@@ -75,6 +79,9 @@ def plain_lines(view: RunView) -> list[str]:
 
 def rich_table(view: RunView) -> Table:
     """The summary as a rich table, statuses coloured."""
+    from rich.table import Table  # noqa: PLC0415 - rich loads for terminals only
+    from rich.text import Text  # noqa: PLC0415
+
     table = Table(title=Text(headline(view)), title_justify="left")
     for name in COLUMNS:
         right = name in ("#", "duration", "target", "CPU", "peak memory")
@@ -91,6 +98,8 @@ def render_terminal_summary(
     record: RunRecord, console: Console, masker: Masker | None = None
 ) -> None:
     """Print the run's summary: a table on a terminal, plain lines in a pipe or CI log."""
+    from rich.text import Text  # noqa: PLC0415 - rich loads for terminals only
+
     view = build_view(record, None, masker)
     if not console.is_terminal:
         for line in plain_lines(view):
@@ -99,3 +108,21 @@ def render_terminal_summary(
     console.print(rich_table(view))
     for line in footer(view):
         console.print(Text(line, style="yellow" if line.startswith("SLA") else ""))
+
+
+def print_run_summary(
+    record: RunRecord, masker: Masker | None = None, stream: TextIO | None = None
+) -> None:
+    """The summary on `stream` (standard output): plain lines unless it is a terminal."""
+    out = stream or sys.stdout
+    try:
+        terminal = out.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
+    if not terminal:
+        out.write("\n".join(plain_lines(build_view(record, None, masker))) + "\n")
+        out.flush()
+        return
+    from rich.console import Console  # noqa: PLC0415
+
+    render_terminal_summary(record, Console(file=out, highlight=False), masker)

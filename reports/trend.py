@@ -10,9 +10,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import jinja2
-
 from orchestrator import __version__
+from reports.templating import environment
 from sla.trend_json import report_to_dict
 from sla.trend_model import GroupTrend, SeriesTrend, TrendReport, Verdict
 from sla.verdict import seconds, size
@@ -22,13 +21,7 @@ TARGET_SPAN = 3.0  # draw the target to scale when it is within this multiple of
 CHART_POINTS = 100  # the newest runs drawn; the analysis itself reads every run
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 14, 30
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("reports", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = environment()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -104,7 +105,7 @@ def report_to_dict(report: TrendReport) -> dict[str, Any]:
     """The whole report, with the settings that produced it."""
     return {
         "schema": TREND_SCHEMA,
-        "settings": report.settings.model_dump(mode="json"),
+        "settings": dataclasses.asdict(report.settings),
         "runs_read": report.runs_read,
         "regression": report.has_regression,
         "groups": [group_to_dict(group) for group in report.groups],

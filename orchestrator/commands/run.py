@@ -10,16 +10,15 @@ from pathlib import Path
 
 import click
 
-from lanes.git import head_identity
 from orchestrator.commands.options import change_source_options, config_option, load
 from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
-from orchestrator.history import history_path, profiles_safely, record_safely
 from orchestrator.host import host_record
-from orchestrator.plan import Plan, PlanOptions, build_plan
+from orchestrator.loader import LoadedConfig
+from orchestrator.plan import Plan, PlanOptions, StageProfile, build_plan
 from orchestrator.profiles import profiles_from_reports
 from orchestrator.progress import Progress
-from orchestrator.records import GitRecord
+from orchestrator.record_parts import GitRecord
 from orchestrator.run import RunRequest, execute_run, start_run
 from orchestrator.sizing import read_machine
 
@@ -147,23 +146,38 @@ def command(
         report_dir if report_dir is not None else loaded.resolve(loaded.config.workflow.reports)
     )
     host = host_record(machine)
-    history = None if no_history else history_path(loaded)
-    profiles = (
-        profiles_safely(history, options.lane.value, host.runner_class) if history else {}
-    ) or profiles_from_reports(report_root, options.lane.value)
-    plan = build_plan(loaded, options, machine, profiles)
+    history = None if no_history else loaded.history_file
+    profiles: dict[str, StageProfile] = {}
+    if history is not None:
+        from orchestrator.history import profiles_safely  # noqa: PLC0415 - sqlite3 if used
+
+        profiles = profiles_safely(history, options.lane.value, host.runner_class)
+    plan = build_plan(
+        loaded, options, machine, profiles or profiles_from_reports(report_root, options.lane.value)
+    )
     if dry_run:
         click.echo("\n".join(describe_plan(plan)))
         return 0
-    sha, branch = head_identity(loaded.root, head)
+    changes_base = decision.base if decision else base
     request = RunRequest(
         loaded=loaded,
         plan=plan,
         report_dir=report_root,
-        git=GitRecord(sha=sha, branch=branch, base=decision.base if decision else base),
+        git=lambda: git_identity(loaded, head, changes_base),
         host=host,
     )
     return run_and_report(request, wanted_formats, verbose=verbose, history=history)
+
+
+def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
+    """The commit the run checks; asked of git while the first stages already run."""
+    from lanes.git import GitError, head_identity  # noqa: PLC0415 - see above
+
+    try:
+        sha, branch = head_identity(loaded.root, head)
+    except GitError:  # no git at all: the record simply names no commit
+        return GitRecord(base=base)
+    return GitRecord(sha=sha, branch=branch, base=base)
 
 
 def run_and_report(
@@ -177,7 +191,8 @@ def run_and_report(
         f"{plan.strategy.value} strategy, {plan.workers} workers"
     )
     progress = Progress(plan, start.run_dir, start.masker, os.environ, verbose=verbose)
-    # The reporting code (jinja2, rich tables) loads while the stages run, not before.
+    # The reporting code (jinja2 and the compiled report template) loads while the stages
+    # run, not before them and not after.
     preload = threading.Thread(target=_import_finishing, name="workflow-preload", daemon=True)
     preload.start()
     try:
@@ -185,16 +200,16 @@ def run_and_report(
     finally:
         progress.close()
     preload.join()
-    from rich.console import Console  # noqa: PLC0415 - loaded during the run
-
-    from orchestrator.finish import finish_run  # noqa: PLC0415
-    from reports import publish_github, render_terminal_summary  # noqa: PLC0415
+    from orchestrator.finish import finish_run  # noqa: PLC0415 - loaded during the run
+    from reports import print_run_summary, publish_github  # noqa: PLC0415
 
     finished = finish_run(request, start, record, formats)
-    render_terminal_summary(finished.record, Console(highlight=False), start.masker)
+    print_run_summary(finished.record, start.masker)
     publish_github(finished.record, start.run_dir, os.environ, click.echo, start.masker)
     warnings = list(finished.warnings)
     if history is not None:
+        from orchestrator.history import record_safely  # noqa: PLC0415
+
         unrecorded = record_safely(history, finished.record)
         if unrecorded is not None:
             warnings.append(unrecorded)
@@ -206,4 +221,6 @@ def run_and_report(
 
 def _import_finishing() -> None:
     importlib.import_module("orchestrator.finish")
-    importlib.import_module("rich.table")
+    from reports.html import prepare  # noqa: PLC0415 - this thread's whole job
+
+    prepare()

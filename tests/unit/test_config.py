@@ -53,7 +53,7 @@ stages = ["lint", "docs"]
     assert len(lines) == 3, lines
     joined = "\n".join(lines)
     assert "stages.lint.timout: unknown key" in joined
-    assert "stages.unit.timeout: input should be greater than 0" in joined
+    assert "stages.unit.timeout: must be greater than 0 (got -1)" in joined
     assert 'lanes.docs.stages: "docs" is not a stage' in joined
     assert all(line.startswith(str(tmp_path / "workflow.toml")) for line in lines)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.config import Lane, WorkflowConfig
+from orchestrator.config_schema import parse_config
 from sla.targets import MIB, SlaPolicy, policy_for
 
 
 def config() -> WorkflowConfig:
-    return WorkflowConfig.model_validate(
+    config, problems = parse_config(
         {
             "stages": {"lint": {"run": "ruff"}, "unit": {"run": "pytest"}},
             "lanes": {
@@ -23,6 +24,8 @@ def config() -> WorkflowConfig:
             "sla": {"warning_ratio": 0.75, "critical": ["unit", "integration"]},
         }
     )
+    assert config is not None, problems
+    return config
 
 
 def test_the_lane_target_applies_unless_a_stage_overrides_it() -> None:

@@ -1,0 +1,57 @@
+"""The parts of a run record that exist before the first stage starts.
+
+Statuses, the commit and the host are plain values, so that the path from `workflow run`
+to the first stage never loads the validation library that the full record needs; the
+record (`records.py`) is built while the stages already run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class StageStatus(StrEnum):
+    """How a stage ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    @property
+    def ok(self) -> bool:
+        """Passed is the only outcome that lets the run pass."""
+        return self is StageStatus.PASSED
+
+
+class SlaStatus(StrEnum):
+    """A stage's (or the run's) standing against its target."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACH = "breach"
+    CRITICAL = "critical"
+    NONE = "none"  # no target applies (e.g. a skipped stage)
+
+
+@dataclass(frozen=True)
+class GitRecord:
+    """The commit the run checked."""
+
+    sha: str | None = None
+    branch: str | None = None
+    base: str | None = None
+
+
+@dataclass(frozen=True)
+class HostRecord:
+    """The machine, so that only comparable runs are compared."""
+
+    cpus: float = 0.0
+    memory_bytes: int = 0
+    available_memory_bytes: int = 0  # at the start of the run (memory-pressure findings)
+    python: str = ""
+    runner_class: str = ""
