@@ -7,6 +7,7 @@ mode and the mapping below is ours.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -68,8 +69,7 @@ def main() -> None:
     """
     code = run_cli()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed pipe or stream has nothing more to deliver.
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more to deliver
-            pass
     os._exit(code)

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from orchestrator.callables import call_in_thread
 from orchestrator.logcopy import LogCopier
 from orchestrator.masking import Masker
 from orchestrator.monitor import TreeMonitor
+from orchestrator.proctree import ProcessTree
 from orchestrator.record_parts import StageStatus
 from orchestrator.tasks import Attempt, StageSpec
 
@@ -58,16 +59,17 @@ def run_command(
                 close_fds=True,
             )
         except FileNotFoundError:
+            context.spawned()
             return _cannot_start(log, f"command not found: {argv[0]}", 127)
         except PermissionError:
+            context.spawned()
             return _cannot_start(log, f"command not executable: {argv[0]}", 126)
         except OSError as exc:
+            context.spawned()
             return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
+        context.spawned()
         copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
         copier.start()
-        # psutil loads here, once the first stage is already running, not before it.
-        from orchestrator.proctree import ProcessTree  # noqa: PLC0415
-
         tree = ProcessTree(process.pid)
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
         _pid, status, usage = os.wait4(process.pid, 0)
@@ -130,12 +132,27 @@ def _outcome(
 
 
 class ExecutionContext:
-    """What every attempt shares: the monitor, the masker, where callables are imported from."""
+    """What every attempt shares: the monitor, the masker, where callables are imported from.
 
-    def __init__(self, monitor: TreeMonitor, masker: Masker, import_root: Path | None) -> None:
+    `spawned` is called once a stage's process has started (or failed to): the pool uses it
+    to know when its first stages are all launched.
+    """
+
+    def __init__(
+        self,
+        monitor: TreeMonitor,
+        masker: Masker,
+        import_root: Path | None,
+        spawned: Callable[[], None] | None = None,
+    ) -> None:
         self.monitor = monitor
         self.masker = masker
         self.import_root = import_root
+        self.spawned: Callable[[], None] = spawned or _nothing
+
+
+def _nothing() -> None:
+    return None
 
 
 def run_attempt(
@@ -154,6 +171,7 @@ def run_attempt(
         return _run_callable_process(spec, target, log_path, env, context)
     if target is None:
         raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
+    context.spawned()
     return call_in_thread(target, log_path, context.masker, context.import_root)
 
 

@@ -7,7 +7,7 @@ the run's outcome: it is said, and the run's own exit code stands.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.errors import ExitCode
@@ -46,7 +46,7 @@ def finish_run(
     record = attach_bottlenecks(
         record, available_memory_bytes=request.host.available_memory_bytes or None
     )
-    record = record.model_copy(update={"exit_code": final_exit_code(record)})
+    record = replace(record, exit_code=final_exit_code(record))
     write_record(record, start.run_dir / RECORD_NAME)
     warnings: list[str] = []
     written: list[Path] = []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from orchestrator.history_schema import HistoryError, connect
 from orchestrator.loader import LoadedConfig
 from orchestrator.plan import StageProfile
+from orchestrator.records import record_from_data
 from sla.trend_stats import median
 
 if TYPE_CHECKING:
@@ -99,10 +100,8 @@ class HistoryStore:
 
     def _parse(self, run_id: str, text: str) -> RunRecord:
         try:
-            from orchestrator.records import RunRecord  # noqa: PLC0415 - not on the run's path
-
-            return RunRecord.model_validate(json.loads(text))
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            return record_from_data(json.loads(text))
+        except ValueError as exc:  # a JSON error, or a record that does not validate
             raise HistoryError(
                 f"{self.path}: run {run_id}: the stored record is not a run record: {exc}."
             ) from exc

@@ -69,7 +69,8 @@ class TreeMonitor:
         """Start watching a tree; its deadline counts from now."""
         deadline = None if timeout is None else time.monotonic() + timeout
         watch = Watch(tree=tree, deadline=deadline, grace=grace)
-        tree.sample()
+        # No sample here: this runs between the stage's start and its reaping, and would
+        # count into its duration; the sampler's next round sees the tree soon enough.
         with self._lock:
             self._watches[tree.root_pid] = watch
         return watch

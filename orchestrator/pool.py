@@ -93,7 +93,14 @@ class AdaptiveWorkerPool:
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.sizing_reason = sizing_reason or f"{self.strategy.value}: {self.workers} workers"
         self.monitor = TreeMonitor()
-        self.context = ExecutionContext(self.monitor, masker or Masker(()), import_root)
+        self.context = ExecutionContext(
+            self.monitor, masker or Masker(()), import_root, spawned=self._spawned
+        )
+        # Set once the first stages admitted have their processes (or ended early): work
+        # that can wait, such as writing the first record, waits for it rather than
+        # competing with those starts.
+        self.launched = threading.Event()
+        self._unlaunched = 0
         self._specs: dict[str, StageSpec] = {}
         self._records: dict[str, StageRecord] = {}
         self._running: dict[str, tuple[Future[StageRecord] | None, int]] = {}
@@ -186,17 +193,25 @@ class AdaptiveWorkerPool:
         try:
             self._schedule(executor)
         finally:
+            self.launched.set()
             if executor is not None:
                 executor.shutdown(wait=True)
             self._finished_at = time.monotonic()
             self.monitor.stop()
 
+    def _spawned(self) -> None:
+        with self._event_lock:
+            self._unlaunched -= 1
+            if self._unlaunched <= 0:
+                self.launched.set()
+
     def _schedule(self, executor: ThreadPoolExecutor | None) -> None:
+        first = True
         while True:
             self._skip_blocked()
             if not self._cancel.is_set():
-                for spec in self._admissible():
-                    self._start(spec, executor)
+                self._launch(self._admissible(), executor, first=first)
+                first = False
             futures = [f for f, _ in self._running.values() if f is not None]
             if not futures:
                 if self._cancel.is_set() or not self._pending():
@@ -210,6 +225,17 @@ class AdaptiveWorkerPool:
                 self._finish(future.result())
         for spec in self._pending():
             self._records[spec.name] = self._unstarted(spec, StageStatus.CANCELLED, "cancelled")
+
+    def _launch(
+        self, admitted: list[StageSpec], executor: ThreadPoolExecutor | None, *, first: bool
+    ) -> None:
+        if first:
+            with self._event_lock:
+                self._unlaunched = len(admitted)
+            if not admitted:
+                self.launched.set()
+        for spec in admitted:
+            self._start(spec, executor)
 
     def _unsatisfiable(self) -> None:
         # Only a library caller can get here (the configuration rejects cycles).
@@ -296,11 +322,12 @@ class AdaptiveWorkerPool:
         log_path = self._log_path(spec.name)
         offset = time.monotonic() - self._started_at
         attempts: list[Attempt] = []
-        started = time.monotonic()
+        started = last_started = time.monotonic()
         while True:
             if len(attempts) > 0:
                 with log_path.open("a", encoding="utf-8") as log:
                     log.write(f"\n--- workflow: attempt {len(attempts) + 1} ---\n")
+            last_started = time.monotonic()
             attempt = run_attempt(
                 spec,
                 log_path,
@@ -325,7 +352,9 @@ class AdaptiveWorkerPool:
             exit_code=last.exit_code,
             attempts=len(attempts),
             start_offset_s=round(offset, 4),
-            duration_s=round(time.monotonic() - started, 4),
+            # Up to the moment the last attempt's process was reaped, not including the
+            # bookkeeping after it (log flush, leftover checks).
+            duration_s=round(last_started - started + last.duration_s, 4),
             cpu_seconds=round(sum(a.cpu_seconds for a in attempts), 4),
             cpu_percent=_percent(sum(a.cpu_seconds for a in attempts), attempts),
             peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),

@@ -12,10 +12,14 @@ import contextlib
 import os
 import signal
 import threading
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 _PROC = Path("/proc")
 _HAS_CHILDREN_FILES = (_PROC / "self" / "task").is_dir() and any(
@@ -23,12 +27,21 @@ _HAS_CHILDREN_FILES = (_PROC / "self" / "task").is_dir() and any(
 )
 
 
+@functools.cache
+def _psutil() -> ModuleType:
+    # psutil loads on the first sample, in the monitor's thread, once the stages are running:
+    # importing it costs more than starting a stage.
+    import psutil  # noqa: PLC0415
+
+    return psutil
+
+
 def child_pids(pid: int) -> list[int]:
     """Direct children of `pid` (every thread's), or [] once it is gone."""
     if not _HAS_CHILDREN_FILES:
         try:
-            return [child.pid for child in psutil.Process(pid).children()]
-        except psutil.Error:
+            return [child.pid for child in _psutil().Process(pid).children()]
+        except _psutil().Error:
             return []
     found: list[int] = []
     try:
@@ -76,8 +89,8 @@ class ProcessTree:
         with self._lock:
             for pid in current:
                 if pid not in self.members:
-                    with contextlib.suppress(psutil.Error):
-                        self.members[pid] = _Member(psutil.Process(pid))
+                    with contextlib.suppress(_psutil().Error):
+                        self.members[pid] = _Member(_psutil().Process(pid))
             total_rss = 0
             for pid, member in self.members.items():
                 if pid not in current:
@@ -111,7 +124,7 @@ class ProcessTree:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.root_pid, signum)  # the root leads its own session and group
         for process in self.live_processes():
-            with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(_psutil().Error):
                 process.send_signal(signum)
 
     def end_leftovers(self, grace: float) -> int:
@@ -122,17 +135,17 @@ class ProcessTree:
         if not survivors and not group_alive:
             return 0
         self.signal_all(signal.SIGTERM)
-        _gone, alive = psutil.wait_procs(survivors, timeout=grace)
+        _gone, alive = _psutil().wait_procs(survivors, timeout=grace)
         if alive or _group_alive(self.root_pid):
             self.signal_all(signal.SIGKILL)
-            psutil.wait_procs(alive, timeout=2.0)
+            _psutil().wait_procs(alive, timeout=2.0)
         return len(survivors)
 
 
 def _alive(process: psutil.Process) -> bool:
     try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
+        return process.is_running() and process.status() != _psutil().STATUS_ZOMBIE
+    except _psutil().Error:
         return False
 
 
@@ -149,7 +162,7 @@ def _read(process: psutil.Process) -> tuple[int, float] | None:
         with process.oneshot():
             times = process.cpu_times()
             rss = process.memory_info().rss
-    except psutil.Error:
+    except _psutil().Error:
         return None
     cpu = times.user + times.system + times.children_user + times.children_system
     return rss, cpu

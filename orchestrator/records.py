@@ -1,22 +1,29 @@
 """The run record (DESIGN.md, schema 1): what a run did, as frozen values.
 
 Everything downstream (SLA verdicts, bottlenecks, reports, history, trends) reads these
-models, and `workflow report RUN.json` / `history import` read them back from JSON, so the
-same validation guards both directions.
+values. They are plain dataclasses: a run builds and writes its record after every stage,
+and that path should cost nothing to load. What comes back from disk (`workflow report
+RUN.json`, `history import`, the history database) is untrusted, so reading goes through
+pydantic's validation of these same dataclasses (`record_from_data`), which loads only then.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import RecordError
 from orchestrator.record_parts import GitRecord, HostRecord, SlaStatus, StageStatus
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 SCHEMA_VERSION = 1
 __all__ = [
@@ -31,19 +38,36 @@ __all__ = [
     "StageSla",
     "StageStatus",
     "read_record",
+    "record_from_data",
+    "to_data",
     "write_record",
 ]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+def to_data(value: Any) -> Any:
+    """The JSON-ready form of a record or any part of it: dicts, lists and plain values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [to_data(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_data(item) for key, item in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+class _Data:
+    """What every record part can do: turn into its JSON-ready form."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form."""
-        return self.model_dump(mode="json", by_alias=True)
+        data: dict[str, Any] = to_data(self)
+        return data
 
 
-class StageSla(_Record):
+@dataclass(frozen=True, kw_only=True)
+class StageSla(_Data):
     """A stage's duration target and its verdict."""
 
     target_s: float | None = None
@@ -52,7 +76,8 @@ class StageSla(_Record):
     rss_status: SlaStatus = SlaStatus.NONE
 
 
-class StageRecord(_Record):
+@dataclass(frozen=True, kw_only=True)
+class StageRecord(_Data):
     """One stage's outcome and measurements."""
 
     number: int
@@ -72,10 +97,11 @@ class StageRecord(_Record):
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
-    sla: StageSla = Field(default_factory=StageSla)
+    sla: StageSla = field(default_factory=StageSla)
 
 
-class PoolRecord(_Record):
+@dataclass(frozen=True, kw_only=True)
+class PoolRecord(_Data):
     """How the pool as a whole performed."""
 
     total_duration_s: float = 0.0
@@ -91,7 +117,8 @@ class PoolRecord(_Record):
     monitor_cpu_seconds: float = 0.0
 
 
-class SlaRecord(_Record):
+@dataclass(frozen=True, kw_only=True)
+class SlaRecord(_Data):
     """The run's verdict against the lane's targets."""
 
     warning_ratio: float = 0.8
@@ -102,7 +129,8 @@ class SlaRecord(_Record):
     warnings: tuple[str, ...] = ()
 
 
-class Bottleneck(_Record):
+@dataclass(frozen=True, kw_only=True)
+class Bottleneck(_Data):
     """A finding that explains where time went, with what to do about it."""
 
     kind: str
@@ -112,10 +140,11 @@ class Bottleneck(_Record):
     cost_s: float = 0.0
 
 
-class RunRecord(_Record):
+@dataclass(frozen=True, kw_only=True)
+class RunRecord(_Data):
     """One run, as written to `<reports>/<run_id>/run.json`."""
 
-    schema_: int = Field(default=SCHEMA_VERSION, alias="schema")
+    schema: int = SCHEMA_VERSION
     run_id: str
     started_at: str
     lane: str
@@ -123,16 +152,14 @@ class RunRecord(_Record):
     lane_forced: bool = False
     strategy: str
     workers: int
-    git: GitRecord = Field(default_factory=GitRecord)
-    host: HostRecord = Field(default_factory=HostRecord)
+    git: GitRecord = field(default_factory=GitRecord)
+    host: HostRecord = field(default_factory=HostRecord)
     stages: tuple[StageRecord, ...] = ()
-    pool: PoolRecord = Field(default_factory=PoolRecord)
-    sla: SlaRecord = Field(default_factory=SlaRecord)
+    pool: PoolRecord = field(default_factory=PoolRecord)
+    sla: SlaRecord = field(default_factory=SlaRecord)
     bottlenecks: tuple[Bottleneck, ...] = ()
     exit_code: int | None = None
     finished: bool = False
-
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     def stage(self, name: str) -> StageRecord | None:
         """The stage called `name`, if the run had one."""
@@ -169,8 +196,25 @@ def read_record(path: Path) -> RunRecord:
     if schema != SCHEMA_VERSION:
         raise RecordError(f"{path}: schema: unsupported run record schema {schema!r}.")
     try:
-        return RunRecord.model_validate(data)
+        return record_from_data(data)
+    except ValueError as exc:
+        raise RecordError(f"{path}: {exc}.") from exc
+
+
+def record_from_data(data: Any) -> RunRecord:
+    """A run record from JSON data, validated; a ValueError names the first bad key."""
+    from pydantic import ValidationError  # noqa: PLC0415 - see the module's docstring
+
+    try:
+        return _adapter().validate_python(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise RecordError(f"{path}: {key}: {first['msg']}.") from exc
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ValueError(f"{key}: {first['msg']}") from exc
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[RunRecord]:
+    from pydantic import TypeAdapter  # noqa: PLC0415
+
+    return TypeAdapter(RunRecord)

@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from orchestrator.records import RunRecord, StageRecord
 
 RECORD_NAME = "run.json"
+LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,10 @@ def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
     from orchestrator.records import StageSla  # noqa: PLC0415
 
     rss = stage.max_rss_bytes
-    return record.model_copy(
-        update={
-            "sla": StageSla(target_s=stage.target_s, max_rss_bytes=rss),
-            "kind": record.kind or stage.kind,
-        }
+    return replace(
+        record,
+        sla=StageSla(target_s=stage.target_s, max_rss_bytes=rss),
+        kind=record.kind or stage.kind,
     )
 
 
@@ -199,8 +199,14 @@ def execute_run(
     request: RunRequest,
     start: RunStart,
     on_event: Callable[[StageEvent], None] | None = None,
+    *,
+    while_running: Callable[[], object] | None = None,
 ) -> RunRecord:
-    """Run the plan's stages; the final record (SLA and reports are applied later)."""
+    """Run the plan's stages; the final record (SLA and reports are applied later).
+
+    Once the first stages are launched, a helper thread writes the first record and then
+    calls `while_running` (work the caller wants done during the run, off its start).
+    """
     writer = _RecordWriter(request, start.run_id, start.started_at, start.run_dir / RECORD_NAME)
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
@@ -222,19 +228,30 @@ def execute_run(
     pool.on_event = relay
     for stage in request.plan.stages:
         pool.submit(stage_spec(stage))
-    pending = threading.Thread(
-        target=writer.write_pending, args=(pool,), name="workflow-record", daemon=True
-    )
-    pending.start()
+    failures: list[BaseException] = []
+
+    def meanwhile() -> None:
+        pool.launched.wait(LAUNCH_WAIT_S)
+        try:
+            writer.write_pending(pool)
+            if while_running is not None:
+                while_running()
+        except Exception as exc:
+            failures.append(exc)
+
+    helper = threading.Thread(target=meanwhile, name="workflow-meanwhile", daemon=True)
+    helper.start()
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()
         finally:
             pool.shutdown()
-    pending.join()
+    helper.join()
+    if failures:
+        raise failures[0]
     record = writer.build(pool, exit_code=None, finished=True)
     code = _interrupted_code(received) or stage_exit_code(record.stages)
-    record = record.model_copy(update={"exit_code": int(code)})
+    record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
 

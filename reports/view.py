@@ -6,8 +6,10 @@ handed to a renderer, which escapes it for its own format.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -168,24 +170,25 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
 
 
 # Enum fields: their values are fixed words, never output (and must stay valid).
-_FIXED_KEYS = frozenset({"schema", "status", "rss_status", "budget_status"})
-
-
 def _scrub(value: Any, masker: Masker | None) -> Any:
+    if isinstance(value, Enum):  # statuses are fixed words, though also strings
+        return value
     if isinstance(value, str):
         return clean(value, masker)
-    if isinstance(value, list):
-        return [_scrub(item, masker) for item in value]
-    if isinstance(value, dict):
-        return {
-            key: item if key in _FIXED_KEYS else _scrub(item, masker) for key, item in value.items()
+    if isinstance(value, tuple):
+        return tuple(_scrub(item, masker) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _scrub(getattr(value, f.name), masker) for f in dataclasses.fields(value)
         }
+        return dataclasses.replace(value, **changes)
     return value
 
 
 def scrub_record(record: RunRecord, masker: Masker | None) -> RunRecord:
     """The record with every free text cleaned and masked, for any report to show."""
-    return RunRecord.model_validate(_scrub(record.to_dict(), masker))
+    scrubbed: RunRecord = _scrub(record, masker)
+    return scrubbed
 
 
 @dataclass(frozen=True)

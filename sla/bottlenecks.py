@@ -12,7 +12,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestrator.records import Bottleneck, RunRecord, StageRecord, StageStatus
 from sla.verdict import seconds, size, wall_time_s
@@ -346,7 +346,7 @@ def find_bottlenecks(
     run = _Run(record=record, stages=ran, t=thresholds, memory_bytes=memory)
     found = [(-f.cost_s, order, f) for order, rule in enumerate(RULES) for f in rule(run)]
     ranked = [f for *_, f in sorted(found, key=lambda item: item[:2])]
-    return tuple(f.model_copy(update={"cost_s": round(max(0.0, f.cost_s), 3)}) for f in ranked)
+    return tuple(replace(f, cost_s=round(max(0.0, f.cost_s), 3)) for f in ranked)
 
 
 def attach_bottlenecks(
@@ -356,4 +356,4 @@ def attach_bottlenecks(
 ) -> RunRecord:
     """The record with its `bottlenecks` filled, for the run command's convenience."""
     found = find_bottlenecks(record, thresholds, available_memory_bytes)
-    return record.model_copy(update={"bottlenecks": found})
+    return replace(record, bottlenecks=found)

@@ -7,7 +7,7 @@ command decides exit 3 from `SlaRecord.critical_violation` (DESIGN.md, "Exit cod
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestrator.records import RunRecord, SlaRecord, SlaStatus, StageRecord, StageSla, StageStatus
 from sla.targets import SlaPolicy
@@ -119,7 +119,7 @@ class Verdict:
 
 def judge(stages: Iterable[StageRecord], policy: SlaPolicy, wall_s: float | None) -> Verdict:
     """Judge every stage and, when the wall time is known, the lane's budget."""
-    judged = tuple(s.model_copy(update={"sla": judge_stage(s, policy)}) for s in stages)
+    judged = tuple(replace(s, sla=judge_stage(s, policy)) for s in stages)
     violations: list[str] = []
     warnings: list[str] = []
     for stage in judged:
@@ -152,7 +152,7 @@ def judge(stages: Iterable[StageRecord], policy: SlaPolicy, wall_s: float | None
 def apply_sla(record: RunRecord, policy: SlaPolicy) -> RunRecord:
     """The record with every stage's `sla` and the run's `sla` filled; exit code untouched."""
     verdict = judge(record.stages, policy, wall_time_s(record))
-    return record.model_copy(update={"stages": verdict.stages, "sla": verdict.sla})
+    return replace(record, stages=verdict.stages, sla=verdict.sla)
 
 
 class SlaManager:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -191,15 +190,12 @@ def run_and_report(
         f"{plan.strategy.value} strategy, {plan.workers} workers"
     )
     progress = Progress(plan, start.run_dir, start.masker, os.environ, verbose=verbose)
-    # The reporting code (jinja2 and the compiled report template) loads while the stages
-    # run, not before them and not after.
-    preload = threading.Thread(target=_import_finishing, name="workflow-preload", daemon=True)
-    preload.start()
     try:
-        record = execute_run(request, start, progress)
+        # The reporting code (jinja2 and the compiled report template) loads while the
+        # stages run: not before them, and not after.
+        record = execute_run(request, start, progress, while_running=_import_finishing)
     finally:
         progress.close()
-    preload.join()
     from orchestrator.finish import finish_run  # noqa: PLC0415 - loaded during the run
     from reports import print_run_summary, publish_github  # noqa: PLC0415
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from dataclasses import replace
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def record_many(path: str, worker: int, start: Barrier) -> None:
     start.wait(timeout=60)  # every process hits the new, empty file at the same moment
     for index in range(RUNS_EACH):
         record = run(index, [stage("lint", 1.0 + worker), stage("unit", 5.0, number=4)])
-        store.record_run(record.model_copy(update={"run_id": f"w{worker}-{index:03d}"}))
+        store.record_run(replace(record, run_id=f"w{worker}-{index:03d}"))
 
 
 def test_eight_writers_at_once_record_all_400_runs(tmp_path: Path) -> None:

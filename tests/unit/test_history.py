@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,17 +41,17 @@ def test_recording_the_same_run_twice_keeps_one(store: HistoryStore) -> None:
     record = run(0, [stage("lint", 1.5)])
     store.record_run(record)
     store.record_run(record)
-    changed = record.model_copy(update={"exit_code": 3})
+    changed = replace(record, exit_code=3)
     store.record_run(changed)
     assert store.runs() == [changed]
 
 
 def test_runs_are_newest_first_across_time_zones(store: HistoryStore) -> None:
-    early = run(0, [stage("lint", 1.0)]).model_copy(
-        update={"run_id": "b-early", "started_at": "2026-03-01T12:00:00+02:00"}  # 10:00 UTC
+    early = replace(
+        run(0, [stage("lint", 1.0)]), run_id="b-early", started_at="2026-03-01T12:00:00+02:00"
     )
-    late = run(0, [stage("lint", 1.0)]).model_copy(
-        update={"run_id": "a-late", "started_at": "2026-03-01T11:00:00+00:00"}
+    late = replace(
+        run(0, [stage("lint", 1.0)]), run_id="a-late", started_at="2026-03-01T11:00:00+00:00"
     )
     store.record_run(late)
     store.record_run(early)

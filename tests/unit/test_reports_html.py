@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_a_script_in_stage_output_is_text_not_a_tag(tmp_path: Path) -> None:
 
 
 def test_a_masked_token_never_appears(tmp_path: Path) -> None:
-    run = sample_run(tmp_path).model_copy(update={"lane_reasons": (f"key {HIDDEN}",)})
+    run = replace(sample_run(tmp_path), lane_reasons=(f"key {HIDDEN}",))
     page = render_html(run, tmp_path, Masker([HIDDEN]))
     assert HIDDEN not in page
     assert "using token *** for the API" in page

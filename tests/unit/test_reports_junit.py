@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
@@ -170,5 +171,5 @@ def test_an_error_stage_and_hostile_text_stay_valid() -> None:
 
 
 def test_a_masked_token_never_reaches_the_xml(tmp_path: Path) -> None:
-    run = sample_run(tmp_path).model_copy(update={"lane_reasons": (HIDDEN,)})
+    run = replace(sample_run(tmp_path), lane_reasons=(HIDDEN,))
     assert HIDDEN not in render_junit(run, tmp_path, Masker([HIDDEN]))

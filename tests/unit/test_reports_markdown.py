@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -49,7 +50,7 @@ def test_the_report_states_the_facts(tmp_path: Path) -> None:
 def test_stage_output_cannot_inject_html_or_break_the_table(tmp_path: Path) -> None:
     hostile = "a|b <img src=x onerror=alert(1)> *x* [link](http://example.invalid)"
     run = sample_run(tmp_path)
-    run = run.model_copy(update={"stages": (stage(hostile, 1.0, error=SCRIPT), *run.stages)})
+    run = replace(run, stages=(stage(hostile, 1.0, error=SCRIPT), *run.stages))
     md = render_markdown(run, tmp_path)
     visible = outside_fences(md)
     assert "<img" not in visible
@@ -119,7 +120,7 @@ def test_any_byte_budget_is_respected(max_bytes: int) -> None:
 
 def test_a_masked_token_never_appears(tmp_path: Path) -> None:
     run = sample_run(tmp_path)
-    run = run.model_copy(update={"lane_reasons": (f"token {HIDDEN}",), "run_id": HIDDEN})
+    run = replace(run, lane_reasons=(f"token {HIDDEN}",), run_id=HIDDEN)
     md = render_markdown(run, tmp_path, Masker([HIDDEN]))
     assert HIDDEN not in md
     assert "***" in md

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -15,7 +16,7 @@ from tests.unit.test_reports_samples import HIDDEN, record, sample_run, stage
 def printed(tmp_path: Path, *, terminal: bool, masker: Masker | None = None) -> str:
     out = io.StringIO()
     console = Console(file=out, force_terminal=terminal, width=120, color_system="standard")
-    run = sample_run(tmp_path).model_copy(update={"run_id": HIDDEN})
+    run = replace(sample_run(tmp_path), run_id=HIDDEN)
     render_terminal_summary(run, console, masker)
     return out.getvalue()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,14 +38,12 @@ def test_rewriting_replaces_the_report(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fmt", sorted(RENDERERS))
 def test_a_masked_token_never_appears_in_any_report(tmp_path: Path, fmt: str) -> None:
     run = sample_run(tmp_path, hidden=HIDDEN)
-    run = run.model_copy(
-        update={
-            "lane_reasons": (f"because {HIDDEN}",),
-            "stages": tuple(
-                s.model_copy(update={"error": f"{HIDDEN} leaked", "command": f"tool {HIDDEN}"})
-                for s in run.stages
-            ),
-        }
+    run = replace(
+        run,
+        lane_reasons=(f"because {HIDDEN}",),
+        stages=tuple(
+            replace(s, error=f"{HIDDEN} leaked", command=f"tool {HIDDEN}") for s in run.stages
+        ),
     )
     text = RENDERERS[fmt](run, tmp_path, masker=Masker([HIDDEN]))
     assert HIDDEN not in text

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.records import Bottleneck, HostRecord, PoolRecord, RunRecord, StageStatus
+from orchestrator.records import (
+    Bottleneck,
+    HostRecord,
+    PoolRecord,
+    RunRecord,
+    StageRecord,
+    StageStatus,
+)
 from sla.bottlenecks import (
     BottleneckThresholds,
     attach_bottlenecks,
@@ -136,9 +145,7 @@ def test_brief_oversubscription_is_tolerated_unless_the_threshold_says_otherwise
 
 
 def test_oversubscription_uses_the_host_cores_when_the_pool_did_not_say() -> None:
-    run = three_cpu_bound(10.0).model_copy(
-        update={"pool": PoolRecord(), "host": HostRecord(cpus=4)}
-    )
+    run = replace(three_cpu_bound(10.0), pool=PoolRecord(), host=HostRecord(cpus=4))
     assert not of_kind(run, "pool_oversubscribed")
 
 
@@ -260,9 +267,9 @@ runs = st.builds(
 @settings(deadline=None)  # CI runners are shared; the property matters, not the speed
 @given(runs, st.lists(stages, max_size=8))
 def test_any_run_gets_ranked_findings_about_its_own_stages(
-    run: RunRecord, run_stages: list[object]
+    run: RunRecord, run_stages: list[StageRecord]
 ) -> None:
-    run = run.model_copy(update={"stages": tuple(run_stages)})
+    run = replace(run, stages=tuple(run_stages))
     found = find_bottlenecks(run)
     costs = [b.cost_s for b in found]
     assert costs == sorted(costs, reverse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_the_whole_run_only_compares_runs_of_the_same_stages() -> None:
     # The latest run ran lint alone: only runs of lint alone compare with it.
     assert [p.run_id for p in group.whole_run.points] == [partial.run_id]
     assert group.whole_run.verdict is Verdict.INSUFFICIENT
-    earlier = partial.model_copy(update={"started_at": full[10].started_at, "run_id": "early"})
+    earlier = replace(partial, started_at=full[10].started_at, run_id="early")
     group = only_group([*full, earlier])
     assert len(group.whole_run.points) == 25
     assert group.whole_run.verdict is Verdict.STABLE
@@ -152,9 +153,7 @@ def test_noise_alone_shows_no_level_shift() -> None:
 
 def test_the_seed_throughput_rule_is_a_line_not_a_regression() -> None:
     records = runs_from({"unit": [10.0] * 10})
-    slow = records[-1].model_copy(
-        update={"pool": PoolRecord(total_duration_s=10.0, throughput_tasks_per_s=0.05)}
-    )
+    slow = replace(records[-1], pool=PoolRecord(total_duration_s=10.0, throughput_tasks_per_s=0.05))
     lines = throughput_degradation([*records[:-1], slow], SETTINGS)
     assert len(lines) == 1
     assert "50% of the 0.1 average" in lines[0]
