@@ -8,6 +8,7 @@ every descendant it reaped: pytest-xdist workers included, no sampling gaps.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -40,8 +41,10 @@ def run_command(
     log_path: Path,
     env: Mapping[str, str],
     context: ExecutionContext,
+    *,
+    nice: int = 0,
 ) -> Attempt:
-    """Run `argv` as the stage's process tree and measure it."""
+    """Run `argv` as the stage's process tree (at niceness `nice`) and measure it."""
     cwd = spec.cwd or Path.cwd()
     if not cwd.is_dir():
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
@@ -68,9 +71,11 @@ def run_command(
             context.spawned()
             return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
         context.spawned()
+        if nice:
+            lower_priority(process.pid, nice)
         copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
         copier.start()
-        tree = ProcessTree(process.pid)
+        tree = ProcessTree(process.pid, nice=nice)
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
         _pid, status, usage = os.wait4(process.pid, 0)
         duration = time.monotonic() - started
@@ -90,6 +95,18 @@ def run_command(
         cancelled=watch.cancelled,
         spec=spec,
     )
+
+
+def lower_priority(pid: int, nice: int) -> None:
+    """Raise a process's niceness to `nice` (never lower it: that needs privileges).
+
+    Called as soon as the process exists: a command has barely started by then, and what it
+    forks afterwards inherits the niceness (the tree's sampler catches any child it forked
+    sooner).
+    """
+    with contextlib.suppress(OSError):  # already gone, or not ours to change
+        if os.getpriority(os.PRIO_PROCESS, pid) < nice:
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
 def _cannot_start(log: object, message: str, code: int) -> Attempt:
@@ -162,13 +179,17 @@ def run_attempt(
     context: ExecutionContext,
     *,
     in_process: bool,
+    nice: int = 0,
 ) -> Attempt:
-    """Run the stage once: a command, a callable in its own process, or one in this thread."""
+    """Run the stage once: a command, a callable in its own process, or one in this thread.
+
+    `nice` applies to processes only; a callable in this thread shares workflow's priority.
+    """
     if spec.command is not None:
-        return run_command(spec, spec.command, log_path, env, context)
+        return run_command(spec, spec.command, log_path, env, context, nice=nice)
     target = spec.call
     if in_process and isinstance(target, str):
-        return _run_callable_process(spec, target, log_path, env, context)
+        return _run_callable_process(spec, target, log_path, env, context, nice=nice)
     if target is None:
         raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
     context.spawned()
@@ -176,14 +197,22 @@ def run_attempt(
 
 
 def _run_callable_process(
-    spec: StageSpec, target: str, log_path: Path, env: Mapping[str, str], context: ExecutionContext
+    spec: StageSpec,
+    target: str,
+    log_path: Path,
+    env: Mapping[str, str],
+    context: ExecutionContext,
+    *,
+    nice: int,
 ) -> Attempt:
     error_file = log_path.with_name(log_path.name + ".error")
     error_file.unlink(missing_ok=True)
     callable_env = {**env, "WORKFLOW_ERROR_FILE": str(error_file)}
     if context.import_root is not None:
         callable_env["WORKFLOW_IMPORT_ROOT"] = str(context.import_root)
-    attempt = run_command(spec, callable_command(target), log_path, callable_env, context)
+    attempt = run_command(
+        spec, callable_command(target), log_path, callable_env, context, nice=nice
+    )
     if not error_file.is_file():
         return attempt
     message = context.masker.mask(error_file.read_text(encoding="utf-8").strip())

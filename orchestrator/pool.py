@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 
 BACKOFF_BASE_S = 0.5
 CPU_BOUND_DEMAND = 0.5  # cores; below this a stage mostly waits
+# A CPU-bound stage expected to end well before the longest running one starts at this
+# niceness: when more CPU-bound processes are runnable than there are cores (a stage that
+# forks workers, the machine's own load), the kernel serves the longest stage first, so
+# the stage that sets the run's wall time is not stretched by ones that have time to spare.
+NICE_OFF_PATH = 10
+OFF_PATH_SLACK = 0.1  # "well before": by at least this share of the time left to that end
 BACKOFF_MAX_S = 30.0
 _current_pool: contextvars.ContextVar[AdaptiveWorkerPool | None] = contextvars.ContextVar(
     "workflow_current_pool", default=None
@@ -107,6 +113,7 @@ class AdaptiveWorkerPool:
         self._cancel = threading.Event()
         self._event_lock = threading.Lock()
         self._subtasks: ThreadPoolExecutor | None = None
+        self._launched_at: dict[str, float] = {}
         self._started_at = 0.0
         self._finished_at = 0.0
         self._temp_logs: Path | None = None
@@ -300,13 +307,38 @@ class AdaptiveWorkerPool:
     def _start(self, spec: StageSpec, executor: ThreadPoolExecutor | None) -> None:
         slots = {slot for _, slot in self._running.values()}
         slot = next(i for i in range(1, len(slots) + 2) if i not in slots)
-        self._emit(StageEvent("start", spec.name))
+        nice = self._niceness(spec)
+        self._launched_at[spec.name] = time.monotonic()
+        self._emit(StageEvent("start", spec.name, detail=f"nice {nice}" if nice else ""))
         if executor is None:
             self._running[spec.name] = (None, slot)
-            self._finish(self._execute(spec, slot))
+            self._finish(self._execute(spec, slot, nice))
             return
-        future = executor.submit(contextvars.copy_context().run, self._execute, spec, slot)
+        run = contextvars.copy_context().run
+        future = executor.submit(run, self._execute, spec, slot, nice)
         self._running[spec.name] = (future, slot)
+
+    def _niceness(self, spec: StageSpec) -> int:
+        """NICE_OFF_PATH for a CPU-bound stage expected to end well before the longest
+        CPU-bound stage already running; 0 otherwise (and whenever durations are unknown)."""
+        if (
+            self.strategy is not Strategy.ADAPTIVE
+            or spec.demand < CPU_BOUND_DEMAND
+            or spec.expected_s is None
+        ):
+            return 0
+        ends = [
+            self._launched_at[name] + other.expected_s
+            for name in self._running
+            if (other := self._specs[name]).expected_s is not None
+            and other.demand >= CPU_BOUND_DEMAND
+        ]
+        if not ends:
+            return 0
+        now = time.monotonic()
+        horizon = max(ends)
+        mine = now + spec.expected_s
+        return NICE_OFF_PATH if mine <= horizon - OFF_PATH_SLACK * (horizon - now) else 0
 
     def _finish(self, record: StageRecord) -> None:
         self._running.pop(record.name, None)
@@ -316,7 +348,7 @@ class AdaptiveWorkerPool:
             self.cancel()
 
     # -- one stage ------------------------------------------------------------------
-    def _execute(self, spec: StageSpec, slot: int) -> StageRecord:
+    def _execute(self, spec: StageSpec, slot: int, nice: int = 0) -> StageRecord:
         _current_pool.set(self)
         executor = self._executor_name(spec)
         log_path = self._log_path(spec.name)
@@ -334,6 +366,7 @@ class AdaptiveWorkerPool:
                 self._env_for(spec),
                 self.context,
                 in_process=executor == "process",
+                nice=nice,
             )
             attempts.append(attempt)
             if not self._should_retry(spec, attempt, len(attempts)):
@@ -365,6 +398,7 @@ class AdaptiveWorkerPool:
             log=self._log_reference(log_path),
             error=last.error,
             needs=spec.needs,
+            nice=nice,
         )
 
     def _should_retry(self, spec: StageSpec, attempt: Attempt, count: int) -> bool:

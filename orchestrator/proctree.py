@@ -9,10 +9,10 @@ a tool that calls setsid) are remembered, so they are measured and ended too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import threading
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -78,6 +78,7 @@ class ProcessTree:
     """Live bookkeeping of one stage's processes; safe to sample from another thread."""
 
     root_pid: int
+    nice: int = 0  # members found below this niceness are raised to it
     members: dict[int, _Member] = field(default_factory=dict)
     peak_rss: int = 0
     samples: int = 0
@@ -91,6 +92,8 @@ class ProcessTree:
                 if pid not in self.members:
                     with contextlib.suppress(_psutil().Error):
                         self.members[pid] = _Member(_psutil().Process(pid))
+                        if self.nice and self.members[pid].process.nice() < self.nice:
+                            self.members[pid].process.nice(self.nice)
             total_rss = 0
             for pid, member in self.members.items():
                 if pid not in current:

@@ -104,7 +104,8 @@ class Progress:
         if event.kind == "start":
             self.started[event.name] = time.monotonic()
             if not self.live_mode:
-                self._print(f"started {event.name}")
+                note = f" ({event.detail}: yields the CPU to longer stages)" if event.detail else ""
+                self._print(f"started {event.name}{note}")
         elif event.kind == "retry":
             self._print(f"{event.name}: failed, {event.detail}")
         elif event.kind == "end" and event.record is not None:

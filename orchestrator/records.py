@@ -97,6 +97,7 @@ class StageRecord(_Data):
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
+    nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
 
 

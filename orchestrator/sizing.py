@@ -143,5 +143,9 @@ def size_pool(
         f"{limit}"
     )
     if strategy is Strategy.ADAPTIVE:
-        reason += f"; CPU-bound stages admitted up to {cores:g} cores at a time, longest first"
+        reason += (
+            f"; CPU-bound stages admitted up to {cores:g} cores at a time, longest first, "
+            "and those expected to end well before the longest running one at a lower "
+            "priority (nice), so that it is not slowed"
+        )
     return workers, reason

@@ -309,6 +309,46 @@ def test_longest_expected_starts_first(tmp_path: Path) -> None:
     assert [r.name for r in order] == ["long", "mid", "short"]
 
 
+def test_stages_that_end_well_before_the_longest_yield_the_cpu(tmp_path: Path) -> None:
+    # Each stage prints its own niceness and its child's (forked after a moment, as tools
+    # that start workers do).
+    report = py(
+        "import os, subprocess, sys, time; time.sleep(0.2); "
+        "print('own', os.getpriority(os.PRIO_PROCESS, 0)); "
+        "subprocess.run([sys.executable, '-c', "
+        "'import os; print(\\'child\\', os.getpriority(os.PRIO_PROCESS, 0))'], check=True)"
+    )
+    specs = [
+        StageSpec("long", 2, command=report, kind="cpu", expected_s=30.0),
+        StageSpec("short", 3, command=report, kind="cpu", expected_s=2.0),
+        StageSpec("close", 4, command=report, kind="cpu", expected_s=29.0),
+        StageSpec("unknown", 5, command=report, kind="cpu"),
+        StageSpec("waits", 6, command=report, kind="io", expected_s=1.0),
+    ]
+    records = run(specs, tmp_path, usable_cpus=8.0, initial_size=5)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+
+    def printed(name: str) -> list[str]:
+        return (tmp_path / "logs" / f"{name}.log").read_text().split()
+
+    assert records["short"].nice == 10
+    assert printed("short") == ["own", str(max(base, 10)), "child", str(max(base, 10))]
+    # the longest, one that ends about with it, one of unknown length and an I/O-bound one
+    # keep the normal priority
+    for name in ("long", "close", "unknown", "waits"):
+        assert records[name].nice == 0, name
+        assert printed(name) == ["own", str(base), "child", str(base)], name
+
+
+def test_other_strategies_never_lower_priority(tmp_path: Path) -> None:
+    specs = [
+        StageSpec("long", 2, command=py("pass"), kind="cpu", expected_s=30.0),
+        StageSpec("short", 3, command=py("pass"), kind="cpu", expected_s=2.0),
+    ]
+    records = run(specs, tmp_path, strategy=Strategy.PROCESS, initial_size=2)
+    assert [records[n].nice for n in ("long", "short")] == [0, 0]
+
+
 def test_hundred_megabytes_of_output_lose_no_byte(tmp_path: Path) -> None:
     code = (
         "import sys\nline = b'x' * 1023 + b'\\n'\n"
