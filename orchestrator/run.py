@@ -2,15 +2,18 @@
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
 leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
-with the unfinished stages `cancelled`. The record models (and the validation library
-behind them) load in a background thread once the stages have started: nothing on the
-way to the first stage waits for them.
+with the unfinished stages `cancelled`. What can wait (the record's module, the first
+record, the caller's preparations for the end of the run) happens in a background thread
+at low priority once the first stages are launched: nothing on the way to the first stage
+waits for it, and it never takes a core from the stages themselves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +27,7 @@ from orchestrator.errors import ExitCode
 from orchestrator.loader import LoadedConfig
 from orchestrator.masking import Masker, secret_values
 from orchestrator.plan import Plan, PlannedStage
-from orchestrator.pool import AdaptiveWorkerPool, StageEvent
+from orchestrator.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.record_parts import GitRecord, HostRecord, StageStatus
 from orchestrator.tasks import StageSpec
 
@@ -231,6 +234,7 @@ def execute_run(
     failures: list[BaseException] = []
 
     def meanwhile() -> None:
+        _yield_to_stages()
         pool.launched.wait(LAUNCH_WAIT_S)
         try:
             writer.write_pending(pool)
@@ -254,6 +258,14 @@ def execute_run(
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+def _yield_to_stages() -> None:
+    # On Linux a thread has its own niceness: this one only prepares, so it takes what the
+    # stages leave. (Elsewhere the call would lower the whole process, so it is skipped.)
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE_OFF_PATH)
 
 
 def _interrupted_code(received: list[int]) -> ExitCode | None:
