@@ -505,10 +505,10 @@ def print_rounds(summary: Summary, data: Measurements) -> None:
 
 def print_stages(summary: Summary, data: Measurements, ctx: Context) -> None:
     """Each stage alone, and where each engine's last run placed it (kind, start, length,
-    niceness)."""
+    CPU seconds, niceness)."""
     head = "  stage       alone wall   alone cpu   cpu%"
     for engine in ctx.engines:
-        head += f" | {engine.key + ': kind  start   dur nice':<33}"
+        head += f" | {engine.key + ': kind  start   dur    cpu nice':<40}"
     print(head + "   (engines: their last run)")
     last = {
         key: {str(s.get("name")): s for s in samples[-1].stages}
@@ -523,7 +523,8 @@ def print_stages(summary: Summary, data: Measurements, ctx: Context) -> None:
             start = float(record.get("start_offset_s", 0.0))
             length = float(record.get("duration_s", 0.0))
             line += f" | {' ' * len(engine.key)}  {record.get('kind', '?')!s:<4}"
-            line += f"{start:6.2f}s{length:6.2f}s {int(record.get('nice', 0)):4d}"
+            cpu = float(record.get("cpu_seconds", 0.0))
+            line += f"{start:6.2f}s{length:6.2f}s{cpu:6.2f}s {int(record.get('nice', 0)):4d}"
         print(line)
 
 
