@@ -501,6 +501,37 @@ def print_rounds(summary: Summary, data: Measurements) -> None:
         print(f"    round {index + 1}: bound {bound:.3f} s; {cells}")
     medians = ", ".join(f"{r} {summary.paired[r]:.2f}" for r in runners)
     print(f"    median of the rounds' ratios: {medians}")
+    for key, samples in data.workflow.items():
+        print_longest(key, samples, data)
+
+
+def print_longest(key: str, samples: list[WorkflowSample], data: Measurements) -> None:
+    """How the engine treated each round's longest stage, which alone sets the lower bound.
+
+    When it starts at once, ends last and takes no more CPU seconds than alone, the run can
+    reach the bound; CPU seconds above its own alone means the machine ran the same work
+    slower while the other cores were busy, which no schedule can avoid.
+    """
+    starts, tails, inflation = [], [], []
+    for index, sample in enumerate(samples):
+        alone = {name: runs[index] for name, runs in data.alone.items() if index < len(runs)}
+        if not alone:
+            continue
+        longest = max(alone, key=lambda name: alone[name].wall_s)
+        stage = next((s for s in sample.stages if s.get("name") == longest), None)
+        if stage is None or alone[longest].cpu_s <= 0:
+            continue
+        start = float(stage.get("start_offset_s", 0.0))
+        end = start + float(stage.get("duration_s", 0.0))
+        starts.append(start)
+        tails.append(sample.pool_s - end)
+        inflation.append(float(stage.get("cpu_seconds", 0.0)) / alone[longest].cpu_s)
+    if starts:
+        print(
+            f"  {key}: the longest stage started at {median(starts):.2f} s, the pool ended "
+            f"{median(tails):.2f} s after it, and it took {median(inflation):.2f} x its own "
+            "CPU seconds alone (medians over rounds)"
+        )
 
 
 def print_stages(summary: Summary, data: Measurements, ctx: Context) -> None:
