@@ -47,6 +47,7 @@ def run_command(
     """Run `argv` as the stage's process tree (at niceness `nice`) and measure it."""
     cwd = spec.cwd or Path.cwd()
     if not cwd.is_dir():
+        context.spawned()  # as far as launching goes, this stage is done
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
     started = time.monotonic()
     with log_path.open("ab") as log:
