@@ -23,7 +23,14 @@ from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
 from orchestrator.config import DetectConfig
 from orchestrator.errors import UsageError
 
-__all__ = ["LaneDecision", "change_request", "decide_lane", "read_changes", "read_path_list"]
+__all__ = [
+    "LaneDecision",
+    "change_request",
+    "decide_from_options",
+    "decide_lane",
+    "read_changes",
+    "read_path_list",
+]
 
 
 def decide_lane(
@@ -41,6 +48,27 @@ def decide_lane(
         root, base=base, head=head, changed_files=changed_files, push_lines=push_lines, env=env
     )
     return choose_lane(changes, detect)
+
+
+def decide_from_options(
+    root: Path,
+    detect: DetectConfig,
+    *,
+    base: str | None,
+    head: str | None,
+    changed_files: str | None,
+    pre_push: bool,
+) -> LaneDecision:
+    """The lane from the command line's change options (`--base`, `--head`,
+    `--changed-files FILE|-`, and the hook's refs on standard input with `--pre-push`)."""
+    return decide_lane(
+        root,
+        detect,
+        base=base,
+        head=head,
+        changed_files=None if changed_files is None else read_path_list(changed_files),
+        push_lines=sys.stdin.read().splitlines() if pre_push else None,
+    )
 
 
 def read_changes(

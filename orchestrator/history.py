@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.history_schema import HistoryError, connect
-from orchestrator.loader import LoadedConfig
 from orchestrator.plan import StageProfile
 from orchestrator.records import record_from_data
 from sla.trend_stats import median
@@ -190,8 +189,3 @@ def profiles_safely(path: Path, lane: str, runner_class: str) -> dict[str, Stage
         return HistoryStore(path).stage_profiles(lane, runner_class)
     except Exception:  # a hint for the scheduler; without it the plan uses other sources
         return {}
-
-
-def history_path(loaded: LoadedConfig) -> Path | None:
-    """Where the configuration keeps the history, or None when it turned history off."""
-    return loaded.history_file

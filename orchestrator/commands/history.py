@@ -10,7 +10,7 @@ import click
 
 from orchestrator.commands.options import config_option, load
 from orchestrator.errors import UsageError
-from orchestrator.history import HistoryStore, history_path
+from orchestrator.history import HistoryStore
 from orchestrator.loader import LoadedConfig
 from orchestrator.records import RunRecord, read_record
 from sla.verdict import seconds
@@ -20,7 +20,7 @@ COLUMNS = ("RUN ID", "STARTED", "LANE", "EXIT", "DURATION", "COMMIT", "BRANCH")
 
 def store_for(loaded: LoadedConfig) -> HistoryStore:
     """The configured history, or a usage error naming the key that turned it off."""
-    path = history_path(loaded)
+    path = loaded.history_file
     if path is None:
         raise UsageError(
             f"{loaded.source}: {loaded.key_prefix}workflow.history is empty, "

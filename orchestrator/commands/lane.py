@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
 from lanes.changes import LaneDecision
-from lanes.decide import decide_lane, read_path_list
+from lanes.decide import decide_from_options
 from orchestrator.commands.options import change_source_options, config_option, load
 from orchestrator.errors import UsageError
 
@@ -44,13 +43,13 @@ def command(
     if pre_push and changed_files == "-":
         raise UsageError("--pre-push and --changed-files - both want standard input.")
     loaded = load(config_path)
-    decision = decide_lane(
+    decision = decide_from_options(
         loaded.root,
         loaded.config.detect,
         base=base,
         head=head,
-        changed_files=None if changed_files is None else read_path_list(changed_files),
-        push_lines=sys.stdin.read().splitlines() if pre_push else None,
+        changed_files=changed_files,
+        pre_push=pre_push,
     )
     if as_json:
         click.echo(json.dumps(decision.as_json(), indent=2))

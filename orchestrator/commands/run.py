@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -117,15 +116,15 @@ def command(
     loaded = load(config_path)
     decision = None
     if lane == "auto":
-        from lanes.decide import decide_lane, read_path_list  # noqa: PLC0415 - start-up time
+        from lanes.decide import decide_from_options  # noqa: PLC0415 - start-up time
 
-        decision = decide_lane(
+        decision = decide_from_options(
             loaded.root,
             loaded.config.detect,
             base=base,
             head=head,
-            changed_files=None if changed_files is None else read_path_list(changed_files),
-            push_lines=sys.stdin.read().splitlines() if pre_push else None,
+            changed_files=changed_files,
+            pre_push=pre_push,
         )
         if decision.lane is None:
             click.echo("workflow: nothing to check")

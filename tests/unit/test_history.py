@@ -12,7 +12,6 @@ import pytest
 
 from orchestrator.history import (
     HistoryStore,
-    history_path,
     profiles_safely,
     record_safely,
 )
@@ -162,6 +161,6 @@ def test_record_safely_returns_none_when_it_worked(tmp_path: Path) -> None:
 def test_history_path_follows_the_configuration(tmp_path: Path) -> None:
     config = tmp_path / "workflow.toml"
     config.write_text('[workflow]\nhistory = "data/h.db"\n[stages.lint]\nrun = "true"\n')
-    assert history_path(load_config(config)) == (tmp_path / "data" / "h.db").resolve()
+    assert load_config(config).history_file == (tmp_path / "data" / "h.db").resolve()
     config.write_text('[workflow]\nhistory = ""\n[stages.lint]\nrun = "true"\n')
-    assert history_path(load_config(config)) is None
+    assert load_config(config).history_file is None
