@@ -30,6 +30,7 @@ from orchestrator.monitor import TreeMonitor
 from orchestrator.record_parts import StageStatus
 from orchestrator.sizing import read_machine
 from orchestrator.tasks import Attempt, StageSpec, Target
+from orchestrator.toolpath import stage_environment
 
 if TYPE_CHECKING:
     from orchestrator.records import PoolRecord, StageRecord
@@ -96,7 +97,8 @@ class AdaptiveWorkerPool:
         self.fail_fast = fail_fast
         self.log_dir = log_dir
         self.on_event = on_event
-        self.base_env = dict(os.environ if base_env is None else base_env)
+        # Stage commands are looked up in workflow's own environment first (toolpath.py).
+        self.base_env = stage_environment(os.environ if base_env is None else base_env)
         self.sizing_reason = sizing_reason or f"{self.strategy.value}: {self.workers} workers"
         self.monitor = TreeMonitor()
         self.context = ExecutionContext(

@@ -26,8 +26,14 @@ def config_option(func: F) -> F:
 
 
 def load(config_path: Path | None) -> LoadedConfig:
-    """Load the configuration named on the command line, or the default one."""
-    return load_config(config_path)
+    """Load the configuration named on the command line, or the default one.
+
+    The built-in stages (no configuration) look only at the files git tracks or would
+    track, so a virtualenv or build tree in the project is never linted or scanned.
+    """
+    from lanes.git import project_files  # noqa: PLC0415 - start-up time: git loads if asked
+
+    return load_config(config_path, files=project_files)
 
 
 def change_source_options(func: F) -> F:

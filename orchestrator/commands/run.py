@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -13,12 +14,13 @@ from orchestrator.config import Lane, Strategy, Workers
 from orchestrator.errors import UsageError
 from orchestrator.host import host_record
 from orchestrator.loader import LoadedConfig
-from orchestrator.plan import Plan, PlanOptions, StageProfile, build_plan
+from orchestrator.plan import Plan, PlannedStage, PlanOptions, StageProfile, build_plan
 from orchestrator.profiles import profiles_from_reports
 from orchestrator.progress import Progress
 from orchestrator.record_parts import GitRecord
 from orchestrator.run import RunRequest, execute_run, start_run
 from orchestrator.sizing import read_machine
+from orchestrator.toolpath import ToolPath, resolve_executable, tool_path
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
 FORMATS = ("html", "md", "json", "junit")
@@ -49,15 +51,17 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return names
 
 
-def describe_plan(plan: Plan) -> list[str]:
-    """The plan as `--dry-run` prints it."""
+def describe_plan(plan: Plan, loaded: LoadedConfig, tools: ToolPath) -> list[str]:
+    """The plan as `--dry-run` prints it: where the settings and the tools come from too."""
     forced = " (forced)" if plan.lane_forced else ""
-    lines = [f"lane: {plan.lane.value}{forced}"]
+    lines = [f"configuration: {loaded.source}", f"lane: {plan.lane.value}{forced}"]
     lines += [f"  because {reason}" for reason in plan.lane_reasons]
     lines.append(f"strategy: {plan.strategy.value}, workers: {plan.workers}")
     lines.append(f"  {plan.sizing_reason}")
     lines.append(f"fail fast: {'yes' if plan.fail_fast else 'no'}; budget: {plan.budget_s:g}s")
+    lines += tools.describe()
     lines.append("stages, in the order they would start:")
+    base_env = tools.apply(os.environ)
     for stage in plan.stages:
         needs = f", after {', '.join(stage.needs)}" if stage.needs else ""
         critical = ", critical" if stage.critical else ""
@@ -65,9 +69,20 @@ def describe_plan(plan: Plan) -> list[str]:
         lines.append(
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
+            f"{_executable_note(stage, base_env)}"
         )
     lines += [f"note: {note}" for note in plan.notes]
     return lines
+
+
+def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
+    """` (/path/to/tool)`, or why there is none, for a command stage; "" for a callable."""
+    argv = stage.config.run
+    if not argv:
+        return ""
+    own_path = " on its own env.PATH" if "PATH" in stage.config.env else ""
+    found = resolve_executable(argv[0], {**base_env, **stage.config.env}, stage.cwd)
+    return f" ({found}{own_path})" if found else f" (not found{own_path})"
 
 
 @click.command("run")
@@ -154,7 +169,7 @@ def command(
         loaded, options, machine, profiles or profiles_from_reports(report_root, options.lane.value)
     )
     if dry_run:
-        click.echo("\n".join(describe_plan(plan)))
+        click.echo("\n".join(describe_plan(plan, loaded, tool_path())))
         return 0
     changes_base = decision.base if decision else base
     request = RunRequest(
@@ -184,6 +199,8 @@ def run_and_report(
     """Run the stages with live progress, judge and report, and say where the files are."""
     start = start_run(request)
     plan = request.plan
+    if request.loaded.path is None:
+        click.echo(f"workflow: configuration: {request.loaded.source}")
     click.echo(
         f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
         f"{plan.strategy.value} strategy, {plan.workers} workers"
