@@ -22,6 +22,7 @@ from lanes.prepush import REMOTE_ENV, push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
 from orchestrator.config import DetectConfig
 from orchestrator.errors import UsageError
+from orchestrator.textinput import read_stream, read_text
 
 __all__ = [
     "LaneDecision",
@@ -67,7 +68,7 @@ def decide_from_options(
         base=base,
         head=head,
         changed_files=None if changed_files is None else read_path_list(changed_files),
-        push_lines=sys.stdin.read().splitlines() if pre_push else None,
+        push_lines=read_stream(sys.stdin).splitlines() if pre_push else None,
     )
 
 
@@ -128,9 +129,9 @@ def listed_changes(lines: Sequence[str]) -> ChangeSet:
 def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
     """The lines of `--changed-files FILE|-` (`-`: standard input)."""
     if spec == "-":
-        return (stdin or sys.stdin).read().splitlines()
+        return read_stream(stdin or sys.stdin).splitlines()
     try:
-        return Path(spec).read_text(encoding="utf-8").splitlines()
+        return read_text(Path(spec)).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc

@@ -20,6 +20,7 @@ from orchestrator.config import WorkflowConfig
 from orchestrator.config_schema import parse_config
 from orchestrator.defaults import ProjectFiles, default_stages
 from orchestrator.errors import ConfigError
+from orchestrator.textinput import read_text
 
 WORKFLOW_TOML = "workflow.toml"
 PYPROJECT_TOML = "pyproject.toml"
@@ -97,7 +98,7 @@ def _from_pyproject(path: Path, data: dict[str, Any], lister: ProjectFiles) -> L
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # a BOM or CRLF line ends from a Windows editor are fine
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc}.") from exc
     try:

@@ -27,6 +27,7 @@ from orchestrator.plan import CPU_BOUND_PERCENT, Plan
 from orchestrator.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.records import StageRecord
 from orchestrator.run import signals_cancel, stage_spec
+from orchestrator.textinput import read_styled
 from sla.trend_stats import mean, median, quantile, stdev
 
 HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up
@@ -196,7 +197,7 @@ def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) ->
     if path is None:
         raise UsageError("--write: there is no workflow.toml to update (built-in defaults).")
     try:
-        text = path.read_text(encoding="utf-8")
+        text, style = read_styled(path)
         document = tomlkit.parse(text)
     except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
         raise ConfigError(f"{path}: --write: cannot read the configuration: {exc}.") from exc
@@ -212,7 +213,7 @@ def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) ->
     overrides = table["lanes"][lane]["sla"]
     for name, seconds in targets.items():
         overrides[name] = int(seconds) if float(seconds).is_integer() else seconds
-    _replace_file(path, tomlkit.dumps(document))
+    _replace_file(path, style.encode(tomlkit.dumps(document)))  # its BOM and line ends kept
     return path
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from orchestrator.plan import StageProfile
+from orchestrator.textinput import read_text
 from sla.trend_stats import median
 
 RECENT_RUNS = 10
@@ -44,7 +45,7 @@ def _mtime(path: Path) -> float:
 
 def _load(path: Path) -> dict[str, object] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import RecordError
 from orchestrator.record_parts import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.textinput import read_text
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -186,7 +187,7 @@ def write_record(record: RunRecord, path: Path) -> None:
 def read_record(path: Path) -> RunRecord:
     """Read a saved record, naming the file and the field when it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except OSError as exc:
         raise RecordError(f"{path}: cannot read the run record: {exc.strerror}.") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
