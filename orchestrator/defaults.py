@@ -4,9 +4,10 @@ They are what a user of ruff, mypy, pytest and bandit would type by hand: lint t
 type-check and scan the project's packages, run the tests (unit and integration apart when
 the project separates them). What they look at is the project's own source: the files git
 tracks or would track (`ProjectFiles`), never a virtualenv, `build/`, `node_modules` or
-another ignored tree. ruff and pytest are pointed at the project directory and skip those
-trees by their own rules (ruff reads .gitignore; pytest's `norecursedirs` and its
-virtualenv check); mypy and bandit get explicit targets, since neither reads .gitignore.
+another ignored tree. ruff, mypy and bandit get explicit targets (a virtualenv with an
+unusual name is neither ignored by git nor excluded by ruff's defaults, and mypy and
+bandit do not read .gitignore); pytest is pointed at the project directory and skips
+those trees by its own rules (`norecursedirs` and its virtualenv check).
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def project_packages(root: Path, files: list[str] | None = None) -> list[str]:
             for path in files
             if _package_init(path) and (root / path).is_file()
         }
-        return sorted(name for name in found if name.rsplit("/", 1)[-1] not in _NOT_PACKAGES)
+        return sorted(
+            name
+            for name in found
+            if name.rsplit("/", 1)[-1] not in _NOT_PACKAGES and _may_be_source(root / name)
+        )
     listed: list[str] = []
     for base in (root, root / "src"):
         if not base.is_dir():
@@ -98,10 +103,11 @@ def _limited(paths: Iterable[Path], count: int) -> Iterable[Path]:
 
 def default_stages(root: Path, files: list[str] | None = None) -> dict[str, StageConfig]:
     """Stages 2-6 for the project at `root`; `files` is what git lists there, if it can."""
-    targets = tuple(project_packages(root, files)) or tuple(python_entries(root, files)) or (".",)
+    source = tuple(python_entries(root, files)) or (".",)
+    targets = tuple(project_packages(root, files)) or source
     tests = root / "tests"
     stages: dict[str, StageConfig] = {
-        "lint": StageConfig(number=2, run=("ruff", "check", "."), kind="cpu"),
+        "lint": StageConfig(number=2, run=("ruff", "check", *source), kind="cpu"),
         "typecheck": StageConfig(number=3, run=("mypy", *targets), kind="cpu"),
     }
     if (tests / "unit").is_dir() and (tests / "integration").is_dir():
