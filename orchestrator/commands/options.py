@@ -31,9 +31,14 @@ def load(config_path: Path | None) -> LoadedConfig:
     The built-in stages (no configuration) look only at the files git tracks or would
     track, so a virtualenv or build tree in the project is never linted or scanned.
     """
-    from lanes.git import project_files  # noqa: PLC0415 - start-up time: git loads if asked
+    return load_config(config_path, files=_git_files)
 
-    return load_config(config_path, files=project_files)
+
+def _git_files(root: Path) -> list[str] | None:
+    """What git tracks or would track under `root`; asked only for the built-in stages."""
+    from lanes.git import project_files  # noqa: PLC0415 - only without a configuration
+
+    return project_files(root)
 
 
 def change_source_options(func: F) -> F:

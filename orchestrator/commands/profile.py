@@ -110,6 +110,8 @@ def command(
     options = PlanOptions(lane=Lane(lane), only=only, strategy=Strategy.SEQUENTIAL, workers=1)
     plan = build_plan(loaded, options, machine)
     log_dir = loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
+    if loaded.path is None:
+        click.echo(f"workflow: configuration: {loaded.source}")
     click.echo(
         f"workflow: profiling {len(plan.stages)} stages of the {lane} lane, {iterations} "
         f"times each, one at a time ({plan.usable_cpus:g} usable cores)"
