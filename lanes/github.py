@@ -9,7 +9,7 @@ from typing import Any
 
 from lanes.git import is_all_zero
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
-from orchestrator.textinput import read_text
+from orchestrator.model.textinput import read_text
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 CHECK_EVERYTHING_EVENTS = ("schedule", "workflow_dispatch")

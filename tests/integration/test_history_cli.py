@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.history import HistoryStore
-from orchestrator.records import write_record
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.records import write_record
 from tests.integration.command import workflow
 from tests.unit.test_trends_data import run, stage
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.defaults import default_stages
+from orchestrator.configfile.defaults import default_stages
 
 
 def tree(root: Path, files: list[str]) -> None:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from orchestrator.host import host_record, runner_class
-from orchestrator.records import upgraded
-from orchestrator.sizing import Machine, read_machine
+from orchestrator.engine.host import host_record, runner_class
+from orchestrator.engine.sizing import Machine, read_machine
+from orchestrator.model.records import upgraded
 
 
 @pytest.mark.parametrize(

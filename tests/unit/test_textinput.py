@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.textinput import TextStyle, decode, read_stream, read_styled
+from orchestrator.model.textinput import TextStyle, decode, read_stream, read_styled
 
 LINES = st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n\ufeff")), max_size=5)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from orchestrator.config import StageConfig
+from orchestrator.model.config import StageConfig
 
 # Relative, "/"-separated paths of the files git tracks or would track under the project
 # directory, or None when git cannot say (not a work tree, no git).

@@ -16,11 +16,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import WorkflowConfig
-from orchestrator.config_schema import parse_config
-from orchestrator.defaults import ProjectFiles, default_stages
-from orchestrator.errors import ConfigError
-from orchestrator.textinput import read_text
+from orchestrator.configfile.defaults import ProjectFiles, default_stages
+from orchestrator.configfile.schema import parse_config
+from orchestrator.model.config import WorkflowConfig
+from orchestrator.model.errors import ConfigError
+from orchestrator.model.textinput import read_text
 
 WORKFLOW_TOML = "workflow.toml"
 PYPROJECT_TOML = "pyproject.toml"
