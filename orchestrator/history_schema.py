@@ -64,6 +64,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             SELECT run_id, ROW_NUMBER() OVER (ORDER BY started_utc, run_id) FROM runs""",
         "UPDATE runs SET seq = (SELECT seq FROM temp.run_seq WHERE run_seq.run_id = runs.run_id)",
         "DROP TABLE temp.run_seq",
+        # A start time that could not be read was stored as it was; it now sorts first,
+        # as `run_order.utc_key` writes it.
+        """UPDATE runs SET started_utc = '0001-01-01T00:00:00.000000+00:00'
+            WHERE started_utc NOT LIKE '____-__-__T__:__:__.______+00:00'""",
         "DROP INDEX runs_by_time",
         "DROP INDEX runs_by_group",
         "CREATE INDEX runs_in_order ON runs (started_utc, seq)",

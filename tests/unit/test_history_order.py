@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ def at(run_id: str, started_at: str, duration: float = 1.0) -> RunRecord:
     return replace(run(0, [stage("unit", duration)]), run_id=run_id, started_at=started_at)
 
 
+def first_schema_key(started_at: str) -> str:
+    """`started_utc` as schema 1 wrote it: text that was not a time was kept as it was."""
+    try:
+        datetime.fromisoformat(started_at)
+    except ValueError:
+        return started_at
+    return utc_key(started_at)
+
+
 def schema_one_database(path: Path, records: list[RunRecord]) -> None:
     """A history as the first schema wrote it: no `seq`, ties listed by run id."""
     with sqlite3.connect(path) as connection:
@@ -37,7 +47,7 @@ def schema_one_database(path: Path, records: list[RunRecord]) -> None:
                 (
                     r.run_id,
                     r.started_at,
-                    utc_key(r.started_at),
+                    first_schema_key(r.started_at),
                     r.lane,
                     r.host.runner_class,
                     r.strategy,
@@ -65,6 +75,7 @@ def test_an_older_database_keeps_its_order_and_new_runs_go_after_ties(tmp_path: 
             at("20260301T120007Z-ffffff", SECOND),
             at("20260301T120007Z-aaaaaa", "2026-03-01T14:00:07+02:00"),  # the same instant
             at("20260301T120005Z-999999", "2026-03-01T12:00:05+00:00"),
+            at("unreadable", "the day before"),  # stored as it was: it now sorts first
         ],
     )
     store = HistoryStore(path)
@@ -76,7 +87,8 @@ def test_an_older_database_keeps_its_order_and_new_runs_go_after_ties(tmp_path: 
         )
         seqs = connection.execute("SELECT run_id, seq FROM runs ORDER BY seq").fetchall()
     connection.close()
-    assert [seq for _, seq in seqs] == [1, 2, 3, 4]
+    assert [seq for _, seq in seqs] == [1, 2, 3, 4, 5]
+    assert [r.run_id for r in store.runs()][-1] == "unreadable"
 
     store.record_run(at("20260301T120007Z-000000", SECOND))  # sorts first by id, recorded last
     assert [r.run_id for r in store.runs(last=3)] == [
