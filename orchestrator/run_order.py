@@ -50,11 +50,11 @@ def started_instant(started_at: str) -> datetime:
     """
     try:
         moment = datetime.fromisoformat(started_at)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or before year 1 once in UTC
         return EARLIEST
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def started_at_problem(started_at: str) -> str | None:

@@ -57,6 +57,7 @@ def test_start_times_compare_as_instants_not_as_text() -> None:
     assert same_elsewhere > later  # as text the order would be wrong
     assert started_instant("2026-03-01T12:00:07") == started_instant(whole)  # no offset: UTC
     assert started_instant("yesterday") == EARLIEST
+    assert started_instant("0001-01-01T00:00:00+05:00") == EARLIEST  # before year 1 in UTC
     assert utc_key(same_elsewhere) == "2026-03-01T12:00:07.000000+00:00"
     assert len({len(utc_key(text)) for text in (whole, later, "yesterday")}) == 1
 
