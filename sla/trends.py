@@ -16,9 +16,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from orchestrator.config import TrendConfig
-from orchestrator.records import RunRecord, StageRecord
-from orchestrator.run_order import runs_oldest_first
+from orchestrator.model.config import TrendConfig
+from orchestrator.model.records import RunRecord, StageRecord
+from orchestrator.model.run_order import runs_oldest_first
 from sla.trend_model import (
     WHOLE_RUN,
     Comparison,
@@ -51,7 +51,7 @@ def analyse(records: Iterable[RunRecord], settings: TrendConfig) -> TrendReport:
     """Group runs by lane and runner class and judge every series of each group.
 
     `records` newest first, as `HistoryStore.runs` lists them: they are put in the
-    history's one order (`orchestrator.run_order`), so runs that started in the same
+    history's one order (`orchestrator.model.run_order`), so runs that started in the same
     instant keep the order they were recorded in. Groups come out latest run first.
     """
     ordered = runs_oldest_first(records)

@@ -9,12 +9,12 @@ from typing import Any
 import click
 
 from orchestrator.commands.options import config_option, load
-from orchestrator.errors import RecordError, UsageError
-from orchestrator.history import HistoryStore
-from orchestrator.loader import LoadedConfig
-from orchestrator.records import RunRecord, read_record
-from orchestrator.run_order import started_at_problem
-from sla.verdict import seconds
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.errors import RecordError, UsageError
+from orchestrator.model.records import RunRecord, read_record
+from orchestrator.model.run_order import started_at_problem
+from orchestrator.model.units import seconds
 
 COLUMNS = ("RUN ID", "STARTED", "LANE", "EXIT", "DURATION", "COMMIT", "BRANCH")
 

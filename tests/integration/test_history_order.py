@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.records import RunRecord, write_record
+from orchestrator.model.records import RunRecord, write_record
 from tests.integration.command import workflow
 from tests.unit.test_trends_data import run, stage
 

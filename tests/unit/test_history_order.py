@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.history import HistoryStore
-from orchestrator.history_schema import MIGRATIONS, SCHEMA_VERSION, HistoryError
-from orchestrator.profiles import RECENT_RUNS, profiles_from_reports
-from orchestrator.records import RunRecord, write_record
-from orchestrator.run_order import utc_key
+from orchestrator.history.profiles import RECENT_RUNS, profiles_from_reports
+from orchestrator.history.schema import MIGRATIONS, SCHEMA_VERSION, HistoryError
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.records import RunRecord, write_record
+from orchestrator.model.run_order import utc_key
 from tests.unit.test_trends_data import run, stage
 
 SECOND = "2026-03-01T12:00:07+00:00"

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import run_cli
-from orchestrator.history import HistoryStore
-from orchestrator.loader import load_config
-from orchestrator.plan import PlanOptions, build_plan
-from orchestrator.records import RunRecord
-from orchestrator.run import RunRequest, new_run_id, start_run
-from orchestrator.run_order import (
+from orchestrator.configfile.load import load_config
+from orchestrator.engine.sizing import Machine
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.records import RunRecord
+from orchestrator.model.run_order import (
     EARLIEST,
     newest_first,
     runs_oldest_first,
@@ -25,7 +24,8 @@ from orchestrator.run_order import (
     started_text,
     utc_key,
 )
-from orchestrator.sizing import Machine
+from orchestrator.pipeline.plan import PlanOptions, build_plan
+from orchestrator.pipeline.run import RunRequest, new_run_id, start_run
 from tests.unit.test_trends_data import RUNNER, run, stage
 
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)

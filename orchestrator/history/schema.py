@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from orchestrator.errors import RecordError
+from orchestrator.model.errors import RecordError
 
 BUSY_TIMEOUT_S = 60.0
 _WAL_ATTEMPTS = 50
@@ -55,7 +55,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
     # 2: `seq`, the order of recording, breaks ties between runs with the same start
-    # instant (see orchestrator/run_order.py). Rows already there are numbered in the
+    # instant (see orchestrator/model/run_order.py). Rows already there are numbered in the
     # order they were listed in until now: by start time, then run id.
     (
         "ALTER TABLE runs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
