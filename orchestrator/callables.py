@@ -14,11 +14,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from orchestrator.masking import Masker
 from orchestrator.record_parts import StageStatus
 from orchestrator.tasks import Attempt, Target
+from orchestrator.writes import Sink, WriteWarnings, append_or_discard
+
+
+class CallContext(Protocol):
+    """What a callable stage needs of the pool: the masker, imports, where to warn."""
+
+    masker: Masker
+    import_root: Path | None
+    warnings: WriteWarnings | None
 
 
 class CallableError(Exception):
@@ -68,14 +77,14 @@ class _ThreadRouter(io.TextIOBase):
 
     def __init__(self, fallback: TextIO) -> None:
         self.fallback = fallback
-        self.routes: dict[int, tuple[TextIO, Masker]] = {}
+        self.routes: dict[int, tuple[Sink, Masker]] = {}
 
     def write(self, text: str) -> int:
         route = self.routes.get(threading.get_ident())
         if route is None:
             return self.fallback.write(text)
         stream, masker = route
-        stream.write(masker.mask(text))
+        stream.write(masker.mask(text))  # a Sink: a full log never fails the stage's print
         return len(text)
 
     def flush(self) -> None:
@@ -87,7 +96,7 @@ _router_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _routed_output(log: TextIO, masker: Masker) -> Iterator[None]:
+def _routed_output(log: Sink, masker: Masker) -> Iterator[None]:
     with _router_lock:
         for name in ("stdout", "stderr"):
             if not isinstance(getattr(sys, name), _ThreadRouter):
@@ -105,15 +114,15 @@ def _routed_output(log: TextIO, masker: Masker) -> Iterator[None]:
                 router.routes.pop(ident, None)
 
 
-def call_in_thread(
-    target: Target, log_path: Path, masker: Masker, import_root: Path | None
-) -> Attempt:
+def call_in_thread(target: Target, log_path: Path, context: CallContext) -> Attempt:
     """Call the target in the current thread; its prints go to the stage's log."""
     started = time.monotonic()
     cpu_started = time.thread_time()
-    with log_path.open("a", encoding="utf-8") as log, _routed_output(log, masker):
+    masker = context.masker
+    log_file = append_or_discard(log_path, context.warnings, text=True)
+    with log_file as log, _routed_output(log, masker):
         try:
-            function = resolve(target, import_root)
+            function = resolve(target, context.import_root)
             failure = verdict(function())
         except CallableError as exc:
             return Attempt(StageStatus.ERROR, None, time.monotonic() - started, error=str(exc))

@@ -2,7 +2,7 @@
 
 The SLA can only raise a passing run to exit 3; failures (1) and interruptions
 (130/143) keep their codes. A report or history that cannot be written never changes
-the run's outcome: it is said, and the run's own exit code stands.
+the run's outcome: it is said (in the run's warnings), and the run's own exit code stands.
 """
 
 from __future__ import annotations
@@ -47,11 +47,8 @@ def finish_run(
         record, available_memory_bytes=request.host.available_memory_bytes or None
     )
     record = replace(record, exit_code=final_exit_code(record))
-    write_record(record, start.run_dir / RECORD_NAME)
-    warnings: list[str] = []
-    written: list[Path] = []
-    try:
-        written = write_reports(record, start.run_dir, formats, start.masker)
-    except OSError as exc:
-        warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
-    return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
+    path = start.run_dir / RECORD_NAME
+    with start.warnings.guard(RECORD_NAME, path):
+        write_record(record, path)
+    written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
+    return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)

@@ -2,7 +2,10 @@
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
 leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
-with the unfinished stages `cancelled`. What can wait (the record's module, the first
+with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
+run ends with `InternalError`, its traceback in the run directory). The record is masked
+once, as it is built, before anything writes it; a run.json that cannot be written is a
+warning, never the end of the run. What can wait (the record's module, the first
 record, the caller's preparations for the end of the run) happens in a background thread
 at low priority once the first stages are launched: nothing on the way to the first stage
 waits for it, and it never takes a core from the stages themselves.
@@ -15,26 +18,29 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
-from orchestrator.errors import ExitCode
+from orchestrator.errors import ExitCode, InternalError, UsageError
 from orchestrator.loader import LoadedConfig
-from orchestrator.masking import Masker, secret_values
+from orchestrator.masking import Masker, mask_fields, secret_values
 from orchestrator.plan import Plan, PlannedStage
 from orchestrator.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.record_parts import GitRecord, HostRecord, StageStatus
 from orchestrator.tasks import StageSpec
+from orchestrator.writes import WriteWarnings, reason
 
 if TYPE_CHECKING:
     from orchestrator.records import RunRecord, StageRecord
 
 RECORD_NAME = "run.json"
+TRACEBACK_NAME = "internal-error.txt"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 
 
@@ -81,11 +87,13 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
 class _RecordWriter:
     """Builds the run record from the pool's results and rewrites run.json."""
 
-    def __init__(self, request: RunRequest, run_id: str, started_at: str, path: Path) -> None:
+    def __init__(self, request: RunRequest, start: RunStart) -> None:
         self.request = request
-        self.run_id = run_id
-        self.started_at = started_at
-        self.path = path
+        self.run_id = start.run_id
+        self.started_at = start.started_at
+        self.path = start.run_dir / RECORD_NAME
+        self.masker = start.masker
+        self.warnings = start.warnings
         self.lock = threading.Lock()
         self.written = False
         self._git_lock = threading.Lock()
@@ -108,7 +116,7 @@ class _RecordWriter:
         done = {record.name: record for record in pool.results}
         stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
         stages.sort(key=lambda s: (s.number, s.name))
-        return RunRecord(
+        record = RunRecord(
             run_id=self.run_id,
             started_at=self.started_at,
             lane=plan.lane.value,
@@ -123,13 +131,14 @@ class _RecordWriter:
             exit_code=exit_code,
             finished=finished,
         )
+        return mask_fields(record, self.masker)
 
     def write(self, record: RunRecord) -> None:
         from orchestrator.records import write_record  # noqa: PLC0415
 
-        with self.lock:
-            write_record(record, self.path)
+        with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             self.written = True
+            write_record(record, self.path)
 
     def write_pending(self, pool: AdaptiveWorkerPool) -> None:
         """The first record, every stage still `cancelled`/"not finished", unless a stage
@@ -137,10 +146,10 @@ class _RecordWriter:
         record = self.build(pool, exit_code=None, finished=False)
         from orchestrator.records import write_record  # noqa: PLC0415
 
-        with self.lock:
+        with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             if not self.written:
-                write_record(record, self.path)
                 self.written = True
+                write_record(record, self.path)
 
 
 def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
@@ -181,14 +190,24 @@ class RunStart:
     started_at: str
     run_dir: Path
     masker: Masker
+    warnings: WriteWarnings = field(default_factory=WriteWarnings)
 
 
 def start_run(request: RunRequest) -> RunStart:
-    """Create the run's directory and the masker for its logs."""
+    """Create the run's directory and the masker for its logs.
+
+    Raises UsageError naming the reports directory when it cannot be created: nothing
+    has run yet, and a run with nowhere to put its record is not worth starting.
+    """
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     run_dir = request.report_dir / run_id
-    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    try:
+        (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
+        ) from exc
     environments = [os.environ, *(s.config.env for s in request.plan.stages)]
     return RunStart(
         run_id=run_id,
@@ -210,7 +229,7 @@ def execute_run(
     Once the first stages are launched, a helper thread writes the first record and then
     calls `while_running` (work the caller wants done during the run, off its start).
     """
-    writer = _RecordWriter(request, start.run_id, start.started_at, start.run_dir / RECORD_NAME)
+    writer = _RecordWriter(request, start)
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -220,6 +239,7 @@ def execute_run(
         masker=start.masker,
         import_root=request.loaded.root,
         sizing_reason=request.plan.sizing_reason,
+        warnings=start.warnings,
     )
 
     def relay(event: StageEvent) -> None:
@@ -248,16 +268,36 @@ def execute_run(
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()
+        except Exception as exc:  # the pool ended every tree before letting this out
+            failures.append(exc)
         finally:
             pool.shutdown()
     helper.join()
     if failures:
-        raise failures[0]
+        _internal_failure(writer, pool, start, failures[0])
     record = writer.build(pool, exit_code=None, finished=True)
     code = _interrupted_code(received) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+def _internal_failure(
+    writer: _RecordWriter, pool: AdaptiveWorkerPool, start: RunStart, exc: BaseException
+) -> NoReturn:
+    """Record what the stages did (unfinished ones `cancelled`), keep the traceback in
+    the run directory, and raise one clear InternalError."""
+    pool.cancel(immediate=True)  # idempotent: nothing may run on after this
+    writer.write(writer.build(pool, exit_code=int(ExitCode.STAGE_FAILED), finished=True))
+    where = start.run_dir / TRACEBACK_NAME
+    text = "".join(traceback.format_exception(exc))
+    with start.warnings.guard("traceback", where):
+        where.write_text(start.masker.mask(text), encoding="utf-8")
+    summary = start.masker.mask(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    raise InternalError(
+        f"internal error: {summary}; every stage was ended and the record written "
+        f"(traceback in {where})."
+    ) from exc
 
 
 def _yield_to_stages() -> None:

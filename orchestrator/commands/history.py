@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from orchestrator.commands.options import config_option, load
 from orchestrator.errors import UsageError
 from orchestrator.history import HistoryStore
 from orchestrator.loader import LoadedConfig
+from orchestrator.masking import Masker, mask_fields, secret_values
 from orchestrator.records import RunRecord, read_record
 from sla.verdict import seconds
 
@@ -107,7 +109,8 @@ def import_command(ctx: click.Context, paths: tuple[Path, ...], config_path: Pat
     """Add saved run records (from CI jobs) to the history; a run already there is replaced."""
     parent = ctx.parent.params.get("config_path") if ctx.parent is not None else None
     store = store_for(load(config_path or parent))
-    records = [read_record(path) for path in paths]  # all valid before any is added
+    masker = Masker(secret_values(os.environ))  # a record from elsewhere may hold a secret
+    records = [mask_fields(read_record(path), masker) for path in paths]  # all valid first
     for record in records:
         store.record_run(record)
     noun = "run" if len(records) == 1 else "runs"
