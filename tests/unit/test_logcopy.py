@@ -81,14 +81,14 @@ def test_a_pem_key_printed_a_line_at_a_time_never_reaches_the_log(tmp_path: Path
 @settings(max_examples=25, deadline=None)
 @given(st.integers(min_value=-30, max_value=30), st.integers(min_value=1, max_value=30))
 def test_a_secret_in_a_stream_without_newlines_is_masked_at_any_cut(offset: int, step: int) -> None:
-    secret = "s3cr3t-value-0123456789"
+    hidden = "s3cr3t-value-0123456789"
     filler = b"x" * (MAX_HELD + 5)  # more than is held back waiting for a newline
-    data = filler + secret.encode() + b"y" * 50
+    data = filler + hidden.encode() + b"y" * 50
     first = len(filler) + offset  # the first read ends near or inside the secret
     pieces = [data[:first], *(data[i : i + step] for i in range(first, len(data), step))]
     with tempfile.TemporaryDirectory() as directory:
-        text = copy_in_pieces(pieces, Masker([secret]), Path(directory) / "stage.log")
-    assert secret.encode() not in text
+        text = copy_in_pieces(pieces, Masker([hidden]), Path(directory) / "stage.log")
+    assert hidden.encode() not in text
     assert text == filler + MASK.encode() + b"y" * 50
 
 
