@@ -447,7 +447,8 @@ class AdaptiveWorkerPool:
             directory = self.log_dir
         path = directory / f"{file_stem(name)}.log"
         with self.warnings.guard("log", path):
-            directory.mkdir(parents=True, exist_ok=True)
+            if not directory.exists():  # else the file's own error says more than mkdir's
+                directory.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"")
         return path
 
