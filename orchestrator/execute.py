@@ -65,13 +65,13 @@ def run_command(
             )
         except FileNotFoundError:
             context.spawned()
-            return _cannot_start(log, f"command not found: {argv[0]}", 127)
+            return _cannot_start(log, context, f"command not found: {argv[0]}", 127)
         except PermissionError:
             context.spawned()
-            return _cannot_start(log, f"command not executable: {argv[0]}", 126)
+            return _cannot_start(log, context, f"command not executable: {argv[0]}", 126)
         except OSError as exc:
             context.spawned()
-            return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
+            return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
         context.spawned()
         if nice:
             lower_priority(process.pid, nice)
@@ -113,7 +113,8 @@ def lower_priority(pid: int, nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
-def _cannot_start(log: object, message: str, code: int) -> Attempt:
+def _cannot_start(log: object, context: ExecutionContext, message: str, code: int) -> Attempt:
+    message = context.masker.mask(message)  # argv[0] may hold a secret as well
     if hasattr(log, "write"):
         log.write(f"workflow: {message}\n".encode())
     return Attempt(StageStatus.ERROR, code, 0.0, error=message)

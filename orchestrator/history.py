@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 RECENT_RUNS = 10
 READ_WAIT_S = 0.25  # seconds the scheduler's read waits for a lock: hints are not worth more
 WRITE_PROBE_S = 1.0  # the final write's first try, before it says that it waits
-WRITE_WAIT_S = 15.0  # then at most this much longer
+WRITE_WAIT_S = 10.0  # then at most this much longer
 
 _INSERT_RUN = """INSERT INTO runs (
     run_id, started_at, started_utc, lane, runner_class, strategy, workers, exit_code,
