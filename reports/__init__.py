@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord
-from orchestrator.writes import WriteWarnings
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord
+from orchestrator.model.writes import WriteWarnings
 from reports.github import publish_github
 from reports.html import render_html
 from reports.jsonfile import render_json

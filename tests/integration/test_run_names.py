@@ -85,7 +85,7 @@ def test_a_300_character_name_passes_validate_and_runs(tmp_path: Path) -> None:
 # that raises when the quick stage ends, while the slow stage is still running.
 BROKEN_BOOKKEEPING = """
 import sys
-from orchestrator import progress
+from orchestrator.commands import progress
 from orchestrator.cli import main
 
 shown = progress.Progress.__call__

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.filenames import file_stem
+from orchestrator.model.filenames import file_stem
 
 SAFE = re.compile(r"[a-z0-9._-]+")
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.logcopy import MAX_HELD, LogCopier
-from orchestrator.masking import MASK, Masker, mask_fields, secret_values
-from orchestrator.records import GitRecord
-from orchestrator.writes import WriteWarnings, append_or_discard
+from orchestrator.engine.logcopy import MAX_HELD, LogCopier
+from orchestrator.model.masking import MASK, Masker, mask_fields, secret_values
+from orchestrator.model.status import GitRecord
+from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 # A made-up key: what matters is that it has several lines, as a PEM key does.
 PEM = (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.writes import WriteWarnings, append_or_discard
+from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 FULL = Path("/dev/full")
 DENIED = Path("/sys/workflow-test-never-created.log")

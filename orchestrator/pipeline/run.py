@@ -27,17 +27,17 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
-from orchestrator.errors import ExitCode, InternalError, UsageError
-from orchestrator.loader import LoadedConfig
-from orchestrator.masking import Masker, mask_fields, secret_values
-from orchestrator.plan import Plan, PlannedStage
-from orchestrator.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
-from orchestrator.record_parts import GitRecord, HostRecord, StageStatus
-from orchestrator.tasks import StageSpec
-from orchestrator.writes import WriteWarnings, reason
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
+from orchestrator.engine.spec import StageSpec
+from orchestrator.model.errors import ExitCode, InternalError, UsageError
+from orchestrator.model.masking import Masker, mask_fields, secret_values
+from orchestrator.model.status import GitRecord, HostRecord, StageStatus
+from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.pipeline.plan import Plan, PlannedStage
 
 if TYPE_CHECKING:
-    from orchestrator.records import RunRecord, StageRecord
+    from orchestrator.model.records import RunRecord, StageRecord
 
 RECORD_NAME = "run.json"
 TRACEBACK_NAME = "internal-error.txt"
@@ -110,7 +110,7 @@ class _RecordWriter:
     def build(
         self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
     ) -> RunRecord:
-        from orchestrator.records import RunRecord  # noqa: PLC0415 - see the module's doc
+        from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
 
         plan = self.request.plan
         done = {record.name: record for record in pool.results}
@@ -134,7 +134,7 @@ class _RecordWriter:
         return mask_fields(record, self.masker)
 
     def write(self, record: RunRecord) -> None:
-        from orchestrator.records import write_record  # noqa: PLC0415
+        from orchestrator.model.records import write_record  # noqa: PLC0415
 
         with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             self.written = True
@@ -144,7 +144,7 @@ class _RecordWriter:
         """The first record, every stage still `cancelled`/"not finished", unless a stage
         has already ended and written a fuller one. A run killed outright leaves this."""
         record = self.build(pool, exit_code=None, finished=False)
-        from orchestrator.records import write_record  # noqa: PLC0415
+        from orchestrator.model.records import write_record  # noqa: PLC0415
 
         with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             if not self.written:
@@ -153,7 +153,7 @@ class _RecordWriter:
 
 
 def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
-    from orchestrator.records import StageSla  # noqa: PLC0415
+    from orchestrator.model.records import StageSla  # noqa: PLC0415
 
     rss = stage.max_rss_bytes
     return replace(
@@ -164,7 +164,7 @@ def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
 
 
 def _pending(stage: PlannedStage) -> StageRecord:
-    from orchestrator.records import StageRecord  # noqa: PLC0415
+    from orchestrator.model.records import StageRecord  # noqa: PLC0415
 
     return StageRecord(
         number=stage.number,

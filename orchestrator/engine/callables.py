@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from orchestrator.masking import Masker
-from orchestrator.record_parts import StageStatus
-from orchestrator.tasks import Attempt, Target
-from orchestrator.writes import Sink, WriteWarnings, append_or_discard
+from orchestrator.engine.spec import Attempt, Target
+from orchestrator.model.masking import Masker
+from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import Sink, WriteWarnings, append_or_discard
 
 
 class CallContext(Protocol):
