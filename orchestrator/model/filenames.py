@@ -11,7 +11,6 @@ too, so the two kinds of stem can never meet.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 PREFIX_CHARS = 40
@@ -28,6 +27,8 @@ def file_stem(name: str) -> str:
     """
     if _PLAIN.fullmatch(name) and not _LOOKS_HASHED.search(name):
         return name
+    import hashlib  # noqa: PLC0415 - only unusual names need it; start-up stays lean
+
     prefix = _UNSAFE.sub("_", name.lower())[:PREFIX_CHARS].lstrip(".") or "stage"
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
     return f"{prefix}-{digest}"

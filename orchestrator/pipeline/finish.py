@@ -12,7 +12,8 @@ from pathlib import Path
 
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
-from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
+from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.run import RunRequest, RunStart
 from reports import write_reports
 from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for

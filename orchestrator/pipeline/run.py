@@ -18,29 +18,27 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.model.errors import ExitCode, InternalError, UsageError
-from orchestrator.model.masking import Masker, mask_fields, secret_values
-from orchestrator.model.status import GitRecord, HostRecord, StageStatus
+from orchestrator.model.errors import ExitCode, UsageError
+from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
+from orchestrator.pipeline.recorder import RecordWriter, internal_failure
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
 
-RECORD_NAME = "run.json"
-TRACEBACK_NAME = "internal-error.txt"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 
 
@@ -81,99 +79,6 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         expected_s=stage.expected_s,
         cpu_demand=stage.cpu_demand,
         target_s=stage.target_s,
-    )
-
-
-class _RecordWriter:
-    """Builds the run record from the pool's results and rewrites run.json."""
-
-    def __init__(self, request: RunRequest, start: RunStart) -> None:
-        self.request = request
-        self.run_id = start.run_id
-        self.started_at = start.started_at
-        self.path = start.run_dir / RECORD_NAME
-        self.masker = start.masker
-        self.warnings = start.warnings
-        self.lock = threading.Lock()
-        self.written = False
-        self._git_lock = threading.Lock()
-        self._git: GitRecord | None = None
-
-    def git(self) -> GitRecord:
-        """The run's commit, looked up on first use."""
-        with self._git_lock:
-            if self._git is None:
-                found = self.request.git
-                self._git = found if isinstance(found, GitRecord) else found()
-            return self._git
-
-    def build(
-        self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
-    ) -> RunRecord:
-        from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
-
-        plan = self.request.plan
-        done = {record.name: record for record in pool.results}
-        stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
-        stages.sort(key=lambda s: (s.number, s.name))
-        record = RunRecord(
-            run_id=self.run_id,
-            started_at=self.started_at,
-            lane=plan.lane.value,
-            lane_reasons=plan.lane_reasons,
-            lane_forced=plan.lane_forced,
-            strategy=plan.strategy.value,
-            workers=plan.workers,
-            git=self.git(),
-            host=self.request.host,
-            stages=tuple(stages),
-            pool=pool.metrics,
-            exit_code=exit_code,
-            finished=finished,
-        )
-        return mask_fields(record, self.masker)
-
-    def write(self, record: RunRecord) -> None:
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
-        with self.lock, self.warnings.guard(RECORD_NAME, self.path):
-            self.written = True
-            write_record(record, self.path)
-
-    def write_pending(self, pool: AdaptiveWorkerPool) -> None:
-        """The first record, every stage still `cancelled`/"not finished", unless a stage
-        has already ended and written a fuller one. A run killed outright leaves this."""
-        record = self.build(pool, exit_code=None, finished=False)
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
-        with self.lock, self.warnings.guard(RECORD_NAME, self.path):
-            if not self.written:
-                self.written = True
-                write_record(record, self.path)
-
-
-def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
-    from orchestrator.model.records import StageSla  # noqa: PLC0415
-
-    rss = stage.max_rss_bytes
-    return replace(
-        record,
-        sla=StageSla(target_s=stage.target_s, max_rss_bytes=rss),
-        kind=record.kind or stage.kind,
-    )
-
-
-def _pending(stage: PlannedStage) -> StageRecord:
-    from orchestrator.model.records import StageRecord  # noqa: PLC0415
-
-    return StageRecord(
-        number=stage.number,
-        name=stage.name,
-        status=StageStatus.CANCELLED,
-        kind=stage.kind,
-        command=stage.config.display_command,
-        error="not finished",
-        needs=stage.needs,
     )
 
 
@@ -229,7 +134,7 @@ def execute_run(
     Once the first stages are launched, a helper thread writes the first record and then
     calls `while_running` (work the caller wants done during the run, off its start).
     """
-    writer = _RecordWriter(request, start)
+    writer = RecordWriter(request, start)
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -274,30 +179,12 @@ def execute_run(
             pool.shutdown()
     helper.join()
     if failures:
-        _internal_failure(writer, pool, start, failures[0])
+        internal_failure(writer, pool, start, failures[0])
     record = writer.build(pool, exit_code=None, finished=True)
     code = _interrupted_code(received) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
-
-
-def _internal_failure(
-    writer: _RecordWriter, pool: AdaptiveWorkerPool, start: RunStart, exc: BaseException
-) -> NoReturn:
-    """Record what the stages did (unfinished ones `cancelled`), keep the traceback in
-    the run directory, and raise one clear InternalError."""
-    pool.cancel(immediate=True)  # idempotent: nothing may run on after this
-    writer.write(writer.build(pool, exit_code=int(ExitCode.STAGE_FAILED), finished=True))
-    where = start.run_dir / TRACEBACK_NAME
-    text = "".join(traceback.format_exception(exc))
-    with start.warnings.guard("traceback", where):
-        where.write_text(start.masker.mask(text), encoding="utf-8")
-    summary = start.masker.mask(f"{type(exc).__name__}: {exc}".splitlines()[0])
-    raise InternalError(
-        f"internal error: {summary}; every stage was ended and the record written "
-        f"(traceback in {where})."
-    ) from exc
 
 
 def _yield_to_stages() -> None:
