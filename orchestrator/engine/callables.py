@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from orchestrator.engine.logcopy import safe_cut
 from orchestrator.engine.spec import Attempt, Target
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
@@ -72,24 +73,51 @@ def verdict(result: object) -> str | None:
     return None
 
 
+class _Route:
+    """One thread's output on its way to its log, masked as the log copier masks.
+
+    Text is held back to the end of its line, so a secret written in pieces (or one line
+    of a multi-line secret) is masked whole; `close` writes what is left.
+    """
+
+    def __init__(self, sink: Sink, masker: Masker) -> None:
+        self.sink = sink
+        self.masker = masker
+        self.held = ""
+
+    def write(self, text: str) -> None:
+        if not self.masker.values:
+            self.sink.write(text)  # a Sink: a full log never fails the stage's print
+            return
+        self.held += text
+        cut = safe_cut(self.held, self.masker)
+        if cut > 0:
+            self.sink.write(self.masker.mask(self.held[:cut]))
+            self.held = self.held[cut:]
+
+    def close(self) -> None:
+        if self.held:
+            self.sink.write(self.masker.mask(self.held))
+            self.held = ""
+
+
 class _ThreadRouter(io.TextIOBase):
     """sys.stdout/err stand-in that sends each thread's writes to that thread's log."""
 
     def __init__(self, fallback: TextIO) -> None:
         self.fallback = fallback
-        self.routes: dict[int, tuple[Sink, Masker]] = {}
+        self.routes: dict[int, _Route] = {}
 
     def write(self, text: str) -> int:
         route = self.routes.get(threading.get_ident())
         if route is None:
             return self.fallback.write(text)
-        stream, masker = route
-        stream.write(masker.mask(text))  # a Sink: a full log never fails the stage's print
+        route.write(text)
         return len(text)
 
     def flush(self) -> None:
         route = self.routes.get(threading.get_ident())
-        (route[0] if route else self.fallback).flush()
+        (route.sink if route else self.fallback).flush()
 
 
 _router_lock = threading.Lock()
@@ -105,13 +133,15 @@ def _routed_output(log: Sink, masker: Masker) -> Iterator[None]:
     ident = threading.get_ident()
     for router in routers:
         if isinstance(router, _ThreadRouter):
-            router.routes[ident] = (log, masker)
+            router.routes[ident] = _Route(log, masker)
     try:
         yield
     finally:
         for router in routers:
             if isinstance(router, _ThreadRouter):
-                router.routes.pop(ident, None)
+                route = router.routes.pop(ident, None)
+                if route is not None:
+                    route.close()
 
 
 def call_in_thread(target: Target, log_path: Path, context: CallContext) -> Attempt:

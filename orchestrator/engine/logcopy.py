@@ -28,13 +28,13 @@ class Writable(Protocol):
     def flush(self) -> None: ...
 
 
-def safe_cut(held: bytes, masker: Masker) -> int:
-    """How many leading bytes of `held` can be masked and written now.
+def safe_cut(held: bytes | str, masker: Masker) -> int:
+    """How many leading bytes (or characters) of `held` can be masked and written now.
 
     Up to the last newline; without one (and past MAX_HELD), up to where a secret could
     still be arriving, moved past any secret already found across that point.
     """
-    cut = held.rfind(b"\n") + 1
+    cut = (held.rfind(b"\n") if isinstance(held, bytes) else held.rfind("\n")) + 1
     if cut > 0 or len(held) <= MAX_HELD:
         return cut
     cut = len(held) - max(masker.longest - 1, 0)

@@ -64,9 +64,11 @@ class Masker:
         """`text` with every secret replaced."""
         return text if self._text is None else self._text.sub(MASK, text)
 
-    def spans(self, data: bytes) -> list[tuple[int, int]]:
-        """Where secrets occur in `data`: (start, end) byte offsets."""
-        return [] if self._bytes is None else [m.span() for m in self._bytes.finditer(data)]
+    def spans(self, data: bytes | str) -> list[tuple[int, int]]:
+        """Where secrets occur in `data`: (start, end) offsets, in bytes or characters."""
+        if isinstance(data, bytes):
+            return [] if self._bytes is None else [m.span() for m in self._bytes.finditer(data)]
+        return [] if self._text is None else [m.span() for m in self._text.finditer(data)]
 
     def mask_bytes(self, data: bytes) -> bytes:
         """`data` with every secret (UTF-8 encoded) replaced."""

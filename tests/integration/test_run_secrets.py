@@ -99,3 +99,35 @@ def test_a_pem_key_printed_line_by_line_is_masked_in_the_log_and_on_the_console(
     for line in PEM_BODY:
         assert line not in console
         assert line not in written
+
+
+PIECE_BY_PIECE = '''
+import os, sys
+
+
+def sign():
+    """Writes the key a few characters at a time, then fails so its tail is shown."""
+    text = os.environ["DEPLOY_KEY"]
+    for start in range(0, len(text), 5):
+        sys.stdout.write(text[start : start + 5])
+    sys.stdout.write("no newline at the end")
+    return False
+'''
+
+
+def test_a_callable_in_workflows_thread_writing_a_key_in_pieces_is_masked(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "signing.py").write_text(PIECE_BY_PIECE)
+    (tmp_path / "workflow.toml").write_text(
+        '[workflow]\nhistory = "state/history.db"\n\n[stages.sign]\ncall = "signing:sign"\n'
+    )
+    result = workflow(
+        tmp_path, "run", "--lane", "standard", "--strategy", "thread", env={"DEPLOY_KEY": PEM}
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    (log,) = (tmp_path / ".workflow" / "reports").glob("*/logs/sign.log")
+    assert log.read_text().endswith("***\nno newline at the end")
+    written = everything_written(tmp_path) + result.stdout + result.stderr
+    for line in PEM_BODY:
+        assert line not in written
