@@ -18,7 +18,7 @@ from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import UsageError
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
-from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, start_run
+from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, plan_masker, start_run
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
 FORMATS = ("html", "md", "json", "junit")
@@ -154,7 +154,7 @@ def command(
         loaded, options, machine, profiles or profiles_from_reports(report_root, options.lane.value)
     )
     if dry_run:
-        click.echo("\n".join(describe_plan(plan)))
+        click.echo(plan_masker(plan).mask("\n".join(describe_plan(plan))))
         return 0
     changes_base = decision.base if decision else base
     request = RunRequest(

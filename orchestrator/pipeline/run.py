@@ -103,6 +103,12 @@ class RunStart:
     warnings: WriteWarnings = field(default_factory=WriteWarnings)
 
 
+def plan_masker(plan: Plan) -> Masker:
+    """The masker for everything a run of `plan` prints or writes: the secrets of this
+    environment and of every stage's own `env`."""
+    return Masker(secret_values(os.environ, *(s.config.env for s in plan.stages)))
+
+
 def start_run(request: RunRequest) -> RunStart:
     """Create the run's directory and the masker for its logs.
 
@@ -118,12 +124,11 @@ def start_run(request: RunRequest) -> RunStart:
         raise UsageError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
         ) from exc
-    environments = [os.environ, *(s.config.env for s in request.plan.stages)]
     return RunStart(
         run_id=run_id,
         started_at=started_text(now),
         run_dir=run_dir,
-        masker=Masker(secret_values(*environments)),
+        masker=plan_masker(request.plan),
     )
 
 

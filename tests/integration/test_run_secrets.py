@@ -131,3 +131,13 @@ def test_a_callable_in_workflows_thread_writing_a_key_in_pieces_is_masked(
     written = everything_written(tmp_path) + result.stdout + result.stderr
     for line in PEM_BODY:
         assert line not in written
+
+
+def test_the_dry_run_plan_masks_a_token_in_a_command(tmp_path: Path) -> None:
+    root = project(tmp_path, {"deploy": [PY, "-c", "pass", ARGV_VALUE]})
+    result = workflow(
+        root, "run", "--lane", "standard", "--dry-run", env={"DEPLOY_TOKEN": ARGV_VALUE}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "deploy: SLA" in result.stdout and "***" in result.stdout
+    assert ARGV_VALUE not in result.stdout + result.stderr

@@ -160,3 +160,21 @@ def test_a_stage_whose_log_cannot_be_created_still_runs(tmp_path: Path) -> None:
         f"workflow: warning: log not written to {run_dir / 'logs' / 'second.log'}: Not a directory."
     ]
     assert [code for _, code in recorded_runs(root)] == [0]
+
+
+def test_profile_rounds_whose_logs_cannot_be_written_still_measure(tmp_path: Path) -> None:
+    root = project(tmp_path, {"lint": "print('fine')"})
+    (root / "regular-file").write_text("x")
+    config = (root / "workflow.toml").read_text()
+    (root / "workflow.toml").write_text(
+        config.replace("[workflow]\n", '[workflow]\nreports = "regular-file/reports"\n')
+    )
+    result = workflow(root, "profile", "--iterations", "1")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    log = root / "regular-file" / "reports" / "profile" / "logs" / "lint.log"
+    assert warnings_of(result.stderr) == [
+        f"workflow: warning: log not written to {log}: Not a directory."
+    ]
+    assert "recommended strategy" in result.stdout
