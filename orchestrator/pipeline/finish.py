@@ -15,6 +15,7 @@ from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.recorder import RECORD_NAME
 from orchestrator.pipeline.run import RunRequest, RunStart
 from reports import write_reports
+from reports.html import template_cache_failure
 from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
 from sla.verdict import apply_sla
@@ -52,4 +53,7 @@ def finish_run(
     with start.warnings.guard(RECORD_NAME, path):
         write_record(record, path)
     written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
+    cache = template_cache_failure()
+    if cache is not None:
+        start.warnings.add("template cache", *cache)
     return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)

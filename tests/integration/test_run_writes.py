@@ -178,3 +178,21 @@ def test_profile_rounds_whose_logs_cannot_be_written_still_measure(tmp_path: Pat
         f"workflow: warning: log not written to {log}: Not a directory."
     ]
     assert "recommended strategy" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"), [("ENOTDIR", "Not a directory"), ("EACCES", "Operation not permitted")]
+)
+def test_a_template_cache_that_cannot_be_kept_is_one_warning(
+    tmp_path: Path, kind: str, words: str
+) -> None:
+    cache_home = unwritable(tmp_path, kind)
+    root = project(tmp_path, {"lint": "print('fine')"})
+    result = workflow(root, "run", "--lane", "standard", env={"XDG_CACHE_HOME": str(cache_home)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert warnings_of(result.stderr) == [
+        f"workflow: warning: template cache not written to "
+        f"{cache_home / 'workflow' / 'templates'}: {words}."
+    ]
+    (report,) = (root / ".workflow" / "reports").glob("*/report.html")
+    assert "lint" in report.read_text()
