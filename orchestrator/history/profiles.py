@@ -16,6 +16,7 @@ from pathlib import Path
 from orchestrator.model.run_order import newest_first
 
 RECENT_RUNS = 10
+SCAN_LIMIT = 100  # run records read at most, newest written first
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
 def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:
     """The readable `<reports>/*/run.json` of this lane (any lane for None), newest first."""
     written: list[tuple[float, str, dict[str, object]]] = []
+    # Read before the first stage starts: only the most recently written files are
+    # opened, so a reports directory of thousands of runs costs a directory listing.
     try:
-        paths = list(reports.glob("*/run.json"))
+        found = reports.glob("*/run.json")
+        paths = sorted(found, key=_mtime, reverse=True)[:SCAN_LIMIT]
     except OSError:  # a reports path no file system takes (a name too long): no records
         paths = []
     for path in paths:
