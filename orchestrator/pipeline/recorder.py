@@ -53,6 +53,7 @@ class RecordWriter:
     def build(
         self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
     ) -> RunRecord:
+        """The record as it stands, every string masked; unfinished stages `cancelled`."""
         from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
 
         plan = self.request.plan
