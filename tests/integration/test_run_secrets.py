@@ -44,8 +44,8 @@ def everything_written(root: Path) -> str:
         if path.is_file()
     ]
     with sqlite3.connect(root / "state" / "history.db") as connection:
-        for table in ("runs", "stages"):
-            for row in connection.execute(f"SELECT * FROM {table}"):
+        for query in ("SELECT * FROM runs", "SELECT * FROM stages"):
+            for row in connection.execute(query):
                 texts += [str(cell) for cell in row]
     return "\n".join(texts)
 
