@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from orchestrator.commands.options import config_option, load
+from orchestrator.configfile.edit import write_targets
 from orchestrator.engine.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
-from orchestrator.model.errors import ExitCode, UsageError
+from orchestrator.model.errors import ConfigError, ExitCode, UnknownStageError, UsageError
 from orchestrator.model.units import size
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.profile import (
@@ -18,7 +19,6 @@ from orchestrator.pipeline.profile import (
     lane_strategy,
     run_rounds,
     summarise,
-    write_targets,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -108,7 +108,10 @@ def command(
     loaded = load(config_path)
     machine = read_machine()
     options = PlanOptions(lane=Lane(lane), only=only, strategy=Strategy.SEQUENTIAL, workers=1)
-    plan = build_plan(loaded, options, machine)
+    try:
+        plan = build_plan(loaded, options, machine)
+    except UnknownStageError as exc:
+        raise exc.naming("--only") from exc
     log_dir = loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
     click.echo(
         f"workflow: profiling {len(plan.stages)} stages of the {lane} lane, {iterations} "
@@ -130,7 +133,10 @@ def command(
     if write:
         targets = {r.name: r.suggested_s for r in reports if r.suggested_s is not None}
         if targets:
-            path = write_targets(loaded, lane, targets)
+            try:
+                path = write_targets(loaded, lane, targets)
+            except (UsageError, ConfigError) as exc:
+                raise exc.naming("--write") from exc
             written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
             click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
         else:

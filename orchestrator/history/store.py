@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import statistics
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.history.profiles import StageProfile
+from orchestrator.history.profiles import RECENT_RUNS, StageProfile, profile_of
 from orchestrator.history.schema import HistoryError, connect
 from orchestrator.model.records import record_from_data
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
-
-RECENT_RUNS = 10
 
 _INSERT_RUN = """INSERT INTO runs (
     run_id, started_at, started_utc, lane, runner_class, strategy, workers, exit_code,
@@ -128,16 +125,7 @@ class HistoryStore:
         samples: dict[str, list[tuple[float, float, int]]] = {}
         for name, duration, cpu, rss in rows:
             samples.setdefault(name, []).append((float(duration), float(cpu), int(rss)))
-        return {name: _profile(values) for name, values in samples.items()}
-
-
-def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
-    return StageProfile(
-        duration_s=statistics.median([v[0] for v in values]),
-        cpu_percent=statistics.median([v[1] for v in values]),
-        peak_rss_bytes=int(statistics.median([v[2] for v in values])),
-        samples=len(values),
-    )
+        return {name: profile_of(values) for name, values in samples.items()}
 
 
 def utc_key(started_at: str) -> str:

@@ -6,6 +6,7 @@ exit code (DESIGN.md's table), so the core never prints or exits.
 
 from __future__ import annotations
 
+import copy
 import signal
 from enum import IntEnum
 
@@ -36,11 +37,26 @@ class WorkflowError(Exception):
         """The message followed by one line per detail (e.g. every config problem)."""
         return [self.message, *self.details]
 
+    def naming(self, option: str) -> WorkflowError:
+        """The same error led by the command-line option at fault (`--only: ...`).
+
+        The core never knows how its inputs were spelled on a command line; the command
+        that passed them adds the option's name this way.
+        """
+        named = copy.copy(self)
+        named.message = f"{option}: {self.message}"
+        named.args = (named.message,)
+        return named
+
 
 class UsageError(WorkflowError):
     """A bad command-line argument: nothing was run."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnknownStageError(UsageError):
+    """A stage selected by name that the configuration does not define."""
 
 
 class ConfigError(WorkflowError):

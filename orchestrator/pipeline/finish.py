@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
 from reports import write_reports
+from reports.html import prepare
 from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
 from sla.verdict import apply_sla
@@ -37,9 +39,17 @@ def final_exit_code(record: RunRecord) -> int:
 
 
 def finish_run(
-    request: RunRequest, start: RunStart, record: RunRecord, formats: tuple[str, ...]
+    request: RunRequest,
+    start: RunStart,
+    record: RunRecord,
+    formats: tuple[str, ...],
+    history: Path | None = None,
 ) -> Finished:
-    """Judge the record, rewrite run.json, and write the other report files."""
+    """Judge the record, rewrite run.json, write the other report files, record history.
+
+    `history` is the database to record the run in (None: not recorded). A report or a
+    history that cannot be written becomes a warning; the run's exit code stands.
+    """
     plan = request.plan
     policy = policy_for(request.loaded.config, plan.lane, [s.name for s in plan.stages])
     record = apply_sla(record, policy)
@@ -54,4 +64,27 @@ def finish_run(
         written = write_reports(record, start.run_dir, formats, start.masker)
     except OSError as exc:
         warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
+    if history is not None:
+        unrecorded = record_safely(history, record)
+        if unrecorded is not None:
+            warnings.append(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
+
+
+class Finisher:
+    """The end of a run, loaded as one piece while the stages run (see pipeline.workflow)."""
+
+    def prepare(self) -> None:
+        """Load and compile the report template now, so rendering at the end is quick."""
+        prepare()
+
+    def finish(
+        self,
+        request: RunRequest,
+        start: RunStart,
+        record: RunRecord,
+        formats: tuple[str, ...],
+        history: Path | None,
+    ) -> Finished:
+        """`finish_run`."""
+        return finish_run(request, start, record, formats, history)

@@ -16,7 +16,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
-from orchestrator.model.errors import UsageError
+from orchestrator.model.errors import UnknownStageError
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
 
@@ -91,7 +91,7 @@ def build_plan(
     machine: Machine,
     profiles: Mapping[str, StageProfile] | None = None,
 ) -> Plan:
-    """Decide the run; raises UsageError when `--only` names no stage."""
+    """Decide the run; raises UnknownStageError when `options.only` names no stage."""
     config = loaded.config
     lane = config.lanes.get(options.lane)
     selected, notes = _select(config.ordered_stages(), lane, options.only)
@@ -142,9 +142,8 @@ def _select(
     names = [name for name, _ in ordered]
     unknown = [name for name in only if name not in names]
     if unknown:
-        raise UsageError(
-            f"--only: no stage named {', '.join(repr(n) for n in unknown)} "
-            f"(stages: {', '.join(names)})."
+        raise UnknownStageError(
+            f"no stage named {', '.join(repr(n) for n in unknown)} (stages: {', '.join(names)})."
         )
     in_lane = list(lane.stages) if lane.stages is not None else names
     if not only:

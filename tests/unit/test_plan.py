@@ -13,7 +13,7 @@ from orchestrator.engine.metrics import critical_path, pool_metrics
 from orchestrator.engine.sizing import Machine, StageDemand, parse_cpu_max, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, Strategy
-from orchestrator.model.errors import UsageError
+from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.records import StageRecord, StageStatus
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 
@@ -70,7 +70,7 @@ def test_lane_selects_stages_and_only_overrides(tmp_path: Path) -> None:
     assert [s.name for s in only.stages] == ["unit"]
     assert only.stage("unit").needs == ()
     assert "--only" in only.notes[0]
-    with pytest.raises(UsageError, match="--only: no stage named 'nope'"):
+    with pytest.raises(UnknownStageError, match=r"^no stage named 'nope'"):
         build_plan(config, PlanOptions(only=("nope",)), MACHINE)
 
 

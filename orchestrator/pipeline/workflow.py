@@ -1,0 +1,130 @@
+"""`run_workflow`: one whole run as a library call, the same one `workflow run` makes.
+
+    plan (prepare_run) -> run the stages (execute_run) -> judge and report (finish_run)
+    -> record the history
+
+Progress reaches the caller through `on_event`: first `RunStarted` (the plan and the run's
+directory), then the pool's `StageEvent`s, then `StagesEnded` before judging. Nothing here
+prints, reads standard input or exits; the caller renders what it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orchestrator.engine.pool import StageEvent
+from orchestrator.model.masking import Masker
+from orchestrator.pipeline.plan import Plan
+from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
+from orchestrator.pipeline.run import RunStart, execute_run, start_run
+
+if TYPE_CHECKING:
+    from orchestrator.model.records import RunRecord
+    from orchestrator.pipeline.finish import Finisher
+
+__all__ = ["RunEvent", "RunOptions", "RunResult", "RunStarted", "StagesEnded", "run_workflow"]
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """The run has a directory and a plan; no stage has started yet."""
+
+    plan: Plan
+    run_dir: Path
+    masker: Masker
+
+
+@dataclass(frozen=True)
+class StagesEnded:
+    """Every stage has ended; judging and reports follow."""
+
+    record: RunRecord  # not judged yet: no `sla`, no bottlenecks
+
+
+RunEvent = RunStarted | StageEvent | StagesEnded
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run decided: its exit code (DESIGN's table) and, when stages ran, the record.
+
+    `record` is None when nothing ran: nothing changed (`plan` None, `reasons` say why) or
+    a dry run (`plan` set). `warnings` are sentences about reports or history that could
+    not be written; they never change the exit code.
+    """
+
+    exit_code: int
+    plan: Plan | None
+    reasons: tuple[str, ...]
+    record: RunRecord | None = None
+    run_dir: Path | None = None
+    reports: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = ()
+    masker: Masker | None = None
+
+
+def run_workflow(
+    options: RunOptions,
+    on_event: Callable[[RunEvent], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Plan, run, judge, report and record one run; the judged record and exit code.
+
+    `env` is the environment the lane decision reads (CI variables; default os.environ).
+    Raises ConfigError, UsageError or UnknownStageError (exit code 2) before anything
+    runs; a run interrupted by SIGINT/SIGTERM returns exit code 130/143 with its record.
+    """
+    prepared = prepare_run(options, env)
+    if prepared.plan is None or options.dry_run:
+        return RunResult(exit_code=0, plan=prepared.plan, reasons=prepared.reasons)
+    return run_prepared(prepared, options.formats, on_event)
+
+
+def run_prepared(
+    prepared: Prepared,
+    formats: tuple[str, ...],
+    on_event: Callable[[RunEvent], None] | None = None,
+) -> RunResult:
+    """Run a prepared plan: start it, run the stages, finish (judge, report, record)."""
+    request = prepared.request
+    assert request is not None, "a prepared run without a plan has nothing to run"
+    start = start_run(request)
+    emit = on_event or _ignore
+    emit(RunStarted(request.plan, start.run_dir, start.masker))
+    # The finishing code (jinja2 and the compiled report template) loads while the stages
+    # run: not before them, and not after.
+    record = execute_run(request, start, emit, while_running=lambda: _finisher().prepare())
+    emit(StagesEnded(record))
+    return _finish(prepared, start, record, formats)
+
+
+def _finish(
+    prepared: Prepared, start: RunStart, record: RunRecord, formats: tuple[str, ...]
+) -> RunResult:
+    assert prepared.request is not None
+    finished = _finisher().finish(prepared.request, start, record, formats, prepared.history)
+    return RunResult(
+        exit_code=finished.record.exit_code or 0,
+        plan=prepared.plan,
+        reasons=prepared.reasons,
+        record=finished.record,
+        run_dir=start.run_dir,
+        reports=finished.reports,
+        warnings=finished.warnings,
+        masker=start.masker,
+    )
+
+
+def _ignore(_event: RunEvent) -> None:
+    pass
+
+
+def _finisher() -> Finisher:
+    # sla, reports and jinja2 cost more start-up than the first stage may wait: the helper
+    # thread loads them while the stages run (this module's one deferred import).
+    from orchestrator.pipeline.finish import Finisher  # noqa: PLC0415 - see the comment above
+
+    return Finisher()
