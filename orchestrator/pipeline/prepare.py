@@ -69,7 +69,8 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     """
     loaded = load_config(options.config_path, cwd=options.cwd)
     decision = None
-    if options.lane is None:
+    lane = options.lane
+    if lane is None:
         # lanes (and git) load only for an automatic lane: a forced lane starts sooner.
         from lanes.decide import decide_lane  # noqa: PLC0415 - start-up time of a forced lane
 
@@ -84,8 +85,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         )
         if decision.lane is None:
             return Prepared(loaded, decision.reasons, None, None, None)
-    lane = decision.lane if decision is not None and decision.lane else options.lane
-    assert lane is not None  # decided above, or forced
+        lane = decision.lane
     plan_options = PlanOptions(
         lane=lane,
         lane_reasons=decision.reasons if decision is not None else ("forced by --lane",),

@@ -19,7 +19,7 @@ from orchestrator.engine.pool import StageEvent
 from orchestrator.model.masking import Masker
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
-from orchestrator.pipeline.run import RunStart, execute_run, start_run
+from orchestrator.pipeline.run import execute_run, start_run
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
@@ -90,7 +90,8 @@ def run_prepared(
 ) -> RunResult:
     """Run a prepared plan: start it, run the stages, finish (judge, report, record)."""
     request = prepared.request
-    assert request is not None, "a prepared run without a plan has nothing to run"
+    if request is None:
+        raise ValueError("a prepared run without a plan has nothing to run")
     start = start_run(request)
     emit = on_event or _ignore
     emit(RunStarted(request.plan, start.run_dir, start.masker))
@@ -98,14 +99,7 @@ def run_prepared(
     # run: not before them, and not after.
     record = execute_run(request, start, emit, while_running=lambda: _finisher().prepare())
     emit(StagesEnded(record))
-    return _finish(prepared, start, record, formats)
-
-
-def _finish(
-    prepared: Prepared, start: RunStart, record: RunRecord, formats: tuple[str, ...]
-) -> RunResult:
-    assert prepared.request is not None
-    finished = _finisher().finish(prepared.request, start, record, formats, prepared.history)
+    finished = _finisher().finish(request, start, record, formats, prepared.history)
     return RunResult(
         exit_code=finished.record.exit_code or 0,
         plan=prepared.plan,

@@ -19,7 +19,12 @@ pytestmark = pytest.mark.integration
 
 README = Path(__file__).parents[2] / "README.md"
 PY = json.dumps(sys.executable)
+# A fixed pool: the second run must not size it differently from what the first taught.
 CONFIG = f"""\
+[lanes.standard]
+strategy = "thread"
+workers = 2
+
 [stages.lint]
 number = 2
 run = [{PY}, "-c", "print('lint ok')"]
