@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.admission import priority
 from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
@@ -190,18 +191,9 @@ def _planned(
     )
 
 
-def priority(stage: PlannedStage) -> tuple[float, float, int]:
-    """Sort key among ready stages: longest expected first, CPU-bound before I/O, then number.
-
-    Starting the longest CPU-bound work first keeps the cores busy to the end instead of
-    leaving one long stage running alone (longest-processing-time-first scheduling).
-    """
-    expected = stage.expected_s if stage.expected_s is not None else 0.0
-    return (-expected, 0.0 if stage.kind == "cpu" else 1.0, stage.number)
-
-
 def start_order(stages: list[PlannedStage], strategy: Strategy) -> list[PlannedStage]:
-    """A topological order; among ready stages, by `priority` (declared order if sequential)."""
+    """A topological order; among ready stages, by the pool's start priority (declared order
+    if sequential), so the plan shows the order the pool will start them in."""
     by_name = {stage.name: stage for stage in stages}
     sorter = graphlib.TopologicalSorter({s.name: s.needs for s in stages})
     sorter.prepare()
