@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -142,7 +144,7 @@ def test_priority_starts_the_longest_expected_first_then_cpu_then_number(
     stages: list[StageSpec],
 ) -> None:
     ordered = sorted(stages, key=priority)
-    for first, second in zip(ordered, ordered[1:], strict=False):
+    for first, second in itertools.pairwise(ordered):
         a, b = first.expected_s or 0.0, second.expected_s or 0.0
         assert a >= b
         if a == b and (first.kind == "cpu") != (second.kind == "cpu"):
