@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from orchestrator.model.critical import critical_path as chain_of
 from orchestrator.model.records import Bottleneck, RunRecord, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
 
@@ -257,30 +258,11 @@ def memory_pressure(run: _Run) -> list[Bottleneck]:
     return findings
 
 
-def _waited_for(stage: StageRecord, ran: dict[str, StageRecord]) -> list[StageRecord]:
-    """What had to end before `stage` could start: its needs, and its worker's earlier stages."""
-    needs = [ran[n] for n in stage.needs if n in ran]
-    earlier = [
-        s
-        for s in ran.values()
-        if stage.worker is not None and s.worker == stage.worker and s.name != stage.name
-        if _end(s) <= stage.start_offset_s + 1e-6
-    ]
-    return needs + earlier
-
-
 def critical_path(record: RunRecord) -> tuple[str, ...]:
-    """The chain that set the wall time: the pool's, else rebuilt from needs and workers."""
+    """The chain that set the wall time: the pool's, else rebuilt from the stages that ran."""
     if record.pool.critical_path:
         return record.pool.critical_path
-    ran = {s.name: s for s in record.stages if s.duration_s > 0}
-    chain: list[str] = []
-    before = list(ran.values())
-    while before:
-        last = max(before, key=_end)
-        chain.append(last.name)
-        before = [s for s in _waited_for(last, ran) if s.name not in chain]
-    return tuple(reversed(chain))
+    return chain_of([s for s in record.stages if s.duration_s > 0])
 
 
 def _lower_bound(run: _Run, halved: str) -> float:

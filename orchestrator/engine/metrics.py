@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from orchestrator.model.critical import critical_path
 from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
@@ -44,23 +45,3 @@ def pool_metrics(
         usable_cpus=usable_cpus,
         monitor_cpu_seconds=round(monitor_cpu_seconds, 4),
     )
-
-
-def critical_path(stages: Sequence[StageRecord]) -> tuple[str, ...]:
-    """The chain of `needs` that ends with the last stage to finish, earliest first.
-
-    From the stage that ended last, step back to whichever of its needs ended last: that
-    need is what held it back. Without needs the path is the last stage alone.
-    """
-    by_name = {s.name: s for s in stages}
-    if not by_name:
-        return ()
-    current = max(stages, key=lambda s: s.start_offset_s + s.duration_s)
-    path = [current.name]
-    while True:
-        needs = [by_name[n] for n in current.needs if n in by_name and n not in path]
-        if not needs:
-            break
-        current = max(needs, key=lambda s: s.start_offset_s + s.duration_s)
-        path.append(current.name)
-    return tuple(reversed(path))
