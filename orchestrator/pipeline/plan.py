@@ -18,6 +18,7 @@ from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
 from orchestrator.model.errors import UnknownStageError
+from sla.targets import SlaPolicy, policy_for
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
 
@@ -76,9 +77,9 @@ class Plan:
     sizing_reason: str
     fail_fast: bool
     budget_s: float
-    warning_ratio: float
     stages: tuple[PlannedStage, ...]  # in the order they would start
     usable_cpus: float
+    policy: SlaPolicy  # the targets the stages are planned with and judged against
     notes: tuple[str, ...] = field(default=())
 
     def stage(self, name: str) -> PlannedStage:
@@ -96,18 +97,12 @@ def build_plan(
     config = loaded.config
     lane = config.lanes.get(options.lane)
     selected, notes = _select(config.ordered_stages(), lane, options.only)
-    known = profiles or {}
+    # The one place targets are resolved: the plan shows them, the run records them and
+    # the verdict judges against the very same policy.
+    policy = policy_for(config, options.lane, selected)
+    known = _Known(loaded, policy, profiles or {}, frozenset(selected))
     planned = [
-        _planned(
-            name,
-            stage=stage,
-            loaded=loaded,
-            lane=lane,
-            profile=known.get(name),
-            selected=set(selected),
-        )
-        for name, stage in config.ordered_stages()
-        if name in selected
+        _planned(name, stage, known) for name, stage in config.ordered_stages() if name in selected
     ]
     strategy = options.strategy or lane.strategy
     requested = options.workers if options.workers is not None else lane.workers
@@ -130,9 +125,9 @@ def build_plan(
         sizing_reason=reason,
         fail_fast=lane.fail_fast if options.fail_fast is None else options.fail_fast,
         budget_s=lane.budget,
-        warning_ratio=config.sla.warning_ratio,
         stages=tuple(start_order(planned, strategy)),
         usable_cpus=machine.usable_cpus,
+        policy=policy,
         notes=tuple(notes),
     )
 
@@ -157,15 +152,18 @@ def _select(
     return [n for n in names if n in only], notes
 
 
-def _planned(
-    name: str,
-    *,
-    stage: StageConfig,
-    loaded: LoadedConfig,
-    lane: LaneConfig,
-    profile: StageProfile | None,
-    selected: set[str],
-) -> PlannedStage:
+@dataclass(frozen=True)
+class _Known:
+    """What planning one stage reads besides the stage: paths, targets, history, selection."""
+
+    loaded: LoadedConfig
+    policy: SlaPolicy
+    profiles: Mapping[str, StageProfile]
+    selected: frozenset[str]
+
+
+def _planned(name: str, stage: StageConfig, known: _Known) -> PlannedStage:
+    profile = known.profiles.get(name)
     if stage.kind is not None:
         kind, source = stage.kind, "declared"
     elif profile is not None:
@@ -175,19 +173,18 @@ def _planned(
         # Unknown work is budgeted as CPU-bound: a cold run that starts everything at once
         # measures every stage at a fraction of a core and would learn "I/O" forever.
         kind, source = "cpu", "assumed"
-    rss_mb = lane.max_rss_mb.get(name)
     return PlannedStage(
         name=name,
         number=stage.number,
         config=stage,
-        cwd=loaded.resolve(stage.cwd),
-        target_s=lane.target_for(name),
-        max_rss_bytes=None if rss_mb is None else int(rss_mb * 1024 * 1024),
-        critical=name in loaded.config.sla.critical,
+        cwd=known.loaded.resolve(stage.cwd),
+        target_s=known.policy.targets_s[name],
+        max_rss_bytes=known.policy.rss_target_for(name),
+        critical=known.policy.is_critical(name),
         kind=kind,
         kind_source=source,
         expected=profile,
-        needs=tuple(need for need in stage.needs if need in selected),
+        needs=tuple(need for need in stage.needs if need in known.selected),
     )
 
 

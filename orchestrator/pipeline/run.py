@@ -74,7 +74,6 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         retries=config.retries,
         expected_s=stage.expected_s,
         cpu_demand=stage.cpu_demand,
-        target_s=stage.target_s,
     )
 
 
