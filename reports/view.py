@@ -13,6 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from orchestrator.model.files import read_tail as read_bytes_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
@@ -48,13 +49,10 @@ def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | No
         path = (root / log).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return None
-        with path.open("rb") as stream:
-            size_bytes = stream.seek(0, 2)
-            stream.seek(max(0, size_bytes - TAIL_BYTES))
-            data = stream.read()
+        data, cut = read_bytes_tail(path, TAIL_BYTES)
     except (OSError, ValueError):  # unreadable, or a path no file system accepts
         return None
-    if size_bytes > TAIL_BYTES:
+    if cut:
         # Drop the cut first line: it may hold the end of a secret that masking cannot see.
         _, newline, rest = data.partition(b"\n")
         data = rest if newline else b""

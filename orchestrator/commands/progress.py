@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.engine.pool import StageEvent
+from orchestrator.model.files import tail_lines
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
 from orchestrator.pipeline.plan import Plan
@@ -35,19 +36,6 @@ _SYMBOL = {
     StageStatus.CANCELLED: "cancelled",
     StageStatus.SKIPPED: "skipped",
 }
-
-
-def read_tail(path: Path, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) -> list[str]:
-    """The last lines of a log, read from its end (logs can be huge)."""
-    try:
-        with path.open("rb") as stream:
-            stream.seek(0, 2)
-            size = stream.tell()
-            stream.seek(max(0, size - max_bytes))
-            data = stream.read()
-    except OSError:
-        return []
-    return data.decode("utf-8", errors="replace").splitlines()[-lines:]
 
 
 def describe_end(record: StageRecord) -> str:
@@ -136,14 +124,14 @@ class Progress:
         if self.github and log is not None:
             self._print_group(record, log)
         elif log is not None and (self.verbose or record.status in _FAILED):
-            lines = read_tail(log, 10**9 if self.verbose else TAIL_LINES)
+            lines = tail_lines(log, 10**9 if self.verbose else TAIL_LINES)
             header = "output" if self.verbose else f"last {len(lines)} lines"
             block = [f"--- {record.name}: {header} ({log}) ---", *lines, "---"]
             self._print("\n".join(self.masker.mask(line) for line in block))
 
     def _print_group(self, record: StageRecord, log: Path) -> None:
         size = log.stat().st_size if log.is_file() else 0
-        lines = read_tail(log, 10**9, GROUP_MAX_BYTES)
+        lines = tail_lines(log, 10**9, GROUP_MAX_BYTES)
         note = [] if size <= GROUP_MAX_BYTES else [f"(last {GROUP_MAX_BYTES // 1024} KiB of {log})"]
         body = "\n".join(self.masker.mask(line) for line in [*note, *lines])
         self._print(f"::group::{describe_end(record)}\n{body}\n::endgroup::")

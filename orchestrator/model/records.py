@@ -12,14 +12,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.model.errors import RecordError
+from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 
 if TYPE_CHECKING:
@@ -168,19 +167,8 @@ class RunRecord(_Data):
 
 
 def write_record(record: RunRecord, path: Path) -> None:
-    """Write atomically: readers (and a run killed mid-write) see the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(record.to_dict(), indent=2, sort_keys=False)
-    handle, temp_name = tempfile.mkstemp(prefix=".run.", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(payload + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Write atomically (model.files): readers see the old or the new file, mode 0644."""
+    write_atomic(path, json.dumps(record.to_dict(), indent=2, sort_keys=False) + "\n")
 
 
 def read_record(path: Path) -> RunRecord:
