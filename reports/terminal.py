@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
-from orchestrator.model.units import seconds
-from reports.view import RunView, StageRow, build_view, memory_text, percent, target_text
+from orchestrator.model.units import aligned, percent, seconds
+from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -68,12 +68,7 @@ def footer(view: RunView) -> list[str]:
 
 def plain_lines(view: RunView) -> list[str]:
     """The summary as aligned plain text."""
-    rows = [COLUMNS, *(_cells(row) for row in view.stages)]
-    widths = [max(len(cells[i]) for cells in rows) for i in range(len(COLUMNS))]
-    table = [
-        "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
-        for cells in rows
-    ]
+    table = aligned([COLUMNS, *(_cells(row) for row in view.stages)])
     return [headline(view), *table, *footer(view)]
 
 

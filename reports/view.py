@@ -13,6 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from orchestrator.model.errors import ExitCode
 from orchestrator.model.files import read_tail as read_bytes_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
@@ -75,11 +76,11 @@ class Outcome:
 def outcome(record: RunRecord) -> Outcome:
     """The result the exit code stands for (DESIGN.md's table)."""
     code = record.exit_code
-    if code == 0:
+    if code == ExitCode.OK:
         return Outcome("passed", "passed")
-    if code == 3:
+    if code == ExitCode.SLA_CRITICAL:
         return Outcome("passed, but a critical SLA target was missed", "sla")
-    if code in (130, 143):
+    if code in (ExitCode.SIGINT, ExitCode.SIGTERM):
         return Outcome("interrupted", "interrupted")
     if code is None:
         return Outcome("incomplete", "incomplete")
@@ -217,11 +218,6 @@ def build_view(record: RunRecord, run_dir: Path | None, masker: Masker | None) -
         wall_s=wall_time_s(record),
         stages=tuple(stage_row(s, run_dir, masker) for s in record.stages),
     )
-
-
-def percent(value: float) -> str:
-    """A CPU share, as the tables show it."""
-    return f"{value:.0f}%"
 
 
 def target_text(row: StageRow) -> str:

@@ -69,3 +69,12 @@ def test_tails_are_read_from_the_end(tmp_path: Path) -> None:
     assert cut and data.endswith(b"line 999\n") and len(data) == 20
     assert read_tail(log, 10**6) == (log.read_bytes(), False)
     assert tail_lines(tmp_path / "missing.log", 5) == []
+
+
+def test_one_duration_formatter_serves_messages_and_the_profile_table() -> None:
+    from orchestrator.model.units import aligned, markdown_row, seconds
+
+    assert [seconds(v) for v in (0.04, 12.34, 99.94, 123.4)] == ["0.0s", "12.3s", "99.9s", "123s"]
+    assert [seconds(v, digits=2) for v in (0.042, 9.994, 12.34)] == ["0.04s", "9.99s", "12.3s"]
+    assert aligned([("a", "bb"), ("ccc", "d")]) == ["a    bb", "ccc  d"]
+    assert markdown_row(["a", "b"]) == "| a | b |"
