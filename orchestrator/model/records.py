@@ -204,7 +204,8 @@ def record_from_data(data: Any) -> RunRecord:
 
 @functools.cache
 def _adapter() -> TypeAdapter[RunRecord]:
-    from pydantic import TypeAdapter  # noqa: PLC0415
+    # pydantic only validates records read back from disk; a run never pays for it.
+    from pydantic import TypeAdapter  # noqa: PLC0415 - see the comment above
 
     return TypeAdapter(RunRecord)
 
