@@ -22,7 +22,7 @@ from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
 SCHEMA_VERSION = 1
 __all__ = [
@@ -192,22 +192,22 @@ def read_record(path: Path) -> RunRecord:
 
 def record_from_data(data: Any) -> RunRecord:
     """A run record from JSON data, validated; a ValueError names the first bad key."""
-    from pydantic import ValidationError  # noqa: PLC0415 - see the module's docstring
-
+    adapter, invalid = _pydantic()
     try:
-        return _adapter().validate_python(data)
-    except ValidationError as exc:
+        return adapter.validate_python(data)
+    except invalid as exc:
         first = exc.errors(include_url=False)[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ValueError(f"{key}: {first['msg']}") from exc
 
 
 @functools.cache
-def _adapter() -> TypeAdapter[RunRecord]:
-    # pydantic only validates records read back from disk; a run never pays for it.
-    from pydantic import TypeAdapter  # noqa: PLC0415 - see the comment above
+def _pydantic() -> tuple[TypeAdapter[RunRecord], type[ValidationError]]:
+    # pydantic only validates records read back from disk; a run never pays for it: this
+    # module's one deferred import.
+    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415 - see the comment above
 
-    return TypeAdapter(RunRecord)
+    return TypeAdapter(RunRecord), ValidationError
 
 
 def wall_time_s(record: RunRecord) -> float:
