@@ -123,11 +123,13 @@ def choice(*allowed: str) -> Reader:
     return scalar(convert)
 
 
-@dataclass(frozen=True)
 class TableOf:
     """A table whose keys are free (names) and whose values all go through `item`."""
 
-    item: Reader
+    # A plain class: the configuration is read on the way to the first stage, and a
+    # dataclass costs more to define than this one needs.
+    def __init__(self, item: Reader) -> None:
+        self.item = item
 
     def __call__(self, value: Any, path: tuple[str, ...], problems: Problems) -> Any:
         """The table as a read-only mapping, or INVALID after recording why."""
@@ -148,18 +150,24 @@ def table_of(reader: Reader) -> TableOf:
 Check = Callable[[dict[str, Any], tuple[str, ...], Problems], bool]
 
 
-@dataclass(frozen=True)
 class Fields:
     """A table with fixed keys read into `model`: each key by its reader, unknown refused.
 
     `build` makes the value from the keys found (default: `model` itself); `check` sees
-    the raw table for rules across keys.
+    the raw table for rules across keys. A plain class, as TableOf.
     """
 
-    model: type
-    readers: Mapping[str, Reader]
-    check: Check | None = None
-    build: Callable[..., Any] | None = None
+    def __init__(
+        self,
+        model: type,
+        readers: Mapping[str, Reader],
+        check: Check | None = None,
+        build: Callable[..., Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.readers = readers
+        self.check = check
+        self.build = build
 
     def __call__(self, value: Any, path: tuple[str, ...], problems: Problems) -> Any:
         """The `model` value, or INVALID after recording every problem."""

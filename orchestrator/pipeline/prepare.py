@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.engine.host import host_record
@@ -50,8 +51,7 @@ class RunOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A planned run, or the reasons there is nothing to check (`plan` is None)."""
 
     loaded: LoadedConfig

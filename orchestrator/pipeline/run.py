@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
@@ -255,8 +255,7 @@ def _yield_to_stages() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE_OFF_PATH)
 
 
-@dataclass(frozen=True)
-class _RecordTypes:
+class _RecordTypes(NamedTuple):
     run: type[RunRecord]
     stage: type[StageRecord]
     sla: type[StageSla]
