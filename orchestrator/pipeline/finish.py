@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
@@ -62,10 +61,19 @@ def finish_run(
     except OSError as exc:
         warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
     if history is not None:
-        unrecorded = record_safely(history, record)
+        unrecorded = _record(history, record)
         if unrecorded is not None:
             warnings.append(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
+
+
+def _record(history: Path, record: RunRecord) -> str | None:
+    # sqlite3 and the store load only for a run that is recorded: the end of a run without
+    # history (and the helper thread that loads this module) skips them. The module's one
+    # deferred import.
+    from orchestrator.history.store import record_safely  # noqa: PLC0415 - see above
+
+    return record_safely(history, record)
 
 
 class Finisher:
