@@ -7,7 +7,7 @@ the history database happen only when the options need them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -58,11 +58,17 @@ class Prepared(NamedTuple):
     plan: Plan | None
     request: RunRequest | None
     history: Path | None  # the database to record into, None when off
+    formats: tuple[str, ...] = ALL_FORMATS  # the reports to write
 
 
-def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Prepared:
+def prepare_run(
+    options: RunOptions,
+    env: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Prepared:
     """Load the configuration, decide the lane and build the plan; start nothing.
 
+    `warn` hears problems worth a line that do not stop the run (a locked history).
     Raises ConfigError for an unusable configuration, UnknownStageError when `only`
     names no stage, UsageError for unusable change inputs (pre-push lines, refs).
     """
@@ -100,7 +106,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
     if history is not None:
-        profiles = history_profiles(history, lane.value, host.runner_class)
+        profiles = history_profiles(history, lane.value, host.runner_class, warn)
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
@@ -113,7 +119,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         git=lambda: git_identity(loaded, head, base),
         host=host,
     )
-    return Prepared(loaded, plan.lane_reasons, plan, request, history)
+    return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
