@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from lanes.decide import decide_lane
+from orchestrator.configfile.edit import write_targets
 from orchestrator.configfile.load import load_config
 from orchestrator.model.config import Lane
-from orchestrator.pipeline.profile import write_targets
 from tests.integration.test_lanes_repo import (
     DETECT,
     ZERO,

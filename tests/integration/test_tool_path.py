@@ -123,7 +123,7 @@ def test_dry_run_shows_the_added_path_and_each_resolved_tool(tmp_path: Path) -> 
     result = bare_workflow(tmp_path, "run", "--dry-run", "--lane", "heavy")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"configuration: {tmp_path / 'workflow.toml'}"
+    assert "built-in" not in result.stdout + result.stderr
     assert any(line.startswith(f"PATH: added {SCRIPTS} first") for line in lines), lines
     assert f"unit: SLA 60s, cpu (assumed): pytest -q ({SCRIPTS / 'pytest'})" in result.stdout
     assert f"python3 -V ({SCRIPTS / 'python3'})" in result.stdout
@@ -172,13 +172,14 @@ def test_without_a_configuration_the_builtin_stages_say_so_and_skip_ignored_tree
     (repo.path / "out" / "__init__.py").write_text("")
     plan = bare_workflow(repo.path, "run", "--dry-run", "--lane", "heavy")
     assert plan.returncode == 0, plan.stderr
-    assert plan.stdout.splitlines()[0] == (
-        "configuration: built-in defaults (no workflow.toml or [tool.workflow] in pyproject.toml)"
+    assert plan.stderr.splitlines()[0] == (
+        "workflow: configuration: built-in defaults "
+        "(no workflow.toml or [tool.workflow] in pyproject.toml)"
     )
     assert f"mypy pkg ({SCRIPTS / 'mypy'})" in plan.stdout
     assert f"bandit -q -r pkg ({SCRIPTS / 'bandit'})" in plan.stdout
     run = bare_workflow(
         repo.path, "run", "--lane", "heavy", "--only", "lint", "--only", "security", "--no-history"
     )
-    assert run.stdout.startswith("workflow: configuration: built-in defaults"), run.stdout
+    assert run.stderr.startswith("workflow: configuration: built-in defaults"), run.stderr
     assert run.returncode == 0, run.stdout + run.stderr
