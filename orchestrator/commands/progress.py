@@ -53,6 +53,11 @@ def read_tail(path: Path, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) -
 def describe_end(record: StageRecord) -> str:
     """`unit: FAILED in 3.2s (cpu 2.9s, 84 MB): exited with code 1`."""
     mb = record.peak_rss_bytes / 2**20
+    if record.cache is not None and record.cache.hit:
+        saved = record.cache.saved_s or 0.0
+        return (
+            f"{record.name}: passed (cached) from run {record.cache.from_run}, saved {saved:.1f}s"
+        )
     text = (
         f"{record.name}: {_SYMBOL[record.status]}"
         if record.attempts == 0

@@ -127,6 +127,14 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _variable_names(value: Any) -> tuple[str, ...]:
+    names = _strings(value)
+    bad = [name for name in names if not name or "=" in name]
+    if bad:
+        raise Invalid(f"must name environment variables, not {_describe(bad[0])}")
+    return names
+
+
 def choice(*allowed: str) -> Reader:
     """One of a few fixed strings."""
 
@@ -230,6 +238,9 @@ _STAGE = fields(
         "needs": _scalar(_strings),
         "retries": integer(ge=0, le=10),
         "env": table_of(_scalar(_string)),
+        "inputs": _scalar(_strings),
+        "cache_env": _scalar(_variable_names),
+        "cache": _scalar(_boolean),
     },
     _one_of_run_or_call,
 )
@@ -261,7 +272,13 @@ _CONFIG = fields(
     WorkflowConfig,
     {
         "workflow": fields(
-            WorkflowSection, {"history": _scalar(_string), "reports": _scalar(_string)}
+            WorkflowSection,
+            {
+                "history": _scalar(_string),
+                "reports": _scalar(_string),
+                "cache": _scalar(_string),
+                "cache_size_mb": number(gt=0),
+            },
         ),
         "stages": table_of(_STAGE),
         "lanes": fields(LanesConfig, {lane.value: _lane(lane) for lane in Lane}),

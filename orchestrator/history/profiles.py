@@ -38,7 +38,9 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
             continue
         used += 1
         for stage in _stages(data):
-            if stage.get("status") == "passed":
+            cache = stage.get("cache")
+            reused = isinstance(cache, dict) and cache.get("hit") is True
+            if stage.get("status") == "passed" and not reused:
                 stages.setdefault(str(stage.get("name")), []).append(stage)
     return {name: _profile(samples) for name, samples in stages.items()}
 

@@ -30,7 +30,8 @@ class RunOptions:
     `lane=None` decides the lane from the change (`base`, `head`, the listed
     `changed_files` or the pre-push hook's `push_lines`, else git and the CI's
     environment). `formats` are report formats among `ALL_FORMATS`. `dry_run` plans and
-    stops. `history=False` neither reads nor records the history database.
+    stops. `history=False` neither reads nor records the history database. `cache=False`
+    runs every stage (`--no-cache`) and still stores their passes.
     """
 
     lane: Lane | None = None
@@ -48,6 +49,7 @@ class RunOptions:
     fail_fast: bool | None = None
     history: bool = True
     dry_run: bool = False
+    cache: bool = True  # False: look nothing up in the result cache (passes still stored)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         report_dir=reports,
         git=lambda: git_identity(loaded, head, base),
         host=host,
+        cache_lookup=options.cache,
     )
     return Prepared(loaded, plan.lane_reasons, plan, request, history)
 

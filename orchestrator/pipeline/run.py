@@ -33,6 +33,7 @@ from orchestrator.pipeline.plan import Plan, PlannedStage
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
+    from orchestrator.pipeline.cached import RunCache
 
 RECORD_NAME = "run.json"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
@@ -49,6 +50,7 @@ class RunRequest:
     # delay the first stage, so the record writer asks (once) while the stages run.
     git: GitRecord | Callable[[], GitRecord] = field(default_factory=GitRecord)
     host: HostRecord = field(default_factory=HostRecord)
+    cache_lookup: bool = True  # False (--no-cache): every stage runs; passes are still stored
 
 
 def new_run_id(now: datetime) -> str:
@@ -90,6 +92,8 @@ class _RecordWriter:
         self.written = False
         self._git_lock = threading.Lock()
         self._git: GitRecord | None = None
+        self.cache: RunCache | None = None
+        self.reused: dict[str, StageRecord] = {}  # stages the cache answered
 
     def git(self) -> GitRecord:
         """The run's commit, looked up on first use."""
@@ -105,8 +109,10 @@ class _RecordWriter:
         from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
 
         plan = self.request.plan
-        done = {record.name: record for record in pool.results}
+        done = {record.name: record for record in pool.results} | self.reused
         stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
+        if self.cache is not None:
+            stages = [self.cache.annotate(stage) for stage in stages]
         stages.sort(key=lambda s: (s.number, s.name))
         return RunRecord(
             run_id=self.run_id,
@@ -204,13 +210,17 @@ def execute_run(
     on_event: Callable[[StageEvent], None] | None = None,
     *,
     while_running: Callable[[], object] | None = None,
+    cache: RunCache | None = None,
 ) -> RunRecord:
     """Run the plan's stages; the final record (SLA and reports are applied later).
 
     Once the first stages are launched, a helper thread writes the first record and then
     calls `while_running` (work the caller wants done during the run, off its start).
+    With a `cache`, stages it answers are not started, and passes are offered to it.
     """
     writer = _RecordWriter(request, start.run_id, start.started_at, start.run_dir / RECORD_NAME)
+    writer.cache = cache
+    writer.reused = cache.hits() if cache is not None else {}
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -224,13 +234,14 @@ def execute_run(
 
     def relay(event: StageEvent) -> None:
         if event.kind == "end":
+            if cache is not None and event.record is not None:
+                cache.after(event.record)
             writer.write(writer.build(pool, exit_code=None, finished=False))
         if on_event is not None:
             on_event(event)
 
     pool.on_event = relay
-    for stage in request.plan.stages:
-        pool.submit(stage_spec(stage))
+    _submit(pool, writer, relay)
     failures: list[BaseException] = []
 
     def meanwhile() -> None:
@@ -258,6 +269,18 @@ def execute_run(
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+def _submit(
+    pool: AdaptiveWorkerPool, writer: _RecordWriter, relay: Callable[[StageEvent], None]
+) -> None:
+    """Give the pool every stage the cache did not answer; report the answered ones."""
+    for stage in writer.request.plan.stages:
+        if stage.name not in writer.reused:
+            pool.submit(stage_spec(stage))
+    for reused in writer.reused.values():
+        shown = writer.cache.annotate(reused) if writer.cache is not None else reused
+        relay(StageEvent("end", reused.name, shown))
 
 
 def _yield_to_stages() -> None:
