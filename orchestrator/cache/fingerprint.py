@@ -36,12 +36,27 @@ class FingerprintMemo:
     def file_hash(self, path: Path) -> str:
         """SHA-256 of the file's content, once per run."""
         if path not in self.hashes:
-            digest = hashlib.sha256()
-            with path.open("rb") as stream:
-                for block in iter(lambda: stream.read(1 << 20), b""):
-                    digest.update(block)
-            self.hashes[path] = digest.hexdigest()
+            self.hashes[path] = _content_hash(path)
         return self.hashes[path]
+
+
+# Across runs in one process (a library caller, the tests), a file's hash is reused while
+# its stat identity is unchanged, as git's index reuses a blob id: only to skip hashing,
+# never as part of a key.
+_HASHED: dict[tuple[Path, int, int, int, int], str] = {}
+_LISTED: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+
+
+def _content_hash(path: Path) -> str:
+    info = path.stat()
+    identity = (path, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    if identity not in _HASHED:
+        digest = hashlib.sha256()
+        with path.open("rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        _HASHED[identity] = digest.hexdigest()
+    return _HASHED[identity]
 
 
 def search_path(stage_env: Mapping[str, str], inherited: Mapping[str, str]) -> str:
@@ -185,8 +200,25 @@ def _site_directories(root: Path) -> list[str]:
 
 
 def _distributions(root: Path) -> list[tuple[str, str]]:
+    # The metadata directories' names carry name and version ("six-1.17.0.dist-info"):
+    # while the listing is the same, the parsed list is too.
+    sites = _site_directories(root)
+    listing = tuple(
+        sorted(
+            f"{site}/{entry.name}"
+            for site in sites
+            for entry in os.scandir(site)
+            if entry.name.endswith((".dist-info", ".egg-info", ".egg-link", ".pth"))
+        )
+    )
+    if listing not in _LISTED:
+        _LISTED[listing] = _read_distributions(sites)
+    return list(_LISTED[listing])
+
+
+def _read_distributions(sites: list[str]) -> list[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
-    for dist in metadata.distributions(path=_site_directories(root)):
+    for dist in metadata.distributions(path=sites):
         name = dist.metadata["Name"] if dist.metadata is not None else None
         if name:
             found.add((_normalize(name), dist.version))
