@@ -20,7 +20,9 @@ FILES = {
     "src/pkg/__init__.py": '"""The package."""\n__version__ = "1.0"\n',
     "src/pkg/core.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n",
     "src/pkg/util.py": "import os\n\nHOME = os.environ.get('HOME', '')\n",
-    "tests/test_core.py": "from pkg.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+    "tests/test_core.py": (
+        "from pkg.core import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+    ),
     "tests/conftest.py": "import sys\nsys.path.insert(0, 'src')\n",
     "pyproject.toml": (
         '[project]\nname = "pkg"\nversion = "1.0"\n\n[tool.ruff]\nline-length = 100\n\n'
