@@ -8,6 +8,7 @@ cannot write outside the cache.
 
 from __future__ import annotations
 
+import io
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,23 @@ class Moved:
 
 
 def export_cache(store: CacheStore, archive: Path) -> Moved:
-    """Write every entry to `archive` (a tar file). Raises OSError."""
+    """Write every entry to `archive` (a tar file). Raises OSError.
+
+    The archive depends on the entries' content alone (sorted by key, no times, owners or
+    modes), so its hash changes exactly when an entry was added or removed: a CI cache
+    keyed on that hash saves a new copy only then (actions/cache entries are immutable).
+    """
     count = 0
-    with tarfile.open(archive, "w") as tar:
-        for entry in store.entries():
-            path = store.path_for(entry.key)
-            tar.add(path, arcname=f"{LAYOUT}/{entry.key[:2]}/{entry.key}{SUFFIX}")
+    with tarfile.open(archive, "w", format=tarfile.PAX_FORMAT) as tar:
+        for key in sorted(entry.key for entry in store.entries()):
+            try:
+                data = store.path_for(key).read_bytes()
+            except FileNotFoundError:
+                continue  # pruned by a concurrent run meanwhile
+            info = tarfile.TarInfo(f"{LAYOUT}/{key[:2]}/{key}{SUFFIX}")
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
             count += 1
     return Moved(count, 0)
 

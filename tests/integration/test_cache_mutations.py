@@ -44,12 +44,12 @@ class Case:
     """One change and the stages whose key it must change."""
 
     label: str
-    mutate: Callable[[Path], None]
+    mutate: Callable[[Path], object]
     misses: frozenset[str]
-    setup: Callable[[Path], None] | None = None
+    setup: Callable[[Path], object] | None = None
 
 
-def _flip(path: str, index: int) -> Callable[[Path], None]:
+def _flip(path: str, index: int) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         data = bytearray((repo / path).read_bytes())
         position = index % len(data)
@@ -59,19 +59,19 @@ def _flip(path: str, index: int) -> Callable[[Path], None]:
     return mutate
 
 
-def _append(path: str) -> Callable[[Path], None]:
+def _append(path: str) -> Callable[[Path], object]:
     return lambda repo: (repo / path).write_bytes((repo / path).read_bytes() + b"\n")
 
 
-def _empty(path: str) -> Callable[[Path], None]:
+def _empty(path: str) -> Callable[[Path], object]:
     return lambda repo: (repo / path).write_bytes(b"")
 
 
-def _chmod(path: str) -> Callable[[Path], None]:
+def _chmod(path: str) -> Callable[[Path], object]:
     return lambda repo: (repo / path).chmod(0o755)
 
 
-def _symlink(path: str) -> Callable[[Path], None]:
+def _symlink(path: str) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         other = "README.md" if path != "README.md" else "docs/guide.md"
         (repo / path).unlink()
@@ -81,22 +81,22 @@ def _symlink(path: str) -> Callable[[Path], None]:
     return mutate
 
 
-def _rename(path: str) -> Callable[[Path], None]:
+def _rename(path: str) -> Callable[[Path], object]:
     return lambda repo: (repo / path).rename((repo / path).with_name("renamed_" + Path(path).name))
 
 
-def _delete(path: str) -> Callable[[Path], None]:
+def _delete(path: str) -> Callable[[Path], object]:
     return lambda repo: (repo / path).unlink()
 
 
-def _touch(path: str) -> Callable[[Path], None]:
+def _touch(path: str) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         os.utime(repo / path, (1_000_000_000, 1_000_000_000))
 
     return mutate
 
 
-def _edit_and_revert(path: str) -> Callable[[Path], None]:
+def _edit_and_revert(path: str) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         original = (repo / path).read_bytes()
         (repo / path).write_bytes(original + b"# edit\n")
@@ -105,7 +105,7 @@ def _edit_and_revert(path: str) -> Callable[[Path], None]:
     return mutate
 
 
-def _stage_edit(path: str) -> Callable[[Path], None]:
+def _stage_edit(path: str) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         _append(path)(repo)
         git(repo, "add", path)
@@ -113,7 +113,7 @@ def _stage_edit(path: str) -> Callable[[Path], None]:
     return mutate
 
 
-def _commit_edit(path: str) -> Callable[[Path], None]:
+def _commit_edit(path: str) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         _append(path)(repo)
         git(repo, "commit", "-q", "-am", "edit")
@@ -121,7 +121,7 @@ def _commit_edit(path: str) -> Callable[[Path], None]:
     return mutate
 
 
-def _write(path: str, text: str = "x = 1\n") -> Callable[[Path], None]:
+def _write(path: str, text: str = "x = 1\n") -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         (repo / path).write_text(text, encoding="utf-8")
@@ -129,7 +129,7 @@ def _write(path: str, text: str = "x = 1\n") -> Callable[[Path], None]:
     return mutate
 
 
-def _replace_text(path: str, old: str, new: str) -> Callable[[Path], None]:
+def _replace_text(path: str, old: str, new: str) -> Callable[[Path], object]:
     def mutate(repo: Path) -> None:
         text = (repo / path).read_text(encoding="utf-8")
         assert old in text

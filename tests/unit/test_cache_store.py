@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -45,7 +46,7 @@ def test_a_stored_pass_comes_back_whole(tmp_path: Path) -> None:
 
 def test_a_damaged_entry_is_a_miss_and_is_removed(tmp_path: Path) -> None:
     store = CacheStore(tmp_path, 10**6)
-    damages = {
+    damages: dict[str, Callable[[bytes], bytes]] = {
         "truncated": lambda data: data[:-3],
         "log byte flipped": lambda data: data[:-2] + bytes([data[-2] ^ 1]) + data[-1:],
         "header not JSON": lambda data: b"{" + data,
@@ -191,3 +192,16 @@ def test_export_and_import_carry_only_valid_entries(tmp_path: Path) -> None:
     assert (moved.entries, moved.skipped) == (3, 2)
     assert all(target.get(p.digest()) is not None for p in parts)
     assert not (tmp_path / ("0" * 64 + ".entry")).exists()
+
+
+def test_the_archive_changes_only_when_the_entries_do(tmp_path: Path) -> None:
+    store = CacheStore(tmp_path / "c", 10**6)
+    first, second = _parts("1"), _parts("2")
+    store.put(_entry(first), b"log\n")
+    export_cache(store, tmp_path / "one.tar")
+    assert store.get(first.digest()) is not None  # a hit moves its LRU stamp, nothing else
+    export_cache(store, tmp_path / "two.tar")
+    assert (tmp_path / "one.tar").read_bytes() == (tmp_path / "two.tar").read_bytes()
+    store.put(_entry(second), b"log\n")
+    export_cache(store, tmp_path / "three.tar")
+    assert (tmp_path / "three.tar").read_bytes() != (tmp_path / "one.tar").read_bytes()
