@@ -162,7 +162,9 @@ class Progress:
         now = time.monotonic()
         for stage in self.plan.stages:
             record = self.ended.get(stage.name)
-            if record is not None:
+            if record is not None and record.cache_hit:
+                table.add_row(stage.name, "passed (cached)", "", "")
+            elif record is not None:
                 table.add_row(stage.name, _SYMBOL[record.status], f"{record.duration_s:.1f}s", "")
             elif stage.name in self.started:
                 elapsed = now - self.started[stage.name]

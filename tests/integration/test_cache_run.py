@@ -200,3 +200,25 @@ def test_cache_settings_are_validated(tmp_path: Path) -> None:
         "stages.lint.cache: must be true or false",
     ):
         assert line in checked.stderr, checked.stderr
+
+
+def test_reused_passes_teach_neither_the_scheduler_nor_trends(tmp_path: Path) -> None:
+    from orchestrator.history.profiles import profiles_from_reports
+    from orchestrator.history.store import HistoryStore
+    from sla.bottlenecks import find_bottlenecks
+    from sla.trends import comparable_runs
+
+    repo = project(tmp_path, stage("lint", 2) + stage("unit", 4))
+    first, second = run(repo), run(repo)
+    assert stage_of(second, "lint").cache_hit and stage_of(second, "unit").cache_hit
+    history = HistoryStore(repo / ".workflow" / "history.db")
+    assert len(history.runs()) == 2
+    profiles = history.stage_profiles(
+        "heavy", second.record.host.runner_class if second.record else ""
+    )
+    assert profiles["lint"].samples == 1  # the first run's measurement only
+    from_reports = profiles_from_reports(repo / ".workflow" / "reports", "heavy")
+    assert from_reports["unit"].samples == 1
+    assert first.record is not None and second.record is not None
+    assert comparable_runs([first.record, second.record]) == [first.record]
+    assert all(b.stage is None for b in find_bottlenecks(second.record))
