@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -56,6 +57,12 @@ def write_config(workload: Workload) -> Path:
         lines += [f"cwd = {json.dumps(str(stage.cwd))}", f"run = {json.dumps(list(stage.argv))}"]
     config = workload.root / "workflow.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    make = [".PHONY: all " + " ".join(s.name for s in workload.stages)]
+    make.append("all: " + " ".join(s.name for s in workload.stages))
+    for stage in workload.stages:
+        line = f"cd {shlex.quote(str(stage.cwd))} && {shlex.join(stage.argv)}"
+        make += [f"{stage.name}:", "\t" + line.replace("$", "$$")]
+    (workload.root / "Makefile").write_text("\n".join(make) + "\n", encoding="utf-8")
     return config
 
 
@@ -65,17 +72,17 @@ def repeat_runs(runs: int) -> dict[str, float]:
     try:
         workload = real_workload(scratch / "real")
         config = write_config(workload)
-        (workload.root / ".gitignore").write_text("wf/\nlogs/\n__pycache__/\n*.pyc\n")
+        (workload.root / ".gitignore").write_text("wf/\nlogs/\nMakefile\n__pycache__/\n*.pyc\n")
         (workload.root / "logs").mkdir()
         commit_all(workload.root)
         env = plain_env()
         workflow = str(Path(sys.executable).parent / "workflow")
         argv = (workflow, "run", "--lane", "heavy", "--config", str(config))
         log = workload.root / "logs" / "out"
-        make = [
-            measure(plain_argv("make", workload), workload.root, env, log).wall_s
-            for _ in range(runs)
-        ]
+        made = [measure(plain_argv("make", workload), workload.root, env, log) for _ in range(runs)]
+        if any(sample.exit_code != 0 for sample in made):
+            raise SystemExit(f"bench: make failed; see {log}")
+        make = [sample.wall_s for sample in made]
         cold = measure(argv, workload.root, env, log)
         if cold.exit_code != 0:
             raise SystemExit(f"bench: the first workflow run failed; see {log}")

@@ -17,7 +17,6 @@ import sys
 import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 _SHEBANG_READ = 512
@@ -217,11 +216,34 @@ def _distributions(root: Path) -> list[tuple[str, str]]:
 
 
 def _read_distributions(sites: list[str]) -> list[tuple[str, str]]:
+    """(normalized name, version) of every distribution installed in `sites`.
+
+    A `.dist-info` directory's name is "{name}-{version}" with `-` escaped in the name
+    (the wheel and installed-distribution specifications), so most are read from the
+    listing alone; only names that do not split that way (`.egg-info`, odd installers)
+    have their metadata read, through importlib.metadata.
+    """
     found: set[tuple[str, str]] = set()
-    for dist in metadata.distributions(path=sites):
-        name = dist.metadata["Name"] if dist.metadata is not None else None
-        if name:
-            found.add((_normalize(name), dist.version))
+    unparsed: list[Path] = []
+    for site in sites:
+        for entry in os.scandir(site):
+            if entry.name.endswith(".dist-info"):
+                name, sep, version = entry.name.removesuffix(".dist-info").partition("-")
+                if sep and name and version and "-" not in version:
+                    found.add((_normalize(name), version))
+                    continue
+                unparsed.append(Path(entry.path))
+            elif entry.name.endswith(".egg-info"):
+                unparsed.append(Path(entry.path))
+    if unparsed:
+        # importlib.metadata costs start-up time: only odd installations need it.
+        from importlib import metadata  # noqa: PLC0415 - see the comment above
+
+        for path in unparsed:
+            dist = metadata.PathDistribution(path)
+            name = dist.metadata["Name"] if dist.metadata is not None else None
+            if name:
+                found.add((_normalize(name), dist.version))
     return sorted(found)
 
 
