@@ -28,7 +28,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.bench_pool import Workload, measure, plain_argv, plain_env, real_workload
+from bench.model import Workload
+from bench.runners import measure, plain_argv, plain_env, real_workload
 from orchestrator.cache.key import StageIdentity
 from orchestrator.model.config import StageConfig
 from orchestrator.pipeline.cached import current_keys
@@ -85,7 +86,7 @@ def repeat_runs(runs: int) -> dict[str, float]:
         make = [sample.wall_s for sample in made]
         cold = measure(argv, workload.root, env, log)
         if cold.exit_code != 0:
-            raise SystemExit(f"bench: the first workflow run failed; see {log}")
+            raise SystemExit(f"bench: the first workflow run failed:\n{log.read_text()[-3000:]}")
         repeats = [measure(argv, workload.root, env, log) for _ in range(runs)]
         if any(sample.exit_code != 0 for sample in repeats):
             raise SystemExit(f"bench: a repeat run failed; see {log}")

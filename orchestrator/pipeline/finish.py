@@ -17,7 +17,6 @@ from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
 from reports import write_reports
 from reports.html import prepare
 from sla.bottlenecks import attach_bottlenecks
-from sla.targets import policy_for
 from sla.verdict import apply_sla
 
 
@@ -50,9 +49,7 @@ def finish_run(
     `history` is the database to record the run in (None: not recorded). A report or a
     history that cannot be written becomes a warning; the run's exit code stands.
     """
-    plan = request.plan
-    policy = policy_for(request.loaded.config, plan.lane, [s.name for s in plan.stages])
-    record = apply_sla(record, policy)
+    record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
         record, available_memory_bytes=request.host.available_memory_bytes or None
     )
