@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.cache.key import KeyParts, parts_from_data
+from orchestrator.model.files import SHARED
 
 LAYOUT = "v1"
 SUFFIX = ".entry"
@@ -149,6 +150,7 @@ def write_atomically(path: Path, payload: bytes) -> None:
     """Write `payload` to a temporary file beside `path` and rename it into place."""
     handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
+        os.fchmod(handle, SHARED)  # the files' one mode policy (model/files.py)
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
         Path(temp).replace(path)
