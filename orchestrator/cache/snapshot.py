@@ -20,6 +20,7 @@ from lanes.git import run_git
 MODE_FILE = "100644"
 MODE_EXECUTABLE = "100755"
 MODE_SYMLINK = "120000"
+MODE_GITLINK = "160000"  # a submodule's commit
 
 
 @dataclass
@@ -35,15 +36,27 @@ class Snapshot:
     tracked: Mapping[str, str]
     dirty: frozenset[str]
     untracked: frozenset[str]
+    # Untracked nested repositories ("sub/"): their content is not read here.
+    opaque: frozenset[str] = frozenset()
     _hashed: dict[str, str | None] = field(default_factory=dict)
 
     def paths(self) -> Iterable[str]:
         """Every candidate input path: tracked or untracked, present or not."""
         yield from self.tracked
         yield from self.untracked
+        yield from self.opaque
 
     def state(self, path: str) -> str | None:
-        """ "mode blob" of the file at `path` now, or None when there is no file there."""
+        """The "mode blob" of the file at `path` now, or None when there is no file there.
+
+        What cannot be read cheaply and exactly (a submodule with changes of its own, an
+        untracked nested repository) gets a state that never repeats: such a stage
+        always misses, which is slow but never wrong.
+        """
+        if path in self.opaque or (
+            path in self.dirty and self.tracked.get(path, "").startswith(MODE_GITLINK)
+        ):
+            return f"{MODE_GITLINK} unreadable-{os.urandom(8).hex()}"
         if path in self.tracked and path not in self.dirty:
             return self.tracked[path]
         if path not in self._hashed:
@@ -99,7 +112,8 @@ def take_snapshot(directory: Path) -> Snapshot | None:
         top=top,
         tracked=tracked,
         dirty=frozenset(dirty | conflicted),
-        untracked=frozenset(untracked),
+        untracked=frozenset(p for p in untracked if not p.endswith("/")),
+        opaque=frozenset(p.rstrip("/") for p in untracked if p.endswith("/")),
     )
 
 
@@ -125,8 +139,7 @@ def _status_entries(text: str) -> tuple[set[str], set[str]]:
             continue
         code, path = entry[:2], entry[3:]
         if code == "??":
-            if not path.endswith("/"):  # an untracked nested repository: not ours to hash
-                untracked.add(path)
+            untracked.add(path)  # "sub/" is an untracked nested repository
         elif code != "!!":
             dirty.add(path)
     return dirty, untracked

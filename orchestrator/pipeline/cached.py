@@ -22,7 +22,7 @@ from pathlib import Path
 from orchestrator.cache.explain import explain
 from orchestrator.cache.fingerprint import FingerprintMemo
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
-from orchestrator.cache.snapshot import take_snapshot
+from orchestrator.cache.snapshot import Snapshot, take_snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UnknownStageError
@@ -57,20 +57,23 @@ def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIden
 def current_keys(
     stages: list[StageIdentity], environ: Mapping[str, str]
 ) -> dict[str, KeyParts | str]:
-    """Each stage's key parts now, or the reason it cannot be cached (a sentence)."""
-    if not stages:
-        return {}
-    snapshot = take_snapshot(stages[0].cwd if stages[0].cwd.is_dir() else Path.cwd())
+    """Each stage's key parts now, or the reason it cannot be cached (a sentence).
+
+    The work tree is read once per distinct stage directory (usually once for the run):
+    a stage inside a submodule is read from the submodule's own index.
+    """
     memo = FingerprintMemo()
+    snapshots: dict[Path, Snapshot | None] = {}
     keys: dict[str, KeyParts | str] = {}
     for stage in stages:
-        if snapshot is None or not stage.cwd.is_dir():
-            keys[stage.name] = "not in a git work tree: its inputs cannot be known"
+        if not stage.cwd.is_dir():
+            keys[stage.name] = "its cwd does not exist"
             continue
-        try:
-            stage.cwd.resolve().relative_to(snapshot.top.resolve())
-        except ValueError:
-            keys[stage.name] = "its cwd is outside the git work tree"
+        if stage.cwd not in snapshots:
+            snapshots[stage.cwd] = take_snapshot(stage.cwd)
+        snapshot = snapshots[stage.cwd]
+        if snapshot is None:
+            keys[stage.name] = "not in a git work tree: its inputs cannot be known"
             continue
         try:
             keys[stage.name] = stage_key(stage, snapshot, environ, memo)

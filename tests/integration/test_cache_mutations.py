@@ -370,3 +370,27 @@ def test_the_interpreter_changed_misses(repo: Path, tmp_path: Path) -> None:
     same = keys(stage_list, _on_path(_venv(tmp_path / "three", interpreters[0])))
     assert second["narrow"] != first["narrow"] and second["wide"] != first["wide"]
     assert same == first  # another environment of the same Python and packages: a hit
+
+
+def test_nested_repositories_are_read_exactly_or_always_miss(tmp_path: Path) -> None:
+    outer = make_repo(tmp_path / "outer")
+    inner = make_repo(tmp_path / "inner")
+    git(outer, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(inner), "sub")
+    git(outer, "commit", "-q", "-m", "submodule")
+    stage_list = stages(outer)
+    # A clean submodule is its commit: the same key twice.
+    assert keys(stage_list, ENV) == keys(stage_list, ENV)
+    # A stage inside the submodule reads the submodule's own files.
+    inside = stages(outer / "sub")
+    before = keys(inside, ENV)
+    assert keys(inside, ENV) == before
+    (outer / "sub" / "src/pkg/core.py").write_text("changed\n", encoding="utf-8")
+    assert keys(inside, ENV)["narrow"] != before["narrow"]
+    # Seen from outside, a submodule with changes of its own cannot be read cheaply:
+    # every computation differs (always a miss, never a wrong hit).
+    wide = [s for s in stage_list if s.name == "wide"]
+    assert keys(wide, ENV) != keys(wide, ENV)
+    # An untracked nested repository in the inputs likewise.
+    make_repo(outer / "src" / "vendored")
+    narrow = [s for s in stages(outer) if s.name == "narrow"]
+    assert keys(narrow, ENV) != keys(narrow, ENV)
