@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.records import StageCache, StageRecord
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import Plan, PlannedStage
 
 MB = 1024 * 1024
@@ -91,12 +91,11 @@ class RunCache:
     run_id: str
     run_dir: Path
     excluded: tuple[Path, ...]
+    warnings: WriteWarnings
     lookup: bool = True
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     before: dict[str, KeyParts | str] = field(default_factory=dict)
     results: dict[str, StageCache] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _identities(self, names: set[str] | None = None) -> list[StageIdentity]:
         return [
@@ -136,7 +135,7 @@ class RunCache:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_bytes(banner.encode("utf-8") + hit.log)
         except OSError as exc:
-            self.warnings.append(f"{log}: cannot write the stage's log: {exc.strerror or exc}.")
+            self.warnings.add(f"{stage.name}'s log", log, exc)
         return StageRecord(
             number=stage.number,
             name=stage.name,
@@ -179,11 +178,7 @@ class RunCache:
             )
             self.store.put(entry, log)
         except OSError as exc:
-            with self._lock:
-                self.warnings.append(
-                    f"{self.store.root}: cannot store {record.name}'s result in the cache: "
-                    f"{exc.strerror or exc}."
-                )
+            self.warnings.add(f"{record.name}'s result", self.store.root, exc)
             return "the cache could not be written"
         return None
 
