@@ -12,7 +12,6 @@ cannot be read is a miss, one that cannot be written is a warning.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from orchestrator.cache.snapshot import Snapshot, take_snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UnknownStageError
+from orchestrator.model.filenames import file_stem
 from orchestrator.model.records import StageCache, StageRecord
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings
@@ -128,7 +128,7 @@ class RunCache:
         return reused
 
     def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
-        log = self.run_dir / "logs" / f"{_safe(stage.name)}.log"
+        log = self.run_dir / "logs" / f"{file_stem(stage.name)}.log"
         took = f"{hit.entry.duration_s:.1f}s"
         banner = f"workflow: cached result from run {hit.entry.run_id} (it took {took} there)\n"
         try:
@@ -246,8 +246,3 @@ def _not_storable(record: StageRecord) -> str | None:
     if record.attempts != 1:
         return "only a first attempt's pass is stored"
     return None
-
-
-def _safe(name: str) -> str:
-    # The pool's file name for a stage's log, so a reused log sits where a fresh one would.
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "stage"
