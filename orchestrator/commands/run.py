@@ -54,9 +54,10 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return names
 
 
-def describe_plan(plan: Plan, tools: ToolPath) -> list[str]:
+def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None = None) -> list[str]:
     """The plan as `--dry-run` prints it, with the PATH entries workflow adds for the stages
-    and the executable each command stage resolves to."""
+    and the executable each command stage resolves to; `cache` says per stage what the
+    cache would do."""
     forced = " (forced)" if plan.lane_forced else ""
     lines = [f"lane: {plan.lane.value}{forced}"]
     lines += [f"  because {reason}" for reason in plan.lane_reasons]
@@ -75,6 +76,8 @@ def describe_plan(plan: Plan, tools: ToolPath) -> list[str]:
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
             f"{_executable_note(stage, base_env)}"
         )
+        if cache is not None and stage.name in cache:
+            lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]
     return lines
 
@@ -104,6 +107,11 @@ def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every stage, reusing no cached result (passes are still stored).",
+)
+@click.option(
     "--pre-push",
     is_flag=True,
     hidden=True,
@@ -124,6 +132,7 @@ def command(
     fail_fast: bool | None,
     no_history: bool,
     dry_run: bool,
+    no_cache: bool,
     pre_push: bool,
     verbose: bool,
 ) -> int:
@@ -147,6 +156,7 @@ def command(
         fail_fast=fail_fast,
         history=not no_history,
         dry_run=dry_run,
+        cache=not no_cache,
     )
     view = LiveView(verbose=verbose)
     try:
@@ -204,9 +214,8 @@ def render(result: RunResult) -> int:
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
     if result.record is None or result.start is None:
-        click.echo(
-            plan_masker(result.plan).mask("\n".join(describe_plan(result.plan, tool_path())))
-        )
+        lines = describe_plan(result.plan, tool_path(), result.cache_preview)
+        click.echo(plan_masker(result.plan).mask("\n".join(lines)))
         return result.exit_code
     start = result.start
     # The reports package is loaded by now (the run wrote its reports with it).
