@@ -203,3 +203,15 @@ def head_identity(root: Path, head: str | None = None) -> tuple[str | None, str 
         return sha, head
     branch = run_git(root, "symbolic-ref", "--short", "-q", "HEAD").stdout.strip()
     return sha, branch or None
+
+
+def is_clean(root: Path) -> bool | None:
+    """Whether tracked files match HEAD (untracked files ignored); None when git cannot say.
+
+    Per-test history rows are only comparable between runs of the same commit when the
+    tree was clean: an edited test is other code under the same sha.
+    """
+    result = run_git(root, "status", "--porcelain", "--untracked-files=no", "-z")
+    if result.returncode != 0:
+        return None
+    return result.stdout == ""

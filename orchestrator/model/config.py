@@ -66,6 +66,10 @@ class StageConfig:
     needs: tuple[str, ...] = ()
     retries: int = 0
     env: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    # None: a pytest stage gets a JUnit file, others none; False: never; a path (relative
+    # to `cwd`): the JUnit file the stage's own tool writes.
+    junit: str | Literal[False] | None = None
+    rerun_failed: int = 0  # reruns of a pytest stage's failed tests alone
 
     @property
     def display_command(self) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.model.testresults import TestsSummary
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -98,6 +99,10 @@ class StageRecord(_Data):
     needs: tuple[str, ...] = ()
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
+    tests: TestsSummary | None = None  # when the stage wrote a JUnit file
+    # What the stage's results depend on (the result cache's key, when there is one):
+    # per-test history rows are grouped by it to find flaky tests.
+    inputs_key: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -119,10 +119,12 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
-    from lanes.git import GitError, head_identity  # noqa: PLC0415 - asked off the start path
+    from lanes.git import GitError, head_identity, is_clean  # noqa: PLC0415 - asked off the start path
 
     try:
         sha, branch = head_identity(loaded.root, head)
+        # Only a run of HEAD itself can say whether the tree it ran matches the commit.
+        clean = is_clean(loaded.root) if sha is not None and head in (None, "HEAD") else None
     except GitError:  # no git at all: the record simply names no commit
         return GitRecord(base=base)
-    return GitRecord(sha=sha, branch=branch, base=base)
+    return GitRecord(sha=sha, branch=branch, base=base, clean=clean)
