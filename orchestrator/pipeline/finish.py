@@ -14,6 +14,7 @@ from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
+from orchestrator.pipeline.testrows import record_test_rows_safely
 from reports import write_reports
 from reports.html import prepare
 from sla.bottlenecks import attach_bottlenecks
@@ -63,6 +64,8 @@ def finish_run(
         warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
     if history is not None:
         unrecorded = record_safely(history, record)
+        if unrecorded is None:
+            unrecorded = record_test_rows_safely(history, record, start.run_dir)
         if unrecorded is not None:
             warnings.append(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
