@@ -1,0 +1,48 @@
+"""The finding "a few tests take most of a stage": mark them and run them on their own.
+
+Read from the stage's `tests` summary (its ten slowest tests and the tests' summed time).
+A finding needs a real suite (at least `MIN_TESTS` tests, `MIN_STAGE_S` of test time) in
+which at most `MAX_FEW` tests, and at most a fifth of them, take `MOST` of the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from orchestrator.model.records import Bottleneck, StageRecord
+
+MOST = 0.5  # share of the tests' time
+MAX_FEW = 10  # the summary keeps the ten slowest
+MIN_TESTS = 20
+MIN_STAGE_S = 2.0
+KIND = "slow_tests"
+
+
+def few_tests_finding(stage: StageRecord) -> Bottleneck | None:
+    """The finding for one stage, or None; `cost_s` is the few tests' own seconds."""
+    tests = stage.tests
+    if tests is None or tests.total < MIN_TESTS or tests.duration_s < MIN_STAGE_S:
+        return None
+    taken = 0.0
+    for count, slow in enumerate(tests.slowest, start=1):
+        taken += slow.duration_s
+        share = taken / tests.duration_s
+        if share >= MOST:
+            if count > min(MAX_FEW, tests.total / 5):
+                return None
+            return Bottleneck(
+                kind=KIND,
+                stage=stage.name,
+                detail=(
+                    f"{count} of {tests.total:,} tests take {share:.0%} of {stage.name} "
+                    f"({taken:.1f}s of {tests.duration_s:.1f}s of test time)"
+                ),
+                recommendation="mark them and run them as their own stage, or split the stage",
+                cost_s=round(taken, 3),
+            )
+    return None
+
+
+def slow_test_findings(stages: Iterable[StageRecord]) -> list[Bottleneck]:
+    """The finding for every stage that has one, in the stages' order."""
+    return [f for f in (few_tests_finding(stage) for stage in stages) if f is not None]
