@@ -107,6 +107,16 @@ def flaky_tests(path: Path, last: int) -> list[FlakyTest]:
     return [FlakyTest(*row) for row in rows]
 
 
+def tested_stages(path: Path) -> list[tuple[str, str]]:
+    """(lane, stage) pairs that have per-test rows, sorted."""
+    if not path.exists():
+        return []
+    query = """SELECT DISTINCT r.lane, t.stage FROM test_results AS t JOIN runs AS r
+        USING (run_id) ORDER BY r.lane, t.stage"""
+    with _connection(path) as connection:
+        return [(str(lane), str(stage)) for lane, stage in connection.execute(query)]
+
+
 def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str | None, str, float]]:
     """(run_id, git sha, test id, seconds) of every passing test of `stage`, oldest first."""
     if not path.exists():
