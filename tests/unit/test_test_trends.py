@@ -24,7 +24,7 @@ def jitter(run_index: int, test_index: int) -> float:
 
 
 def sha(index: int) -> str:
-    return hashlib.sha1(str(index).encode()).hexdigest()
+    return hashlib.sha1(str(index).encode(), usedforsecurity=False).hexdigest()
 
 
 def history(db: Path, runs: int = 40) -> list[str]:
