@@ -10,10 +10,12 @@ import click
 from orchestrator.commands.options import change_inputs, change_source_options, config_option
 from orchestrator.commands.progress import Progress
 from orchestrator.model.config import Lane, Strategy, Workers
-from orchestrator.model.errors import UnknownStageError, UsageError
+from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
+from orchestrator.pipeline.run import plan_masker
 from orchestrator.pipeline.workflow import (
+    Notice,
     RunEvent,
     RunOptions,
     RunResult,
@@ -135,6 +137,10 @@ def command(
         result = run_workflow(options, view)
     except UnknownStageError as exc:
         raise exc.naming("--only") from exc
+    except ReportsDirError as exc:
+        if report_dir is None:
+            raise
+        raise exc.naming("--report-dir") from exc
     finally:
         view.close()
     return render(result)
@@ -149,7 +155,10 @@ class LiveView:
 
     def __call__(self, event: RunEvent) -> None:
         """Show one event of the run."""
-        if isinstance(event, RunStarted):
+        if isinstance(event, Notice):
+            kind = "warning: " if event.warning else ""
+            click.echo(f"workflow: {kind}{event.text}", err=True)
+        elif isinstance(event, RunStarted):
             plan = event.plan
             click.echo(
                 f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
@@ -169,20 +178,32 @@ class LiveView:
 
 
 def render(result: RunResult) -> int:
-    """Print what the run decided (nothing to check, the plan, or the summary); its code."""
+    """Print what the run decided (nothing to check, the plan, or the summary); its code.
+
+    Every destination that could not be written is one warning line at the end; none of
+    them changes the exit code or skips what comes after.
+    """
     if result.plan is None:
         click.echo("workflow: nothing to check")
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
-    if result.record is None or result.run_dir is None:
-        click.echo("\n".join(describe_plan(result.plan)))
+    if result.record is None or result.start is None:
+        click.echo(plan_masker(result.plan).mask("\n".join(describe_plan(result.plan))))
         return result.exit_code
+    start = result.start
     # The reports package is loaded by now (the run wrote its reports with it).
     from reports import print_run_summary, publish_github  # noqa: PLC0415 - loaded by the run
 
-    print_run_summary(result.record, result.masker)
-    publish_github(result.record, result.run_dir, os.environ, click.echo, result.masker)
-    for warning in result.warnings:
+    print_run_summary(result.record, start.masker)
+    publish_github(
+        result.record,
+        start.run_dir,
+        os.environ,
+        click.echo,
+        start.masker,
+        failed_writes=start.warnings,
+    )
+    for warning in start.warnings.lines:
         click.echo(f"workflow: warning: {warning}", err=True)
-    click.echo(f"reports: {result.run_dir}")
+    click.echo(f"reports: {start.run_dir}")
     return result.exit_code

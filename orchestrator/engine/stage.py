@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import shlex
 import threading
 import time
@@ -22,7 +21,10 @@ from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
+from orchestrator.model.filenames import file_stem
+from orchestrator.model.files import temporary_directory
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
     from orchestrator.model.records import StageRecord
@@ -50,9 +52,9 @@ class RunnerSetup(NamedTuple):
     cores: float
     workers: int
     base_env: Mapping[str, str]
-    log_dir: Path | None  # None: logs go to `temp_dir()`, named by absolute path
-    temp_dir: Callable[[], Path]
+    log_dir: Path | None  # None: logs go to a temporary directory, named by absolute path
     context: ExecutionContext
+    warnings: WriteWarnings  # a log that cannot be written is noted here, never raised
     cancel: threading.Event
     emit: Callable[[StageEvent], None]
 
@@ -63,6 +65,8 @@ class StageRunner:
     def __init__(self, setup: RunnerSetup, specs: Mapping[str, StageSpec]) -> None:
         self.setup = setup
         self.specs = specs  # every submitted stage: the CPU share counts the CPU-bound ones
+        self._temp_logs: Path | None = None
+        self._temp_lock = threading.Lock()
 
     def run(self, spec: StageSpec, slot: int, nice: int, started_at: float) -> StageRecord:
         """Run `spec` (with its retries) on worker `slot` at niceness `nice`.
@@ -82,7 +86,7 @@ class StageRunner:
         started = last_started = time.monotonic()
         while True:
             if attempts:
-                with log_path.open("a", encoding="utf-8") as log:
+                with append_or_discard(log_path, setup.warnings, text=True) as log:
                     log.write(f"\n--- workflow: attempt {len(attempts) + 1} ---\n")
             last_started = time.monotonic()
             attempt = run_attempt(
@@ -132,13 +136,13 @@ class StageRunner:
     def _junit_target(self, spec: StageSpec) -> JunitTarget | None:
         if spec.command is None:
             return None
-        default = self._tests_dir() / f"{_safe(spec.name)}.xml"
+        default = self._tests_dir() / f"{file_stem(spec.name)}.xml"
         target = junit_target(spec.command, spec.junit, spec.cwd or Path.cwd(), default)
         return target if target.path is not None else None
 
     def _tests_dir(self) -> Path:
         log_dir = self.setup.log_dir
-        return (log_dir.parent if log_dir is not None else self.setup.temp_dir()) / "tests"
+        return (log_dir.parent if log_dir is not None else self._temp_dir()) / "tests"
 
     def _tests(
         self,
@@ -154,7 +158,7 @@ class StageRunner:
         log_path, nice, executor = where
 
         def again(argv: tuple[str, ...]) -> Attempt:
-            with log_path.open("a", encoding="utf-8") as log:
+            with append_or_discard(log_path, self.setup.warnings, text=True) as log:
                 log.write(f"\n--- workflow: rerun of the failed tests: {shlex.join(argv)} ---\n")
             env = self.env_for(spec)
             in_process = executor == "process"
@@ -163,7 +167,7 @@ class StageRunner:
                 rerun_spec, log_path, env, self.setup.context, in_process=in_process, nice=nice
             )
 
-        scratch = self._tests_dir() / f"{_safe(spec.name)}.xml"
+        scratch = self._tests_dir() / f"{file_stem(spec.name)}.xml"
         rerun = Rerun(spec.rerun_failed, scratch, spec.cwd or Path.cwd(), again)
         outcome = collect_tests(target, last, rerun, since=since)
         summary = outcome.summary
@@ -218,11 +222,20 @@ class StageRunner:
         return retryable and count <= spec.retries and not self.setup.cancel.is_set()
 
     def _log_path(self, name: str) -> Path:
-        directory = self.setup.log_dir or self.setup.temp_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{_safe(name)}.log"
-        path.write_bytes(b"")
+        directory = self.setup.log_dir or self._temp_dir()
+        path = directory / f"{file_stem(name)}.log"
+        with self.setup.warnings.guard("log", path):
+            if not directory.exists():  # else the file's own error says more than mkdir's
+                directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
         return path
+
+    def _temp_dir(self) -> Path:
+        # Only a library caller without a log directory gets here.
+        with self._temp_lock:
+            if self._temp_logs is None:
+                self._temp_logs = temporary_directory("workflow-logs-")
+            return self._temp_logs
 
     def _log_reference(self, path: Path) -> str:
         log_dir = self.setup.log_dir
@@ -250,7 +263,3 @@ def _stage_record() -> type[StageRecord]:
 def _percent(cpu: float, attempts: list[Attempt]) -> float:
     wall = sum(a.duration_s for a in attempts)
     return round(100.0 * cpu / wall, 1) if wall > 0 else 0.0
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "stage"

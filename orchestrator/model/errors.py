@@ -59,6 +59,10 @@ class UnknownStageError(UsageError):
     """A stage selected by name that the configuration does not define."""
 
 
+class ReportsDirError(UsageError):
+    """A reports directory that cannot be created: nothing was run."""
+
+
 class ConfigError(WorkflowError):
     """A configuration file that cannot be used: nothing was run."""
 
@@ -69,6 +73,10 @@ class RecordError(WorkflowError):
     """A saved run record that cannot be read."""
 
     exit_code = ExitCode.USAGE
+
+
+class InternalError(WorkflowError):
+    """workflow itself failed mid-run; the stages were ended and the record written."""
 
 
 class Interrupted(WorkflowError):

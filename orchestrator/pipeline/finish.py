@@ -2,21 +2,22 @@
 
 The SLA can only raise a passing run to exit 3; failures (1) and interruptions
 (130/143) keep their codes. A report or history that cannot be written never changes
-the run's outcome: it is said, and the run's own exit code stands.
+the run's outcome: it is said (in the run's warnings), and the run's own exit code stands.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
-from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
-from orchestrator.pipeline.testrows import record_test_rows_safely
+from orchestrator.pipeline.prepare import Prepared
+from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.run import RunStart
 from reports import write_reports
-from reports.html import prepare
+from reports.html import prepare, template_cache_failure
 from sla.bottlenecks import attach_bottlenecks
 from sla.verdict import apply_sla
 
@@ -39,36 +40,53 @@ def final_exit_code(record: RunRecord) -> int:
 
 
 def finish_run(
-    request: RunRequest,
+    prepared: Prepared,
     start: RunStart,
     record: RunRecord,
-    formats: tuple[str, ...],
-    history: Path | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Finished:
-    """Judge the record, rewrite run.json, write the other report files, record history.
+    """Judge the record, rewrite run.json, write the other reports, record the history.
 
-    `history` is the database to record the run in (None: not recorded). A report or a
-    history that cannot be written becomes a warning; the run's exit code stands.
+    Every destination that cannot be written becomes one line in `start.warnings`;
+    `on_wait` hears when the history database is locked and the run waits for it.
     """
+    request = prepared.request
+    if request is None:
+        raise ValueError("a prepared run without a plan has nothing to finish")
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
         record, available_memory_bytes=request.host.available_memory_bytes or None
     )
     record = replace(record, exit_code=final_exit_code(record))
-    write_record(record, start.run_dir / RECORD_NAME)
-    warnings: list[str] = []
-    written: list[Path] = []
-    try:
-        written = write_reports(record, start.run_dir, formats, start.masker)
-    except OSError as exc:
-        warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
-    if history is not None:
-        unrecorded = record_safely(history, record)
-        if unrecorded is None:
-            unrecorded = record_test_rows_safely(history, record, start.run_dir)
+    path = start.run_dir / RECORD_NAME
+    with start.warnings.guard(RECORD_NAME, path):
+        write_record(record, path)
+    formats = prepared.formats
+    written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
+    cache = template_cache_failure()
+    if cache is not None:
+        start.warnings.add("template cache", *cache)
+    if prepared.history is not None:
+        unrecorded = _record(prepared.history, record, start.run_dir, on_wait)
         if unrecorded is not None:
-            warnings.append(unrecorded)
-    return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
+            start.warnings.note(unrecorded)
+    return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
+
+
+def _record(
+    history: Path, record: RunRecord, run_dir: Path, on_wait: Callable[[str], None] | None
+) -> str | None:
+    """Record the run, then its per-test rows; one sentence on the first problem."""
+    # sqlite3 and the store load only for a run that is recorded: the end of a run without
+    # history (and the helper thread that loads this module) skips them. The module's one
+    # deferred import.
+    from orchestrator.history.store import record_safely  # noqa: PLC0415 - see above
+    from orchestrator.pipeline.testrows import record_test_rows_safely  # noqa: PLC0415 - the same
+
+    unrecorded = record_safely(history, record, on_wait=on_wait)
+    if unrecorded is None:
+        unrecorded = record_test_rows_safely(history, record, run_dir)
+    return unrecorded
 
 
 class Finisher:
@@ -80,11 +98,10 @@ class Finisher:
 
     def finish(
         self,
-        request: RunRequest,
+        prepared: Prepared,
         start: RunStart,
         record: RunRecord,
-        formats: tuple[str, ...],
-        history: Path | None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> Finished:
         """`finish_run`."""
-        return finish_run(request, start, record, formats, history)
+        return finish_run(prepared, start, record, on_wait)
