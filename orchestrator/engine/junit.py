@@ -16,7 +16,9 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from orchestrator.model.masking import Masker
 from orchestrator.model.testresults import Outcome, TestCase
+from orchestrator.model.writes import WriteWarnings
 
 _JUNIT_OPTIONS = ("--junit-xml", "--junitxml")
 # pytest ends a failure's text with "path/to/test_x.py:12: AssertionError".
@@ -73,6 +75,17 @@ def junit_target(
         return JunitTarget(argv, cwd / named, pytest=True)
     added = (f"--junit-xml={default}", "-o", "junit_family=xunit1")
     return JunitTarget((*argv, *added), default, pytest=True)
+
+
+def mask_file(path: Path, masker: Masker, warnings: WriteWarnings) -> None:
+    """Replace secrets in a file a stage's tool wrote into the run directory, in place."""
+    if not masker.values:
+        return
+    with warnings.guard("JUnit file", path):
+        data = path.read_bytes()
+        masked = masker.mask_bytes(data)
+        if masked != data:
+            path.write_bytes(masked)
 
 
 def read_junit(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from orchestrator.engine.junit import JunitTarget, junit_target
+from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
 from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
@@ -170,6 +170,9 @@ class StageRunner:
         scratch = self._tests_dir() / f"{file_stem(spec.name)}.xml"
         rerun = Rerun(spec.rerun_failed, scratch, spec.cwd or Path.cwd(), again)
         outcome = collect_tests(target, last, rerun, since=since)
+        # The tool wrote these files into the run directory itself: mask them as the logs are.
+        for written in scratch.parent.glob(f"{scratch.stem}.*"):
+            mask_file(written, self.setup.context.masker, self.setup.warnings)
         summary = outcome.summary
         if summary is not None and summary.junit is not None:
             summary = replace(summary, junit=self._relative(Path(summary.junit)))

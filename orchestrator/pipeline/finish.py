@@ -67,14 +67,14 @@ def finish_run(
     if cache is not None:
         start.warnings.add("template cache", *cache)
     if prepared.history is not None:
-        unrecorded = _record(prepared.history, record, start.run_dir, on_wait)
+        unrecorded = _record(prepared.history, record, start, on_wait)
         if unrecorded is not None:
             start.warnings.note(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
 
 
 def _record(
-    history: Path, record: RunRecord, run_dir: Path, on_wait: Callable[[str], None] | None
+    history: Path, record: RunRecord, start: RunStart, on_wait: Callable[[str], None] | None
 ) -> str | None:
     """Record the run, then its per-test rows; one sentence on the first problem."""
     # sqlite3 and the store load only for a run that is recorded: the end of a run without
@@ -85,7 +85,7 @@ def _record(
 
     unrecorded = record_safely(history, record, on_wait=on_wait)
     if unrecorded is None:
-        unrecorded = record_test_rows_safely(history, record, run_dir)
+        unrecorded = record_test_rows_safely(history, record, start.run_dir, start.masker)
     return unrecorded
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from orchestrator.engine.junit import read_junit
 from orchestrator.history.schema import HistoryError
 from orchestrator.history.tests import ResultRow, record_tests
+from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.testresults import final_outcomes
 
@@ -26,8 +27,8 @@ def inputs_key(record: RunRecord, stage: StageRecord) -> str | None:
     return None
 
 
-def result_rows(record: RunRecord, run_dir: Path) -> list[ResultRow]:
-    """Every test of every stage that left a JUnit file, as history rows."""
+def result_rows(record: RunRecord, run_dir: Path, masker: Masker) -> list[ResultRow]:
+    """Every test of every stage that left a JUnit file, as history rows, ids masked."""
     rows: list[ResultRow] = []
     for stage in record.stages:
         summary = stage.tests
@@ -36,15 +37,17 @@ def result_rows(record: RunRecord, run_dir: Path) -> list[ResultRow]:
         cases = read_junit(run_dir / summary.junit, pytest=True) or []
         key = inputs_key(record, stage)
         rows += [
-            ResultRow(stage.name, case.id, case.outcome.value, case.duration_s, key)
+            ResultRow(stage.name, masker.mask(case.id), case.outcome.value, case.duration_s, key)
             for case in final_outcomes(cases, summary.flaky)
         ]
     return rows
 
 
-def record_test_rows_safely(path: Path, record: RunRecord, run_dir: Path) -> str | None:
+def record_test_rows_safely(
+    path: Path, record: RunRecord, run_dir: Path, masker: Masker
+) -> str | None:
     """Record the run's test rows; on any problem, one sentence why (the run stands)."""
-    rows = result_rows(record, run_dir)
+    rows = result_rows(record, run_dir, masker)
     if not rows:
         return None
     try:

@@ -151,3 +151,27 @@ def test_a_stage_that_crashes_before_writing_junit_keeps_its_own_outcome(tmp_pat
     _, record = last_run(tmp_path)
     [tool] = record["stages"]
     assert tool["status"] == "failed" and tool["tests"] is None
+
+
+def test_secrets_in_test_output_are_masked_in_the_junit_file_record_and_history(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "tests" / "test_leak.py").write_text(
+        "import os\n\ndef test_leak_s3cr3tvalue():\n    assert os.environ['API_TOKEN'] == 'other'\n"
+    )
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    (tmp_path / "workflow.toml").write_text(
+        f'[stages.unit]\nrun = {json.dumps(argv)}\nenv = {{ API_TOKEN = "s3cr3tvalue" }}\n'
+    )
+    done = workflow(tmp_path, "run", "--lane", "standard", "--format", "md,json")
+    assert done.returncode == 1
+    run_dir, record = last_run(tmp_path)
+    assert "s3cr3tvalue" not in (run_dir / "tests" / "unit.xml").read_text()
+    assert "s3cr3tvalue" not in (run_dir / "run.json").read_text()
+    assert "s3cr3tvalue" not in (run_dir / "report.md").read_text()
+    assert record["stages"][0]["tests"]["failed_ids"] == ["tests/test_leak.py::test_leak_***"]
+    with sqlite3.connect(tmp_path / ".workflow" / "history.db") as connection:
+        stored = connection.execute("SELECT test_id FROM test_results").fetchall()
+    assert stored == [("tests/test_leak.py::test_leak_***",)]
