@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.engine.host import host_record
@@ -19,6 +19,9 @@ from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
+
+if TYPE_CHECKING:
+    from lanes.changes import LaneDecision
 
 ALL_FORMATS = ("html", "md", "json", "junit")
 
@@ -76,10 +79,7 @@ def prepare_run(
     decision = None
     lane = options.lane
     if lane is None:
-        # lanes (and git) load only for an automatic lane: a forced lane starts sooner.
-        from lanes.decide import decide_lane  # noqa: PLC0415 - start-up time of a forced lane
-
-        decision = decide_lane(
+        decision = _lanes()[0](
             loaded.root,
             loaded.config.detect,
             base=options.base,
@@ -124,12 +124,13 @@ def prepare_run(
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
-    from lanes.git import GitError, head_identity, is_clean  # noqa: PLC0415 - asked off the start path
+    return _lanes()[1](loaded.root, head, base)
 
-    try:
-        sha, branch = head_identity(loaded.root, head)
-        # Only a run of HEAD itself can say whether the tree it ran matches the commit.
-        clean = is_clean(loaded.root) if sha is not None and head in (None, "HEAD") else None
-    except GitError:  # no git at all: the record simply names no commit
-        return GitRecord(base=base)
-    return GitRecord(sha=sha, branch=branch, base=base, clean=clean)
+
+def _lanes() -> tuple[Callable[..., LaneDecision], Callable[..., GitRecord]]:
+    # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
+    # else in the helper thread that looks up the commit while the stages run. A forced
+    # lane reaches its first stage without them. This module's one deferred import.
+    from lanes import decide, git  # noqa: PLC0415 - see the comment above
+
+    return decide.decide_lane, git.git_record
