@@ -53,7 +53,8 @@ def with_junit(root: Path, tests: int) -> float:
     started = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, check=True)
     cases = read_junit(junit, pytest=True)
-    assert cases is not None and summarize(cases).total == tests
+    if cases is None or summarize(cases).total != tests:
+        raise SystemExit(f"{junit}: expected {tests} tests in the JUnit file")
     return time.perf_counter() - started
 
 
