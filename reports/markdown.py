@@ -15,6 +15,7 @@ from pathlib import Path
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
 from orchestrator.model.units import markdown_row, percent, seconds
+from reports.tests_view import stage_tests
 from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's limit for one step's job summary
@@ -127,6 +128,37 @@ def _findings(view: RunView) -> list[str]:
     return lines
 
 
+def _tests(view: RunView, tails: bool) -> list[str]:
+    """Per stage: counts, flaky tests, failed tests by id and place, the slowest (full
+    report only: the short form keeps counts, flaky and failed)."""
+    found = stage_tests(view.record)
+    lines: list[str] = ["", "### Tests"] if found else []
+    for t in found:
+        lines += ["", f"**{text(t.stage)}**: {text(t.counts)}"]
+        if t.summary.flaky:
+            flaky = ", ".join(code(test) for test in t.summary.flaky)
+            lines += ["", f"⚠️ flaky (failed, then passed on a rerun): {flaky}"]
+        if t.failures:
+            lines.append("")
+            for f in t.failures:
+                where = f" at {code(f'{f.file}:{f.line}' if f.line else f.file)}" if f.file else ""
+                message = f": {text(f.message)}" if f.message else ""
+                lines.append(f"- ❌ {code(f.id)}{where}{message}")
+            if t.more_failed:
+                lines.append(f"- *{t.more_failed} more failed tests are in the JUnit file.*")
+        if tails and t.slowest:
+            lines += [
+                "",
+                f"| Slowest test | Duration | Share of {text(t.stage)} |",
+                "|---|--:|--:|",
+            ]
+            lines += [
+                markdown_row([code(s.id), seconds(s.duration_s, 3), f"{s.share:.0%}"])
+                for s in t.slowest
+            ]
+    return lines
+
+
 def _tails(view: RunView) -> list[str]:
     lines: list[str] = []
     failing = view.failing[:TAILS_SHOWN]
@@ -143,7 +175,7 @@ def _tails(view: RunView) -> list[str]:
 
 def compose(view: RunView, *, tails: bool = True, rows: int | None = None) -> str:
     """The markdown, with or without log tails and with at most `rows` table rows."""
-    parts = [*_header(view), *_table(view, rows), *_findings(view)]
+    parts = [*_header(view), *_table(view, rows), *_findings(view), *_tests(view, tails)]
     if tails:
         parts += _tails(view)
     return "\n".join(parts) + "\n"

@@ -61,6 +61,10 @@ def footer(view: RunView) -> list[str]:
     """SLA lines and the costliest bottlenecks."""
     r = view.record
     lines = [f"SLA: {line}" for line in (*r.sla.violations, *r.sla.warnings)]
+    for stage in r.stages:
+        if stage.tests is not None and stage.tests.flaky:
+            shown = ", ".join(stage.tests.flaky)
+            lines.append(f"flaky: {stage.name}: {shown} (failed, then passed on a rerun)")
     lines += [
         f"bottleneck: {b.detail} {b.recommendation}" for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
     ]

@@ -20,6 +20,7 @@ from orchestrator.model.records import Bottleneck, RunRecord, StageStatus, wall_
 from orchestrator.model.units import seconds
 from sla.findings import BottleneckThresholds, Run, finding
 from sla.resources import memory_pressure, pool_oversubscribed, pool_underused, strategy_mismatch
+from sla.slow_tests import slow_test_findings
 
 DEFAULT_THRESHOLDS = BottleneckThresholds()
 
@@ -149,6 +150,7 @@ RULES: tuple[Callable[[Run], list[Bottleneck]], ...] = (
     strategy_mismatch,
     memory_pressure,
     pool_underused,
+    lambda run: slow_test_findings(run.stages),
 )
 
 

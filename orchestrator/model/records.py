@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.model.testresults import TestsSummary
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -123,6 +124,8 @@ class StageRecord(_Data):
         """Whether this stage's result was reused rather than run: such a stage's duration
         says nothing about the stage, so trends, profiles and the scheduler skip it."""
         return self.cache is not None and self.cache.hit
+
+    tests: TestsSummary | None = None  # when the stage wrote a JUnit file
 
 
 @dataclass(frozen=True, kw_only=True)

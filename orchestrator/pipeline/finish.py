@@ -67,19 +67,26 @@ def finish_run(
     if cache is not None:
         start.warnings.add("template cache", *cache)
     if prepared.history is not None:
-        unrecorded = _record(prepared.history, record, on_wait)
+        unrecorded = _record(prepared.history, record, start, on_wait)
         if unrecorded is not None:
             start.warnings.note(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
 
 
-def _record(history: Path, record: RunRecord, on_wait: Callable[[str], None] | None) -> str | None:
+def _record(
+    history: Path, record: RunRecord, start: RunStart, on_wait: Callable[[str], None] | None
+) -> str | None:
+    """Record the run, then its per-test rows; one sentence on the first problem."""
     # sqlite3 and the store load only for a run that is recorded: the end of a run without
     # history (and the helper thread that loads this module) skips them. The module's one
     # deferred import.
     from orchestrator.history.store import record_safely  # noqa: PLC0415 - see above
+    from orchestrator.pipeline.testrows import record_test_rows_safely  # noqa: PLC0415 - the same
 
-    return record_safely(history, record, on_wait=on_wait)
+    unrecorded = record_safely(history, record, on_wait=on_wait)
+    if unrecorded is None:
+        unrecorded = record_test_rows_safely(history, record, start.run_dir, start.masker)
+    return unrecorded
 
 
 class Finisher:

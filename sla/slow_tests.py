@@ -1,0 +1,47 @@
+"""The finding "a few tests take most of a stage": mark them and run them on their own.
+
+Read from the stage's `tests` summary (its ten slowest tests and the tests' summed time).
+A finding needs a real suite (at least `MIN_TESTS` tests, `MIN_STAGE_S` of test time) in
+which the slow ones among the ten slowest (each over `SLOW_FACTOR` times the mean test
+time), at most a fifth of the suite, take `MOST` of the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from orchestrator.model.records import Bottleneck, StageRecord
+
+MOST = 0.5  # share of the tests' time
+SLOW_FACTOR = 10.0  # a "slow" test takes ten times the suite's mean test time
+MIN_TESTS = 20
+MIN_STAGE_S = 2.0
+KIND = "slow_tests"
+
+
+def few_tests_finding(stage: StageRecord) -> Bottleneck | None:
+    """The finding for one stage, or None; `cost_s` is the few tests' own seconds."""
+    tests = stage.tests
+    if tests is None or tests.total < MIN_TESTS or tests.duration_s < MIN_STAGE_S:
+        return None
+    mean = tests.duration_s / tests.total
+    few = [slow for slow in tests.slowest if slow.duration_s >= SLOW_FACTOR * mean]
+    taken = sum(slow.duration_s for slow in few)
+    share = taken / tests.duration_s
+    if not few or share < MOST or len(few) > tests.total / 5:
+        return None
+    return Bottleneck(
+        kind=KIND,
+        stage=stage.name,
+        detail=(
+            f"{len(few)} of {tests.total:,} tests take {share:.0%} of {stage.name} "
+            f"({taken:.1f}s of {tests.duration_s:.1f}s of test time)"
+        ),
+        recommendation="mark them and run them as their own stage, or split the stage",
+        cost_s=round(taken, 3),
+    )
+
+
+def slow_test_findings(stages: Iterable[StageRecord]) -> list[Bottleneck]:
+    """The finding for every stage that has one, in the stages' order."""
+    return [f for f in (few_tests_finding(stage) for stage in stages) if f is not None]
