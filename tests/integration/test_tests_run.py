@@ -96,11 +96,12 @@ def test_a_flaky_and_a_broken_test_fail_the_stage_naming_both(tmp_path: Path) ->
     assert (run_dir / "tests" / "unit.rerun2.ids").read_text().splitlines() == [
         "tests/test_broken.py::test_broken"
     ]
-    sha = git(root, "rev-parse", "HEAD")
+    # The rows are keyed by the stage's result-cache key (DESIGN "Per-test results").
+    key = f"cache {unit['cache']['key']}"
     assert history_rows(root) == [
-        ("tests/test_broken.py::test_broken", "failed", f"commit {sha}"),
-        ("tests/test_things.py::test_flaky", "flaky", f"commit {sha}"),
-        ("tests/test_things.py::test_ok", "passed", f"commit {sha}"),
+        ("tests/test_broken.py::test_broken", "failed", key),
+        ("tests/test_things.py::test_flaky", "flaky", key),
+        ("tests/test_things.py::test_ok", "passed", key),
     ]
     report = (run_dir / "report.md").read_text()
     assert "- ❌ `tests/test_broken.py::test_broken` at `tests/test_broken.py:3`" in report
@@ -118,6 +119,8 @@ def test_with_only_a_flaky_test_the_stage_passes_and_says_so(
     [unit] = record["stages"]
     assert unit["status"] == "passed" and unit["exit_code"] == 0
     assert unit["tests"]["flaky"] == ["tests/test_things.py::test_flaky"]
+    # A pass that needed reruns is never reused: the next run must see the flaky test.
+    assert unit["cache"]["stored"] is False
     assert unit["tests"]["failed"] == 0
 
     listed = workflow(root, "flaky", "--json")
