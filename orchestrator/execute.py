@@ -4,6 +4,12 @@ A command starts in its own session (so its whole group can be signalled), with 
 closed and stdout+stderr merged into a pipe that `LogCopier` drains into the log. The
 root is reaped with `wait4`, whose resource usage is the kernel's account of the root and
 every descendant it reaped: pytest-xdist workers included, no sampling gaps.
+
+Every process of an attempt carries its tree token (`WORKFLOW_TREE`, see
+`orchestrator.adoption`), so what escapes the tree is still found. The attempt is over once
+its root has exited and what it left behind has been ended (TERM, then KILL after the
+stage's `kill_grace`); the log copy then gets a short drain, never an open-ended wait for
+end-of-file that a daemon holding the pipe would never send.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from orchestrator.adoption import with_tree
 from orchestrator.callables import call_in_thread
 from orchestrator.logcopy import LogCopier
 from orchestrator.masking import Masker
@@ -27,7 +34,7 @@ from orchestrator.record_parts import StageStatus
 from orchestrator.tasks import Attempt, StageSpec
 
 TIMEOUT_EXIT_CODE = 124
-LEFTOVER_GRACE_S = 2.0
+LOG_DRAIN_S = 0.5  # after the tree is ended, how long the log copy may wait for EOF
 
 
 def callable_command(target: str) -> tuple[str, ...]:
@@ -49,13 +56,15 @@ def run_command(
     if not cwd.is_dir():
         context.spawned()  # as far as launching goes, this stage is done
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
+    adopter = context.monitor.adopter
+    token = adopter.launching()
     started = time.monotonic()
     with log_path.open("ab") as log:
         try:
             process = subprocess.Popen(
                 argv,
                 cwd=cwd,
-                env=dict(env),
+                env=with_tree(dict(env), token),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -63,27 +72,36 @@ def run_command(
                 close_fds=True,
             )
         except FileNotFoundError:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, f"command not found: {argv[0]}", 127)
         except PermissionError:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, f"command not executable: {argv[0]}", 126)
         except OSError as exc:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
         context.spawned()
+        adopter.rooted(token, process.pid)
         if nice:
             lower_priority(process.pid, nice)
         copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
         copier.start()
-        tree = ProcessTree(process.pid, nice=nice)
+        tree = ProcessTree(
+            process.pid,
+            nice=nice,
+            token=token,
+            adopted=lambda fresh: adopter.adopted(token, fresh=fresh),
+        )
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
         _pid, status, usage = os.wait4(process.pid, 0)
         duration = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        tree.end_leftovers(0.0 if watch.kill_at is not None else LEFTOVER_GRACE_S)
+        tree.end_leftovers(0.0 if watch.kill_at is not None else spec.kill_grace)
         context.monitor.unwatch(watch)
-        copier.join(timeout=10)
+        copier.finish(LOG_DRAIN_S)
     cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()
     # Not ru_maxrss: it counts the forked copy of this process before exec.
     peak = tree.peak_rss

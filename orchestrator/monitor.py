@@ -3,15 +3,24 @@
 A single sampler for the whole run (rather than one per stage) keeps the monitor's own
 CPU small and measurable; it also owns the TERM -> grace -> KILL escalation, so a stage
 past its timeout is ended even while its supervising thread is blocked in `wait4`.
+
+While it runs, this process is a child subreaper (orphans of the stages come back to it,
+`orchestrator.adoption`) and a watchdog process stands by to end the stages should
+workflow be killed outright (`orchestrator.watchdog`); it is started from the sampler's
+first round with a tree to watch, off the path of the first stages.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from orchestrator.adoption import Adopter, acquire_subreaper, release_subreaper
+from orchestrator.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from orchestrator.proctree import ProcessTree
@@ -52,18 +61,31 @@ class TreeMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.cpu_seconds = 0.0  # the monitor's own CPU, reported in the run record
+        self.adopter = Adopter()
+        self.watchdog: Watchdog | None = None
+        self._subreaper = False
 
     def start(self) -> None:
-        """Start the sampling thread (idempotent)."""
+        """Start the sampling thread (idempotent); become the stages' subreaper."""
         if self._thread is None:
+            self._subreaper = acquire_subreaper()
+            self.watchdog = Watchdog(self.adopter.prefix)
             self._thread = threading.Thread(target=self._loop, name="workflow-monitor", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop sampling and wait for the thread."""
+        """Stop sampling and wait for the thread; dismiss the watchdog (idempotent)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        with self._lock:
+            watchdog, self.watchdog = self.watchdog, None
+        if watchdog is not None:
+            watchdog.close()
+        if self._subreaper:
+            self.adopter.sweep()
+            release_subreaper()
+            self._subreaper = False
 
     def watch(self, tree: ProcessTree, timeout: float | None, grace: float) -> Watch:
         """Start watching a tree; its deadline counts from now."""
@@ -73,12 +95,16 @@ class TreeMonitor:
         # count into its duration; the sampler's next round sees the tree soon enough.
         with self._lock:
             self._watches[tree.root_pid] = watch
+            if self.watchdog is not None and tree.token:
+                self.watchdog.stage(tree.token, grace)
         return watch
 
     def unwatch(self, watch: Watch) -> None:
-        """Stop watching (the root has been reaped)."""
+        """Stop watching (the root has been reaped and what it left ended)."""
         with self._lock:
             self._watches.pop(watch.tree.root_pid, None)
+        if watch.tree.token:
+            self.adopter.forget(watch.tree.token)
 
     def cancel_all(self, *, immediate: bool = False) -> None:
         """End every watched tree: graceful first, at once when `immediate`."""
@@ -93,6 +119,10 @@ class TreeMonitor:
         while not self._stop.wait(self.interval):
             with self._lock:
                 watches = list(self._watches.values())
+                watchdog = self.watchdog
+            if watches and watchdog is not None and watchdog.process is None:
+                with contextlib.suppress(OSError):  # without it, the run goes on unguarded
+                    watchdog.start()
             now = time.monotonic()
             for watch in watches:
                 watch.tree.sample()
