@@ -12,7 +12,6 @@ first round with a tree to watch, off the path of the first stages.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 import time
@@ -120,9 +119,8 @@ class TreeMonitor:
             with self._lock:
                 watches = list(self._watches.values())
                 watchdog = self.watchdog
-            if watches and watchdog is not None and watchdog.process is None:
-                with contextlib.suppress(OSError):  # without it, the run goes on unguarded
-                    watchdog.start()
+            if watches and watchdog is not None:
+                watchdog.start()
             now = time.monotonic()
             for watch in watches:
                 watch.tree.sample()

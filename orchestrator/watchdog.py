@@ -25,6 +25,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,33 +56,41 @@ class Watchdog:
         self._tell(f"stage {token} {grace:g}")
 
     def start(self) -> None:
-        """Start the watchdog process if it is not running yet (idempotent)."""
+        """Start the watchdog process unless it runs, or could not be started (idempotent).
+
+        Without it (no interpreter to start, no process slot) the run goes on unguarded.
+        """
         if self.process is not None or self._read < 0:
             return
+        # -S: it needs the standard library and this package only, not site's start-up.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(_search_path())}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator.watchdog"],
-            stdin=self._read,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            env=env,
-        )
+        with contextlib.suppress(OSError):
+            self.process = subprocess.Popen(
+                [sys.executable, "-S", "-m", "orchestrator.watchdog"],
+                stdin=self._read,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
         os.close(self._read)
         self._read = -1
 
     def close(self) -> None:
-        """The run is over and every stage ended: tell the watchdog to leave, and reap it."""
+        """The run is over and every stage ended: tell the watchdog to leave.
+
+        It is reaped in the background: the end of the run does not wait for a watchdog
+        that may still be starting up.
+        """
         self._tell("end")
         os.close(self._write)
         if self._read >= 0:
             os.close(self._read)
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            self._read = -1
+        if self.process is not None and self.process.poll() is None:
+            threading.Thread(
+                target=self.process.wait, name="workflow-watchdog-reaper", daemon=True
+            ).start()
 
     def _tell(self, line: str) -> None:
         with contextlib.suppress(BlockingIOError, BrokenPipeError):
