@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from orchestrator.config import TrendConfig
-from orchestrator.records import RunRecord, StageRecord
+from orchestrator.model.config import TrendConfig
+from orchestrator.model.records import RunRecord, StageRecord
 from sla.trend_model import (
     WHOLE_RUN,
     Comparison,

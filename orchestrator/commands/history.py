@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from orchestrator.commands.options import config_option, load
-from orchestrator.errors import UsageError
-from orchestrator.history import HistoryStore
-from orchestrator.loader import LoadedConfig
-from orchestrator.records import RunRecord, read_record
-from sla.verdict import seconds
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.errors import UsageError
+from orchestrator.model.records import RunRecord, read_record
+from orchestrator.model.units import seconds
 
 COLUMNS = ("RUN ID", "STARTED", "LANE", "EXIT", "DURATION", "COMMIT", "BRANCH")
 

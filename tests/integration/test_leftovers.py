@@ -18,9 +18,9 @@ from pathlib import Path
 
 import psutil
 
-from orchestrator.pool import AdaptiveWorkerPool
-from orchestrator.tasks import StageSpec
-from orchestrator.watchdog import Watchdog
+from orchestrator.engine.pool import AdaptiveWorkerPool
+from orchestrator.engine.spec import StageSpec
+from orchestrator.engine.watchdog import Watchdog
 from tests.integration.command import workflow
 
 PY = sys.executable
@@ -154,6 +154,13 @@ def test_kill_minus_9_of_workflow_leaves_no_stage_process(tmp_path: Path) -> Non
     finally:
         run.kill()
         run.wait()
+        _kill_recorded(root / "stage.pid", root / "server.pid")  # when the test failed
+
+
+def _kill_recorded(*files: Path) -> None:
+    for path in files:
+        if path.exists() and running(*identity(path)):
+            psutil.Process(identity(path)[0]).kill()
 
 
 def _watchdog_of(pid: int) -> psutil.Process | None:
@@ -163,7 +170,7 @@ def _watchdog_of(pid: int) -> psutil.Process | None:
         return None
     for child in children:
         try:
-            if "orchestrator.watchdog" in child.cmdline():
+            if "orchestrator.engine.watchdog" in child.cmdline():
                 return child
         except psutil.Error:
             continue
@@ -199,7 +206,7 @@ WITNESS = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); t
 # workflow's side of the watchdog in a process that dies without a word (os._exit).
 DIES = """
 import sys, time
-from orchestrator.watchdog import Watchdog
+from orchestrator.engine.watchdog import Watchdog
 watchdog = Watchdog(sys.argv[1])
 watchdog.stage(sys.argv[1] + ".1", 0.5)
 watchdog.start()

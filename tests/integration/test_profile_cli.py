@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.loader import load_config
-from orchestrator.profiler import (
+from orchestrator.configfile.load import load_config
+from orchestrator.pipeline.profile import (
     StageProfileReport,
     lane_strategy,
     suggest_target,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.logcopy import LogCopier
-from orchestrator.masking import MASK, Masker
+from orchestrator.engine.logcopy import LogCopier
+from orchestrator.model.masking import MASK, Masker
 
 
 def test_a_pipe_held_open_elsewhere_does_not_hold_the_copy(tmp_path: Path) -> None:

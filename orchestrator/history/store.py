@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import statistics
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.history_schema import HistoryError, connect
-from orchestrator.plan import StageProfile
-from orchestrator.records import record_from_data
-from sla.trend_stats import median
+from orchestrator.history.profiles import StageProfile
+from orchestrator.history.schema import HistoryError, connect
+from orchestrator.model.records import record_from_data
 
 if TYPE_CHECKING:
-    from orchestrator.records import RunRecord
+    from orchestrator.model.records import RunRecord
 
 RECENT_RUNS = 10
 
@@ -133,9 +133,9 @@ class HistoryStore:
 
 def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
     return StageProfile(
-        duration_s=median([v[0] for v in values]),
-        cpu_percent=median([v[1] for v in values]),
-        peak_rss_bytes=int(median([v[2] for v in values])),
+        duration_s=statistics.median([v[0] for v in values]),
+        cpu_percent=statistics.median([v[1] for v in values]),
+        peak_rss_bytes=int(statistics.median([v[2] for v in values])),
         samples=len(values),
     )
 

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from orchestrator.errors import RecordError
+from orchestrator.model.errors import RecordError
 
 BUSY_TIMEOUT_S = 60.0
 _WAL_ATTEMPTS = 50

@@ -8,13 +8,22 @@ directory, so even a project without history learns from its last runs.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.plan import StageProfile
-from sla.trend_stats import median
-
 RECENT_RUNS = 10
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """What earlier runs measured for a stage (medians)."""
+
+    duration_s: float
+    cpu_percent: float
+    peak_rss_bytes: int = 0
+    samples: int = 1
 
 
 def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, StageProfile]:
@@ -62,8 +71,8 @@ def _number(value: object) -> float:
 
 def _profile(samples: list[dict[str, object]]) -> StageProfile:
     return StageProfile(
-        duration_s=median([_number(s.get("duration_s")) for s in samples]),
-        cpu_percent=median([_number(s.get("cpu_percent")) for s in samples]),
-        peak_rss_bytes=int(median([_number(s.get("peak_rss_bytes")) for s in samples])),
+        duration_s=statistics.median([_number(s.get("duration_s")) for s in samples]),
+        cpu_percent=statistics.median([_number(s.get("cpu_percent")) for s in samples]),
+        peak_rss_bytes=int(statistics.median([_number(s.get("peak_rss_bytes")) for s in samples])),
         samples=len(samples),
     )

@@ -6,10 +6,10 @@ root is reaped with `wait4`, whose resource usage is the kernel's account of the
 every descendant it reaped: pytest-xdist workers included, no sampling gaps.
 
 Every process of an attempt carries its tree token (`WORKFLOW_TREE`, see
-`orchestrator.adoption`), so what escapes the tree is still found. The attempt is over once
-its root has exited and what it left behind has been ended (TERM, then KILL after the
-stage's `kill_grace`); the log copy then gets a short drain, never an open-ended wait for
-end-of-file that a daemon holding the pipe would never send.
+`orchestrator.engine.adoption`), so what escapes the tree is still found. The attempt is
+over once its root has exited and what it left behind has been ended (TERM, then KILL
+after the stage's `kill_grace`); the log copy then gets a short drain, never an
+open-ended wait for end-of-file that a daemon holding the pipe would never send.
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from orchestrator.adoption import with_tree
-from orchestrator.callables import call_in_thread
-from orchestrator.logcopy import LogCopier
-from orchestrator.masking import Masker
-from orchestrator.monitor import TreeMonitor
-from orchestrator.proctree import ProcessTree
-from orchestrator.record_parts import StageStatus
-from orchestrator.tasks import Attempt, StageSpec
+from orchestrator.engine.adoption import with_tree
+from orchestrator.engine.callables import call_in_thread
+from orchestrator.engine.logcopy import LogCopier
+from orchestrator.engine.monitor import TreeMonitor
+from orchestrator.engine.proctree import ProcessTree
+from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.model.masking import Masker
+from orchestrator.model.status import StageStatus
 
 TIMEOUT_EXIT_CODE = 124
 LOG_DRAIN_S = 0.5  # after the tree is ended, how long the log copy may wait for EOF
@@ -39,7 +39,7 @@ LOG_DRAIN_S = 0.5  # after the tree is ended, how long the log copy may wait for
 
 def callable_command(target: str) -> tuple[str, ...]:
     """The command that runs a `pkg.module:function` stage in its own process."""
-    return (sys.executable, "-m", "orchestrator.callstage", target)
+    return (sys.executable, "-m", "orchestrator.engine.callstage", target)
 
 
 def run_command(

@@ -2,13 +2,14 @@
 
 workflow can be killed outright (SIGKILL, the OOM killer) while stages run; nothing in
 workflow then ends their trees, and a stage's own timeout is no longer enforced. So each
-run starts one small process, `python -m orchestrator.watchdog`, in its own session (a
-signal to workflow's process group does not reach it) with the read end of a pipe as its
-stdin. workflow writes one line per event; the watchdog only reads. When the pipe reaches
-end-of-file without an `end` line, workflow is gone: the watchdog sends SIGTERM to every
-process whose environment carries one of the run's tree tokens (`WORKFLOW_TREE`, see
-`orchestrator.adoption`) and to the process groups they lead, then SIGKILL to each one still
-alive after its stage's `kill_grace` (from the `stage` line; 5 s if unknown).
+run starts one small process, `python -m orchestrator.engine.watchdog`, in its own
+session (a signal to workflow's process group does not reach it) with the read end of a
+pipe as its stdin. workflow writes one line per event; the watchdog only reads. When the
+pipe reaches end-of-file without an `end` line, workflow is gone: the watchdog sends
+SIGTERM to every process whose environment carries one of the run's tree tokens
+(`WORKFLOW_TREE`, see `orchestrator.engine.adoption`) and to the process groups they
+lead, then SIGKILL to each one still alive after its stage's `kill_grace` (from the
+`stage` line; 5 s if unknown).
 
 Lines (ASCII, each under PIPE_BUF so writes from several threads never interleave):
 `run PREFIX` (first; tokens of this run start with `PREFIX.`), `stage TOKEN GRACE`,
@@ -30,14 +31,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.adoption import tokens_of
+from orchestrator.engine.adoption import tokens_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 DEFAULT_GRACE_S = 5.0
 POLL_S = 0.05
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
+# The directory holding the `orchestrator` package: one level up per package level.
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[(__package__ or "").count(".") + 1])
 
 
 class Watchdog:
@@ -66,12 +68,13 @@ class Watchdog:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(_search_path())}
         with contextlib.suppress(OSError):
             self.process = subprocess.Popen(
-                [sys.executable, "-S", "-m", "orchestrator.watchdog"],
+                [sys.executable, "-S", "-m", "orchestrator.engine.watchdog"],
                 stdin=self._read,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
                 env=env,
+                cwd="/",  # holds no project directory; imports come from PYTHONPATH alone
             )
         os.close(self._read)
         self._read = -1

@@ -5,9 +5,9 @@ CPU small and measurable; it also owns the TERM -> grace -> KILL escalation, so 
 past its timeout is ended even while its supervising thread is blocked in `wait4`.
 
 While it runs, this process is a child subreaper (orphans of the stages come back to it,
-`orchestrator.adoption`) and a watchdog process stands by to end the stages should
-workflow be killed outright (`orchestrator.watchdog`); it is started from the sampler's
-first round with a tree to watch, off the path of the first stages.
+`orchestrator.engine.adoption`) and a watchdog process stands by to end the stages
+should workflow be killed outright (`orchestrator.engine.watchdog`); it is started from
+the sampler's first round with a tree to watch, off the path of the first stages.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orchestrator.adoption import Adopter, acquire_subreaper, release_subreaper
-from orchestrator.watchdog import Watchdog
+from orchestrator.engine.adoption import Adopter, acquire_subreaper, release_subreaper
+from orchestrator.engine.watchdog import Watchdog
 
 if TYPE_CHECKING:
-    from orchestrator.proctree import ProcessTree
+    from orchestrator.engine.proctree import ProcessTree
 
 SAMPLE_INTERVAL_S = 0.1
 

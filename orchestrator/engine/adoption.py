@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 
-from orchestrator.proctree import child_pids
+from orchestrator.engine.proctree import child_pids
 
 TREE_VARIABLE = "WORKFLOW_TREE"
 _PR_SET_CHILD_SUBREAPER = 36

@@ -1,0 +1,5 @@
+"""The values every package shares: configuration, records, statuses, errors, masking, units.
+
+The bottom layer: nothing here imports another part of the project, so lanes, sla, reports
+and the rest of orchestrator can all stand on it without an import cycle.
+"""
