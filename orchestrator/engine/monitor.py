@@ -79,8 +79,9 @@ class TreeMonitor:
             self._thread.join(timeout=5)
         with self._lock:
             watchdog, self.watchdog = self.watchdog, None
+            running = bool(self._watches)
         if watchdog is not None:
-            watchdog.close()
+            watchdog.close(stages_running=running)
         if self._subreaper:
             self.adopter.sweep()
             release_subreaper()

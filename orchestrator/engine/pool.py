@@ -199,6 +199,11 @@ class AdaptiveWorkerPool:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")
         try:
             self._schedule(executor)
+        except BaseException:
+            # The caller's failure (an event callback that raised, an interrupt nobody
+            # handles): the stages must not run on unwatched, nor keep it waiting.
+            self.cancel()
+            raise
         finally:
             self.launched.set()
             if executor is not None:

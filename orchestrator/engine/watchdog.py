@@ -79,13 +79,17 @@ class Watchdog:
         os.close(self._read)
         self._read = -1
 
-    def close(self) -> None:
-        """The run is over and every stage ended: tell the watchdog to leave.
+    def close(self, *, stages_running: bool = False) -> None:
+        """The run is over: dismiss the watchdog, or, if stages still run, let it end them.
 
-        It is reaped in the background: the end of the run does not wait for a watchdog
-        that may still be starting up.
+        Stages still running when the pool stops (its caller gave up on it) are ended as if
+        workflow had died: the pipe closes without an `end`. The watchdog is reaped in the
+        background: the end of the run does not wait for one still starting up.
         """
-        self._tell("end")
+        if stages_running:
+            self.start()
+        else:
+            self._tell("end")
         os.close(self._write)
         if self._read >= 0:
             os.close(self._read)

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pytest
 
-from orchestrator.engine.pool import AdaptiveWorkerPool
+from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.watchdog import Watchdog
+from orchestrator.model.config import Strategy
 from tests.integration.command import workflow
 
 PY = sys.executable
@@ -254,3 +256,36 @@ def _zombie_pid(pid: int) -> bool:
         return _zombie(psutil.Process(pid))
     except psutil.NoSuchProcess:
         return True
+
+
+class CallerFailed(Exception):
+    """What the event callback raises."""
+
+
+def test_a_failing_caller_ends_the_running_stages_before_the_error_leaves(
+    tmp_path: Path,
+) -> None:
+    pid_file = tmp_path / "long.pid"
+    long = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(300)"
+    quick = f"import os, time\nwhile not os.path.exists({str(pid_file)!r}): time.sleep(0.02)"
+
+    def on_event(event: StageEvent) -> None:
+        if event.kind == "end":
+            raise CallerFailed(event.name)
+
+    pool = AdaptiveWorkerPool(
+        Strategy.THREAD, 2, log_dir=tmp_path / "logs", on_event=on_event, usable_cpus=2.0
+    )
+    pool.submit(StageSpec("long", 2, command=(PY, "-c", long), kill_grace=KILL_GRACE_S))
+    pool.submit(StageSpec("quick", 3, command=(PY, "-c", quick)))
+    started = time.monotonic()
+    try:
+        with pytest.raises(CallerFailed, match="quick"):
+            pool.wait_all()
+    finally:
+        pool.shutdown()
+    # Before: the error waited for the 300 s stage. Now the stage is ended (TERM) first.
+    assert time.monotonic() - started < KILL_GRACE_S + SLACK_S
+    assert not psutil.pid_exists(int(pid_file.read_text())) or _zombie_pid(
+        int(pid_file.read_text())
+    )
