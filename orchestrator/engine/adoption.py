@@ -108,10 +108,13 @@ class Adopter:
 
     def __init__(self) -> None:
         self.prefix = f"{os.getpid()}-{os.urandom(3).hex()}"
+        self.active = False  # whether this process is a subreaper: else nothing to adopt
         self._count = 0
         self._lock = threading.Lock()
         self._roots: dict[str, int | None] = {}  # token -> root pid (None: starting)
-        self._seen: dict[int, str | None] = {}  # child pid -> token it was adopted from
+        # child pid -> (its start time, the token it left, None if not a stage's orphan);
+        # the start time tells a reused pid from the process first seen with it.
+        self._seen: dict[int, tuple[int, str | None]] = {}
         self._sessions: set[int] = set()  # sessions the stages' processes were seen in
         self._scanned_at = -1.0
 
@@ -140,31 +143,42 @@ class Adopter:
         Scans at most every few hundredths of a second unless `fresh`; reaps adopted
         orphans that have exited on the way.
         """
+        if not self.active:
+            return []
         with self._lock:
             if fresh or time.monotonic() - self._scanned_at > _RESCAN_S:
                 self._scan()
-            return [pid for pid, owner in self._seen.items() if owner == token]
+            return [pid for pid, (_, owner) in self._seen.items() if owner == token]
+
+    def sweep(self) -> None:
+        """Scan now: reap what the stages left behind that has exited since the last scan."""
+        if self.active:
+            with self._lock:
+                self._scan()
 
     def _scan(self) -> None:
-        children = set(child_pids(os.getpid()))
-        for pid in list(self._seen):
-            if pid not in children:
-                del self._seen[pid]
         zombies: dict[int, int] = {}  # pid -> session
-        for pid in children - self._seen.keys():
-            state, session = _state(pid)
-            if state == "Z":
-                zombies[pid] = session  # no environment left to read
-                continue
-            owner = next((t for t in tokens_of(pid) if t in self._roots), None)
-            if owner is not None and self._roots[owner] is None:
-                continue  # its root may be this very process, not yet registered: next time
-            self._seen[pid] = None if owner is None or self._roots[owner] == pid else owner
-            if self._seen[pid] is not None:
-                self._sessions.add(session)
-        for pid, owner in list(self._seen.items()):
-            if owner is not None and _reaped(pid):
-                del self._seen[pid]
+        current: dict[int, tuple[int, str | None]] = {}
+        for pid in child_pids(os.getpid()):
+            state, session, started = _stat(pid)
+            known = self._seen.get(pid)
+            if state in ("Z", "X"):
+                if known is not None and known[0] == started and known[1] is not None:
+                    _reaped(pid)  # an adopted orphan that has exited
+                else:
+                    zombies[pid] = session  # no environment left to read
+            elif known is not None and known[0] == started:
+                current[pid] = known
+            elif state:
+                owner = next((t for t in tokens_of(pid) if t in self._roots), None)
+                if owner is not None and self._roots[owner] is None:
+                    continue  # maybe that root itself, not yet registered: next time
+                if owner is not None and self._roots[owner] != pid:
+                    current[pid] = (started, owner)
+                    self._sessions.add(session)
+                else:
+                    current[pid] = (started, None)
+        self._seen = current
         if zombies:
             self._reap_strays(zombies)
         self._scanned_at = time.monotonic()
@@ -173,29 +187,27 @@ class Adopter:
         """Reap orphans that died before they could be told apart by their environment.
 
         A double fork's middle process usually does: it calls setsid, forks the daemon and
-        exits. It is ours if its session is a stage's (a root's) or an adopted process's (the
-        daemon it started); other zombies may be a helper's, whose status is not ours to take.
-        A zombie root is left to the `wait4` of its stage.
+        exits. It is ours if its session is a stage's (a root's) or an adopted process's
+        (the daemon it started); other zombies may be a helper's, whose status is not ours
+        to take. A zombie root is left to the `wait4` of its stage.
         """
         roots = {pid for pid in self._roots.values() if pid is not None}
         for pid, session in zombies.items():
             if pid not in roots and session in self._sessions:
                 _reaped(pid)
 
-    def sweep(self) -> None:
-        """Scan now: reap what the stages left behind that has exited since the last scan."""
-        with self._lock:
-            self._scan()
 
+def _stat(pid: int) -> tuple[str, int, int]:
+    """State letter, session id and start time (clock ticks after boot) of a process.
 
-def _state(pid: int) -> tuple[str, int]:
-    """A process's state letter and session id from /proc/PID/stat ("", 0 if it is gone)."""
+    ("", 0, 0) once it is gone. From /proc/PID/stat, fields 3, 6 and 22.
+    """
     try:
         with open(f"/proc/{pid}/stat", "rb") as file:  # noqa: PTH123 - hot path
             fields = file.read().rpartition(b")")[2].split()
     except OSError:
-        return "", 0
-    return fields[0].decode("ascii"), int(fields[3])
+        return "", 0, 0
+    return fields[0].decode("ascii"), int(fields[3]), int(fields[19])
 
 
 def _reaped(pid: int) -> bool:

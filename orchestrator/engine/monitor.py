@@ -68,6 +68,7 @@ class TreeMonitor:
         """Start the sampling thread (idempotent); become the stages' subreaper."""
         if self._thread is None:
             self._subreaper = acquire_subreaper()
+            self.adopter.active = self._subreaper
             self.watchdog = Watchdog(self.adopter.prefix)
             self._thread = threading.Thread(target=self._loop, name="workflow-monitor", daemon=True)
             self._thread.start()
@@ -84,8 +85,8 @@ class TreeMonitor:
             watchdog.close(stages_running=running)
         if self._subreaper:
             self.adopter.sweep()
+            self.adopter.active = self._subreaper = False
             release_subreaper()
-            self._subreaper = False
 
     def watch(self, tree: ProcessTree, timeout: float | None, grace: float) -> Watch:
         """Start watching a tree; its deadline counts from now."""

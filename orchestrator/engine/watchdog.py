@@ -132,6 +132,8 @@ def stage_processes(prefix: str) -> dict[int, str]:
     """Every process (but this one) carrying a token of the run: pid -> token."""
     found: dict[int, str] = {}
     mine = f"{prefix}."
+    if not Path("/proc/self/environ").exists():
+        return found  # no /proc (not Linux): the watchdog cannot see environments
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.watchdog import Watchdog
 from orchestrator.model.config import Strategy
+from orchestrator.model.status import StageStatus
 from tests.integration.command import workflow
 
 PY = sys.executable
@@ -289,3 +291,24 @@ def test_a_failing_caller_ends_the_running_stages_before_the_error_leaves(
     assert not psutil.pid_exists(int(pid_file.read_text())) or _zombie_pid(
         int(pid_file.read_text())
     )
+
+
+def test_while_stages_are_adopted_from_a_helper_keeps_its_exit_status(tmp_path: Path) -> None:
+    # This process is the subreaper while the pool runs, and reaps the stage's orphans;
+    # a child it started itself (as workflow starts git) must keep its own exit status.
+    root = project(tmp_path)
+    pool = AdaptiveWorkerPool(log_dir=tmp_path / "logs")
+    command = (PY, "stage.py", str(tmp_path / "server.pid"))
+    for number in range(3):
+        pool.submit(StageSpec(f"daemon{number}", 2, command=command, cwd=root, kill_grace=0.2))
+    runner = threading.Thread(target=pool.wait_all)
+    runner.start()
+    codes = []
+    try:
+        while runner.is_alive():
+            codes.append(subprocess.run([PY, "-c", "raise SystemExit(3)"], check=False).returncode)
+    finally:
+        runner.join()
+        pool.shutdown()
+    assert codes and set(codes) == {3}
+    assert all(record.status is StageStatus.PASSED for record in pool.results)
