@@ -28,8 +28,8 @@ import threading
 import time
 
 from orchestrator.engine.proctree import child_pids
+from orchestrator.engine.treetoken import tokens_of
 
-TREE_VARIABLE = "WORKFLOW_TREE"
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
 _RESCAN_S = 0.05  # trees sampled in the same round share one scan of workflow's children
@@ -77,26 +77,6 @@ def release_subreaper() -> None:
         _subreaper_users -= 1
         if _subreaper_users == 0 and not _subreaper_was:
             _prctl(_PR_SET_CHILD_SUBREAPER, 0)
-
-
-def with_tree(env: dict[str, str], token: str) -> dict[str, str]:
-    """`env` with `token` added to WORKFLOW_TREE (an outer run's tokens are kept)."""
-    outer = env.get(TREE_VARIABLE, "")
-    return {**env, TREE_VARIABLE: f"{outer} {token}".strip()}
-
-
-def tokens_of(pid: int) -> list[str]:
-    """The WORKFLOW_TREE tokens in a process's initial environment ([] if unreadable)."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as file:  # noqa: PTH123 - hot path
-            environ = file.read()
-    except OSError:
-        return []
-    prefix = TREE_VARIABLE.encode() + b"="
-    for entry in environ.split(b"\0"):
-        if entry.startswith(prefix):
-            return entry[len(prefix) :].decode("ascii", "replace").split()
-    return []
 
 
 class Adopter:

@@ -6,7 +6,7 @@ past its timeout is ended even while its supervising thread is blocked in `wait4
 
 While it runs, this process is a child subreaper (orphans of the stages come back to it,
 `orchestrator.engine.adoption`) and a watchdog process stands by to end the stages
-should workflow be killed outright (`orchestrator.engine.watchdog`); it is started from
+should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started from
 the sampler's first round with a tree to watch, off the path of the first stages.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orchestrator.engine.adoption import Adopter, acquire_subreaper, release_subreaper
-from orchestrator.engine.watchdog import Watchdog
+from orchestrator.engine.watchdog_link import Watchdog
 
 if TYPE_CHECKING:
     from orchestrator.engine.proctree import ProcessTree

@@ -24,12 +24,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from orchestrator.engine.adoption import with_tree
 from orchestrator.engine.callables import call_in_thread
 from orchestrator.engine.logcopy import LogCopier
 from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.treetoken import with_tree
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
 

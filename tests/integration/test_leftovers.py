@@ -22,7 +22,7 @@ import pytest
 
 from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.engine.watchdog import Watchdog
+from orchestrator.engine.watchdog_link import Watchdog
 from orchestrator.model.config import Strategy
 from orchestrator.model.status import StageStatus
 from tests.integration.command import workflow
@@ -210,7 +210,7 @@ WITNESS = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); t
 # workflow's side of the watchdog in a process that dies without a word (os._exit).
 DIES = """
 import sys, time
-from orchestrator.engine.watchdog import Watchdog
+from orchestrator.engine.watchdog_link import Watchdog
 watchdog = Watchdog(sys.argv[1])
 watchdog.stage(sys.argv[1] + ".1", 0.5)
 watchdog.start()
