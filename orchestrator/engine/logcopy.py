@@ -1,8 +1,12 @@
 """Copy a stage's merged stdout/stderr into its log file as it is produced.
 
 Output streams through a fixed-size buffer: 100 MB of output costs no memory and loses no
-byte. Secrets are masked on the way; a secret split across two reads is caught by
-holding back an incomplete last line (bounded, so a stream without newlines still flows).
+byte. Secrets are masked on the way, whatever the read boundaries: the incomplete last
+line is held back (a secret, or one line of a multi-line secret, never spans a newline),
+and a stream without newlines is cut only where no secret can straddle the cut.
+
+A log that cannot be written (a full disk) must not stop the copy: the pipe is drained to
+its end all the same, or the stage would block on a full pipe and never finish.
 
 The copy ends at end-of-file, or when the stage is over and `finish` says so: a process
 that escaped the stage's tree may hold the pipe open long after the stage ended, and the
@@ -16,7 +20,7 @@ import contextlib
 import os
 import select
 import threading
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from orchestrator.model.masking import Masker
 
@@ -25,15 +29,42 @@ MAX_HELD = 1024 * 1024
 STOP_DRAIN_CHUNKS = 16  # what is read (at most 1 MiB) once told to stop, then no more
 
 
-class LogCopier(threading.Thread):
-    """Reads a pipe until EOF (or `finish`) and appends everything, masked, to a log file."""
+class Writable(Protocol):
+    """Where the copy goes: a binary file, or a Sink around one."""
 
-    def __init__(self, source: BinaryIO, log: BinaryIO, masker: Masker) -> None:
+    def write(self, data: bytes, /) -> int: ...
+    def flush(self) -> None: ...
+
+
+def safe_cut(held: bytes | str, masker: Masker) -> int:
+    """How many leading bytes (or characters) of `held` can be masked and written now.
+
+    Up to the last newline; without one (and past MAX_HELD), up to where a secret could
+    still be arriving, moved past any secret already found across that point.
+    """
+    cut = (held.rfind(b"\n") if isinstance(held, bytes) else held.rfind("\n")) + 1
+    if cut > 0 or len(held) <= MAX_HELD:
+        return cut
+    cut = len(held) - max(masker.longest - 1, 0)
+    for start, end in masker.spans(held):
+        if start < cut < end:
+            return end
+    return cut
+
+
+class LogCopier(threading.Thread):
+    """Reads a pipe until EOF (or `finish`) and appends everything, masked, to a log file.
+
+    `error` holds the first OSError writing the log (later output is drained and dropped).
+    """
+
+    def __init__(self, source: BinaryIO, log: Writable, masker: Masker) -> None:
         super().__init__(name="workflow-log", daemon=True)
         self.source = source
         self.log = log
         self.masker = masker
         self.bytes_written = 0
+        self.error: OSError | None = None
         self._held = b""
         self._stop_read, self._stop_write = os.pipe()
         self._log_lock = threading.Lock()
@@ -59,16 +90,14 @@ class LogCopier(threading.Thread):
             if self._held:
                 self._write(self.masker.mask_bytes(self._held))
         finally:
-            with self._log_lock:
-                if not self._log_closed:
-                    self.log.flush()
+            self._flush()
             self.source.close()
 
     def finish(self, drain: float) -> None:
         """Wait up to `drain` seconds for EOF, then stop reading; the log is then free.
 
         What the pipe already holds is copied (up to 1 MiB); a process still writing into
-        it after that writes into the void.
+        it after that gets EPIPE (SIGPIPE by default), as when any reader goes away.
         """
         self.join(drain)
         if self.is_alive():
@@ -85,9 +114,7 @@ class LogCopier(threading.Thread):
             self._write(chunk)
             return
         held = self._held + chunk
-        cut = held.rfind(b"\n") + 1
-        if cut == 0 and len(held) > MAX_HELD:
-            cut = len(held) - self.masker.longest
+        cut = safe_cut(held, self.masker)
         if cut > 0:
             self._write(self.masker.mask_bytes(held[:cut]))
             held = held[cut:]
@@ -104,7 +131,20 @@ class LogCopier(threading.Thread):
 
     def _write(self, data: bytes) -> None:
         with self._log_lock:
-            if self._log_closed:
+            if self.error is not None or self._log_closed:
                 return
-            self.log.write(data)
+            try:
+                self.log.write(data)
+            except OSError as exc:
+                self.error = exc
+                return
             self.bytes_written += len(data)
+
+    def _flush(self) -> None:
+        with self._log_lock:
+            if self.error is not None or self._log_closed:
+                return
+            try:
+                self.log.flush()
+            except OSError as exc:
+                self.error = exc

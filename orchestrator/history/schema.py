@@ -2,9 +2,11 @@
 
 Many writers at once (parallel CI jobs importing records, a nightly run) share one file:
 WAL mode lets readers and one writer proceed together, and the busy timeout makes a
-writer wait for the lock instead of failing. Writes take the lock up front (`BEGIN
-IMMEDIATE`): a read transaction upgraded to a write in WAL mode fails at once with
-"database is locked", whatever the timeout.
+writer wait for the lock instead of failing. How long depends on who asks: the
+scheduler's read for hints must never hold up the first stage, while recording a finished
+run may wait a while (history.py chooses; BUSY_TIMEOUT_S is for commands about history).
+Writes take the lock up front (`BEGIN IMMEDIATE`): a read transaction upgraded to a
+write in WAL mode fails at once with "database is locked", whatever the timeout.
 """
 
 from __future__ import annotations
@@ -54,6 +56,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_id, name)
         )""",
     ),
+    # 2: `seq`, the order of recording, breaks ties between runs with the same start
+    # instant (see orchestrator/model/run_order.py). Rows already there are numbered in the
+    # order they were listed in until now: by start time, then run id.
+    (
+        "ALTER TABLE runs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE TEMP TABLE run_seq (run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
+        """INSERT INTO temp.run_seq (run_id, seq)
+            SELECT run_id, ROW_NUMBER() OVER (ORDER BY started_utc, run_id) FROM runs""",
+        "UPDATE runs SET seq = (SELECT seq FROM temp.run_seq WHERE run_seq.run_id = runs.run_id)",
+        "DROP TABLE temp.run_seq",
+        # A start time that could not be read was stored as it was; it now sorts first,
+        # as `run_order.utc_key` writes it.
+        """UPDATE runs SET started_utc = '0001-01-01T00:00:00.000000+00:00'
+            WHERE started_utc NOT LIKE '____-__-__T__:__:__.______+00:00'""",
+        "DROP INDEX runs_by_time",
+        "DROP INDEX runs_by_group",
+        "CREATE INDEX runs_in_order ON runs (started_utc, seq)",
+        "CREATE INDEX runs_by_group_in_order ON runs (lane, runner_class, started_utc, seq)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -62,9 +83,10 @@ class HistoryError(RecordError):
     """The history database cannot be used (corrupt, unreadable, foreign or too new)."""
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database in WAL mode with a busy timeout, its schema up to date."""
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+def connect(path: Path, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """Open the database in WAL mode, waiting at most `timeout` seconds for each lock,
+    its schema up to date. Raises sqlite3.Error ("database is locked") past that."""
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
         connection.execute("PRAGMA foreign_keys = ON")
         _version(connection, path)  # refuse a foreign or newer file before writing anything
