@@ -65,10 +65,8 @@ class TreeMonitor:
         self._subreaper = False
 
     def start(self) -> None:
-        """Start the sampling thread (idempotent); become the stages' subreaper."""
+        """Start the sampling thread (idempotent), which makes this process a subreaper."""
         if self._thread is None:
-            self._subreaper = acquire_subreaper()
-            self.adopter.active = self._subreaper
             self.watchdog = Watchdog(self.adopter.prefix)
             self._thread = threading.Thread(target=self._loop, name="workflow-monitor", daemon=True)
             self._thread.start()
@@ -117,6 +115,10 @@ class TreeMonitor:
 
     def _loop(self) -> None:
         started = time.thread_time()
+        # Here rather than before the first stage starts: loading ctypes takes milliseconds
+        # (tens on a loaded machine), and a stage takes longer to start and orphan a process.
+        self._subreaper = acquire_subreaper()
+        self.adopter.active = self._subreaper
         while not self._stop.wait(self.interval):
             with self._lock:
                 watches = list(self._watches.values())
