@@ -64,11 +64,19 @@ class TreeMonitor:
         self.watchdog: Watchdog | None = None
         self._subreaper = False
 
-    def start(self) -> None:
-        """Start the sampling thread (idempotent), which makes this process a subreaper."""
+    def start(self, launched: threading.Event | None = None) -> None:
+        """Start the sampling thread (idempotent), which makes this process a subreaper.
+
+        It does so once `launched` is set (or after at most a second): loading ctypes for
+        the prctl takes milliseconds, tens on a loaded machine, and holds the interpreter
+        lock; done before, it delays the first stages. A stage that orphans a process in
+        those first milliseconds leaves it to the sampler, as on systems without prctl.
+        """
         if self._thread is None:
             self.watchdog = Watchdog(self.adopter.prefix)
-            self._thread = threading.Thread(target=self._loop, name="workflow-monitor", daemon=True)
+            self._thread = threading.Thread(
+                target=self._loop, args=(launched,), name="workflow-monitor", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:
@@ -113,10 +121,10 @@ class TreeMonitor:
             watch.cancelled = True
             watch.terminate(immediate=immediate)
 
-    def _loop(self) -> None:
+    def _loop(self, launched: threading.Event | None) -> None:
         started = time.thread_time()
-        # Here rather than before the first stage starts: loading ctypes takes milliseconds
-        # (tens on a loaded machine), and a stage takes longer to start and orphan a process.
+        if launched is not None:
+            launched.wait(1.0)
         self._subreaper = acquire_subreaper()
         self.adopter.active = self._subreaper
         while not self._stop.wait(self.interval):
