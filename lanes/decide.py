@@ -1,17 +1,16 @@
-"""`decide_lane`: the lane `workflow run --lane auto` takes, from wherever the range comes.
+"""`decide_lane`: the lane an automatic run takes, from wherever the range comes.
 
-Where the changes come from, first match wins: `--changed-files`; `--base`/`--head`; the
-pre-push hook's input; GitHub Actions (`GITHUB_EVENT_NAME`); otherwise the current
-branch's upstream (then origin/HEAD), with uncommitted and untracked files included.
+Where the changes come from, first match wins: a list of changed paths; a base and/or
+head commit; the pre-push hook's input lines; GitHub Actions (`GITHUB_EVENT_NAME`);
+otherwise the current branch's upstream (then origin/HEAD), with uncommitted and
+untracked files included. Nothing here reads standard input: the caller passes lines.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
 
 from lanes.changes import ChangeSet, FileChange, LaneDecision, Status
 from lanes.collect import collect
@@ -21,19 +20,16 @@ from lanes.globs import normalize_path
 from lanes.prepush import REMOTE_ENV, push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
 from orchestrator.model.config import DetectConfig
-from orchestrator.model.errors import UsageError
 
 __all__ = [
     "LaneDecision",
     "change_request",
-    "decide_from_options",
     "decide_lane",
     "read_changes",
-    "read_path_list",
 ]
 
 
-def decide_lane(
+def decide_lane(  # noqa: PLR0913 - one keyword per change source, in DESIGN's order
     root: Path,
     detect: DetectConfig,
     *,
@@ -50,28 +46,7 @@ def decide_lane(
     return choose_lane(changes, detect)
 
 
-def decide_from_options(
-    root: Path,
-    detect: DetectConfig,
-    *,
-    base: str | None,
-    head: str | None,
-    changed_files: str | None,
-    pre_push: bool,
-) -> LaneDecision:
-    """The lane from the command line's change options (`--base`, `--head`,
-    `--changed-files FILE|-`, and the hook's refs on standard input with `--pre-push`)."""
-    return decide_lane(
-        root,
-        detect,
-        base=base,
-        head=head,
-        changed_files=None if changed_files is None else read_path_list(changed_files),
-        push_lines=sys.stdin.read().splitlines() if pre_push else None,
-    )
-
-
-def read_changes(
+def read_changes(  # noqa: PLR0913 - one keyword per change source, as decide_lane
     root: Path,
     *,
     base: str | None = None,
@@ -123,14 +98,3 @@ def listed_changes(lines: Sequence[str]) -> ChangeSet:
         description="the --changed-files list",
         lines_known=False,
     )
-
-
-def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
-    """The lines of `--changed-files FILE|-` (`-`: standard input)."""
-    if spec == "-":
-        return (stdin or sys.stdin).read().splitlines()
-    try:
-        return Path(spec).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc

@@ -16,7 +16,7 @@ from orchestrator.model.errors import RecordError, UsageError
 from orchestrator.model.masking import Masker, mask_fields, secret_values
 from orchestrator.model.records import RunRecord, read_record
 from orchestrator.model.run_order import started_at_problem
-from orchestrator.model.units import seconds
+from orchestrator.model.units import aligned, seconds
 
 COLUMNS = ("RUN ID", "STARTED", "LANE", "EXIT", "DURATION", "COMMIT", "BRANCH")
 
@@ -65,11 +65,7 @@ def table(records: list[RunRecord]) -> list[str]:
         )
         for r in records
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
+    return aligned(rows)
 
 
 @click.group("history", invoke_without_command=True)

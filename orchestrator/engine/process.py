@@ -88,7 +88,8 @@ def run_command(
         adopter.rooted(token, process.pid)
         if nice:
             lower_priority(process.pid, nice)
-        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
+        # stdout=PIPE was passed, so the stream exists; typeshed types it as optional.
+        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]  # see above
         copier.start()
         tree = ProcessTree(
             process.pid,

@@ -30,7 +30,6 @@ class StageSpec:
     retries: int = 0
     expected_s: float | None = None
     cpu_demand: float | None = None  # cores it keeps busy, when known
-    target_s: float | None = None
 
     @property
     def display(self) -> str:

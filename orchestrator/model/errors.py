@@ -36,11 +36,31 @@ class WorkflowError(Exception):
         """The message followed by one line per detail (e.g. every config problem)."""
         return [self.message, *self.details]
 
+    def naming(self, option: str) -> WorkflowError:
+        """The same error led by the command-line option at fault (`--only: ...`).
+
+        The core never knows how its inputs were spelled on a command line; the command
+        that passed them adds the option's name this way.
+        """
+        named = type(self).__new__(type(self))  # the same class, so the same exit code
+        named.__dict__.update(self.__dict__)
+        named.message = f"{option}: {self.message}"
+        named.args = (named.message,)
+        return named
+
 
 class UsageError(WorkflowError):
     """A bad command-line argument: nothing was run."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnknownStageError(UsageError):
+    """A stage selected by name that the configuration does not define."""
+
+
+class ReportsDirError(UsageError):
+    """A reports directory that cannot be created: nothing was run."""
 
 
 class ConfigError(WorkflowError):

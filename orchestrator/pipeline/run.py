@@ -15,27 +15,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.model.errors import ExitCode, UsageError
+from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter, internal_failure
+from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
@@ -83,7 +81,6 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         retries=config.retries,
         expected_s=stage.expected_s,
         cpu_demand=stage.cpu_demand,
-        target_s=stage.target_s,
     )
 
 
@@ -112,7 +109,7 @@ def plan_masker(plan: Plan) -> Masker:
 def start_run(request: RunRequest) -> RunStart:
     """Create the run's directory and the masker for its logs.
 
-    Raises UsageError naming the reports directory when it cannot be created: nothing
+    Raises ReportsDirError naming the reports directory when it cannot be created: nothing
     has run yet, and a run with nowhere to put its record is not worth starting.
     """
     now = datetime.now(UTC)
@@ -121,7 +118,7 @@ def start_run(request: RunRequest) -> RunStart:
     try:
         (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(
+        raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
         ) from exc
     return RunStart(
@@ -191,7 +188,7 @@ def execute_run(
     if failures:
         internal_failure(writer, pool, start, failures[0])
     record = writer.build(pool, exit_code=None, finished=True)
-    code = _interrupted_code(received) or stage_exit_code(record.stages)
+    code = interrupted_code(received) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
@@ -203,29 +200,3 @@ def _yield_to_stages() -> None:
     if sys.platform == "linux":
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE_OFF_PATH)
-
-
-def _interrupted_code(received: list[int]) -> ExitCode | None:
-    if not received:
-        return None
-    return ExitCode.SIGTERM if received[0] == signal.SIGTERM else ExitCode.SIGINT
-
-
-@contextmanager
-def signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
-    """SIGINT/SIGTERM end the running trees gracefully; a second signal kills at once."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        pool.cancel(immediate=len(received) > 1)
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -66,6 +66,16 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
 
 
+def test_an_unknown_stage_is_named_with_the_option_that_asked_for_it(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text('[stages.lint]\nrun = "true"\n')
+    for command in ("run", "profile"):
+        result = workflow(tmp_path, command, "--only", "nope")
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            "workflow: --only: no stage named 'nope' (stages: lint)."
+        ), result.stderr
+
+
 def test_toml_syntax_error_exit_2(tmp_path: Path) -> None:
     (tmp_path / "workflow.toml").write_text("[stages.lint\n")
     result = workflow(tmp_path, "validate")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.configfile.edit import write_targets
 from orchestrator.configfile.load import load_config
 from orchestrator.pipeline.profile import (
     StageProfileReport,
     lane_strategy,
     suggest_target,
     worth_parallelising,
-    write_targets,
 )
 from tests.integration.command import workflow
 

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.configfile.load import load_config
-from orchestrator.engine.metrics import critical_path, pool_metrics
+from orchestrator.configfile.load import LoadedConfig, load_config
+from orchestrator.engine.metrics import pool_metrics
 from orchestrator.engine.sizing import Machine, StageDemand, parse_cpu_max, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, Strategy
-from orchestrator.model.errors import UsageError
+from orchestrator.model.critical import critical_path
+from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.records import StageRecord, StageStatus
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)
 
 
-def loaded(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+def loaded(tmp_path: Path, text: str) -> LoadedConfig:
     (tmp_path / "workflow.toml").write_text(text)
     return load_config(tmp_path / "workflow.toml")
 
@@ -70,7 +72,7 @@ def test_lane_selects_stages_and_only_overrides(tmp_path: Path) -> None:
     assert [s.name for s in only.stages] == ["unit"]
     assert only.stage("unit").needs == ()
     assert "--only" in only.notes[0]
-    with pytest.raises(UsageError, match="--only: no stage named 'nope'"):
+    with pytest.raises(UnknownStageError, match=r"^no stage named 'nope'"):
         build_plan(config, PlanOptions(only=("nope",)), MACHINE)
 
 
@@ -148,3 +150,15 @@ def test_pool_metrics() -> None:
     assert metrics.max_task_s == 4
     assert metrics.throughput_tasks_per_s == 0.5
     assert (metrics.completed, metrics.total) == (2, 2)
+
+
+def test_the_pools_critical_path_follows_a_wait_for_a_worker() -> None:
+    # one worker: "b" needs nothing, yet it waited for "a" to free the worker
+    stages = [
+        replace(stage("a", 0, 2), worker="thread-1"),
+        replace(stage("b", 2, 4), worker="thread-1"),
+    ]
+    metrics = pool_metrics(
+        stages, workers=1, started_at=0.0, finished_at=6.0, sizing_reason="r", usable_cpus=1
+    )
+    assert metrics.critical_path == ("a", "b")
