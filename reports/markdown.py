@@ -71,6 +71,8 @@ def _header(view: RunView) -> list[str]:
         f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {r.workers} workers · "
         f"**wall** {seconds(view.wall_s)}{budget} · run {code(r.run_id)}{commit}",
     ]
+    if view.summary:
+        lines += ["", f"**{text(view.summary)}**"]
     if r.lane_reasons:
         lines.append("")
         lines += [f"- {text(reason)}" for reason in r.lane_reasons]
@@ -118,9 +120,9 @@ def _findings(view: RunView) -> list[str]:
     if r.bottlenecks:
         lines += ["", "### Bottlenecks", ""]
         for b in r.bottlenecks:
-            cost = f" (costs about {seconds(b.cost_s)})" if b.cost_s >= 0.05 else ""
+            saves = "" if b.saving_s is None else f" (saves {seconds(b.saving_s)})"
             lines.append(
-                f"1. **{b.kind.replace('_', ' ')}**{cost}: {text(b.detail)} "
+                f"1. **{b.kind.replace('_', ' ')}**{saves}: {text(b.detail)} "
                 f"*{text(b.recommendation)}*"
             )
     return lines

@@ -61,9 +61,14 @@ def footer(view: RunView) -> list[str]:
     r = view.record
     lines = [f"SLA: {line}" for line in (*r.sla.violations, *r.sla.warnings)]
     lines += [
-        f"bottleneck: {b.detail} {b.recommendation}" for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
+        f"bottleneck{_saves(b.saving_s)}: {b.detail} {b.recommendation}"
+        for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
     ]
     return lines
+
+
+def _saves(saving_s: float | None) -> str:
+    return "" if saving_s is None else f" (saves {seconds(saving_s)})"
 
 
 def plain_lines(view: RunView) -> list[str]:
@@ -74,7 +79,8 @@ def plain_lines(view: RunView) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
         for cells in rows
     ]
-    return [headline(view), *table, *footer(view)]
+    lead = [view.summary] if view.summary else []
+    return [headline(view), *lead, *table, *footer(view)]
 
 
 def rich_table(view: RunView) -> Table:
@@ -105,6 +111,8 @@ def render_terminal_summary(
         for line in plain_lines(view):
             console.out(line, highlight=False)
         return
+    if view.summary:
+        console.print(Text(view.summary, style="bold"))
     console.print(rich_table(view))
     for line in footer(view):
         console.print(Text(line, style="yellow" if line.startswith("SLA") else ""))

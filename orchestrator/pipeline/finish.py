@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.engine.replay import replay_record
 from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
@@ -51,7 +52,9 @@ def finish_run(
     """
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
-        record, available_memory_bytes=request.host.available_memory_bytes or None
+        record,
+        replay_record(record),
+        available_memory_bytes=request.host.available_memory_bytes or None,
     )
     record = replace(record, exit_code=final_exit_code(record))
     write_record(record, start.run_dir / RECORD_NAME)
