@@ -9,6 +9,7 @@ import click
 
 from orchestrator.commands.options import change_inputs, change_source_options, config_option
 from orchestrator.commands.progress import Progress
+from orchestrator.configfile.defaults import gate_note
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import UnknownStageError, UsageError
 from orchestrator.pipeline.plan import Plan
@@ -67,6 +68,9 @@ def describe_plan(plan: Plan) -> list[str]:
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
         )
+        gate = gate_note(stage.config.run)
+        if gate is not None:
+            lines.append(f"    {gate}")
     lines += [f"note: {note}" for note in plan.notes]
     return lines
 
