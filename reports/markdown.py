@@ -65,10 +65,11 @@ def _header(view: RunView) -> list[str]:
     forced = " (forced)" if r.lane_forced else ""
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     commit = f", commit {code(r.git.sha[:12])}" if r.git.sha else ""
+    workers = f"{r.workers} worker{'s' if r.workers != 1 else ''}"
     lines = [
         f"## {icon} workflow: {view.outcome.word}",
         "",
-        f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {r.workers} workers · "
+        f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {workers} · "
         f"**wall** {seconds(view.wall_s)}{budget} · run {code(r.run_id)}{commit}",
     ]
     if view.summary:

@@ -52,7 +52,7 @@ def headline(view: RunView) -> str:
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     return (
         f"workflow: {view.outcome.word}{code}; lane {r.lane}, {r.strategy} with "
-        f"{r.workers} workers, {seconds(view.wall_s)}{budget}"
+        f"{r.workers} worker{'s' if r.workers != 1 else ''}, {seconds(view.wall_s)}{budget}"
     )
 
 

@@ -136,6 +136,7 @@ def _start(state: _State, spec: StageSpec, duration: float) -> None:
         waited_core_s=core_s,
         after=after,
         after_need=after_need,
+        slot=slot,
     )
     state.running[spec.name] = (spec, state.now + duration, slot)
     del state.pending[spec.name]

@@ -44,6 +44,7 @@ class Placement:
     waited_core_s: float = 0.0
     after: str | None = None
     after_need: bool = False  # `after` is one of its needs (else it freed a worker/cores)
+    slot: int = 1  # the worker slot it ran on, from 1 (the record's `worker` number)
 
 
 class Replayed(Protocol):

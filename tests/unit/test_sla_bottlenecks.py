@@ -34,7 +34,10 @@ def scheduled(*stages: StageRecord, overhead: float = 0.1, **fields: Any) -> Run
     run = record(*stages, **fields)
     placed = replay_record(run).placements
     timed = tuple(
-        replace(s, start_offset_s=placed[s.name].start_s) if s.name in placed else s for s in stages
+        replace(s, start_offset_s=placed[s.name].start_s, worker=f"w{placed[s.name].slot}")
+        if s.name in placed
+        else s
+        for s in stages
     )
     wall = max(p.end_s for p in placed.values()) + overhead
     return replace(run, stages=timed, pool=replace(run.pool, total_duration_s=wall))
