@@ -11,10 +11,10 @@ from pathlib import Path
 from orchestrator import __version__
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageStatus
-from orchestrator.model.units import seconds
+from orchestrator.model.units import percent, seconds
 from reports.templating import environment
 from reports.timeline import BAR_H, build_timeline
-from reports.view import build_view, memory_text, percent, target_text
+from reports.view import build_view, memory_text, target_text
 
 TEMPLATE = "report.html.j2"
 _ENV = environment()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
-from orchestrator.model.units import seconds
-from reports.view import RunView, StageRow, build_view, memory_text, percent, target_text
+from orchestrator.model.units import markdown_row, percent, seconds
+from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's limit for one step's job summary
 MAX_BYTES = SUMMARY_LIMIT - 16 * 1024
@@ -95,7 +95,7 @@ def _row(row: StageRow) -> str:
         percent(row.cpu_percent),
         memory_text(row),
     ]
-    return "| " + " | ".join(cells) + " |"
+    return markdown_row(cells)
 
 
 def _table(view: RunView, rows: int | None) -> list[str]:

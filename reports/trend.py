@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator import __version__
-from orchestrator.model.units import seconds, size
+from orchestrator.model.units import markdown_row, seconds, size
 from reports.templating import environment
 from sla.trend_json import report_to_dict
 from sla.trend_model import GroupTrend, SeriesTrend, TrendReport, Verdict
@@ -191,7 +191,7 @@ def _markdown_group(group: GroupTrend) -> list[str]:
             level = f"{found.change:+.0%}"
             p_value = f"{min(found.p_greater, found.p_less):.2g}"
         cells = [series.name, verdict, medians, level, p_value, headroom_text(series)]
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        lines.append(markdown_row([_cell(c) for c in cells]))
     notes = [f"- {s.name}: {line}" for s in group.series for line in describe(s)]
     notes += [f"- {line}" for line in group.degradations]
     notes += [f"- {s.name}: {s.reason}" for s in group.series if s.verdict is Verdict.INSUFFICIENT]

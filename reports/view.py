@@ -13,6 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from orchestrator.model.errors import ExitCode
+from orchestrator.model.files import read_tail as read_bytes_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
@@ -49,13 +51,10 @@ def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | No
         path = (root / log).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return None
-        with path.open("rb") as stream:
-            size_bytes = stream.seek(0, 2)
-            stream.seek(max(0, size_bytes - TAIL_BYTES))
-            data = stream.read()
+        data, cut = read_bytes_tail(path, TAIL_BYTES)
     except (OSError, ValueError):  # unreadable, or a path no file system accepts
         return None
-    if size_bytes > TAIL_BYTES:
+    if cut:
         # Drop the cut first line: it may hold the end of a secret that masking cannot see.
         _, newline, rest = data.partition(b"\n")
         data = rest if newline else b""
@@ -78,11 +77,11 @@ class Outcome:
 def outcome(record: RunRecord) -> Outcome:
     """The result the exit code stands for (DESIGN.md's table)."""
     code = record.exit_code
-    if code == 0:
+    if code == ExitCode.OK:
         return Outcome("passed", "passed")
-    if code == 3:
+    if code == ExitCode.SLA_CRITICAL:
         return Outcome("passed, but a critical SLA target was missed", "sla")
-    if code in (130, 143):
+    if code in (ExitCode.SIGINT, ExitCode.SIGTERM):
         return Outcome("interrupted", "interrupted")
     if code is None:
         return Outcome("incomplete", "incomplete")
@@ -225,11 +224,6 @@ def build_view(record: RunRecord, run_dir: Path | None, masker: Masker | None) -
         stages=tuple(stage_row(s, run_dir, masker) for s in record.stages),
         summary=lead_sentence(record),
     )
-
-
-def percent(value: float) -> str:
-    """A CPU share, as the tables show it."""
-    return f"{value:.0f}%"
 
 
 def target_text(row: StageRow) -> str:

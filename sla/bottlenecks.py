@@ -17,15 +17,8 @@ from dataclasses import replace
 from orchestrator.model.records import Bottleneck, RunRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds
 from orchestrator.model.whatif import Replayed, WhatIf
-from sla.advice import (
-    BottleneckThresholds,
-    Run,
-    contention,
-    evidence,
-    memory_pressure,
-    pool_underused,
-    strategy_mismatch,
-)
+from sla.findings import BottleneckThresholds, Run, contention, evidence
+from sla.resources import memory_pressure, pool_underused, strategy_mismatch
 
 DEFAULTS = BottleneckThresholds()
 __all__ = ["BottleneckThresholds", "attach_bottlenecks", "find_bottlenecks", "floor_s"]

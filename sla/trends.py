@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from orchestrator.model.config import TrendConfig
+from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, StageRecord
 from sla.trend_model import (
     WHOLE_RUN,
@@ -44,7 +45,8 @@ from sla.trend_stats import (
 from sla.trend_steps import find_shifts
 
 THROUGHPUT_RATIO = 0.8  # the seed's rule: latest throughput under 80% of the average
-PASSING_EXIT_CODES = frozenset({0, 3})  # every stage passed (3: an SLA breach, still timed)
+# every stage passed (an SLA breach still has every stage timed)
+PASSING_EXIT_CODES = frozenset({ExitCode.OK, ExitCode.SLA_CRITICAL})
 
 
 def analyse(records: Iterable[RunRecord], settings: TrendConfig) -> TrendReport:

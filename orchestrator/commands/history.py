@@ -13,7 +13,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.errors import UsageError
 from orchestrator.model.records import RunRecord, read_record
-from orchestrator.model.units import seconds
+from orchestrator.model.units import aligned, seconds
 
 COLUMNS = ("RUN ID", "STARTED", "LANE", "EXIT", "DURATION", "COMMIT", "BRANCH")
 
@@ -62,11 +62,7 @@ def table(records: list[RunRecord]) -> list[str]:
         )
         for r in records
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
+    return aligned(rows)
 
 
 @click.group("history", invoke_without_command=True)

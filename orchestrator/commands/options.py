@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import NamedTuple, TextIO, TypeVar
 
 import click
 
@@ -56,8 +55,7 @@ def change_source_options(func: F) -> F:
     return func
 
 
-@dataclass(frozen=True)
-class ChangeInputs:
+class ChangeInputs(NamedTuple):
     """The change options as the lanes package takes them: values and lines, no streams."""
 
     base: str | None = None

@@ -11,7 +11,7 @@ from orchestrator.configfile.edit import write_targets
 from orchestrator.engine.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import ConfigError, ExitCode, UnknownStageError, UsageError
-from orchestrator.model.units import size
+from orchestrator.model.units import aligned, percent, seconds, size
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.profile import (
     RoundEvent,
@@ -37,9 +37,9 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
-def seconds(value: float) -> str:
-    """Durations with the precision a short stage needs."""
-    return f"{value:.2f}s" if value < 10 else f"{value:.1f}s"
+def fine(value: float) -> str:
+    """Durations with the precision a short stage needs ("0.42s")."""
+    return seconds(value, digits=2)
 
 
 def show_progress(event: RoundEvent) -> None:
@@ -49,7 +49,7 @@ def show_progress(event: RoundEvent) -> None:
         return
     click.echo(
         f"[{event.round}/{event.rounds}] {record.name}: {record.status.value} "
-        f"in {seconds(record.duration_s)}"
+        f"in {fine(record.duration_s)}"
     )
 
 
@@ -59,10 +59,10 @@ def table(reports: list[StageProfileReport]) -> list[str]:
         (
             r.name,
             f"{r.passed}/{r.runs}",
-            seconds(r.mean_s),
-            f"±{seconds(r.stdev_s)}",
-            seconds(r.p95_s),
-            f"{r.cpu_percent:.0f}%",
+            fine(r.mean_s),
+            f"±{fine(r.stdev_s)}",
+            fine(r.p95_s),
+            percent(r.cpu_percent),
             size(r.peak_rss_bytes),
             r.bound,
             r.strategy,
@@ -72,10 +72,7 @@ def table(reports: list[StageProfileReport]) -> list[str]:
         )
         for r in reports
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    return aligned(rows)
 
 
 @click.command("profile")

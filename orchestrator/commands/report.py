@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from orchestrator.model.errors import UsageError
+from orchestrator.model.files import write_atomic
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import read_record
-from reports import FILE_NAMES, RENDERERS, write_atomic
+from reports import FILE_NAMES, RENDERERS
 
 FORMATS = ("html", "md", "junit")
 

@@ -159,9 +159,7 @@ class LiveView:
                 f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
                 f"{plan.strategy.value} strategy, {plan.workers} workers"
             )
-            self.progress = Progress(
-                plan, event.run_dir, event.masker, os.environ, verbose=self.verbose
-            )
+            self.progress = Progress(event, os.environ, verbose=self.verbose)
         elif isinstance(event, StagesEnded):
             self.close()
         elif self.progress is not None:

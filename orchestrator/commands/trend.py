@@ -9,7 +9,7 @@ import click
 from orchestrator.commands.history import store_for
 from orchestrator.commands.options import config_option, load
 from orchestrator.model.errors import ExitCode, UsageError
-from reports import write_atomic
+from orchestrator.model.files import write_atomic
 from reports.trend import TREND_RENDERERS
 from sla.trends import analyse
 

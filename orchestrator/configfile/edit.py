@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +10,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import ConfigError, UsageError
+from orchestrator.model.files import KEEP, write_atomic
 
 
 def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) -> Path:
@@ -37,18 +35,5 @@ def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) ->
     overrides = table["lanes"][lane]["sla"]
     for name, seconds in targets.items():
         overrides[name] = int(seconds) if float(seconds).is_integer() else seconds
-    _replace_file(path, tomlkit.dumps(document))
+    write_atomic(path, tomlkit.dumps(document), KEEP)
     return path
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Write beside the file, keep its permissions, then swap it in (never half a file)."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temp_name).chmod(stat.S_IMODE(path.stat().st_mode))
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -1,6 +1,6 @@
 """Find, read and validate the configuration, reporting every problem at once.
 
-Structure and types are checked by `config_schema`; references between tables (`needs`,
+Structure and types are checked by `configfile.schema`; references between tables (`needs`,
 lane stage lists, SLA overrides) are checked here on the raw data, so that a type error in
 one stage does not hide a dangling `needs` in another.
 """

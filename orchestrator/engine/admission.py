@@ -8,8 +8,7 @@ answer, so each rule is unit-tested on hand-built specs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from orchestrator.engine.spec import StageSpec
 
@@ -46,8 +45,7 @@ def priority(stage: Ranked) -> tuple[float, float, int]:
     return (-expected, 0.0 if stage.kind == "cpu" else 1.0, stage.number)
 
 
-@dataclass(frozen=True)
-class Capacity:
+class Capacity(NamedTuple):
     """What admission may fill: worker slots, usable cores, and whether to budget them."""
 
     workers: int
@@ -92,8 +90,7 @@ def fits_cpu(spec: StageSpec, active: Sequence[StageSpec], cores: float) -> bool
     return used == 0 or used + min(spec.demand, 1.0) <= cores + 1e-6
 
 
-@dataclass(frozen=True)
-class Started:
+class Started(NamedTuple):
     """A running stage and when it started (monotonic seconds)."""
 
     spec: StageSpec

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 _NOT_RUN = (StageStatus.SKIPPED,)
 
 
-def pool_metrics(
+def pool_metrics(  # noqa: PLR0913 - keyword-only figures of one pool run, all required
     stages: Sequence[StageRecord],
     *,
     workers: int,
@@ -26,7 +26,7 @@ def pool_metrics(
 ) -> PoolRecord:
     """Throughput, utilisation, average/max stage time and the critical path."""
     # The record models load after the stages have started, never on the way to them.
-    from orchestrator.model.records import PoolRecord  # noqa: PLC0415
+    from orchestrator.model.records import PoolRecord  # noqa: PLC0415 - see the comment above
 
     ran = [s for s in stages if s.status not in _NOT_RUN and s.attempts > 0]
     total = max(finished_at - started_at, 0.0)

@@ -74,7 +74,8 @@ def run_command(
         context.spawned()
         if nice:
             lower_priority(process.pid, nice)
-        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]
+        # stdout=PIPE was passed, so the stream exists; typeshed types it as optional.
+        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]  # see above
         copier.start()
         tree = ProcessTree(process.pid, nice=nice)
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)

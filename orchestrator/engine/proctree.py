@@ -31,7 +31,7 @@ _HAS_CHILDREN_FILES = (_PROC / "self" / "task").is_dir() and any(
 def _psutil() -> ModuleType:
     # psutil loads on the first sample, in the monitor's thread, once the stages are running:
     # importing it costs more than starting a stage.
-    import psutil  # noqa: PLC0415
+    import psutil  # noqa: PLC0415 - see the comment above
 
     return psutil
 

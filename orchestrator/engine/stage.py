@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec
@@ -38,8 +38,7 @@ class StageEvent:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class RunnerSetup:
+class RunnerSetup(NamedTuple):
     """What every stage of one pool shares: strategy, sizes, environment, logs, process
     context, the cancel flag and the event sink."""
 

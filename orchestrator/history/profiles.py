@@ -43,6 +43,15 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
     return {name: _profile(samples) for name, samples in stages.items()}
 
 
+def history_profiles(path: Path, lane: str, runner_class: str) -> dict[str, StageProfile]:
+    """What the history database knows of each stage; {} when it cannot be read."""
+    # The store (sqlite3 and the record types) loads only when a database is in use, and
+    # this module is read on the way to the first stage: its one deferred import.
+    from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
+
+    return profiles_safely(path, lane, runner_class)
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime

@@ -1,7 +1,7 @@
 """workflow.toml as frozen, typed values.
 
 Every later step receives these values, never raw dictionaries or click contexts, so a
-typo is caught once, before anything runs (`config_schema.py` turns TOML data into them,
+typo is caught once, before anything runs (`configfile/schema.py` turns TOML data into them,
 collecting every problem at once). They are plain dataclasses rather than a validation
 library's models because the configuration is read on the path to the first stage: its
 cost is paid by every run, before any work starts.

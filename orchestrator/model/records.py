@@ -12,18 +12,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.model.errors import RecordError
+from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
 SCHEMA_VERSION = 1
 __all__ = [
@@ -176,19 +175,8 @@ class RunRecord(_Data):
 
 
 def write_record(record: RunRecord, path: Path) -> None:
-    """Write atomically: readers (and a run killed mid-write) see the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(record.to_dict(), indent=2, sort_keys=False)
-    handle, temp_name = tempfile.mkstemp(prefix=".run.", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(payload + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Write atomically (model.files): readers see the old or the new file, mode 0644."""
+    write_atomic(path, json.dumps(record.to_dict(), indent=2, sort_keys=False) + "\n")
 
 
 def read_record(path: Path) -> RunRecord:
@@ -212,21 +200,22 @@ def read_record(path: Path) -> RunRecord:
 
 def record_from_data(data: Any) -> RunRecord:
     """A run record from JSON data, validated; a ValueError names the first bad key."""
-    from pydantic import ValidationError  # noqa: PLC0415 - see the module's docstring
-
+    adapter, invalid = _pydantic()
     try:
-        return _adapter().validate_python(data)
-    except ValidationError as exc:
+        return adapter.validate_python(data)
+    except invalid as exc:
         first = exc.errors(include_url=False)[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ValueError(f"{key}: {first['msg']}") from exc
 
 
 @functools.cache
-def _adapter() -> TypeAdapter[RunRecord]:
-    from pydantic import TypeAdapter  # noqa: PLC0415
+def _pydantic() -> tuple[TypeAdapter[RunRecord], type[ValidationError]]:
+    # pydantic only validates records read back from disk; a run never pays for it: this
+    # module's one deferred import.
+    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415 - see the comment above
 
-    return TypeAdapter(RunRecord)
+    return TypeAdapter(RunRecord), ValidationError
 
 
 def wall_time_s(record: RunRecord) -> float:

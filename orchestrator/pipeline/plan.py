@@ -11,6 +11,7 @@ import graphlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.admission import priority
@@ -152,8 +153,7 @@ def _select(
     return [n for n in names if n in only], notes
 
 
-@dataclass(frozen=True)
-class _Known:
+class _Known(NamedTuple):
     """What planning one stage reads besides the stage: paths, targets, history, selection."""
 
     loaded: LoadedConfig

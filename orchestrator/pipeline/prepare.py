@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.engine.host import host_record
 from orchestrator.engine.sizing import read_machine
-from orchestrator.history.profiles import StageProfile, profiles_from_reports
+from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
@@ -50,8 +51,7 @@ class RunOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A planned run, or the reasons there is nothing to check (`plan` is None)."""
 
     loaded: LoadedConfig
@@ -101,7 +101,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
     if history is not None:
-        profiles = _history_profiles(history, lane.value, host.runner_class)
+        profiles = history_profiles(history, lane.value, host.runner_class)
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
@@ -115,13 +115,6 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         host=host,
     )
     return Prepared(loaded, plan.lane_reasons, plan, request, history)
-
-
-def _history_profiles(history: Path, lane: str, runner_class: str) -> dict[str, StageProfile]:
-    # sqlite3 loads only when a history database is in use.
-    from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - sqlite3 if used
-
-    return profiles_safely(history, lane, runner_class)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:

@@ -20,7 +20,8 @@ from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import StageRecord
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
-from orchestrator.pipeline.run import signals_cancel, stage_spec
+from orchestrator.pipeline.run import stage_spec
+from orchestrator.pipeline.signals import signals_cancel
 from sla.trend_stats import mean, median, quantile, stdev
 
 HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up

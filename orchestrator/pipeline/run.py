@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
@@ -30,9 +27,10 @@ from orchestrator.model.errors import ExitCode
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.status import GitRecord, HostRecord, StageStatus
 from orchestrator.pipeline.plan import Plan, PlannedStage
+from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 
 if TYPE_CHECKING:
-    from orchestrator.model.records import RunRecord, StageRecord
+    from orchestrator.model.records import RunRecord, StageRecord, StageSla
 
 RECORD_NAME = "run.json"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
@@ -101,13 +99,11 @@ class _RecordWriter:
     def build(
         self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
     ) -> RunRecord:
-        from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
-
         plan = self.request.plan
         done = {record.name: record for record in pool.results}
         stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
         stages.sort(key=lambda s: (s.number, s.name))
-        return RunRecord(
+        return _records().run(
             run_id=self.run_id,
             started_at=self.started_at,
             lane=plan.lane.value,
@@ -124,39 +120,31 @@ class _RecordWriter:
         )
 
     def write(self, record: RunRecord) -> None:
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
         with self.lock:
-            write_record(record, self.path)
+            _records().write(record, self.path)
             self.written = True
 
     def write_pending(self, pool: AdaptiveWorkerPool) -> None:
         """The first record, every stage still `cancelled`/"not finished", unless a stage
         has already ended and written a fuller one. A run killed outright leaves this."""
         record = self.build(pool, exit_code=None, finished=False)
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
         with self.lock:
             if not self.written:
-                write_record(record, self.path)
+                _records().write(record, self.path)
                 self.written = True
 
 
 def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
-    from orchestrator.model.records import StageSla  # noqa: PLC0415
-
     rss = stage.max_rss_bytes
     return replace(
         record,
-        sla=StageSla(target_s=stage.target_s, max_rss_bytes=rss),
+        sla=_records().sla(target_s=stage.target_s, max_rss_bytes=rss),
         kind=record.kind or stage.kind,
     )
 
 
 def _pending(stage: PlannedStage) -> StageRecord:
-    from orchestrator.model.records import StageRecord  # noqa: PLC0415
-
-    return StageRecord(
+    return _records().stage(
         number=stage.number,
         name=stage.name,
         status=StageStatus.CANCELLED,
@@ -253,7 +241,7 @@ def execute_run(
     if failures:
         raise failures[0]
     record = writer.build(pool, exit_code=None, finished=True)
-    code = _interrupted_code(received) or stage_exit_code(record.stages)
+    code = interrupted_code(received) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
@@ -267,27 +255,22 @@ def _yield_to_stages() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE_OFF_PATH)
 
 
-def _interrupted_code(received: list[int]) -> ExitCode | None:
-    if not received:
-        return None
-    return ExitCode.SIGTERM if received[0] == signal.SIGTERM else ExitCode.SIGINT
+class _RecordTypes(NamedTuple):
+    run: type[RunRecord]
+    stage: type[StageRecord]
+    sla: type[StageSla]
+    write: Callable[[RunRecord, Path], None]
 
 
-@contextmanager
-def signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
-    """SIGINT/SIGTERM end the running trees gracefully; a second signal kills at once."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
+def _records() -> _RecordTypes:
+    # The record module costs more start-up than the first stage may wait: it loads in the
+    # helper thread once the stages run (see the module's doc). This module's one deferred
+    # import.
+    from orchestrator.model.records import (  # noqa: PLC0415 - see the comment above
+        RunRecord,
+        StageRecord,
+        StageSla,
+        write_record,
+    )
 
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        pool.cancel(immediate=len(received) > 1)
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return _RecordTypes(RunRecord, StageRecord, StageSla, write_record)

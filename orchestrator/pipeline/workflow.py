@@ -11,9 +11,8 @@ prints, reads standard input or exits; the caller renders what it is given.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.engine.pool import StageEvent
 from orchestrator.model.masking import Masker
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["RunEvent", "RunOptions", "RunResult", "RunStarted", "StagesEnded", "run_workflow"]
 
 
-@dataclass(frozen=True)
-class RunStarted:
+class RunStarted(NamedTuple):
     """The run has a directory and a plan; no stage has started yet."""
 
     plan: Plan
@@ -37,8 +35,7 @@ class RunStarted:
     masker: Masker
 
 
-@dataclass(frozen=True)
-class StagesEnded:
+class StagesEnded(NamedTuple):
     """Every stage has ended; judging and reports follow."""
 
     record: RunRecord  # not judged yet: no `sla`, no bottlenecks
@@ -47,8 +44,7 @@ class StagesEnded:
 RunEvent = RunStarted | StageEvent | StagesEnded
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     """What a run decided: its exit code (DESIGN's table) and, when stages ran, the record.
 
     `record` is None when nothing ran: nothing changed (`plan` None, `reasons` say why) or

@@ -25,7 +25,8 @@ def py(code: str) -> tuple[str, ...]:
 
 
 def run(specs: list[StageSpec], tmp_path: Path, **options: object) -> dict[str, StageRecord]:
-    pool = AdaptiveWorkerPool(log_dir=tmp_path / "logs", import_root=ROOT, **options)  # type: ignore[arg-type]
+    # each test passes the pool's own keywords (strategy, fail_fast ...), typed per call
+    pool = AdaptiveWorkerPool(log_dir=tmp_path / "logs", import_root=ROOT, **options)  # type: ignore[arg-type]  # see above
     for spec in specs:
         pool.submit(spec)
     try:

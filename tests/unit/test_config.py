@@ -240,3 +240,27 @@ def test_malformed_configurations_never_escape_as_tracebacks(
     except ConfigError as exc:
         assert exc.message.startswith(str(path))
         assert all(line.startswith(str(path)) for line in exc.details)
+
+
+def test_every_configuration_field_has_a_reader_and_every_reader_a_field() -> None:
+    """A key is declared twice (a dataclass field, a reader): the two must agree."""
+    import dataclasses
+
+    from orchestrator.configfile.readers import Fields, TableOf
+    from orchestrator.configfile.schema import CONFIG
+
+    checked: list[str] = []
+
+    def walk(reader: object, path: str) -> None:
+        if isinstance(reader, TableOf):
+            walk(reader.item, f"{path}.<name>")
+        elif isinstance(reader, Fields):
+            declared = {f.name for f in dataclasses.fields(reader.model)}
+            assert set(reader.readers) == declared, (path, set(reader.readers) ^ declared)
+            checked.append(path)
+            for key, inner in reader.readers.items():
+                walk(inner, f"{path}.{key}".lstrip("."))
+
+    walk(CONFIG, "")
+    assert {"", "stages.<name>", "lanes.heavy", "trend"} <= set(checked)
+    assert len(checked) == 10  # top, workflow, stages.<name>, lanes, 3 lanes, detect, sla, trend

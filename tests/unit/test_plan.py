@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.configfile.load import load_config
+from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.engine.metrics import pool_metrics
 from orchestrator.engine.sizing import Machine, StageDemand, parse_cpu_max, size_pool
 from orchestrator.history.profiles import StageProfile
@@ -22,7 +22,7 @@ from orchestrator.pipeline.plan import PlanOptions, build_plan
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)
 
 
-def loaded(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+def loaded(tmp_path: Path, text: str) -> LoadedConfig:
     (tmp_path / "workflow.toml").write_text(text)
     return load_config(tmp_path / "workflow.toml")
 
