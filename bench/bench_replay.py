@@ -151,8 +151,8 @@ def predict(base: RunRecord, stage: str, halved: RunRecord | None) -> float:
         saving = replay.saving(WhatIf(stage=stage, factor=0.5))
     else:
         took = halved.stage(stage)
-        assert took is not None
-        saving = replay.wall_s - replay.with_durations({stage: took.duration_s}).wall_s
+        duration = took.duration_s if took is not None else 0.0
+        saving = replay.wall_s - replay.with_durations({stage: duration}).wall_s
     return base.pool.total_duration_s - saving
 
 
