@@ -25,6 +25,7 @@ from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEve
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord, StageStatus
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
@@ -50,8 +51,12 @@ class RunRequest:
 
 
 def new_run_id(now: datetime) -> str:
-    """Sortable and unique: UTC time plus a few random characters."""
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{os.urandom(3).hex()}"
+    """Sortable and unique: UTC time to the microsecond plus a few random characters.
+
+    E.g. "20261130T160812.123456Z-1a2b3c"; the random part only keeps ids unique
+    across machines, it never orders runs (`run_order` does, from `started_at`).
+    """
+    return f"{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}-{os.urandom(3).hex()}"
 
 
 def stage_spec(stage: PlannedStage) -> StageSpec:
@@ -179,7 +184,7 @@ def start_run(request: RunRequest) -> RunStart:
     environments = [os.environ, *(s.config.env for s in request.plan.stages)]
     return RunStart(
         run_id=run_id,
-        started_at=now.isoformat(timespec="seconds"),
+        started_at=started_text(now),
         run_dir=run_dir,
         masker=Masker(secret_values(*environments)),
     )
