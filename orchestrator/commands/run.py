@@ -11,10 +11,13 @@ from orchestrator.commands.options import change_inputs, change_source_options, 
 from orchestrator.commands.progress import Progress
 from orchestrator.configfile.defaults import gate_note
 from orchestrator.model.config import Lane, Strategy, Workers
-from orchestrator.model.errors import UnknownStageError, UsageError
+from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
+from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
+from orchestrator.pipeline.run import plan_masker
 from orchestrator.pipeline.workflow import (
+    Notice,
     RunEvent,
     RunOptions,
     RunResult,
@@ -139,6 +142,10 @@ def command(
         result = run_workflow(options, view)
     except UnknownStageError as exc:
         raise exc.naming("--only") from exc
+    except ReportsDirError as exc:
+        if report_dir is None:
+            raise
+        raise exc.naming("--report-dir") from exc
     finally:
         view.close()
     return render(result)
@@ -162,6 +169,8 @@ class LiveView:
             self.progress = Progress(event, os.environ, verbose=self.verbose)
         elif isinstance(event, StagesEnded):
             self.close()
+        elif isinstance(event, Notice):
+            click.echo(f"workflow: {event.text}", err=True)
         elif self.progress is not None:
             self.progress(event)
 
@@ -179,14 +188,28 @@ def render(result: RunResult) -> int:
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
     if result.record is None or result.run_dir is None:
-        click.echo("\n".join(describe_plan(result.plan)))
+        _warn(result.warnings)
+        click.echo(plan_masker(result.plan).mask("\n".join(describe_plan(result.plan))))
         return result.exit_code
     # The reports package is loaded by now (the run wrote its reports with it).
     from reports import print_run_summary, publish_github  # noqa: PLC0415 - loaded by the run
 
     print_run_summary(result.record, result.masker)
-    publish_github(result.record, result.run_dir, os.environ, click.echo, result.masker)
-    for warning in result.warnings:
-        click.echo(f"workflow: warning: {warning}", err=True)
+    unwritten = WriteWarnings()
+    publish_github(
+        result.record,
+        result.run_dir,
+        os.environ,
+        click.echo,
+        result.masker,
+        failed_writes=unwritten,
+    )
+    _warn((*result.warnings, *unwritten.lines))
     click.echo(f"reports: {result.run_dir}")
     return result.exit_code
+
+
+def _warn(lines: tuple[str, ...]) -> None:
+    """Every destination that could not be written: one line each, the exit code stands."""
+    for line in lines:
+        click.echo(f"workflow: warning: {line}", err=True)

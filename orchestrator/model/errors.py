@@ -55,6 +55,10 @@ class UsageError(WorkflowError):
     exit_code = ExitCode.USAGE
 
 
+class ReportsDirError(UsageError):
+    """The reports directory cannot be created: nothing was run."""
+
+
 class UnknownStageError(UsageError):
     """A stage selected by name that the configuration does not define."""
 
@@ -69,6 +73,10 @@ class RecordError(WorkflowError):
     """A saved run record that cannot be read."""
 
     exit_code = ExitCode.USAGE
+
+
+class InternalError(WorkflowError):
+    """workflow itself failed mid-run; the stages were ended and the record written."""
 
 
 class Interrupted(WorkflowError):

@@ -22,9 +22,17 @@ from orchestrator.pipeline.run import execute_run, start_run
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
-    from orchestrator.pipeline.finish import Finisher
+    from orchestrator.pipeline.finish import Finisher, Recording
 
-__all__ = ["RunEvent", "RunOptions", "RunResult", "RunStarted", "StagesEnded", "run_workflow"]
+__all__ = [
+    "Notice",
+    "RunEvent",
+    "RunOptions",
+    "RunResult",
+    "RunStarted",
+    "StagesEnded",
+    "run_workflow",
+]
 
 
 class RunStarted(NamedTuple):
@@ -41,7 +49,13 @@ class StagesEnded(NamedTuple):
     record: RunRecord  # not judged yet: no `sla`, no bottlenecks
 
 
-RunEvent = RunStarted | StageEvent | StagesEnded
+class Notice(NamedTuple):
+    """A line for the user while the run ends (e.g. it waits for a locked history)."""
+
+    text: str
+
+
+RunEvent = RunStarted | StageEvent | StagesEnded | Notice
 
 
 class RunResult(NamedTuple):
@@ -75,7 +89,9 @@ def run_workflow(
     """
     prepared = prepare_run(options, env)
     if prepared.plan is None or options.dry_run:
-        return RunResult(exit_code=0, plan=prepared.plan, reasons=prepared.reasons)
+        return RunResult(
+            exit_code=0, plan=prepared.plan, reasons=prepared.reasons, warnings=prepared.warnings
+        )
     return run_prepared(prepared, options.formats, on_event)
 
 
@@ -88,14 +104,19 @@ def run_prepared(
     request = prepared.request
     if request is None:
         raise ValueError("a prepared run without a plan has nothing to run")
-    start = start_run(request)
     emit = on_event or _ignore
+    for line in prepared.warnings:  # said now: the run goes on without what it missed
+        emit(Notice(f"warning: {line}"))
+    start = start_run(request)
     emit(RunStarted(request.plan, start.run_dir, start.masker))
     # The finishing code (jinja2 and the compiled report template) loads while the stages
     # run: not before them, and not after.
     record = execute_run(request, start, emit, while_running=lambda: _finisher().prepare())
     emit(StagesEnded(record))
-    finished = _finisher().finish(request, start, record, formats, prepared.history)
+    history = None
+    if prepared.history is not None:
+        history = _recording(prepared.history, lambda line: emit(Notice(line)))
+    finished = _finisher().finish(request, start, record, formats, history)
     return RunResult(
         exit_code=finished.record.exit_code or 0,
         plan=prepared.plan,
@@ -118,3 +139,9 @@ def _finisher() -> Finisher:
     from orchestrator.pipeline.finish import Finisher  # noqa: PLC0415 - see the comment above
 
     return Finisher()
+
+
+def _recording(path: Path, on_wait: Callable[[str], None]) -> Recording:
+    from orchestrator.pipeline.finish import Recording  # noqa: PLC0415 - as `_finisher`
+
+    return Recording(path, on_wait)
