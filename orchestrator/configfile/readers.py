@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 UNKNOWN_KEY = "unknown key (check the spelling)"
 
@@ -147,7 +147,8 @@ def table_of(reader: Reader) -> TableOf:
     return TableOf(reader)
 
 
-Check = Callable[[dict[str, Any], tuple[str, ...], Problems], bool]
+if TYPE_CHECKING:  # annotations only: no typing objects built on the way to a run
+    Check = Callable[[dict[str, Any], tuple[str, ...], Problems], bool]
 
 
 class Fields:

@@ -23,8 +23,9 @@ from orchestrator.model.status import StageStatus
 from orchestrator.model.whatif import Placement, WhatIf
 
 EPSILON_S = 1e-6
-# A stage on the chain that adds less than this share of the wall time (and at least
-# TRIVIAL_S) and got there by waiting for a worker is named as waiting, not as the path.
+# A stage at the chain's end that adds less than this share of the wall time (and at
+# least TRIVIAL_S) and got there by waiting for a worker is named as waiting, not as the
+# path.
 TRIVIAL_SHARE = 0.01
 TRIVIAL_S = 0.1
 UNCHANGED = WhatIf()
@@ -186,13 +187,14 @@ class Replay:
             current = placed[current].after
         chain.reverse()
         trivial = max(TRIVIAL_S, TRIVIAL_SHARE * self.wall_s)
-        waiting = tuple(
-            n
-            for n in chain
-            if placed[n].end_s - placed[n].start_s < trivial
-            and placed[n].start_s > placed[n].ready_s + EPSILON_S
-        )
-        return tuple(n for n in chain if n not in waiting), waiting
+        cut = len(chain)
+        # Only the chain's end: a short stage inside it still links what comes after.
+        while cut > 1 and (
+            placed[chain[cut - 1]].end_s - placed[chain[cut - 1]].start_s < trivial
+            and placed[chain[cut - 1]].start_s > placed[chain[cut - 1]].ready_s + EPSILON_S
+        ):
+            cut -= 1
+        return tuple(chain[:cut]), tuple(chain[cut:])
 
     @property
     def critical_path(self) -> tuple[str, ...]:

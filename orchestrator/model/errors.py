@@ -55,12 +55,12 @@ class UsageError(WorkflowError):
     exit_code = ExitCode.USAGE
 
 
-class ReportsDirError(UsageError):
-    """The reports directory cannot be created: nothing was run."""
-
-
 class UnknownStageError(UsageError):
     """A stage selected by name that the configuration does not define."""
+
+
+class ReportsDirError(UsageError):
+    """A reports directory that cannot be created: nothing was run."""
 
 
 class ConfigError(WorkflowError):

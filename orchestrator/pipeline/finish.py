@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
 from orchestrator.engine.replay import replay_record
-from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
+from orchestrator.pipeline.prepare import Prepared
 from orchestrator.pipeline.recorder import RECORD_NAME
-from orchestrator.pipeline.run import RunRequest, RunStart
+from orchestrator.pipeline.run import RunStart
 from reports import write_reports
 from reports.html import prepare, template_cache_failure
 from sla.bottlenecks import attach_bottlenecks
@@ -41,26 +40,20 @@ def final_exit_code(record: RunRecord) -> int:
     return code
 
 
-class Recording(NamedTuple):
-    """The history database to record the run in, and who hears that it waits for a lock."""
-
-    path: Path
-    on_wait: Callable[[str], None] | None = None
-
-
 def finish_run(
-    request: RunRequest,
+    prepared: Prepared,
     start: RunStart,
     record: RunRecord,
-    formats: tuple[str, ...],
-    history: Recording | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Finished:
-    """Judge the record, rewrite run.json, write the other report files, record history.
+    """Judge the record, rewrite run.json, write the other reports, record the history.
 
-    `history` is where to record the run (None: not recorded). Whatever cannot be written
-    (run.json, a report, the template cache, the history) becomes one of the run's
-    warnings (`start.warnings`); the run's exit code stands.
+    Every destination that cannot be written becomes one line in `start.warnings`;
+    `on_wait` hears when the history database is locked and the run waits for it.
     """
+    request = prepared.request
+    if request is None:
+        raise ValueError("a prepared run without a plan has nothing to finish")
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
         record,
@@ -71,15 +64,25 @@ def finish_run(
     path = start.run_dir / RECORD_NAME
     with start.warnings.guard(RECORD_NAME, path):
         write_record(record, path)
+    formats = prepared.formats
     written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
     cache = template_cache_failure()
     if cache is not None:
         start.warnings.add("template cache", *cache)
-    if history is not None:
-        unrecorded = record_safely(history.path, record, on_wait=history.on_wait)
+    if prepared.history is not None:
+        unrecorded = _record(prepared.history, record, on_wait)
         if unrecorded is not None:
             start.warnings.note(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
+
+
+def _record(history: Path, record: RunRecord, on_wait: Callable[[str], None] | None) -> str | None:
+    # sqlite3 and the store load only for a run that is recorded: the end of a run without
+    # history (and the helper thread that loads this module) skips them. The module's one
+    # deferred import.
+    from orchestrator.history.store import record_safely  # noqa: PLC0415 - see above
+
+    return record_safely(history, record, on_wait=on_wait)
 
 
 class Finisher:
@@ -91,11 +94,10 @@ class Finisher:
 
     def finish(
         self,
-        request: RunRequest,
+        prepared: Prepared,
         start: RunStart,
         record: RunRecord,
-        formats: tuple[str, ...],
-        history: Recording | None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> Finished:
         """`finish_run`."""
-        return finish_run(request, start, record, formats, history)
+        return finish_run(prepared, start, record, on_wait)

@@ -7,8 +7,7 @@ the history database happen only when the options need them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,14 +23,14 @@ from orchestrator.pipeline.run import RunRequest
 ALL_FORMATS = ("html", "md", "json", "junit")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """What a caller asks of one run; every field has the command line's default.
+class RunOptions(NamedTuple):
+    """What a caller asks of one run, by keyword; every field has the command line's default.
 
     `lane=None` decides the lane from the change (`base`, `head`, the listed
     `changed_files` or the pre-push hook's `push_lines`, else git and the CI's
     environment). `formats` are report formats among `ALL_FORMATS`. `dry_run` plans and
-    stops. `history=False` neither reads nor records the history database.
+    stops. `history=False` neither reads nor records the history database. (A NamedTuple,
+    not a dataclass: it is defined on the way to the first stage, and costs less.)
     """
 
     lane: Lane | None = None
@@ -59,12 +58,17 @@ class Prepared(NamedTuple):
     plan: Plan | None
     request: RunRequest | None
     history: Path | None  # the database to record into, None when off
-    warnings: tuple[str, ...] = ()  # e.g. a locked history the plan went without
+    formats: tuple[str, ...] = ALL_FORMATS  # the reports to write
 
 
-def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Prepared:
+def prepare_run(
+    options: RunOptions,
+    env: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Prepared:
     """Load the configuration, decide the lane and build the plan; start nothing.
 
+    `warn` hears problems worth a line that do not stop the run (a locked history).
     Raises ConfigError for an unusable configuration, UnknownStageError when `only`
     names no stage, UsageError for unusable change inputs (pre-push lines, refs).
     """
@@ -101,9 +105,8 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     host = host_record(machine)
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
-    problems: list[str] = []
     if history is not None:
-        profiles = history_profiles(history, lane.value, host.runner_class, problems.append)
+        profiles = history_profiles(history, lane.value, host.runner_class, warn)
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
@@ -116,7 +119,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         git=lambda: git_identity(loaded, head, base),
         host=host,
     )
-    return Prepared(loaded, plan.lane_reasons, plan, request, history, tuple(problems))
+    return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:

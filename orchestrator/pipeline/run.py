@@ -109,7 +109,7 @@ def plan_masker(plan: Plan) -> Masker:
 def start_run(request: RunRequest) -> RunStart:
     """Create the run's directory and the masker for its logs.
 
-    Raises UsageError naming the reports directory when it cannot be created: nothing
+    Raises ReportsDirError naming the reports directory when it cannot be created: nothing
     has run yet, and a run with nowhere to put its record is not worth starting.
     """
     now = datetime.now(UTC)

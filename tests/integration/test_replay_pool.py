@@ -44,9 +44,9 @@ def start_order(run: RunRecord) -> list[str]:
 
 def test_one_worker_replays_in_the_order_the_pool_chose(tmp_path: Path) -> None:
     specs = [
-        sleep("a", 0.05, number=2, expected_s=1.0),
-        sleep("b", 0.05, number=3, expected_s=3.0),
-        sleep("c", 0.05, number=4, expected_s=5.0, needs=("a",)),
+        sleep("a", 0.3, number=2, expected_s=1.0),
+        sleep("b", 0.3, number=3, expected_s=3.0),
+        sleep("c", 0.3, number=4, expected_s=5.0, needs=("a",)),
     ]
     run = recorded(specs, tmp_path, Strategy.THREAD, initial_size=1)
     assert start_order(run) == ["b", "a", "c"]

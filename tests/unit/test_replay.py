@@ -186,3 +186,15 @@ def test_replaying_a_record_reproduces_its_schedule_and_savings_are_sane(
     assert set(replayed.critical_path) <= {x.name for x in stages}
     on_path = [halved[name] for name in replayed.critical_path]
     assert sum(on_path) <= replayed.wall_s + 1e-6
+
+
+def test_a_short_stage_inside_the_chain_stays_on_it() -> None:
+    # lint waited for the worker, then unit needed it: lint still links the chain.
+    stages = (
+        s("types", 3.0, expected_s=3.0),
+        s("lint", 0.01, expected_s=0.01),
+        s("unit", 2.0, expected_s=2.0, needs=("lint",)),
+    )
+    run = Replay(stages, ONE)
+    assert run.critical_path == ("types", "lint", "unit")
+    assert run.waiting == ()
