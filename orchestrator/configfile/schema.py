@@ -72,6 +72,14 @@ def _callable_target(value: Any) -> str:
     return target
 
 
+def _variable_names(value: Any) -> tuple[str, ...]:
+    names = strings(value)
+    bad = [name for name in names if not name or "=" in name]
+    if bad:
+        raise Invalid(f"must name environment variables, not {describe(bad[0])}")
+    return names
+
+
 def _one_of_run_or_call(raw: dict[str, Any], path: tuple[str, ...], problems: Problems) -> bool:
     if ("run" in raw) == ("call" in raw):
         problems.add(path, 'needs exactly one of "run" (a command) or "call" (a function)')
@@ -93,6 +101,9 @@ _STAGE = fields(
         "needs": scalar(strings),
         "retries": integer(ge=0, le=10),
         "env": table_of(scalar(string)),
+        "inputs": scalar(strings),
+        "cache_env": scalar(_variable_names),
+        "cache": scalar(boolean),
     },
     _one_of_run_or_call,
 )
@@ -124,7 +135,15 @@ def _lane(lane: Lane) -> Reader:
 CONFIG = fields(
     WorkflowConfig,
     {
-        "workflow": fields(WorkflowSection, {"history": scalar(string), "reports": scalar(string)}),
+        "workflow": fields(
+            WorkflowSection,
+            {
+                "history": scalar(string),
+                "reports": scalar(string),
+                "cache": scalar(string),
+                "cache_size_mb": number(gt=0),
+            },
+        ),
         "stages": table_of(_STAGE),
         "lanes": fields(LanesConfig, {lane.value: _lane(lane) for lane in Lane}),
         "detect": fields(

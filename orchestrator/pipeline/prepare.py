@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.engine.host import host_record
@@ -20,6 +20,9 @@ from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
 
+if TYPE_CHECKING:
+    from lanes.changes import LaneDecision
+
 ALL_FORMATS = ("html", "md", "json", "junit")
 
 
@@ -29,8 +32,9 @@ class RunOptions(NamedTuple):
     `lane=None` decides the lane from the change (`base`, `head`, the listed
     `changed_files` or the pre-push hook's `push_lines`, else git and the CI's
     environment). `formats` are report formats among `ALL_FORMATS`. `dry_run` plans and
-    stops. `history=False` neither reads nor records the history database. (A NamedTuple,
-    not a dataclass: it is defined on the way to the first stage, and costs less.)
+    stops. `history=False` neither reads nor records the history database. `cache=False`
+    runs every stage (`--no-cache`) and still stores their passes. (A NamedTuple, not a
+    dataclass: it is defined on the way to the first stage, and costs less.)
     """
 
     lane: Lane | None = None
@@ -48,6 +52,7 @@ class RunOptions(NamedTuple):
     fail_fast: bool | None = None
     history: bool = True
     dry_run: bool = False
+    cache: bool = True  # False: look nothing up in the result cache (passes still stored)
 
 
 class Prepared(NamedTuple):
@@ -76,10 +81,7 @@ def prepare_run(
     decision = None
     lane = options.lane
     if lane is None:
-        # lanes (and git) load only for an automatic lane: a forced lane starts sooner.
-        from lanes.decide import decide_lane  # noqa: PLC0415 - start-up time of a forced lane
-
-        decision = decide_lane(
+        decision = _lanes()[0](
             loaded.root,
             loaded.config.detect,
             base=options.base,
@@ -118,16 +120,20 @@ def prepare_run(
         report_dir=reports,
         git=lambda: git_identity(loaded, head, base),
         host=host,
+        cache_lookup=options.cache,
     )
     return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
-    from lanes.git import GitError, head_identity  # noqa: PLC0415 - asked off the start path
+    return _lanes()[1](loaded.root, head, base)
 
-    try:
-        sha, branch = head_identity(loaded.root, head)
-    except GitError:  # no git at all: the record simply names no commit
-        return GitRecord(base=base)
-    return GitRecord(sha=sha, branch=branch, base=base)
+
+def _lanes() -> tuple[Callable[..., LaneDecision], Callable[..., GitRecord]]:
+    # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
+    # else in the helper thread that looks up the commit while the stages run. A forced
+    # lane reaches its first stage without them. This module's one deferred import.
+    from lanes import decide, git  # noqa: PLC0415 - see the comment above
+
+    return decide.decide_lane, git.git_record
