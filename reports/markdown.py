@@ -66,12 +66,15 @@ def _header(view: RunView) -> list[str]:
     forced = " (forced)" if r.lane_forced else ""
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     commit = f", commit {code(r.git.sha[:12])}" if r.git.sha else ""
+    workers = f"{r.workers} worker{'s' if r.workers != 1 else ''}"
     lines = [
         f"## {icon} workflow: {view.outcome.word}",
         "",
-        f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {r.workers} workers · "
+        f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {workers} · "
         f"**wall** {seconds(view.wall_s)}{budget} · run {code(r.run_id)}{commit}",
     ]
+    if view.summary:
+        lines += ["", f"**{text(view.summary)}**"]
     if r.lane_reasons:
         lines.append("")
         lines += [f"- {text(reason)}" for reason in r.lane_reasons]
@@ -120,9 +123,9 @@ def _findings(view: RunView) -> list[str]:
     if r.bottlenecks:
         lines += ["", "### Bottlenecks", ""]
         for b in r.bottlenecks:
-            cost = f" (costs about {seconds(b.cost_s)})" if b.cost_s >= 0.05 else ""
+            saves = "" if b.saving_s is None else f" (saves {seconds(b.saving_s)})"
             lines.append(
-                f"1. **{b.kind.replace('_', ' ')}**{cost}: {text(b.detail)} "
+                f"1. **{b.kind.replace('_', ' ')}**{saves}: {text(b.detail)} "
                 f"*{text(b.recommendation)}*"
             )
     return lines

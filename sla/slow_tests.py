@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from orchestrator.model.records import Bottleneck, StageRecord
+from orchestrator.model.whatif import Replayed, WhatIf
 
 MOST = 0.5  # share of the tests' time
 SLOW_FACTOR = 10.0  # a "slow" test takes ten times the suite's mean test time
@@ -19,8 +20,13 @@ MIN_STAGE_S = 2.0
 KIND = "slow_tests"
 
 
-def few_tests_finding(stage: StageRecord) -> Bottleneck | None:
-    """The finding for one stage, or None; `cost_s` is the few tests' own seconds."""
+def few_tests_finding(stage: StageRecord, replay: Replayed) -> Bottleneck | None:
+    """The finding for one stage, or None.
+
+    Its saving is the replay's answer to "the few tests run as a stage of their own": the
+    stage then lasts as long as the longer of its two parts (the few, the rest), which is
+    at best half of it, and only shortens the run when the stage was on its path.
+    """
     tests = stage.tests
     if tests is None or tests.total < MIN_TESTS or tests.duration_s < MIN_STAGE_S:
         return None
@@ -30,6 +36,7 @@ def few_tests_finding(stage: StageRecord) -> Bottleneck | None:
     share = taken / tests.duration_s
     if not few or share < MOST or len(few) > tests.total / 5:
         return None
+    part = max(taken, tests.duration_s - taken) / tests.duration_s
     return Bottleneck(
         kind=KIND,
         stage=stage.name,
@@ -38,10 +45,11 @@ def few_tests_finding(stage: StageRecord) -> Bottleneck | None:
             f"({taken:.1f}s of {tests.duration_s:.1f}s of test time)"
         ),
         recommendation="mark them and run them as their own stage, or split the stage",
-        cost_s=round(taken, 3),
+        saving_s=round(replay.saving(WhatIf(stage=stage.name, factor=part)), 2),
     )
 
 
-def slow_test_findings(stages: Iterable[StageRecord]) -> list[Bottleneck]:
+def slow_test_findings(stages: Iterable[StageRecord], replay: Replayed) -> list[Bottleneck]:
     """The finding for every stage that has one, in the stages' order."""
-    return [f for f in (few_tests_finding(stage) for stage in stages) if f is not None]
+    found = (few_tests_finding(stage, replay) for stage in stages)
+    return [f for f in found if f is not None]

@@ -129,6 +129,9 @@ class StageRunner:
             log=self._log_reference(log_path),
             error=last.error,
             needs=spec.needs,
+            serial=spec.serial,
+            expected_s=spec.expected_s,
+            cpu_demand=spec.cpu_demand,
             nice=nice,
             tests=tests.summary,
         )

@@ -115,6 +115,9 @@ class StageRecord(_Data):
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
+    serial: bool = False
+    expected_s: float | None = None  # what history expected: the pool's start priority
+    cpu_demand: float | None = None  # cores the adaptive admission budgeted for it
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
     cache: StageCache | None = None
@@ -139,7 +142,8 @@ class PoolRecord(_Data):
     max_task_s: float = 0.0
     completed: int = 0
     total: int = 0
-    critical_path: tuple[str, ...] = ()
+    critical_path: tuple[str, ...] = ()  # the chain that sets the wall time, as replayed
+    waited: tuple[str, ...] = ()  # stages at the chain's end that only waited for a worker
     sizing_reason: str = ""
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
@@ -159,13 +163,17 @@ class SlaRecord(_Data):
 
 @dataclass(frozen=True, kw_only=True)
 class Bottleneck(_Data):
-    """A finding that explains where time went, with what to do about it."""
+    """A finding that explains where time went, with what to do about it.
+
+    `saving_s`: seconds the whole run would be shorter, from replaying its schedule with
+    the change the finding recommends; None for advice that does not shorten the run.
+    """
 
     kind: str
     stage: str | None = None
     detail: str
     recommendation: str
-    cost_s: float = 0.0
+    saving_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

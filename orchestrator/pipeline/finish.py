@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.engine.replay import replay_record
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.prepare import Prepared
@@ -55,7 +56,9 @@ def finish_run(
         raise ValueError("a prepared run without a plan has nothing to finish")
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
-        record, available_memory_bytes=request.host.available_memory_bytes or None
+        record,
+        replay_record(record),
+        available_memory_bytes=request.host.available_memory_bytes or None,
     )
     record = replace(record, exit_code=final_exit_code(record))
     path = start.run_dir / RECORD_NAME

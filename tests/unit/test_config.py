@@ -191,7 +191,7 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
     assert "built-in defaults" in loaded.source
     stages = loaded.config.stages
     assert stages["typecheck"].run == ("mypy", "pkg")
-    assert stages["security"].run == ("bandit", "-q", "-r", "pkg")
+    assert stages["security"].run == ("bandit", "-q", "-ll", "-r", "pkg")  # medium and up
     assert stages["unit"].run == ("pytest", "-q")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from orchestrator.engine.replay import replay_record
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageStatus
 from orchestrator.model.testresults import Outcome, TestCase, summarize
@@ -93,15 +94,22 @@ def test_annotations_name_failed_tests_at_their_line_and_flaky_ones(tmp_path: Pa
 
 def test_a_few_tests_taking_most_of_a_stage_are_a_finding() -> None:
     record = record_with(suite(8, 1294, 5.0, 0.018))
-    found = few_tests_finding(record.stages[0])
+    found = few_tests_finding(record.stages[0], replay_record(record))
     assert found is not None
+    # The stage is the whole run: the few tests as their own stage save what the longer
+    # part (the few, 63% of the test time) leaves of it.
+    assert found.saving_s is not None and found.saving_s > 0
     assert found.detail.startswith("8 of 1,294 tests take 63% of unit")
     assert found.recommendation == ("mark them and run them as their own stage, or split the stage")
-    assert found in find_bottlenecks(record)
+    assert found in find_bottlenecks(record, replay_record(record))
 
 
 def test_an_even_suite_or_a_tiny_one_is_no_finding() -> None:
-    assert few_tests_finding(record_with(suite(0, 500, 0.0, 0.1)).stages[0]) is None
-    assert few_tests_finding(record_with(suite(2, 10, 5.0, 0.1)).stages[0]) is None
-    assert few_tests_finding(record_with(suite(3, 100, 0.1, 0.01)).stages[0]) is None
-    assert few_tests_finding(stage("unit", 60.0)) is None
+    for record in (
+        record_with(suite(0, 500, 0.0, 0.1)),
+        record_with(suite(2, 10, 5.0, 0.1)),
+        record_with(suite(3, 100, 0.1, 0.01)),
+    ):
+        assert few_tests_finding(record.stages[0], replay_record(record)) is None
+    plain = record_with(suite(0, 1, 0.0, 0.1))
+    assert few_tests_finding(stage("unit", 60.0), replay_record(plain)) is None
