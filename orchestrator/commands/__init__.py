@@ -17,6 +17,7 @@ _MODULES = (
     "trend",
     "profile",
     "cache",
+    "flaky",
 )
 
 

@@ -10,6 +10,7 @@ import click
 
 from orchestrator.commands.options import change_inputs, change_source_options, config_option
 from orchestrator.commands.progress import Progress
+from orchestrator.configfile.defaults import gate_note
 from orchestrator.engine.toolpath import ToolPath, resolve_executable, tool_path
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
@@ -76,6 +77,9 @@ def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None =
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
             f"{_executable_note(stage, base_env)}"
         )
+        gate = gate_note(stage.config.run)
+        if gate is not None:
+            lines.append(f"    {gate}")
         if cache is not None and stage.name in cache:
             lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]

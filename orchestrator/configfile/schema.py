@@ -80,11 +80,24 @@ def _variable_names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _junit(value: Any) -> str | bool:
+    if value is False or (isinstance(value, str) and value.strip()):
+        return value
+    raise Invalid(
+        f"must be false or the path of the JUnit file the stage writes, not {describe(value)}"
+    )
+
+
 def _one_of_run_or_call(raw: dict[str, Any], path: tuple[str, ...], problems: Problems) -> bool:
     if ("run" in raw) == ("call" in raw):
         problems.add(path, 'needs exactly one of "run" (a command) or "call" (a function)')
         return False
-    return True
+    ok = True
+    for key in ("junit", "rerun_failed"):
+        if "call" in raw and key in raw:
+            problems.add((*path, key), 'applies to a "run" command, not to a "call" stage')
+            ok = False
+    return ok
 
 
 _STAGE = fields(
@@ -104,6 +117,8 @@ _STAGE = fields(
         "inputs": scalar(strings),
         "cache_env": scalar(_variable_names),
         "cache": scalar(boolean),
+        "junit": scalar(_junit),
+        "rerun_failed": integer(ge=0, le=10),
     },
     _one_of_run_or_call,
 )

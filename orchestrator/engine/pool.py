@@ -175,7 +175,7 @@ class AdaptiveWorkerPool:
     # -- scheduling -----------------------------------------------------------------
     def _run(self) -> None:
         self._started_at = time.monotonic()
-        self.monitor.start()
+        self.monitor.start(self.launched)
         executor = None
         if self.strategy is not Strategy.SEQUENTIAL:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")

@@ -4,6 +4,12 @@ A command starts in its own session (so its whole group can be signalled), with 
 closed and stdout+stderr merged into a pipe that `LogCopier` drains into the log. The
 root is reaped with `wait4`, whose resource usage is the kernel's account of the root and
 every descendant it reaped: pytest-xdist workers included, no sampling gaps.
+
+Every process of an attempt carries its tree token (`WORKFLOW_TREE`, see
+`orchestrator.engine.adoption`), so what escapes the tree is still found. The attempt is
+over once its root has exited and what it left behind has been ended (TERM, then KILL
+after the stage's `kill_grace`); the log copy then gets a short drain, never an
+open-ended wait for end-of-file that a daemon holding the pipe would never send.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from orchestrator.engine.logcopy import LogCopier
 from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.treetoken import with_tree
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 TIMEOUT_EXIT_CODE = 124
-LEFTOVER_GRACE_S = 2.0
+LOG_DRAIN_S = 0.5  # after the tree is ended, how long the log copy may wait for EOF
 
 
 def callable_command(target: str) -> tuple[str, ...]:
@@ -50,13 +57,15 @@ def run_command(
     if not cwd.is_dir():
         context.spawned()  # as far as launching goes, this stage is done
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
+    adopter = context.monitor.adopter
+    token = adopter.launching()
     started = time.monotonic()
     with append_or_discard(log_path, context.warnings) as log:
         try:
             process = subprocess.Popen(
                 argv,
                 cwd=cwd,
-                env=dict(env),
+                env=with_tree(dict(env), token),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -64,28 +73,37 @@ def run_command(
                 close_fds=True,
             )
         except FileNotFoundError:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"command not found: {argv[0]}", 127)
         except PermissionError:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"command not executable: {argv[0]}", 126)
         except OSError as exc:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
         context.spawned()
+        adopter.rooted(token, process.pid)
         if nice:
             lower_priority(process.pid, nice)
         # stdout=PIPE was passed, so the stream exists; typeshed types it as optional.
         copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]  # see above
         copier.start()
-        tree = ProcessTree(process.pid, nice=nice)
+        tree = ProcessTree(
+            process.pid,
+            nice=nice,
+            token=token,
+            adopted=lambda fresh: adopter.adopted(token, fresh=fresh),
+        )
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
         _pid, status, usage = os.wait4(process.pid, 0)
         duration = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        tree.end_leftovers(0.0 if watch.kill_at is not None else LEFTOVER_GRACE_S)
+        tree.end_leftovers(0.0 if watch.kill_at is not None else spec.kill_grace)
         context.monitor.unwatch(watch)
-        copier.join(timeout=10)
+        copier.finish(LOG_DRAIN_S)
         if copier.error is not None and context.warnings is not None:
             context.warnings.add("log", log_path, copier.error)
     cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()

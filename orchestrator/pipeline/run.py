@@ -83,6 +83,8 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         retries=config.retries,
         expected_s=stage.expected_s,
         cpu_demand=stage.cpu_demand,
+        junit=config.junit,
+        rerun_failed=config.rerun_failed,
     )
 
 

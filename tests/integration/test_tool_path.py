@@ -177,7 +177,7 @@ def test_without_a_configuration_the_builtin_stages_say_so_and_skip_ignored_tree
         "(no workflow.toml or [tool.workflow] in pyproject.toml)"
     )
     assert f"mypy pkg ({SCRIPTS / 'mypy'})" in plan.stdout
-    assert f"bandit -q -r pkg ({SCRIPTS / 'bandit'})" in plan.stdout
+    assert f"bandit -q -ll -r pkg ({SCRIPTS / 'bandit'})" in plan.stdout
     run = bare_workflow(
         repo.path, "run", "--lane", "heavy", "--only", "lint", "--only", "security", "--no-history"
     )

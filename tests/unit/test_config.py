@@ -85,11 +85,28 @@ needs = ["a", "ghost"]
         ('call = "nocolon"', 'stages.s.call: must look like "package.module:function"'),
         ('run = "a"\nkind = "gpu"', "stages.s.kind:"),
         ('run = "a \'unclosed"', "stages.s.run: cannot split the command"),
+        ('run = "pytest"\njunit = true', "stages.s.junit: must be false or the path of the JUnit"),
+        ('run = "pytest"\njunit = ""', "stages.s.junit: must be false or the path"),
+        ('run = "pytest"\nrerun_failed = -1', "stages.s.rerun_failed: must be at least 0"),
+        ('run = "pytest"\nrerun_failed = 11', "stages.s.rerun_failed: must be at most 10"),
+        ('call = "m:f"\nrerun_failed = 2', 'stages.s.rerun_failed: applies to a "run" command'),
+        ('call = "m:f"\njunit = "r.xml"', 'stages.s.junit: applies to a "run" command'),
     ],
 )
 def test_stage_mistakes(tmp_path: Path, stage: str, expected: str) -> None:
     lines = problems(tmp_path, f"[stages.s]\n{stage}\n")
     assert any(expected in line for line in lines), lines
+
+
+def test_junit_and_rerun_failed_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "workflow.toml"
+    path.write_text(
+        '[stages.unit]\nrun = "pytest"\nrerun_failed = 2\njunit = false\n'
+        '[stages.rust]\nrun = "cargo nextest run"\njunit = "target/nextest/junit.xml"\n'
+    )
+    stages = load_config(path).config.stages
+    assert (stages["unit"].rerun_failed, stages["unit"].junit) == (2, False)
+    assert (stages["rust"].rerun_failed, stages["rust"].junit) == (0, "target/nextest/junit.xml")
 
 
 def test_lane_mistakes(tmp_path: Path) -> None:
@@ -174,7 +191,7 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
     assert "built-in defaults" in loaded.source
     stages = loaded.config.stages
     assert stages["typecheck"].run == ("mypy", "pkg")
-    assert stages["security"].run == ("bandit", "-q", "-r", "pkg")
+    assert stages["security"].run == ("bandit", "-q", "-ll", "-r", "pkg")  # medium and up
     assert stages["unit"].run == ("pytest", "-q")
 
 

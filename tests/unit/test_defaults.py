@@ -32,7 +32,7 @@ def test_without_git_virtualenvs_and_build_trees_are_left_out(tmp_path: Path) ->
     stages = default_stages(tmp_path)
     assert stages["lint"].run == ("ruff", "check", "scripts", "tool.py")
     assert stages["typecheck"].run == ("mypy", "scripts", "tool.py")
-    assert stages["security"].run == ("bandit", "-q", "-r", "scripts", "tool.py")
+    assert stages["security"].run == ("bandit", "-q", "-ll", "-r", "scripts", "tool.py")
 
 
 def test_with_git_only_what_it_lists_counts(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_with_git_only_what_it_lists_counts(tmp_path: Path) -> None:
     listed = ["pkg/__init__.py", "src/lib/__init__.py", "tests/t.py", "gone/__init__.py"]
     stages = default_stages(tmp_path, listed)
     assert stages["typecheck"].run == ("mypy", "pkg", "src/lib")
-    assert stages["security"].run == ("bandit", "-q", "-r", "pkg", "src/lib")
+    assert stages["security"].run == ("bandit", "-q", "-ll", "-r", "pkg", "src/lib")
     assert stages["lint"].run == ("ruff", "check", "pkg", "src", "tests")
 
 
