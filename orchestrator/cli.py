@@ -15,6 +15,7 @@ import click
 
 from orchestrator import __version__
 from orchestrator.commands import command_names, load_command
+from orchestrator.commands.console import guard_console
 from orchestrator.model.errors import ExitCode, WorkflowError
 
 
@@ -67,6 +68,7 @@ def main() -> None:
     which frees every loaded module one object at a time, would add tens of milliseconds
     to every run and do nothing else, so the process ends here without it.
     """
+    guard_console()
     code = run_cli()
     for stream in (sys.stdout, sys.stderr):
         # A closed pipe or stream has nothing more to deliver.

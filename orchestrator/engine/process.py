@@ -195,7 +195,17 @@ def run_attempt(
     if target is None:
         raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
     context.spawned()
-    return call_in_thread(target, log_path, context.masker, context.import_root)
+    attempt = call_in_thread(target, log_path, context.masker, context.import_root)
+    if spec.timeout is not None and attempt.duration_s > spec.timeout:
+        # A thread cannot be stopped; past its limit the stage is still judged a timeout.
+        error = (
+            f"ran {attempt.duration_s:.1f}s, past its {spec.timeout:g}s timeout "
+            "(a function in a thread cannot be ended)"
+        )
+        return replace(
+            attempt, status=StageStatus.TIMEOUT, exit_code=TIMEOUT_EXIT_CODE, error=error
+        )
+    return attempt
 
 
 def _run_callable_process(

@@ -71,7 +71,7 @@ def run_workflow(
 
     `env` is the environment the lane decision reads (CI variables; default os.environ).
     Raises ConfigError, UsageError or UnknownStageError (exit code 2) before anything
-    runs; a run interrupted by SIGINT/SIGTERM returns exit code 130/143 with its record.
+    runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129 with its record.
     """
     prepared = prepare_run(options, env)
     if prepared.plan is None or options.dry_run:

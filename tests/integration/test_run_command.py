@@ -139,6 +139,15 @@ def test_sigterm_exits_143(tmp_path: Path) -> None:
     assert _survivors(pids) == []
 
 
+def test_sighup_ends_every_tree_and_exits_129(tmp_path: Path) -> None:
+    code, record, pids = _signal_run(tmp_path, signal.SIGHUP)
+    assert code == 129
+    assert record["exit_code"] == 129
+    assert record["finished"] is True
+    assert stage_statuses(record) == {"a": "cancelled", "b": "cancelled", "c": "cancelled"}
+    assert _survivors(pids) == []
+
+
 def test_record_survives_sigkill_with_finished_stages(tmp_path: Path) -> None:
     write_config(
         tmp_path,
