@@ -45,6 +45,13 @@ class LoadedConfig:
         """A path from the config, relative to the config file's directory."""
         return (self.root / relative).resolve()
 
+    def own_outputs(self, report_dir: Path | None = None) -> tuple[Path, ...]:
+        """What workflow itself writes in the project (absolute): the history file and the
+        reports directory (`report_dir` when a run names another). Never a change."""
+        reports = report_dir or self.resolve(self.config.workflow.reports)
+        history = self.history_file
+        return (reports,) if history is None else (reports, history)
+
     @property
     def history_file(self) -> Path | None:
         """Where the history database lives, or None when the config turned history off."""
