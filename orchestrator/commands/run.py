@@ -155,6 +155,8 @@ class LiveView:
                 f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
                 f"{plan.strategy.value} strategy, {plan.workers} workers"
             )
+            for note in plan.notes:  # why a stage runs that the lane did not name
+                click.echo(f"note: {note}")
             self.progress = Progress(event, os.environ, verbose=self.verbose)
         elif isinstance(event, StagesEnded):
             self.close()
