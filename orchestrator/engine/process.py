@@ -71,6 +71,9 @@ def run_command(
         except OSError as exc:
             context.spawned()
             return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
+        except ValueError as exc:  # a NUL in argv or env, or a bad variable name
+            context.spawned()
+            return _cannot_start(log, f"cannot start {argv[0]!r}: {exc}", 126)
         context.spawned()
         if nice:
             lower_priority(process.pid, nice)

@@ -85,11 +85,33 @@ needs = ["a", "ghost"]
         ('call = "nocolon"', 'stages.s.call: must look like "package.module:function"'),
         ('run = "a"\nkind = "gpu"', "stages.s.kind:"),
         ('run = "a \'unclosed"', "stages.s.run: cannot split the command"),
+        ('run = ["echo", "a\\u0000b"]', "stages.s.run: argument 2 contains a NUL character"),
+        ('call = "m:f\\u0000"', "stages.s.call: contains a NUL character"),
+        ('run = "a"\ncwd = "x\\u0000"', "stages.s.cwd: contains a NUL character"),
+        ('run = "a"\nenv = { X = "a\\u0000b" }', "stages.s.env.X: contains a NUL character"),
+        ('run = "a"\nenv = { "A=B" = "x" }', "stages.s.env.A=B: an environment variable name"),
+        ('run = "a"\nenv = { "" = "x" }', 'stages.s.env."": an environment variable name'),
     ],
 )
 def test_stage_mistakes(tmp_path: Path, stage: str, expected: str) -> None:
     lines = problems(tmp_path, f"[stages.s]\n{stage}\n")
     assert any(expected in line for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ('""', '""'),
+        ('" "', '" "'),
+        ('"x\\n::error::injected"', '"x\\n::error::injected"'),
+        ('"bell\\u0007"', '"bell\\x07"'),
+    ],
+)
+def test_stage_names_must_be_printable(tmp_path: Path, name: str, shown: str) -> None:
+    lines = problems(tmp_path, f"[stages.{name}]\nrun = 'true'\n")
+    assert len(lines) == 1, lines
+    assert f": stages.{shown}: a stage name cannot" in lines[0], lines
+    assert "\n" not in lines[0]
 
 
 def test_lane_mistakes(tmp_path: Path) -> None:
