@@ -116,3 +116,26 @@ def test_a_failing_run_keeps_its_code_with_a_closed_stdout(tmp_path: Path) -> No
     assert result.returncode == 1
     (record_path,) = (tmp_path / ".workflow" / "reports").glob("*/run.json")
     assert json.loads(record_path.read_text())["exit_code"] == 1
+
+
+def test_a_failed_stage_s_tail_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    script = tmp_path / "ansifail.sh"
+    script.write_text(
+        "printf '\\033[31mred\\033[0m\\rover\\r\\nnul:\\000:end\\n\\033]0;title\\007\\033[2J'\n"
+        "exit 1\n"
+    )
+    (tmp_path / "workflow.toml").write_text(f"[stages.af]\nrun = ['sh', '{script}']\n")
+    result = subprocess.run(
+        [*command(), "--no-history"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "CI": "true"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert b"nul::end" in result.stdout
+    for raw in (b"\x1b]0;", b"\x1b[2J", b"\x00", b"\r"):
+        assert raw not in result.stdout, (raw, result.stdout)
+    log = next((tmp_path / ".workflow" / "reports").glob("*/logs/af.log"))
+    assert b"\x1b]0;title\x07" in log.read_bytes()  # the log itself stays byte-exact
