@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 UNKNOWN_KEY = "unknown key (check the spelling)"
 
@@ -174,7 +174,8 @@ def shown_key(key: str) -> str:
     return '"' + key.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
-Check = Callable[[dict[str, Any], tuple[str, ...], Problems], bool]
+if TYPE_CHECKING:  # annotations only: no typing objects built on the way to a run
+    Check = Callable[[dict[str, Any], tuple[str, ...], Problems], bool]
 
 
 class Fields:

@@ -12,7 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.model.run_order import newest_first
+
 RECENT_RUNS = 10  # the runs a profile is the median of, from history or the reports
+SCAN_LIMIT = 100  # run records read at most, newest written first
 
 
 @dataclass(frozen=True)
@@ -26,17 +29,14 @@ class StageProfile:
 
 
 def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, StageProfile]:
-    """Median figures of each stage's passed runs among the latest run records."""
-    records = sorted(reports.glob("*/run.json"), key=_mtime, reverse=True)
+    """Median figures of each stage's passed runs among the latest run records.
+
+    "Latest" is the history's order (`run_order`): by `started_at`, and records that
+    started in the same instant by when their file was last written. A file's time alone
+    would put a long run that started first after the short ones started later.
+    """
     stages: dict[str, list[dict[str, object]]] = {}
-    used = 0
-    for path in records:
-        if used >= RECENT_RUNS:
-            break
-        data = _load(path)
-        if data is None or (lane is not None and data.get("lane") != lane):
-            continue
-        used += 1
+    for data in latest_records(reports, lane)[:RECENT_RUNS]:
         for stage in _stages(data):
             if stage.get("status") == "passed":
                 stages.setdefault(str(stage.get("name")), []).append(stage)
@@ -50,6 +50,24 @@ def history_profiles(path: Path, lane: str, runner_class: str) -> dict[str, Stag
     from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
 
     return profiles_safely(path, lane, runner_class)
+
+
+def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:
+    """The readable `<reports>/*/run.json` of this lane (any lane for None), newest first."""
+    written: list[tuple[float, str, dict[str, object]]] = []
+    # Read before the first stage starts: only the most recently written files are
+    # opened, so a reports directory of thousands of runs costs a directory listing.
+    paths = sorted(reports.glob("*/run.json"), key=_mtime, reverse=True)[:SCAN_LIMIT]
+    for path in paths:
+        data = _load(path)
+        if data is not None and (lane is None or data.get("lane") == lane):
+            written.append((_mtime(path), path.parent.name, data))
+    written.sort(key=lambda item: item[:2], reverse=True)  # newest written first
+    return newest_first((data for *_, data in written), _started_at)
+
+
+def _started_at(data: dict[str, object]) -> str:
+    return str(data.get("started_at", ""))
 
 
 def _mtime(path: Path) -> float:

@@ -8,7 +8,6 @@ the history database happen only when the options need them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,14 +23,14 @@ from orchestrator.pipeline.run import RunRequest
 ALL_FORMATS = ("html", "md", "json", "junit")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """What a caller asks of one run; every field has the command line's default.
+class RunOptions(NamedTuple):
+    """What a caller asks of one run, by keyword; every field has the command line's default.
 
     `lane=None` decides the lane from the change (`base`, `head`, the listed
     `changed_files` or the pre-push hook's `push_lines`, else git and the CI's
     environment). `formats` are report formats among `ALL_FORMATS`. `dry_run` plans and
-    stops. `history=False` neither reads nor records the history database.
+    stops. `history=False` neither reads nor records the history database. (A NamedTuple,
+    not a dataclass: it is defined on the way to the first stage, and costs less.)
     """
 
     lane: Lane | None = None

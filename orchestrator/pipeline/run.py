@@ -18,19 +18,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord, StageStatus
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord, StageSla
+
+    WriteRecord = Callable[[RunRecord, Path], None]
 
 RECORD_NAME = "run.json"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
@@ -50,8 +53,12 @@ class RunRequest:
 
 
 def new_run_id(now: datetime) -> str:
-    """Sortable and unique: UTC time plus a few random characters."""
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{os.urandom(3).hex()}"
+    """Sortable and unique: UTC time to the microsecond plus a few random characters.
+
+    E.g. "20261130T160812.123456Z-1a2b3c"; the random part only keeps ids unique
+    across machines, it never orders runs (`run_order` does, from `started_at`).
+    """
+    return f"{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}-{os.urandom(3).hex()}"
 
 
 def stage_spec(stage: PlannedStage) -> StageSpec:
@@ -103,7 +110,7 @@ class _RecordWriter:
         done = {record.name: record for record in pool.results}
         stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
         stages.sort(key=lambda s: (s.number, s.name))
-        return _records().run(
+        return _records()[0](
             run_id=self.run_id,
             started_at=self.started_at,
             lane=plan.lane.value,
@@ -121,7 +128,7 @@ class _RecordWriter:
 
     def write(self, record: RunRecord) -> None:
         with self.lock:
-            _records().write(record, self.path)
+            _records()[3](record, self.path)
             self.written = True
 
     def write_pending(self, pool: AdaptiveWorkerPool) -> None:
@@ -130,7 +137,7 @@ class _RecordWriter:
         record = self.build(pool, exit_code=None, finished=False)
         with self.lock:
             if not self.written:
-                _records().write(record, self.path)
+                _records()[3](record, self.path)
                 self.written = True
 
 
@@ -138,13 +145,13 @@ def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
     rss = stage.max_rss_bytes
     return replace(
         record,
-        sla=_records().sla(target_s=stage.target_s, max_rss_bytes=rss),
+        sla=_records()[2](target_s=stage.target_s, max_rss_bytes=rss),
         kind=record.kind or stage.kind,
     )
 
 
 def _pending(stage: PlannedStage) -> StageRecord:
-    return _records().stage(
+    return _records()[1](
         number=stage.number,
         name=stage.name,
         status=StageStatus.CANCELLED,
@@ -179,7 +186,7 @@ def start_run(request: RunRequest) -> RunStart:
     environments = [os.environ, *(s.config.env for s in request.plan.stages)]
     return RunStart(
         run_id=run_id,
-        started_at=now.isoformat(timespec="seconds"),
+        started_at=started_text(now),
         run_dir=run_dir,
         masker=Masker(secret_values(*environments)),
     )
@@ -255,14 +262,7 @@ def _yield_to_stages() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE_OFF_PATH)
 
 
-class _RecordTypes(NamedTuple):
-    run: type[RunRecord]
-    stage: type[StageRecord]
-    sla: type[StageSla]
-    write: Callable[[RunRecord, Path], None]
-
-
-def _records() -> _RecordTypes:
+def _records() -> tuple[type[RunRecord], type[StageRecord], type[StageSla], WriteRecord]:
     # The record module costs more start-up than the first stage may wait: it loads in the
     # helper thread once the stages run (see the module's doc). This module's one deferred
     # import.
@@ -273,4 +273,4 @@ def _records() -> _RecordTypes:
         write_record,
     )
 
-    return _RecordTypes(RunRecord, StageRecord, StageSla, write_record)
+    return RunRecord, StageRecord, StageSla, write_record
