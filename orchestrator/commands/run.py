@@ -10,10 +10,13 @@ import click
 from orchestrator.commands.options import change_inputs, change_source_options, config_option
 from orchestrator.commands.progress import Progress
 from orchestrator.model.config import Lane, Strategy, Workers
-from orchestrator.model.errors import UnknownStageError, UsageError
+from orchestrator.model.errors import ReportDirError, UnknownStageError, UsageError
+from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
+from orchestrator.pipeline.run import plan_masker
 from orchestrator.pipeline.workflow import (
+    Notice,
     RunEvent,
     RunOptions,
     RunResult,
@@ -135,6 +138,10 @@ def command(
         result = run_workflow(options, view)
     except UnknownStageError as exc:
         raise exc.naming("--only") from exc
+    except ReportDirError as exc:
+        if report_dir is None:
+            raise
+        raise exc.naming("--report-dir") from exc
     finally:
         view.close()
     return render(result)
@@ -160,6 +167,9 @@ class LiveView:
             self.progress = Progress(event, os.environ, verbose=self.verbose)
         elif isinstance(event, StagesEnded):
             self.close()
+        elif isinstance(event, Notice):
+            lead = "workflow: warning: " if event.warning else "workflow: "
+            click.echo(lead + event.text, err=True)
         elif self.progress is not None:
             self.progress(event)
 
@@ -171,20 +181,38 @@ class LiveView:
 
 
 def render(result: RunResult) -> int:
-    """Print what the run decided (nothing to check, the plan, or the summary); its code."""
+    """Print what the run decided (nothing to check, the plan, or the summary); its code.
+
+    Every destination that could not be written is one warning line at the end; none of
+    them changes the exit code.
+    """
     if result.plan is None:
         click.echo("workflow: nothing to check")
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
     if result.record is None or result.run_dir is None:
-        click.echo("\n".join(describe_plan(result.plan)))
+        masker = plan_masker(result.plan)  # the plan's commands may carry secrets
+        click.echo(masker.mask("\n".join(describe_plan(result.plan))))
+        _warn(result.warnings)
         return result.exit_code
     # The reports package is loaded by now (the run wrote its reports with it).
     from reports import print_run_summary, publish_github  # noqa: PLC0415 - loaded by the run
 
     print_run_summary(result.record, result.masker)
-    publish_github(result.record, result.run_dir, os.environ, click.echo, result.masker)
-    for warning in result.warnings:
-        click.echo(f"workflow: warning: {warning}", err=True)
+    unwritten = WriteWarnings()
+    publish_github(
+        result.record,
+        result.run_dir,
+        os.environ,
+        click.echo,
+        result.masker,
+        failed_writes=unwritten,
+    )
+    _warn((*result.warnings, *unwritten.lines))
     click.echo(f"reports: {result.run_dir}")
     return result.exit_code
+
+
+def _warn(lines: tuple[str, ...]) -> None:
+    for line in lines:
+        click.echo(f"workflow: warning: {line}", err=True)

@@ -32,6 +32,7 @@ from orchestrator.engine.subtasks import current_pool, submit_subtask
 from orchestrator.model.config import Strategy
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings
 
 if TYPE_CHECKING:
     from orchestrator.model.records import PoolRecord, StageRecord
@@ -53,6 +54,7 @@ class AdaptiveWorkerPool:
         base_env: Mapping[str, str] | None = None,
         import_root: Path | None = None,
         sizing_reason: str = "",
+        warnings: WriteWarnings | None = None,
     ) -> None:
         self.strategy = Strategy(strategy)
         self.cores = usable_cpus if usable_cpus is not None else read_machine().usable_cpus
@@ -64,8 +66,13 @@ class AdaptiveWorkerPool:
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.sizing_reason = sizing_reason or f"{self.strategy.value}: {self.workers} workers"
         self.monitor = TreeMonitor()
+        self.warnings = warnings if warnings is not None else WriteWarnings()
         self.context = ExecutionContext(
-            self.monitor, masker or Masker(()), import_root, spawned=self._spawned
+            self.monitor,
+            masker or Masker(()),
+            import_root,
+            spawned=self._spawned,
+            warnings=self.warnings,
         )
         # Set once the first stages admitted have their processes (or ended early): work
         # that can wait, such as writing the first record, waits for it rather than
@@ -178,6 +185,11 @@ class AdaptiveWorkerPool:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")
         try:
             self._schedule(executor)
+        except BaseException:
+            # The pool's own bookkeeping failed: no stage may outlive it, and waiting for
+            # the workers below must not wait for stages that would run on regardless.
+            self.cancel(immediate=True)
+            raise
         finally:
             self.launched.set()
             if executor is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +18,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.model.config import Strategy
+from orchestrator.model.filenames import file_stem
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import append_or_discard
 
 if TYPE_CHECKING:
     from orchestrator.model.records import StageRecord
@@ -74,7 +75,7 @@ class StageRunner:
         started = last_started = time.monotonic()
         while True:
             if attempts:
-                with log_path.open("a", encoding="utf-8") as log:
+                with append_or_discard(log_path, setup.context.warnings, text=True) as log:
                     log.write(f"\n--- workflow: attempt {len(attempts) + 1} ---\n")
             last_started = time.monotonic()
             attempt = run_attempt(
@@ -171,9 +172,11 @@ class StageRunner:
 
     def _log_path(self, name: str) -> Path:
         directory = self.setup.log_dir or self.setup.temp_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{_safe(name)}.log"
-        path.write_bytes(b"")
+        path = directory / f"{file_stem(name)}.log"
+        with self.setup.context.warnings.guard("log", path):
+            if not directory.exists():  # else the file's own error says more than mkdir's
+                directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
         return path
 
     def _log_reference(self, path: Path) -> str:
@@ -221,7 +224,3 @@ def _stage_record() -> type[StageRecord]:
 def _percent(cpu: float, attempts: list[Attempt]) -> float:
     wall = sum(a.duration_s for a in attempts)
     return round(100.0 * cpu / wall, 1) if wall > 0 else 0.0
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "stage"

@@ -8,7 +8,7 @@ directory, so even a project without history learns from its last runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +43,16 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
     return {name: _profile(samples) for name, samples in stages.items()}
 
 
-def history_profiles(path: Path, lane: str, runner_class: str) -> dict[str, StageProfile]:
-    """What the history database knows of each stage; {} when it cannot be read."""
+def history_profiles(
+    path: Path, lane: str, runner_class: str, on_problem: Callable[[str], None] | None = None
+) -> dict[str, StageProfile]:
+    """What the history database knows of each stage; {} when it cannot be read (a lock
+    held by another process is told to `on_problem`)."""
     # The store (sqlite3 and the record types) loads only when a database is in use, and
     # this module is read on the way to the first stage: its one deferred import.
     from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
 
-    return profiles_safely(path, lane, runner_class)
+    return profiles_safely(path, lane, runner_class, on_problem)
 
 
 def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:
@@ -57,7 +60,11 @@ def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, obj
     written: list[tuple[float, str, dict[str, object]]] = []
     # Read before the first stage starts: only the most recently written files are
     # opened, so a reports directory of thousands of runs costs a directory listing.
-    paths = sorted(reports.glob("*/run.json"), key=_mtime, reverse=True)[:SCAN_LIMIT]
+    try:
+        found = reports.glob("*/run.json")
+        paths = sorted(found, key=_mtime, reverse=True)[:SCAN_LIMIT]
+    except OSError:  # a reports path no file system takes (a name too long): no records
+        paths = []
     for path in paths:
         data = _load(path)
         if data is not None and (lane is None or data.get("lane") == lane):

@@ -60,6 +60,10 @@ class UnknownStageError(UsageError):
     """A stage selected by name that the configuration does not define."""
 
 
+class ReportDirError(UsageError):
+    """The reports directory cannot be created: nothing was run."""
+
+
 class ConfigError(WorkflowError):
     """A configuration file that cannot be used: nothing was run."""
 
@@ -70,6 +74,10 @@ class RecordError(WorkflowError):
     """A saved run record that cannot be read."""
 
     exit_code = ExitCode.USAGE
+
+
+class InternalError(WorkflowError):
+    """workflow itself failed mid-run; the stages were ended and the record written."""
 
 
 class Interrupted(WorkflowError):

@@ -2,22 +2,35 @@
 
 The SLA can only raise a passing run to exit 3; failures (1) and interruptions
 (129/130/143) keep their codes. A report or history that cannot be written never changes
-the run's outcome: it is said, and the run's own exit code stands.
+the run's outcome: it is said (in the run's warnings), and the run's own exit code stands.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
-from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
+from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.run import RunRequest, RunStart
 from reports import write_reports
-from reports.html import prepare
+from reports.html import prepare, template_cache_failure
 from sla.bottlenecks import attach_bottlenecks
 from sla.verdict import apply_sla
+
+
+class HistoryTarget(NamedTuple):
+    """Where to record the run (None: nowhere) and who hears that recording waits."""
+
+    path: Path | None
+    on_wait: Callable[[str], None] | None = None
+
+
+NO_HISTORY = HistoryTarget(None)
 
 
 @dataclass(frozen=True)
@@ -42,30 +55,34 @@ def finish_run(
     start: RunStart,
     record: RunRecord,
     formats: tuple[str, ...],
-    history: Path | None = None,
+    history: HistoryTarget = NO_HISTORY,
 ) -> Finished:
     """Judge the record, rewrite run.json, write the other report files, record history.
 
-    `history` is the database to record the run in (None: not recorded). A report or a
-    history that cannot be written becomes a warning; the run's exit code stands.
+    `history.path` is the database to record the run in (None: not recorded);
+    `history.on_wait` hears at once when recording waits for another process's lock
+    (default: a warning at the end). A report or a history that cannot be written becomes
+    a warning; the run's exit code stands.
     """
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
         record, available_memory_bytes=request.host.available_memory_bytes or None
     )
     record = replace(record, exit_code=final_exit_code(record))
-    write_record(record, start.run_dir / RECORD_NAME)
-    warnings: list[str] = []
-    written: list[Path] = []
-    try:
-        written = write_reports(record, start.run_dir, formats, start.masker)
-    except OSError as exc:
-        warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
-    if history is not None:
-        unrecorded = record_safely(history, record)
+    path = start.run_dir / RECORD_NAME
+    with start.warnings.guard(RECORD_NAME, path):
+        write_record(record, path)
+    written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
+    cache = template_cache_failure()
+    if cache is not None:
+        start.warnings.add("template cache", *cache)
+    if history.path is not None:
+        # A lock held by another process is waited for (a while), and said.
+        on_wait = history.on_wait or start.warnings.note
+        unrecorded = record_safely(history.path, record, on_wait=on_wait)
         if unrecorded is not None:
-            warnings.append(unrecorded)
-    return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
+            start.warnings.note(unrecorded)
+    return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
 
 
 class Finisher:
@@ -81,7 +98,7 @@ class Finisher:
         start: RunStart,
         record: RunRecord,
         formats: tuple[str, ...],
-        history: Path | None,
+        history: tuple[Path | None, Callable[[str], None] | None],
     ) -> Finished:
-        """`finish_run`."""
-        return finish_run(request, start, record, formats, history)
+        """`finish_run`; `history` is the database and who hears that recording waits."""
+        return finish_run(request, start, record, formats, HistoryTarget(*history))

@@ -58,6 +58,7 @@ class Prepared(NamedTuple):
     plan: Plan | None
     request: RunRequest | None
     history: Path | None  # the database to record into, None when off
+    warnings: tuple[str, ...] = ()  # e.g. a locked history the plan went without
 
 
 def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Prepared:
@@ -100,8 +101,9 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     host = host_record(machine)
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
+    warnings: list[str] = []
     if history is not None:
-        profiles = history_profiles(history, lane.value, host.runner_class)
+        profiles = history_profiles(history, lane.value, host.runner_class, warnings.append)
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
@@ -114,7 +116,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         git=lambda: git_identity(loaded, head, base),
         host=host,
     )
-    return Prepared(loaded, plan.lane_reasons, plan, request, history)
+    return Prepared(loaded, plan.lane_reasons, plan, request, history, tuple(warnings))
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:

@@ -19,6 +19,7 @@ from orchestrator.model.config import Strategy
 from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import StageRecord
+from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
 from orchestrator.pipeline.run import stage_spec
 from orchestrator.pipeline.signals import signals_cancel
@@ -61,14 +62,23 @@ class StageProfileReport:
     error: str | None = None
 
 
+def profile_log_dir(loaded: LoadedConfig) -> Path:
+    """Where the profiling rounds keep their stage logs."""
+    return loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
+
+
 def run_rounds(
     loaded: LoadedConfig,
     plan: Plan,
     iterations: int,
-    log_dir: Path,
     on_event: Callable[[RoundEvent], None] | None = None,
+    warnings: WriteWarnings | None = None,
 ) -> dict[str, list[StageRecord]]:
-    """Run every planned stage `iterations` times, one stage at a time; records by stage."""
+    """Run every planned stage `iterations` times, one stage at a time; records by stage.
+
+    A log that cannot be written is noted in `warnings`; the stage runs all the same.
+    """
+    log_dir = profile_log_dir(loaded)
     environments = [os.environ, *(s.config.env for s in plan.stages)]
     masker = Masker(secret_values(*environments))
     results: dict[str, list[StageRecord]] = {stage.name: [] for stage in plan.stages}
@@ -81,6 +91,7 @@ def run_rounds(
             masker=masker,
             import_root=loaded.root,
             on_event=_relay(on_event, number, iterations),
+            warnings=warnings,
         )
         for stage in plan.stages:
             pool.submit(stage_spec(stage))

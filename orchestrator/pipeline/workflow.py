@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
     from orchestrator.pipeline.finish import Finisher
 
-__all__ = ["RunEvent", "RunOptions", "RunResult", "RunStarted", "StagesEnded", "run_workflow"]
+__all__ = [
+    "Notice",
+    "RunEvent",
+    "RunOptions",
+    "RunResult",
+    "RunStarted",
+    "StagesEnded",
+    "run_workflow",
+]
 
 
 class RunStarted(NamedTuple):
@@ -41,7 +49,15 @@ class StagesEnded(NamedTuple):
     record: RunRecord  # not judged yet: no `sla`, no bottlenecks
 
 
-RunEvent = RunStarted | StageEvent | StagesEnded
+class Notice(NamedTuple):
+    """Something to say now, not at the end: a locked history the plan goes without
+    (`warning`), or that recording the run waits for another process's lock."""
+
+    text: str
+    warning: bool = True
+
+
+RunEvent = RunStarted | StageEvent | StagesEnded | Notice
 
 
 class RunResult(NamedTuple):
@@ -75,7 +91,9 @@ def run_workflow(
     """
     prepared = prepare_run(options, env)
     if prepared.plan is None or options.dry_run:
-        return RunResult(exit_code=0, plan=prepared.plan, reasons=prepared.reasons)
+        return RunResult(
+            exit_code=0, plan=prepared.plan, reasons=prepared.reasons, warnings=prepared.warnings
+        )
     return run_prepared(prepared, options.formats, on_event)
 
 
@@ -90,12 +108,18 @@ def run_prepared(
         raise ValueError("a prepared run without a plan has nothing to run")
     start = start_run(request)
     emit = on_event or _ignore
+    for warning in prepared.warnings:  # said before the first stage starts, or kept
+        if on_event is None:
+            start.warnings.note(warning)
+        else:
+            emit(Notice(warning))
     emit(RunStarted(request.plan, start.run_dir, start.masker))
     # The finishing code (jinja2 and the compiled report template) loads while the stages
     # run: not before them, and not after.
     record = execute_run(request, start, emit, while_running=lambda: _finisher().prepare())
     emit(StagesEnded(record))
-    finished = _finisher().finish(request, start, record, formats, prepared.history)
+    on_wait = None if on_event is None else (lambda text: emit(Notice(text, warning=False)))
+    finished = _finisher().finish(request, start, record, formats, (prepared.history, on_wait))
     return RunResult(
         exit_code=finished.record.exit_code or 0,
         plan=prepared.plan,

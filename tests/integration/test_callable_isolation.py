@@ -14,6 +14,7 @@ import pytest
 from orchestrator.engine.pool import AdaptiveWorkerPool
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import Strategy
+from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import StageRecord, StageStatus
 from tests.integration import stagefuncs
 from tests.integration.command import workflow
@@ -149,3 +150,23 @@ def test_sys_exit_in_a_configured_callable_does_not_end_the_run(
     }
     assert "X = 1" in (run_dir / "logs" / "withenv.log").read_text()
     assert (run_dir / "report.html").is_file()
+
+
+def test_a_function_in_a_thread_writing_a_key_in_pieces_is_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "s3cr3t-signing-key-value\nsecond-line-of-the-key"
+    monkeypatch.setenv("TEST_SIGNING_KEY", key)
+    masker = Masker(secret_values({"SIGNING_KEY": key}))
+    pool = AdaptiveWorkerPool(Strategy.THREAD, 1, log_dir=tmp_path / "logs", masker=masker)
+    pool.submit(StageSpec("sign", 2, call=stagefuncs.writes_key_in_pieces))
+    try:
+        pool.wait_all()
+    finally:
+        pool.shutdown()
+    (record,) = pool.results
+    assert record.executor == "thread"
+    text = (tmp_path / "logs" / "sign.log").read_text()
+    assert "s3cr3t" not in text
+    assert "second-line" not in text
+    assert "***\n***\nno newline at the end" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -72,3 +73,13 @@ def hangs() -> None:
 def naps() -> None:
     """Sleeps a little: long enough to pass a 0.05 s timeout."""
     time.sleep(0.3)
+
+
+def writes_key_in_pieces() -> bool:
+    """Writes TEST_SIGNING_KEY five characters at a time, then fails."""
+
+    text = os.environ["TEST_SIGNING_KEY"]
+    for start in range(0, len(text), 5):
+        sys.stdout.write(text[start : start + 5])
+    sys.stdout.write("\nno newline at the end")
+    return False
