@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from orchestrator.commands.options import config_option, load
+from orchestrator.commands.options import config_option, load, path_type
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.errors import RecordError, UsageError
@@ -98,7 +98,7 @@ def command(ctx: click.Context, last: int | None, as_json: bool, config_path: Pa
     nargs=-1,
     required=True,
     metavar="RUN.json...",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=path_type(dir_okay=False),
 )
 @config_option
 @click.pass_context

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import change_inputs, change_source_options, config_option
+from orchestrator.commands.options import (
+    change_inputs,
+    change_source_options,
+    config_option,
+    path_type,
+)
 from orchestrator.commands.progress import Progress
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import ReportDirError, UnknownStageError, UsageError
@@ -83,7 +88,7 @@ def describe_plan(plan: Plan) -> list[str]:
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this stage (repeatable).")
 @change_source_options
 @config_option
-@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--report-dir", type=path_type(file_okay=False), default=None)
 @click.option("--format", "formats", default="html,md,json,junit", show_default=True)
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")

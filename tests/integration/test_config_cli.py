@@ -49,3 +49,35 @@ def test_a_deleted_current_directory_is_one_sentence(tmp_path: Path) -> None:
         assert result.returncode == 2, (command, result.stderr)
         assert result.stderr.startswith("workflow: the current directory no longer exists")
         assert result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "--report-dir", ""),
+        ("run", "--config", ""),
+        ("validate", "--config", " "),
+        ("trend", "-o", ""),
+        ("report", ""),
+    ],
+)
+def test_an_empty_path_is_a_usage_error(args: tuple[str, ...], tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text("[stages.a]\nrun = ['true']\n")
+    result = workflow(tmp_path, *args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "the path is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".workflow").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["workflow.toml"]
+
+
+def test_report_refuses_to_overwrite_its_own_record(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text("[stages.a]\nrun = ['true']\n")
+    assert workflow(tmp_path, "run", "--lane", "heavy", "--no-history").returncode == 0
+    (record,) = (tmp_path / ".workflow" / "reports").glob("*/run.json")
+    before = record.read_bytes()
+    for output in (str(record), str(record.parent / "." / "run.json")):
+        result = workflow(tmp_path, "report", str(record), "--format", "md", "-o", output)
+        assert result.returncode == 2, result.stderr
+        assert "is the run record itself" in result.stderr
+    assert record.read_bytes() == before
