@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def run_command(
             )
         except FileNotFoundError:
             context.spawned()
-            return _cannot_start(log, context, f"command not found: {argv[0]}", 127)
+            return _cannot_start(log, context, _not_found(argv[0], cwd, env), 127)
         except PermissionError:
             context.spawned()
             return _cannot_start(log, context, f"command not executable: {argv[0]}", 126)
@@ -103,6 +104,22 @@ def run_command(
         cancelled=watch.cancelled,
         spec=spec,
     )
+
+
+def _not_found(command: str, cwd: Path, env: Mapping[str, str]) -> str:
+    """Why exec said ENOENT: the command is missing, or it is a script whose `#!`
+    interpreter is (the kernel reports both the same way)."""
+    found = (cwd / command) if "/" in command else None
+    if found is None:
+        where = shutil.which(command, path=env.get("PATH", os.defpath))
+        found = Path(where) if where else None
+    if found is not None and found.is_file():
+        with contextlib.suppress(OSError), found.open("rb") as script:
+            first = script.readline(256)
+            if first.startswith(b"#!"):
+                interpreter = first[2:].strip().split(b" ")[0].decode(errors="replace")
+                return f"bad interpreter {interpreter} (from the #! line of {command})"
+    return f"command not found: {command}"
 
 
 def lower_priority(pid: int, nice: int) -> None:
