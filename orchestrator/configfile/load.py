@@ -65,7 +65,8 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedC
     if path is not None:
         path = path if path.is_absolute() else base / path
         if not path.is_file():
-            raise ConfigError(f"{path}: configuration file not found.")
+            what = "is not a regular file" if path.exists() else "configuration file not found"
+            raise ConfigError(f"{path}: {what}.")
         data = _read_toml(path)
         if path.name == PYPROJECT_TOML and path != base / WORKFLOW_TOML:
             return _from_pyproject(path, data)

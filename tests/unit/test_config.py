@@ -203,6 +203,9 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "nope.toml")
+    for existing in (Path("/dev/null"), tmp_path):
+        with pytest.raises(ConfigError, match=r": is not a regular file\.$"):
+            load_config(existing)
 
 
 _scalars = st.one_of(
