@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lanes.changes import FileChange, Status
 from orchestrator.model.errors import ExitCode, WorkflowError
+from orchestrator.model.status import GitRecord
 
 ZERO_SHA = "0" * 40
 _STATUS = {
@@ -203,3 +204,15 @@ def head_identity(root: Path, head: str | None = None) -> tuple[str | None, str 
         return sha, head
     branch = run_git(root, "symbolic-ref", "--short", "-q", "HEAD").stdout.strip()
     return sha, branch or None
+
+
+def git_record(root: Path, head: str | None, base: str | None) -> GitRecord:
+    """The run record's commit: sha and branch of `head` (HEAD), and the base compared with.
+
+    Without git, or outside a checkout, the record simply names no commit.
+    """
+    try:
+        sha, branch = head_identity(root, head)
+    except GitError:
+        return GitRecord(base=base)
+    return GitRecord(sha=sha, branch=branch, base=base)

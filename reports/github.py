@@ -117,7 +117,7 @@ def append_summary(path: Path, record: RunRecord, run_dir: Path, masker: Masker 
     return True
 
 
-def publish_github(  # noqa: PLR0913 - the record, where, and three sinks; the last keyword-only
+def publish_github(  # noqa: PLR0913 - where to publish, plus keyword-only masking and warnings
     record: RunRecord,
     run_dir: Path,
     env: Mapping[str, str],

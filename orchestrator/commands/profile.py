@@ -133,13 +133,13 @@ def command(
     if write:
         targets = {r.name: r.suggested_s for r in reports if r.suggested_s is not None}
         if targets:
-            try:
-                with unwritten.guard("configuration", loaded.path or "workflow.toml"):
+            with unwritten.guard("configuration", loaded.path or "workflow.toml"):
+                try:
                     path = write_targets(loaded, lane, targets)
-                    written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
-                    click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
-            except (UsageError, ConfigError) as exc:
-                raise exc.naming("--write") from exc
+                except (UsageError, ConfigError) as exc:
+                    raise exc.naming("--write") from exc
+                written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
+                click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
         else:
             click.echo("nothing written: no stage passed every run", err=True)
     for line in unwritten.lines:

@@ -67,12 +67,9 @@ class AdaptiveWorkerPool:
         self.sizing_reason = sizing_reason or f"{self.strategy.value}: {self.workers} workers"
         self.monitor = TreeMonitor()
         self.warnings = warnings if warnings is not None else WriteWarnings()
+        masker = masker or Masker(())
         self.context = ExecutionContext(
-            self.monitor,
-            masker or Masker(()),
-            import_root,
-            spawned=self._spawned,
-            warnings=self.warnings,
+            self.monitor, masker, import_root, spawned=self._spawned, warnings=self.warnings
         )
         # Set once the first stages admitted have their processes (or ended early): work
         # that can wait, such as writing the first record, waits for it rather than
@@ -88,16 +85,14 @@ class AdaptiveWorkerPool:
         self._launched_at: dict[str, float] = {}
         self._started_at = 0.0
         self._finished_at = 0.0
-        self._temp_logs: Path | None = None
-        self._temp_lock = threading.Lock()
         setup = RunnerSetup(
             strategy=self.strategy,
             cores=self.cores,
             workers=self.workers,
             base_env=self.base_env,
             log_dir=log_dir,
-            temp_dir=self._temp_dir,
             context=self.context,
+            warnings=self.warnings,
             cancel=self._cancel,
             emit=self._emit,
         )
@@ -294,14 +289,6 @@ class AdaptiveWorkerPool:
     def _execute(self, spec: StageSpec, slot: int, nice: int = 0) -> StageRecord:
         current_pool.set(self)  # submit_subtask finds this pool from the stage's thread
         return self.runner.run(spec, slot, nice, self._started_at)
-
-    def _temp_dir(self) -> Path:
-        with self._temp_lock:
-            if self._temp_logs is None:
-                import tempfile  # noqa: PLC0415 - only a library caller without a log_dir
-
-                self._temp_logs = Path(tempfile.mkdtemp(prefix="workflow-logs-"))
-            return self._temp_logs
 
     def _emit(self, event: StageEvent) -> None:
         if self.on_event is not None:

@@ -19,8 +19,9 @@ from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
+from orchestrator.model.files import temporary_directory
 from orchestrator.model.status import StageStatus
-from orchestrator.model.writes import append_or_discard
+from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
     from orchestrator.model.records import StageRecord
@@ -47,9 +48,9 @@ class RunnerSetup(NamedTuple):
     cores: float
     workers: int
     base_env: Mapping[str, str]
-    log_dir: Path | None  # None: logs go to `temp_dir()`, named by absolute path
-    temp_dir: Callable[[], Path]
+    log_dir: Path | None  # None: logs go to a temporary directory, named by absolute path
     context: ExecutionContext
+    warnings: WriteWarnings  # a log that cannot be written is noted here, never raised
     cancel: threading.Event
     emit: Callable[[StageEvent], None]
 
@@ -60,6 +61,8 @@ class StageRunner:
     def __init__(self, setup: RunnerSetup, specs: Mapping[str, StageSpec]) -> None:
         self.setup = setup
         self.specs = specs  # every submitted stage: the CPU share counts the CPU-bound ones
+        self._temp_logs: Path | None = None
+        self._temp_lock = threading.Lock()
 
     def run(self, spec: StageSpec, slot: int, nice: int, started_at: float) -> StageRecord:
         """Run `spec` (with its retries) on worker `slot` at niceness `nice`.
@@ -75,7 +78,7 @@ class StageRunner:
         started = last_started = time.monotonic()
         while True:
             if attempts:
-                with append_or_discard(log_path, setup.context.warnings, text=True) as log:
+                with append_or_discard(log_path, setup.warnings, text=True) as log:
                     log.write(f"\n--- workflow: attempt {len(attempts) + 1} ---\n")
             last_started = time.monotonic()
             attempt = run_attempt(
@@ -171,13 +174,20 @@ class StageRunner:
         return retryable and count <= spec.retries and not self.setup.cancel.is_set()
 
     def _log_path(self, name: str) -> Path:
-        directory = self.setup.log_dir or self.setup.temp_dir()
+        directory = self.setup.log_dir or self._temp_dir()
         path = directory / f"{file_stem(name)}.log"
-        with self.setup.context.warnings.guard("log", path):
+        with self.setup.warnings.guard("log", path):
             if not directory.exists():  # else the file's own error says more than mkdir's
                 directory.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"")
         return path
+
+    def _temp_dir(self) -> Path:
+        # Only a library caller without a log directory gets here.
+        with self._temp_lock:
+            if self._temp_logs is None:
+                self._temp_logs = temporary_directory("workflow-logs-")
+            return self._temp_logs
 
     def _log_reference(self, path: Path) -> str:
         log_dir = self.setup.log_dir

@@ -44,15 +44,15 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
 
 
 def history_profiles(
-    path: Path, lane: str, runner_class: str, on_problem: Callable[[str], None] | None = None
+    path: Path, lane: str, runner_class: str, warn: Callable[[str], None] | None = None
 ) -> dict[str, StageProfile]:
-    """What the history database knows of each stage; {} when it cannot be read (a lock
-    held by another process is told to `on_problem`)."""
+    """What the history database knows of each stage; {} when it cannot be read (`warn`
+    hears it when the database was locked)."""
     # The store (sqlite3 and the record types) loads only when a database is in use, and
     # this module is read on the way to the first stage: its one deferred import.
     from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
 
-    return profiles_safely(path, lane, runner_class, on_problem)
+    return profiles_safely(path, lane, runner_class, warn)
 
 
 def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:

@@ -6,7 +6,6 @@ exit code (DESIGN.md's table), so the core never prints or exits.
 
 from __future__ import annotations
 
-import copy
 import signal
 from enum import IntEnum
 
@@ -44,7 +43,8 @@ class WorkflowError(Exception):
         The core never knows how its inputs were spelled on a command line; the command
         that passed them adds the option's name this way.
         """
-        named = copy.copy(self)
+        named = type(self).__new__(type(self))  # the same class, so the same exit code
+        named.__dict__.update(self.__dict__)
         named.message = f"{option}: {self.message}"
         named.args = (named.message,)
         return named
@@ -60,8 +60,8 @@ class UnknownStageError(UsageError):
     """A stage selected by name that the configuration does not define."""
 
 
-class ReportDirError(UsageError):
-    """The reports directory cannot be created: nothing was run."""
+class ReportsDirError(UsageError):
+    """A reports directory that cannot be created: nothing was run."""
 
 
 class ConfigError(WorkflowError):

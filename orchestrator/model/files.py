@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,11 +37,7 @@ def staged(path: Path, text: str, mode: int | None = SHARED) -> Iterator[Path]:
     The caller may do what must happen between (e.g. keep the old file as a backup);
     an exception there removes the staged file and leaves `path` as it was.
     """
-    # tempfile (with random and shutil) loads only when a file is written, never on the
-    # way to the first stage: this module's one deferred import.
-    import tempfile  # noqa: PLC0415 - see the comment above
-
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
@@ -54,6 +50,19 @@ def staged(path: Path, text: str, mode: int | None = SHARED) -> Iterator[Path]:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def temporary_directory(prefix: str) -> Path:
+    """A new private directory under the system's temporary directory."""
+    return Path(_tempfile()[1](prefix=prefix))
+
+
+def _tempfile() -> tuple[Callable[..., tuple[int, str]], Callable[..., str]]:
+    # tempfile (with random and shutil) loads only when a file is written, never on the
+    # way to the first stage: this module's one deferred import.
+    from tempfile import mkdtemp, mkstemp  # noqa: PLC0415 - see the comment above
+
+    return mkstemp, mkdtemp
 
 
 def _mode_for(path: Path, mode: int | None) -> int:

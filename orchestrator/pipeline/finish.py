@@ -10,27 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
-from orchestrator.history.store import record_safely
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
+from orchestrator.pipeline.prepare import Prepared
 from orchestrator.pipeline.recorder import RECORD_NAME
-from orchestrator.pipeline.run import RunRequest, RunStart
+from orchestrator.pipeline.run import RunStart
 from reports import write_reports
 from reports.html import prepare, template_cache_failure
 from sla.bottlenecks import attach_bottlenecks
 from sla.verdict import apply_sla
-
-
-class HistoryTarget(NamedTuple):
-    """Where to record the run (None: nowhere) and who hears that recording waits."""
-
-    path: Path | None
-    on_wait: Callable[[str], None] | None = None
-
-
-NO_HISTORY = HistoryTarget(None)
 
 
 @dataclass(frozen=True)
@@ -51,19 +40,19 @@ def final_exit_code(record: RunRecord) -> int:
 
 
 def finish_run(
-    request: RunRequest,
+    prepared: Prepared,
     start: RunStart,
     record: RunRecord,
-    formats: tuple[str, ...],
-    history: HistoryTarget = NO_HISTORY,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Finished:
-    """Judge the record, rewrite run.json, write the other report files, record history.
+    """Judge the record, rewrite run.json, write the other reports, record the history.
 
-    `history.path` is the database to record the run in (None: not recorded);
-    `history.on_wait` hears at once when recording waits for another process's lock
-    (default: a warning at the end). A report or a history that cannot be written becomes
-    a warning; the run's exit code stands.
+    Every destination that cannot be written becomes one line in `start.warnings`;
+    `on_wait` hears when the history database is locked and the run waits for it.
     """
+    request = prepared.request
+    if request is None:
+        raise ValueError("a prepared run without a plan has nothing to finish")
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
         record, available_memory_bytes=request.host.available_memory_bytes or None
@@ -72,17 +61,25 @@ def finish_run(
     path = start.run_dir / RECORD_NAME
     with start.warnings.guard(RECORD_NAME, path):
         write_record(record, path)
+    formats = prepared.formats
     written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
     cache = template_cache_failure()
     if cache is not None:
         start.warnings.add("template cache", *cache)
-    if history.path is not None:
-        # A lock held by another process is waited for (a while), and said.
-        on_wait = history.on_wait or start.warnings.note
-        unrecorded = record_safely(history.path, record, on_wait=on_wait)
+    if prepared.history is not None:
+        unrecorded = _record(prepared.history, record, on_wait)
         if unrecorded is not None:
             start.warnings.note(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
+
+
+def _record(history: Path, record: RunRecord, on_wait: Callable[[str], None] | None) -> str | None:
+    # sqlite3 and the store load only for a run that is recorded: the end of a run without
+    # history (and the helper thread that loads this module) skips them. The module's one
+    # deferred import.
+    from orchestrator.history.store import record_safely  # noqa: PLC0415 - see above
+
+    return record_safely(history, record, on_wait=on_wait)
 
 
 class Finisher:
@@ -94,11 +91,10 @@ class Finisher:
 
     def finish(
         self,
-        request: RunRequest,
+        prepared: Prepared,
         start: RunStart,
         record: RunRecord,
-        formats: tuple[str, ...],
-        history: tuple[Path | None, Callable[[str], None] | None],
+        on_wait: Callable[[str], None] | None = None,
     ) -> Finished:
-        """`finish_run`; `history` is the database and who hears that recording waits."""
-        return finish_run(request, start, record, formats, HistoryTarget(*history))
+        """`finish_run`."""
+        return finish_run(prepared, start, record, on_wait)

@@ -7,9 +7,9 @@ the history database happen only when the options need them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.engine.host import host_record
@@ -19,6 +19,9 @@ from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
+
+if TYPE_CHECKING:
+    from lanes.changes import LaneDecision
 
 ALL_FORMATS = ("html", "md", "json", "junit")
 
@@ -58,12 +61,17 @@ class Prepared(NamedTuple):
     plan: Plan | None
     request: RunRequest | None
     history: Path | None  # the database to record into, None when off
-    warnings: tuple[str, ...] = ()  # e.g. a locked history the plan went without
+    formats: tuple[str, ...] = ALL_FORMATS  # the reports to write
 
 
-def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Prepared:
+def prepare_run(
+    options: RunOptions,
+    env: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Prepared:
     """Load the configuration, decide the lane and build the plan; start nothing.
 
+    `warn` hears problems worth a line that do not stop the run (a locked history).
     Raises ConfigError for an unusable configuration, UnknownStageError when `only`
     names no stage, UsageError for unusable change inputs (pre-push lines, refs).
     """
@@ -71,10 +79,7 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     decision = None
     lane = options.lane
     if lane is None:
-        # lanes (and git) load only for an automatic lane: a forced lane starts sooner.
-        from lanes.decide import decide_lane  # noqa: PLC0415 - start-up time of a forced lane
-
-        decision = decide_lane(
+        decision = _lanes()[0](
             loaded.root,
             loaded.config.detect,
             base=options.base,
@@ -101,9 +106,8 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
     host = host_record(machine)
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
-    warnings: list[str] = []
     if history is not None:
-        profiles = history_profiles(history, lane.value, host.runner_class, warnings.append)
+        profiles = history_profiles(history, lane.value, host.runner_class, warn)
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
@@ -116,15 +120,18 @@ def prepare_run(options: RunOptions, env: Mapping[str, str] | None = None) -> Pr
         git=lambda: git_identity(loaded, head, base),
         host=host,
     )
-    return Prepared(loaded, plan.lane_reasons, plan, request, history, tuple(warnings))
+    return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
-    from lanes.git import GitError, head_identity  # noqa: PLC0415 - asked off the start path
+    return _lanes()[1](loaded.root, head, base)
 
-    try:
-        sha, branch = head_identity(loaded.root, head)
-    except GitError:  # no git at all: the record simply names no commit
-        return GitRecord(base=base)
-    return GitRecord(sha=sha, branch=branch, base=base)
+
+def _lanes() -> tuple[Callable[..., LaneDecision], Callable[..., GitRecord]]:
+    # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
+    # else in the helper thread that looks up the commit while the stages run. A forced
+    # lane reaches its first stage without them. This module's one deferred import.
+    from lanes import decide, git  # noqa: PLC0415 - see the comment above
+
+    return decide.decide_lane, git.git_record

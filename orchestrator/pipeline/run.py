@@ -1,7 +1,7 @@
 """One run, end to end: plan -> pool -> run record -> SLA -> reports (-> history).
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
-leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
+leaves the stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
 with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
 run ends with `InternalError`, its traceback in the run directory). The record is masked
 once, as it is built, before anything writes it; a run.json that cannot be written is a
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.model.errors import ExitCode, ReportDirError
+from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
@@ -109,9 +109,8 @@ def plan_masker(plan: Plan) -> Masker:
 def start_run(request: RunRequest) -> RunStart:
     """Create the run's directory and the masker for its logs.
 
-    Raises ReportDirError (a UsageError) naming the reports directory when it cannot be
-    created: nothing has run yet, and a run with nowhere to put its record is not worth
-    starting.
+    Raises ReportsDirError naming the reports directory when it cannot be created: nothing
+    has run yet, and a run with nowhere to put its record is not worth starting.
     """
     now = datetime.now(UTC)
     run_id = new_run_id(now)
@@ -119,7 +118,7 @@ def start_run(request: RunRequest) -> RunStart:
     try:
         (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportDirError(
+        raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
         ) from exc
     return RunStart(

@@ -1,11 +1,12 @@
 """`run_workflow`: one whole run as a library call, the same one `workflow run` makes.
 
-    plan (prepare_run) -> run the stages (execute_run) -> judge and report (finish_run)
-    -> record the history
+    plan (prepare_run) -> run the stages (execute_run) -> judge, report, record the
+    history (finish_run)
 
-Progress reaches the caller through `on_event`: first `RunStarted` (the plan and the run's
-directory), then the pool's `StageEvent`s, then `StagesEnded` before judging. Nothing here
-prints, reads standard input or exits; the caller renders what it is given.
+Progress reaches the caller through `on_event`: `Notice`s whenever something is worth a
+line (a locked history), `RunStarted` (the plan and the run's directory), the pool's
+`StageEvent`s, then `StagesEnded` before judging. Nothing here prints, reads standard
+input or exits; the caller renders what it is given.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from orchestrator.engine.pool import StageEvent
 from orchestrator.model.masking import Masker
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
-from orchestrator.pipeline.run import execute_run, start_run
+from orchestrator.pipeline.run import RunStart, execute_run, start_run
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
@@ -35,6 +36,13 @@ __all__ = [
 ]
 
 
+class Notice(NamedTuple):
+    """A line worth saying now: a warning (`history not read: ...`) or news (waiting)."""
+
+    text: str
+    warning: bool = True
+
+
 class RunStarted(NamedTuple):
     """The run has a directory and a plan; no stage has started yet."""
 
@@ -49,33 +57,29 @@ class StagesEnded(NamedTuple):
     record: RunRecord  # not judged yet: no `sla`, no bottlenecks
 
 
-class Notice(NamedTuple):
-    """Something to say now, not at the end: a locked history the plan goes without
-    (`warning`), or that recording the run waits for another process's lock."""
-
-    text: str
-    warning: bool = True
-
-
-RunEvent = RunStarted | StageEvent | StagesEnded | Notice
+RunEvent = Notice | RunStarted | StageEvent | StagesEnded
 
 
 class RunResult(NamedTuple):
     """What a run decided: its exit code (DESIGN's table) and, when stages ran, the record.
 
     `record` is None when nothing ran: nothing changed (`plan` None, `reasons` say why) or
-    a dry run (`plan` set). `warnings` are sentences about reports or history that could
-    not be written; they never change the exit code.
+    a dry run (`plan` set). `start` is the run's identity, directory, masker and its
+    `warnings` (a `WriteWarnings`: every destination that could not be written, one line
+    each; none changes the exit code).
     """
 
     exit_code: int
     plan: Plan | None
     reasons: tuple[str, ...]
     record: RunRecord | None = None
-    run_dir: Path | None = None
+    start: RunStart | None = None
     reports: tuple[Path, ...] = ()
-    warnings: tuple[str, ...] = ()
-    masker: Masker | None = None
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run's directory under the reports directory, when it ran."""
+        return None if self.start is None else self.start.run_dir
 
 
 def run_workflow(
@@ -86,49 +90,41 @@ def run_workflow(
     """Plan, run, judge, report and record one run; the judged record and exit code.
 
     `env` is the environment the lane decision reads (CI variables; default os.environ).
-    Raises ConfigError, UsageError or UnknownStageError (exit code 2) before anything
-    runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129 with its record.
+    Raises ConfigError, UsageError, UnknownStageError or ReportsDirError (exit code 2)
+    before anything runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129
+    with its record.
     """
-    prepared = prepare_run(options, env)
+    emit = on_event or _ignore
+    prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
     if prepared.plan is None or options.dry_run:
-        return RunResult(
-            exit_code=0, plan=prepared.plan, reasons=prepared.reasons, warnings=prepared.warnings
-        )
-    return run_prepared(prepared, options.formats, on_event)
+        return RunResult(exit_code=0, plan=prepared.plan, reasons=prepared.reasons)
+    return run_prepared(prepared, emit)
 
 
 def run_prepared(
-    prepared: Prepared,
-    formats: tuple[str, ...],
-    on_event: Callable[[RunEvent], None] | None = None,
+    prepared: Prepared, on_event: Callable[[RunEvent], None] | None = None
 ) -> RunResult:
     """Run a prepared plan: start it, run the stages, finish (judge, report, record)."""
     request = prepared.request
     if request is None:
         raise ValueError("a prepared run without a plan has nothing to run")
-    start = start_run(request)
     emit = on_event or _ignore
-    for warning in prepared.warnings:  # said before the first stage starts, or kept
-        if on_event is None:
-            start.warnings.note(warning)
-        else:
-            emit(Notice(warning))
+    start = start_run(request)
     emit(RunStarted(request.plan, start.run_dir, start.masker))
     # The finishing code (jinja2 and the compiled report template) loads while the stages
     # run: not before them, and not after.
     record = execute_run(request, start, emit, while_running=lambda: _finisher().prepare())
     emit(StagesEnded(record))
-    on_wait = None if on_event is None else (lambda text: emit(Notice(text, warning=False)))
-    finished = _finisher().finish(request, start, record, formats, (prepared.history, on_wait))
+    finished = _finisher().finish(
+        prepared, start, record, lambda line: emit(Notice(line, warning=False))
+    )
     return RunResult(
         exit_code=finished.record.exit_code or 0,
         plan=prepared.plan,
         reasons=prepared.reasons,
         record=finished.record,
-        run_dir=start.run_dir,
+        start=start,
         reports=finished.reports,
-        warnings=finished.warnings,
-        masker=start.masker,
     )
 
 
