@@ -85,7 +85,8 @@ def _row(row: StageRow) -> str:
     cells = [
         str(row.number),
         text(row.name),
-        f"{ICONS[row.status]} {row.status.value}",
+        f"{ICONS[row.status]} {row.status_text}"
+        + (f" ({row.cache_note})" if row.cache_note else ""),
         duration,
         target_text(row),
         sla,

@@ -37,7 +37,7 @@ def _cells(row: StageRow) -> tuple[str, ...]:
     return (
         str(row.number),
         row.name,
-        row.status.value,
+        row.status_text,
         seconds(row.duration_s) if row.ran else "—",
         target_text(row),
         row.sla.value if row.target_s is not None else "—",

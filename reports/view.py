@@ -109,6 +109,20 @@ class StageRow:
     command: str | None
     error: str | None
     tail: str | None
+    cached_from: str | None = None  # the run whose pass was reused, for a cache hit
+    saved_s: float | None = None  # that run's duration of the stage
+
+    @property
+    def status_text(self) -> str:
+        """ "passed (cached)" for a reused pass, else the status word."""
+        return f"{self.status.value} (cached)" if self.cached_from else self.status.value
+
+    @property
+    def cache_note(self) -> str:
+        """ "cached from RUN, saved 12.3s" for a reused pass, else ""."""
+        if not self.cached_from:
+            return ""
+        return f"cached from {self.cached_from}, saved {seconds(self.saved_s or 0.0)}"
 
     @property
     def failing(self) -> bool:
@@ -118,6 +132,8 @@ class StageRow:
     @property
     def ran(self) -> bool:
         """It took time on a worker, so it belongs on the timeline."""
+        if self.cached_from:
+            return False  # reused: it took no worker's time in this run
         return self.status is not StageStatus.SKIPPED and self.duration_s > 0
 
     @property
@@ -165,6 +181,8 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
         command=stage.command,
         error=stage.error,
         tail=tail,
+        cached_from=stage.cache.from_run if stage.cache and stage.cache.hit else None,
+        saved_s=stage.cache.saved_s if stage.cache and stage.cache.hit else None,
     )
 
 

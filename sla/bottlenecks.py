@@ -158,8 +158,11 @@ def find_bottlenecks(
     available_memory_bytes: int | None = None,
 ) -> tuple[Bottleneck, ...]:
     """Every rule's findings, ranked by the seconds they cost (most first)."""
+    # A reused (cached) pass took no worker's time in this run: nothing to speed up.
     ran = tuple(
-        s for s in record.stages if s.status is not StageStatus.SKIPPED and s.duration_s > 0
+        s
+        for s in record.stages
+        if s.status is not StageStatus.SKIPPED and s.duration_s > 0 and not s.cache_hit
     )
     memory = available_memory_bytes or record.host.memory_bytes
     run = Run(record=record, stages=ran, t=thresholds, memory_bytes=memory)

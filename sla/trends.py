@@ -102,6 +102,8 @@ def comparable_runs(runs: Sequence[RunRecord]) -> list[RunRecord]:
         if r.finished
         and r.exit_code in PASSING_EXIT_CODES
         and {stage.name for stage in r.stages} == stages
+        # A run that reused cached passes did less work: its wall time is no sample.
+        and not any(stage.cache_hit for stage in r.stages)
     ]
 
 
@@ -117,7 +119,7 @@ def _stage_series(name: str, runs: list[RunRecord], settings: TrendConfig) -> Se
     passed: list[tuple[RunRecord, StageRecord]] = []
     for record in runs:
         stage = record.stage(name)
-        if stage is not None and stage.status.ok:
+        if stage is not None and stage.status.ok and not stage.cache_hit:
             passed.append((record, stage))
     points = tuple(Point(r.run_id, r.started_at, s.duration_s) for r, s in passed)
     target = passed[-1][1].sla.target_s if passed else None

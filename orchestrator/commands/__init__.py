@@ -7,7 +7,17 @@ import importlib
 import click
 
 # Each module defines one click command (or group) named `command`.
-_MODULES = ("run", "lane", "validate", "report", "install_hook", "history", "trend", "profile")
+_MODULES = (
+    "run",
+    "lane",
+    "validate",
+    "report",
+    "install_hook",
+    "history",
+    "trend",
+    "profile",
+    "cache",
+)
 
 
 def command_names() -> list[str]:

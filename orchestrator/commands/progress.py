@@ -41,6 +41,11 @@ _SYMBOL = {
 def describe_end(record: StageRecord) -> str:
     """`unit: FAILED in 3.2s (cpu 2.9s, 84 MB): exited with code 1`."""
     mb = record.peak_rss_bytes / 2**20
+    if record.cache is not None and record.cache.hit:
+        saved = record.cache.saved_s or 0.0
+        return (
+            f"{record.name}: passed (cached) from run {record.cache.from_run}, saved {saved:.1f}s"
+        )
     text = (
         f"{record.name}: {_SYMBOL[record.status]}"
         if record.attempts == 0
@@ -139,7 +144,9 @@ class Progress:
         now = time.monotonic()
         for stage in self.plan.stages:
             record = self.ended.get(stage.name)
-            if record is not None:
+            if record is not None and record.cache_hit:
+                table.add_row(stage.name, "passed (cached)", "", "")
+            elif record is not None:
                 table.add_row(stage.name, _SYMBOL[record.status], f"{record.duration_s:.1f}s", "")
             elif stage.name in self.started:
                 elapsed = now - self.started[stage.name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -57,8 +58,8 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return names
 
 
-def describe_plan(plan: Plan) -> list[str]:
-    """The plan as `--dry-run` prints it."""
+def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[str]:
+    """The plan as `--dry-run` prints it; `cache` says per stage what the cache would do."""
     forced = " (forced)" if plan.lane_forced else ""
     lines = [f"lane: {plan.lane.value}{forced}"]
     lines += [f"  because {reason}" for reason in plan.lane_reasons]
@@ -74,6 +75,8 @@ def describe_plan(plan: Plan) -> list[str]:
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
         )
+        if cache is not None and stage.name in cache:
+            lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]
     return lines
 
@@ -92,6 +95,11 @@ def describe_plan(plan: Plan) -> list[str]:
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every stage, reusing no cached result (passes are still stored).",
+)
 @click.option(
     "--pre-push",
     is_flag=True,
@@ -113,6 +121,7 @@ def command(
     fail_fast: bool | None,
     no_history: bool,
     dry_run: bool,
+    no_cache: bool,
     pre_push: bool,
     verbose: bool,
 ) -> int:
@@ -136,6 +145,7 @@ def command(
         fail_fast=fail_fast,
         history=not no_history,
         dry_run=dry_run,
+        cache=not no_cache,
     )
     view = LiveView(verbose=verbose)
     try:
@@ -195,7 +205,8 @@ def render(result: RunResult) -> int:
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
     if result.record is None or result.start is None:
-        click.echo(plan_masker(result.plan).mask("\n".join(describe_plan(result.plan))))
+        lines = describe_plan(result.plan, result.cache_preview)
+        click.echo(plan_masker(result.plan).mask("\n".join(lines)))
         return result.exit_code
     start = result.start
     # The reports package is loaded by now (the run wrote its reports with it).

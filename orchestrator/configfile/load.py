@@ -46,11 +46,13 @@ class LoadedConfig:
         return (self.root / relative).resolve()
 
     def own_outputs(self, report_dir: Path | None = None) -> tuple[Path, ...]:
-        """What workflow itself writes in the project (absolute): the history file and the
-        reports directory (`report_dir` when a run names another). Never a change."""
-        reports = report_dir or self.resolve(self.config.workflow.reports)
-        history = self.history_file
-        return (reports,) if history is None else (reports, history)
+        """What workflow itself writes in the project (absolute): the reports directory
+        (`report_dir` when a run names another), the history file and the result cache
+        (each unless turned off). Never a change."""
+        section = self.config.workflow
+        reports = report_dir or self.resolve(section.reports)
+        others = (self.history_file, self.resolve(section.cache) if section.cache.strip() else None)
+        return (reports, *(path for path in others if path is not None))
 
     @property
     def history_file(self) -> Path | None:

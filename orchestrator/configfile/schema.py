@@ -103,6 +103,14 @@ def _callable_target(value: Any) -> str:
     return target
 
 
+def _variable_names(value: Any) -> tuple[str, ...]:
+    names = strings(value)
+    bad = [name for name in names if _env_name_problem(name) is not None]
+    if bad:
+        raise Invalid(f"must name environment variables, not {describe(bad[0])}")
+    return names
+
+
 def _one_of_run_or_call(raw: dict[str, Any], path: tuple[str, ...], problems: Problems) -> bool:
     if ("run" in raw) == ("call" in raw):
         problems.add(path, 'needs exactly one of "run" (a command) or "call" (a function)')
@@ -124,6 +132,9 @@ _STAGE = fields(
         "needs": scalar(strings),
         "retries": integer(ge=0, le=10),
         "env": table_of(scalar(_no_nul), _env_name_problem),
+        "inputs": scalar(strings),
+        "cache_env": scalar(_variable_names),
+        "cache": scalar(boolean),
     },
     _one_of_run_or_call,
 )
@@ -156,7 +167,13 @@ CONFIG = fields(
     WorkflowConfig,
     {
         "workflow": fields(
-            WorkflowSection, {"history": scalar(_no_nul), "reports": scalar(_no_nul)}
+            WorkflowSection,
+            {
+                "history": scalar(_no_nul),
+                "reports": scalar(_no_nul),
+                "cache": scalar(_no_nul),
+                "cache_size_mb": number(gt=0),
+            },
         ),
         "stages": table_of(_STAGE, _stage_name_problem),
         "lanes": fields(LanesConfig, {lane.value: _lane(lane) for lane in Lane}),

@@ -38,7 +38,9 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
     stages: dict[str, list[dict[str, object]]] = {}
     for data in latest_records(reports, lane)[:RECENT_RUNS]:
         for stage in _stages(data):
-            if stage.get("status") == "passed":
+            cache = stage.get("cache")
+            reused = isinstance(cache, dict) and cache.get("hit") is True
+            if stage.get("status") == "passed" and not reused:
                 stages.setdefault(str(stage.get("name")), []).append(stage)
     return {name: _profile(samples) for name, samples in stages.items()}
 

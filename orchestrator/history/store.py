@@ -150,7 +150,9 @@ def _write_run(connection: sqlite3.Connection, record: RunRecord) -> None:
                 record.run_id,
                 stage.name,
                 stage.number,
-                stage.status.value,
+                # A reused pass took no time here: "cached" keeps it out of the profiles
+                # the scheduler reads (they count 'passed' rows).
+                "cached" if stage.cache_hit else stage.status.value,
                 stage.duration_s,
                 stage.cpu_seconds,
                 stage.cpu_percent,

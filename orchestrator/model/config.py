@@ -45,10 +45,13 @@ def _frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any
 
 @dataclass(frozen=True)
 class WorkflowSection:
-    """Where the history database and the reports live, relative to the config file."""
+    """Where the history database, the reports and the result cache live, relative to
+    the config file."""
 
     history: str = ".workflow/history.db"
     reports: str = ".workflow/reports"
+    cache: str = ".workflow/cache"  # "" turns the result cache off
+    cache_size_mb: float = 500.0  # least recently used entries go first past this
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class StageConfig:
     needs: tuple[str, ...] = ()
     retries: int = 0
     env: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    # Result cache: None = every file git tracks or would track under `cwd`.
+    inputs: tuple[str, ...] | None = None
+    cache_env: tuple[str, ...] = ()  # variables whose values are part of the key
+    cache: bool = True  # False: the stage always runs
 
     @property
     def display_command(self) -> str:

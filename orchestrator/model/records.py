@@ -33,6 +33,7 @@ __all__ = [
     "RunRecord",
     "SlaRecord",
     "SlaStatus",
+    "StageCache",
     "StageRecord",
     "StageSla",
     "StageStatus",
@@ -76,6 +77,23 @@ class StageSla(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StageCache(_Data):
+    """What the result cache did for a stage (DESIGN "Result cache").
+
+    A hit: `hit` true, `from_run` the run whose pass was reused, `saved_s` that run's
+    duration of the stage. A stage that ran: `hit` false, `stored` whether its pass went
+    into the cache, `reason` why not when it did not. `key` is the hex key either way.
+    """
+
+    hit: bool
+    key: str
+    from_run: str | None = None
+    saved_s: float | None = None
+    stored: bool | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageRecord(_Data):
     """One stage's outcome and measurements."""
 
@@ -98,6 +116,13 @@ class StageRecord(_Data):
     needs: tuple[str, ...] = ()
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
+    cache: StageCache | None = None
+
+    @property
+    def cache_hit(self) -> bool:
+        """Whether this stage's result was reused rather than run: such a stage's duration
+        says nothing about the stage, so trends, profiles and the scheduler skip it."""
+        return self.cache is not None and self.cache.hit
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,8 +32,9 @@ class RunOptions(NamedTuple):
     `lane=None` decides the lane from the change (`base`, `head`, the listed
     `changed_files` or the pre-push hook's `push_lines`, else git and the CI's
     environment). `formats` are report formats among `ALL_FORMATS`. `dry_run` plans and
-    stops. `history=False` neither reads nor records the history database. (A NamedTuple,
-    not a dataclass: it is defined on the way to the first stage, and costs less.)
+    stops. `history=False` neither reads nor records the history database. `cache=False`
+    runs every stage (`--no-cache`) and still stores their passes. (A NamedTuple, not a
+    dataclass: it is defined on the way to the first stage, and costs less.)
     """
 
     lane: Lane | None = None
@@ -51,6 +52,7 @@ class RunOptions(NamedTuple):
     fail_fast: bool | None = None
     history: bool = True
     dry_run: bool = False
+    cache: bool = True  # False: look nothing up in the result cache (passes still stored)
 
 
 class Prepared(NamedTuple):
@@ -119,6 +121,7 @@ def prepare_run(
         report_dir=reports,
         git=lambda: git_identity(loaded, head, base),
         host=host,
+        cache_lookup=options.cache,
     )
     return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord, StageSla
 
     WriteRecord = Callable[[RunRecord, Path], None]
+    from orchestrator.pipeline.cached import RunCache
     from orchestrator.pipeline.run import RunRequest, RunStart
 
 RECORD_NAME = "run.json"
@@ -46,6 +47,8 @@ class RecordWriter:
         self.written = False
         self._git_lock = threading.Lock()
         self._git: GitRecord | None = None
+        self.cache: RunCache | None = None
+        self.reused: dict[str, StageRecord] = {}  # stages the result cache answered
 
     def git(self) -> GitRecord:
         """The run's commit, looked up on first use."""
@@ -60,8 +63,10 @@ class RecordWriter:
     ) -> RunRecord:
         """The record as it stands, every string masked; unfinished stages `cancelled`."""
         plan = self.request.plan
-        done = {record.name: record for record in pool.results}
+        done = {record.name: record for record in pool.results} | self.reused
         stages = [with_target(done.get(s.name) or pending(s), s) for s in plan.stages]
+        if self.cache is not None:
+            stages = [self.cache.annotate(stage) for stage in stages]
         stages.sort(key=lambda s: (s.number, s.name))
         record = _records()[0](
             run_id=self.run_id,

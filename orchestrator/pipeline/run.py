@@ -37,6 +37,7 @@ from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
+    from orchestrator.pipeline.cached import RunCache
 
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 
@@ -52,6 +53,7 @@ class RunRequest:
     # delay the first stage, so the record writer asks (once) while the stages run.
     git: GitRecord | Callable[[], GitRecord] = field(default_factory=GitRecord)
     host: HostRecord = field(default_factory=HostRecord)
+    cache_lookup: bool = True  # False (--no-cache): every stage runs; passes are still stored
 
 
 def new_run_id(now: datetime) -> str:
@@ -135,13 +137,17 @@ def execute_run(
     on_event: Callable[[StageEvent], None] | None = None,
     *,
     while_running: Callable[[], object] | None = None,
+    cache: RunCache | None = None,
 ) -> RunRecord:
     """Run the plan's stages; the final record (SLA and reports are applied later).
 
     Once the first stages are launched, a helper thread writes the first record and then
     calls `while_running` (work the caller wants done during the run, off its start).
+    With a `cache`, stages it answers are not started, and passes are offered to it.
     """
     writer = RecordWriter(request, start)
+    writer.cache = cache
+    writer.reused = cache.hits() if cache is not None else {}
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -156,13 +162,14 @@ def execute_run(
 
     def relay(event: StageEvent) -> None:
         if event.kind == "end":
+            if cache is not None and event.record is not None:
+                cache.after(event.record)
             writer.write(writer.build(pool, exit_code=None, finished=False))
         if on_event is not None:
             on_event(event)
 
     pool.on_event = relay
-    for stage in request.plan.stages:
-        pool.submit(stage_spec(stage))
+    _submit(pool, writer, relay)
     failures: list[BaseException] = []
 
     def meanwhile() -> None:
@@ -192,6 +199,18 @@ def execute_run(
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+def _submit(
+    pool: AdaptiveWorkerPool, writer: RecordWriter, relay: Callable[[StageEvent], None]
+) -> None:
+    """Give the pool every stage the cache did not answer; report the answered ones."""
+    for stage in writer.request.plan.stages:
+        if stage.name not in writer.reused:
+            pool.submit(stage_spec(stage))
+    for reused in writer.reused.values():
+        shown = writer.cache.annotate(reused) if writer.cache is not None else reused
+        relay(StageEvent("end", reused.name, shown))
 
 
 def _yield_to_stages() -> None:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.engine.pool import StageEvent
 from orchestrator.model.masking import Masker
+from orchestrator.pipeline.cached import RunCache, excluded_paths, open_store, preview
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
-from orchestrator.pipeline.run import RunStart, execute_run, start_run
+from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, start_run
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
@@ -75,6 +76,8 @@ class RunResult(NamedTuple):
     record: RunRecord | None = None
     start: RunStart | None = None
     reports: tuple[Path, ...] = ()
+    # A dry run: per stage, "would run" or "cached from RUN".
+    cache_preview: Mapping[str, str] | None = None
 
     @property
     def run_dir(self) -> Path | None:
@@ -97,7 +100,13 @@ def run_workflow(
     emit = on_event or _ignore
     prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
     if prepared.plan is None or options.dry_run:
-        return RunResult(exit_code=0, plan=prepared.plan, reasons=prepared.reasons)
+        said = None
+        if prepared.request is not None:
+            request = prepared.request
+            said = preview(request.loaded, request.plan, request.report_dir, lookup=options.cache)
+        return RunResult(
+            exit_code=0, plan=prepared.plan, reasons=prepared.reasons, cache_preview=said
+        )
     return run_prepared(prepared, emit)
 
 
@@ -111,9 +120,12 @@ def run_prepared(
     emit = on_event or _ignore
     start = start_run(request)
     emit(RunStarted(request.plan, start.run_dir, start.masker))
+    cache = run_cache(request, start)
     # The finishing code (jinja2 and the compiled report template) loads while the stages
     # run: not before them, and not after.
-    record = execute_run(request, start, emit, while_running=lambda: _finisher().prepare())
+    record = execute_run(
+        request, start, emit, while_running=lambda: _finisher().prepare(), cache=cache
+    )
     emit(StagesEnded(record))
     finished = _finisher().finish(
         prepared, start, record, lambda line: emit(Notice(line, warning=False))
@@ -125,6 +137,22 @@ def run_prepared(
         record=finished.record,
         start=start,
         reports=finished.reports,
+    )
+
+
+def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
+    """The run's use of the result cache, or None when `[workflow] cache` is ""."""
+    store = open_store(request.loaded)
+    if store is None:
+        return None
+    return RunCache(
+        store=store,
+        plan=request.plan,
+        run_id=start.run_id,
+        run_dir=start.run_dir,
+        excluded=excluded_paths(request.loaded, request.report_dir),
+        warnings=start.warnings,
+        lookup=request.cache_lookup,
     )
 
 

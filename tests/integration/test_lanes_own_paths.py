@@ -19,6 +19,7 @@ def repo_without_ignore(tmp_path: Path) -> Repo:
     repo.git("push", "-q", "origin", "main")
     (repo.path / "workflow.toml").write_text(
         "[stages.lint]\nrun = ['true']\n[workflow]\nhistory = 'state/h.db'\nreports = 'out'\n"
+        "cache = 'kept'\n"
     )
     repo.commit(message="config")
     repo.git("push", "-q", "origin", "main")
@@ -42,6 +43,8 @@ def test_workflow_s_own_outputs_never_change_the_lane(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
     assert (repo.path / "state" / "h.db").is_file()
     assert any((repo.path / "out").iterdir())
+    (repo.path / "kept" / "entry").mkdir(parents=True, exist_ok=True)
+    (repo.path / "kept" / "entry" / "result.json").write_text("{}")  # whatever the cache holds
     decision = lane_of(repo)
     assert decision["lane"] == "docs"
     assert decision["changed"] == ["README.md"]
