@@ -8,7 +8,12 @@ from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import change_inputs, change_source_options, config_option
+from orchestrator.commands.options import (
+    change_inputs,
+    change_source_options,
+    config_option,
+    path_type,
+)
 from orchestrator.commands.progress import Progress
 from orchestrator.configfile.defaults import gate_note
 from orchestrator.engine.toolpath import ToolPath, resolve_executable, tool_path
@@ -105,7 +110,7 @@ def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this stage (repeatable).")
 @change_source_options
 @config_option
-@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--report-dir", type=path_type(file_okay=False), default=None)
 @click.option("--format", "formats", default="html,md,json,junit", show_default=True)
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
@@ -194,6 +199,8 @@ class LiveView:
                 f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
                 f"{plan.strategy.value} strategy, {plan.workers} workers"
             )
+            for note in plan.notes:  # why a stage runs that the lane did not name
+                click.echo(f"note: {note}")
             self.progress = Progress(event, os.environ, verbose=self.verbose)
         elif isinstance(event, StagesEnded):
             self.close()

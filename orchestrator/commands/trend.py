@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from orchestrator.commands.history import store_for
-from orchestrator.commands.options import config_option, load
+from orchestrator.commands.options import config_option, load, path_type
 from orchestrator.history.tests import passed_durations, tested_stages
 from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode, UsageError
@@ -31,7 +31,7 @@ from sla.trends import analyse
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    type=path_type(dir_okay=False, allow_dash=True),
     default=None,
     help="Where to write the report (default: standard output).",
 )

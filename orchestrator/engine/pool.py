@@ -27,7 +27,7 @@ from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.process import ExecutionContext
 from orchestrator.engine.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target
-from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
+from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner, check_in_thread
 from orchestrator.engine.subtasks import current_pool, submit_subtask
 from orchestrator.engine.toolpath import stage_environment
 from orchestrator.model.config import Strategy
@@ -115,6 +115,7 @@ class AdaptiveWorkerPool:
         """Add a stage described by a full spec."""
         if spec.name in self._specs:
             raise ValueError(f"a stage named {spec.name!r} was already submitted")
+        check_in_thread(spec)
         self._specs[spec.name] = spec
 
     def wait_all(self) -> tuple[bool, list[str]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def run_command(
         except FileNotFoundError:
             adopter.forget(token)
             context.spawned()
-            return _cannot_start(log, context, f"command not found: {argv[0]}", 127)
+            return _cannot_start(log, context, _not_found(argv[0], cwd, env), 127)
         except PermissionError:
             adopter.forget(token)
             context.spawned()
@@ -84,6 +85,9 @@ def run_command(
             adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
+        except ValueError as exc:  # a NUL in argv or env, or a bad variable name
+            context.spawned()
+            return _cannot_start(log, context, f"cannot start {argv[0]!r}: {exc}", 126)
         context.spawned()
         adopter.rooted(token, process.pid)
         if nice:
@@ -118,6 +122,22 @@ def run_command(
         cancelled=watch.cancelled,
         spec=spec,
     )
+
+
+def _not_found(command: str, cwd: Path, env: Mapping[str, str]) -> str:
+    """Why exec said ENOENT: the command is missing, or it is a script whose `#!`
+    interpreter is (the kernel reports both the same way)."""
+    found = (cwd / command) if "/" in command else None
+    if found is None:
+        where = shutil.which(command, path=env.get("PATH", os.defpath))
+        found = Path(where) if where else None
+    if found is not None and found.is_file():
+        with contextlib.suppress(OSError), found.open("rb") as script:
+            first = script.readline(256)
+            if first.startswith(b"#!"):
+                interpreter = first[2:].strip().split(b" ")[0].decode(errors="replace")
+                return f"bad interpreter {interpreter} (from the #! line of {command})"
+    return f"command not found: {command}"
 
 
 def lower_priority(pid: int, nice: int) -> None:
@@ -177,7 +197,7 @@ class ExecutionContext:
 
     `spawned` is called once a stage's process has started (or failed to): the pool uses it
     to know when its first stages are all launched. A log that cannot be written is noted
-    in `warnings` (when given) and the stage runs all the same.
+    in `warnings` and the stage runs all the same.
     """
 
     def __init__(
@@ -192,7 +212,7 @@ class ExecutionContext:
         self.masker = masker
         self.import_root = import_root
         self.spawned: Callable[[], None] = spawned or _nothing
-        self.warnings = warnings
+        self.warnings = warnings if warnings is not None else WriteWarnings()
 
 
 def _nothing() -> None:
@@ -220,7 +240,17 @@ def run_attempt(
     if target is None:
         raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
     context.spawned()
-    return call_in_thread(target, log_path, context)
+    attempt = call_in_thread(target, log_path, context)
+    if spec.timeout is not None and attempt.duration_s > spec.timeout:
+        # A thread cannot be stopped; past its limit the stage is still judged a timeout.
+        error = (
+            f"ran {attempt.duration_s:.1f}s, past its {spec.timeout:g}s timeout "
+            "(a function in a thread cannot be ended)"
+        )
+        return replace(
+            attempt, status=StageStatus.TIMEOUT, exit_code=TIMEOUT_EXIT_CODE, error=error
+        )
+    return attempt
 
 
 def _run_callable_process(

@@ -188,15 +188,28 @@ class StageRunner:
         return str(path)
 
     def executor_name(self, spec: StageSpec) -> str:
-        """Where the stage's work runs: "inline", "thread" or "process"."""
+        """Where the stage's work runs: "inline", "thread" or "process".
+
+        A callable named "pkg.module:function" runs in its own process whenever it has an
+        `env`, a `cwd` or a `timeout` (every configured stage has one), or the strategy is
+        `process` or `adaptive`: only a process can give it its own environment and working
+        directory, end it at its timeout, and keep its `sys.exit` and subprocess output
+        away from workflow. So history never moves a configured callable into a thread.
+        A function object cannot be sent to another process by name: it runs in the
+        stage's thread (`thread`/`inline`), and `check_in_thread` refuses what a thread
+        cannot honour.
+        """
         strategy = self.setup.strategy
+        if spec.command is None:
+            if not isinstance(spec.call, str):
+                return "inline" if strategy is Strategy.SEQUENTIAL else "thread"
+            if needs_own_process(spec) or strategy in (Strategy.PROCESS, Strategy.ADAPTIVE):
+                return "process"
         if strategy is Strategy.SEQUENTIAL:
             return "inline"
         if strategy is Strategy.THREAD:
             return "thread"
         wants_process = strategy is Strategy.PROCESS or spec.kind == "cpu"
-        if spec.command is None and not isinstance(spec.call, str):
-            return "thread"  # a function object cannot be sent to another process by name
         return "process" if wants_process else "thread"
 
     def env_for(self, spec: StageSpec) -> dict[str, str]:
@@ -248,6 +261,25 @@ class StageRunner:
         if log_dir is not None and log_dir.parent in path.parents:
             return str(path.relative_to(log_dir.parent))
         return str(path)
+
+
+def needs_own_process(spec: StageSpec) -> bool:
+    """Whether a callable stage has settings only a process of its own can apply."""
+    return bool(spec.env) or spec.cwd is not None or spec.timeout is not None
+
+
+def check_in_thread(spec: StageSpec) -> None:
+    """Refuse a function-object stage with `env` or `cwd`: threads share both with workflow.
+
+    Raises ValueError (one sentence naming the stage) instead of silently dropping them.
+    """
+    if spec.command is None and not isinstance(spec.call, str):
+        for key, value in (("env", spec.env), ("cwd", spec.cwd)):
+            if value:
+                raise ValueError(
+                    f"stage {spec.name!r}: a function object runs in workflow's own process, "
+                    f'which cannot give it its own {key}; name it as "pkg.module:function"'
+                )
 
 
 def backoff(attempt: int) -> float:

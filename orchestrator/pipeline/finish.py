@@ -1,7 +1,7 @@
 """After the stages: the SLA verdict, bottlenecks, the final exit code, reports, history.
 
 The SLA can only raise a passing run to exit 3; failures (1) and interruptions
-(130/143) keep their codes. A report or history that cannot be written never changes
+(129/130/143) keep their codes. A report or history that cannot be written never changes
 the run's outcome: it is said (in the run's warnings), and the run's own exit code stands.
 """
 

@@ -91,6 +91,12 @@ needs = ["a", "ghost"]
         ('run = "pytest"\nrerun_failed = 11', "stages.s.rerun_failed: must be at most 10"),
         ('call = "m:f"\nrerun_failed = 2', 'stages.s.rerun_failed: applies to a "run" command'),
         ('call = "m:f"\njunit = "r.xml"', 'stages.s.junit: applies to a "run" command'),
+        ('run = ["echo", "a\\u0000b"]', "stages.s.run: argument 2 contains a NUL character"),
+        ('call = "m:f\\u0000"', "stages.s.call: contains a NUL character"),
+        ('run = "a"\ncwd = "x\\u0000"', "stages.s.cwd: contains a NUL character"),
+        ('run = "a"\nenv = { X = "a\\u0000b" }', "stages.s.env.X: contains a NUL character"),
+        ('run = "a"\nenv = { "A=B" = "x" }', "stages.s.env.A=B: an environment variable name"),
+        ('run = "a"\nenv = { "" = "x" }', 'stages.s.env."": an environment variable name'),
     ],
 )
 def test_stage_mistakes(tmp_path: Path, stage: str, expected: str) -> None:
@@ -107,6 +113,22 @@ def test_junit_and_rerun_failed_are_read(tmp_path: Path) -> None:
     stages = load_config(path).config.stages
     assert (stages["unit"].rerun_failed, stages["unit"].junit) == (2, False)
     assert (stages["rust"].rerun_failed, stages["rust"].junit) == (0, "target/nextest/junit.xml")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ('""', '""'),
+        ('" "', '" "'),
+        ('"x\\n::error::injected"', '"x\\n::error::injected"'),
+        ('"bell\\u0007"', '"bell\\x07"'),
+    ],
+)
+def test_stage_names_must_be_printable(tmp_path: Path, name: str, shown: str) -> None:
+    lines = problems(tmp_path, f"[stages.{name}]\nrun = 'true'\n")
+    assert len(lines) == 1, lines
+    assert f": stages.{shown}: a stage name cannot" in lines[0], lines
+    assert "\n" not in lines[0]
 
 
 def test_lane_mistakes(tmp_path: Path) -> None:
@@ -198,6 +220,9 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "nope.toml")
+    for existing in (Path("/dev/null"), tmp_path):
+        with pytest.raises(ConfigError, match=r": is not a regular file\.$"):
+            load_config(existing)
 
 
 _scalars = st.one_of(
