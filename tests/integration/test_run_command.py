@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -99,8 +100,9 @@ def _signal_run(tmp_path: Path, signum: int) -> tuple[int, dict[str, object], li
     write_config(
         tmp_path,
         {
-            "a": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]',
-            "b": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]',
+            # I/O-bound, so both run at once whatever the number of cores
+            "a": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]\nkind = "io"',
+            "b": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]\nkind = "io"',
             "c": 'run = "true"\nneeds = ["a"]',
         },
     )
@@ -140,18 +142,25 @@ def test_sigterm_exits_143(tmp_path: Path) -> None:
 
 
 def test_record_survives_sigkill_with_finished_stages(tmp_path: Path) -> None:
+    pid_file = tmp_path / "slow.pid"
+    slow = (
+        f"import os, pathlib, time; pathlib.Path({str(pid_file)!r} + '.tmp')"
+        f".write_text(str(os.getpid())); os.rename({str(pid_file)!r} + '.tmp', "
+        f"{str(pid_file)!r}); time.sleep(30)"
+    )
     write_config(
         tmp_path,
         {
             "quick": f'run = ["{PY}", "-c", "print(1)"]',
-            "slow": 'run = "sleep 30"',
+            "slow": f'run = [{json.dumps(PY)}, "-c", {json.dumps(slow)}]\nkind = "io"',
         },
     )
     process = start(tmp_path)
     deadline = time.monotonic() + 20
     while True:
         records = list((tmp_path / ".workflow" / "reports").glob("*/run.json"))
-        if records and stage_statuses(json.loads(records[0].read_text()))["quick"] == "passed":
+        quick = records and stage_statuses(json.loads(records[0].read_text()))["quick"]
+        if quick == "passed" and pid_file.exists():
             break
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -160,9 +169,13 @@ def test_record_survives_sigkill_with_finished_stages(tmp_path: Path) -> None:
     record = latest_record(tmp_path)
     assert stage_statuses(record)["quick"] == "passed"
     assert record["finished"] is False
-    for child in psutil.process_iter(["cmdline"]):
-        if child.info["cmdline"] == ["sleep", "30"]:
-            child.kill()  # an orphan of the SIGKILLed run; nothing can end it but us
+    # The slow stage is an orphan of the SIGKILLed run; nothing can end it but us. It is
+    # found by the pid it wrote (a reused pid would not name that file), never by a search
+    # of the machine's processes, which may hold the same command from another test run.
+    with contextlib.suppress(psutil.NoSuchProcess):
+        orphan = psutil.Process(int(pid_file.read_text()))
+        if str(pid_file) in " ".join(orphan.cmdline()):
+            orphan.kill()
 
 
 def test_hundred_megabytes_of_output_cost_workflow_no_memory(tmp_path: Path) -> None:
