@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.records import (
@@ -264,7 +264,6 @@ runs = st.builds(
 )
 
 
-@settings(deadline=None)  # CI runners are shared; the property matters, not the speed
 @given(runs, st.lists(stages, max_size=8))
 def test_any_run_gets_ranked_findings_about_its_own_stages(
     run: RunRecord, run_stages: list[StageRecord]
