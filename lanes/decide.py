@@ -20,8 +20,8 @@ from lanes.github import github_request
 from lanes.globs import normalize_path
 from lanes.prepush import REMOTE_ENV, push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
-from orchestrator.config import DetectConfig
-from orchestrator.errors import UsageError
+from orchestrator.model.config import DetectConfig
+from orchestrator.model.errors import UsageError
 
 __all__ = [
     "LaneDecision",

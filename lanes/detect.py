@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lanes.changes import ChangeSet, LaneDecision
 from lanes.globs import GlobSet, compile_globs
-from orchestrator.config import DetectConfig, Lane
+from orchestrator.model.config import DetectConfig, Lane
 
 SHOWN = 5  # paths named in one reason before "and N more"
 

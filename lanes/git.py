@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lanes.changes import FileChange, Status
-from orchestrator.errors import ExitCode, WorkflowError
+from orchestrator.model.errors import ExitCode, WorkflowError
 
 ZERO_SHA = "0" * 40
 _STATUS = {

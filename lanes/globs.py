@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from orchestrator.errors import ConfigError
+from orchestrator.model.errors import ConfigError
 
 _ANY_DIRS = "(?:[^/]+/)*"  # zero or more whole directories
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lanes import git
 from lanes.prepush import REMOTE_ENV
-from orchestrator.errors import UsageError
+from orchestrator.model.errors import UsageError
 
 HOOK_NAME = "pre-push"
 BACKUP_NAME = "pre-push.workflow-backup"

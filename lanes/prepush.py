@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from lanes.git import is_all_zero
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
-from orchestrator.errors import UsageError
+from orchestrator.model.errors import UsageError
 
 # The hook exports the remote's name (its first argument) under this name, so that a new
 # branch is compared with that remote's default branch.

@@ -15,7 +15,7 @@ import click
 
 from orchestrator import __version__
 from orchestrator.commands import command_names, load_command
-from orchestrator.errors import ExitCode, WorkflowError
+from orchestrator.model.errors import ExitCode, WorkflowError
 
 
 class LazyGroup(click.Group):

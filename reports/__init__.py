@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord
 from reports.github import publish_github
 from reports.html import render_html
 from reports.jsonfile import render_json

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.units import seconds, size
 from reports.markdown import SUMMARY_LIMIT, render_markdown
 from reports.view import RunView, StageRow, build_view
-from sla.verdict import seconds, size
 
 ANNOTATION_LIMIT = 10
 SUMMARY_MARGIN = 4 * 1024

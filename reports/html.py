@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator import __version__
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord, StageStatus
+from orchestrator.model.units import seconds
 from reports.templating import environment
 from reports.timeline import BAR_H, build_timeline
 from reports.view import build_view, memory_text, percent, target_text
-from sla.verdict import seconds
 
 TEMPLATE = "report.html.j2"
 _ENV = environment()

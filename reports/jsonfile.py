@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord
 from reports.view import scrub_record
 
 

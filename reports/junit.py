@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.units import seconds, size
 from reports.view import RunView, StageRow, build_view
-from sla.verdict import seconds, size
 
 FAILED_SLA = frozenset({SlaStatus.BREACH, SlaStatus.CRITICAL})
 _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})

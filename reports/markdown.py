@@ -12,10 +12,10 @@ import html
 import re
 from pathlib import Path
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.units import seconds
 from reports.view import RunView, StageRow, build_view, memory_text, percent, target_text
-from sla.verdict import seconds
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's limit for one step's job summary
 MAX_BYTES = SUMMARY_LIMIT - 16 * 1024

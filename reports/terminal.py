@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
+from orchestrator.model.units import seconds
 from reports.view import RunView, StageRow, build_view, memory_text, percent, target_text
-from sla.verdict import seconds
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from orchestrator.model.units import seconds
 from reports.view import StageRow
-from sla.verdict import seconds
 
 WIDTH = 800.0
 LABEL_W = 120.0

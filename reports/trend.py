@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator import __version__
+from orchestrator.model.units import seconds, size
 from reports.templating import environment
 from sla.trend_json import report_to_dict
 from sla.trend_model import GroupTrend, SeriesTrend, TrendReport, Verdict
-from sla.verdict import seconds, size
 
 WIDTH, HEIGHT = 640, 220
 TARGET_SPAN = 3.0  # draw the target to scale when it is within this multiple of the slowest run

@@ -13,9 +13,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from orchestrator.masking import Masker
-from orchestrator.records import RunRecord, SlaStatus, StageRecord, StageStatus
-from sla.verdict import seconds, size, wall_time_s
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
+from orchestrator.model.units import seconds, size
 
 TAIL_LINES = 40
 TAIL_BYTES = 16 * 1024

@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from orchestrator.records import Bottleneck, RunRecord, StageRecord, StageStatus
-from sla.verdict import seconds, size, wall_time_s
+from orchestrator.model.records import Bottleneck, RunRecord, StageRecord, StageStatus, wall_time_s
+from orchestrator.model.units import seconds, size
 
 
 @dataclass(frozen=True)

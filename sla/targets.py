@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from orchestrator.config import Lane, WorkflowConfig
+from orchestrator.model.config import Lane, WorkflowConfig
 
 MIB = 1024 * 1024
 

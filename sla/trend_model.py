@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from orchestrator.config import TrendConfig
+from orchestrator.model.config import TrendConfig
 
 WHOLE_RUN = "whole run"
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from orchestrator.config import TrendConfig
+from orchestrator.model.config import TrendConfig
 from sla.trend_stats import logs, median, t_survival
 
 MIN_SEGMENT = 3  # runs on each side of a step

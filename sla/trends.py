@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
-from orchestrator.config import TrendConfig
-from orchestrator.records import RunRecord, StageRecord
+from orchestrator.model.config import TrendConfig
+from orchestrator.model.records import RunRecord, StageRecord
+from orchestrator.model.run_order import runs_oldest_first
 from sla.trend_model import (
     WHOLE_RUN,
     Comparison,
@@ -48,28 +48,24 @@ PASSING_EXIT_CODES = frozenset({0, 3})  # every stage passed (3: an SLA breach, 
 
 
 def analyse(records: Iterable[RunRecord], settings: TrendConfig) -> TrendReport:
-    """Group runs by lane and runner class and judge every series of each group."""
-    ordered = sorted(records, key=_time_key)
+    """Group runs by lane and runner class and judge every series of each group.
+
+    `records` newest first, as `HistoryStore.runs` lists them: they are put in the
+    history's one order (`orchestrator.model.run_order`), so runs that started in the same
+    instant keep the order they were recorded in. Groups come out latest run first.
+    """
+    ordered = runs_oldest_first(records)
     groups: dict[tuple[str, str], list[RunRecord]] = {}
     for record in ordered:
         groups.setdefault((record.lane, record.host.runner_class), []).append(record)
+    position = {id(record): index for index, record in enumerate(ordered)}
     judged = [_group(lane, runner, runs, settings) for (lane, runner), runs in groups.items()]
-    judged.sort(key=lambda group: _time_key(_latest(groups, group)), reverse=True)
+    judged.sort(key=lambda group: position[id(_latest(groups, group))], reverse=True)
     return TrendReport(settings=settings, groups=tuple(judged), runs_read=len(ordered))
 
 
 def _latest(groups: dict[tuple[str, str], list[RunRecord]], group: GroupTrend) -> RunRecord:
     return groups[(group.lane, group.runner_class)][-1]
-
-
-def _time_key(record: RunRecord) -> tuple[float, str]:
-    try:
-        moment = datetime.fromisoformat(record.started_at)
-    except ValueError:
-        return (0.0, record.run_id)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment.timestamp(), record.run_id)
 
 
 def _group(lane: str, runner: str, runs: list[RunRecord], settings: TrendConfig) -> GroupTrend:

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from orchestrator.records import RunRecord, SlaRecord, SlaStatus, StageRecord, StageSla, StageStatus
+from orchestrator.model.records import (
+    RunRecord,
+    SlaRecord,
+    SlaStatus,
+    StageRecord,
+    StageSla,
+    StageStatus,
+    wall_time_s,
+)
+from orchestrator.model.units import seconds, size
 from sla.targets import SlaPolicy
 
 # Order of badness; a longer duration may only move a stage rightwards.
@@ -22,22 +31,6 @@ SEVERITY: dict[SlaStatus, int] = {
 }
 NOT_JUDGED = frozenset({StageStatus.SKIPPED, StageStatus.CANCELLED})
 VIOLATING = frozenset({SlaStatus.BREACH, SlaStatus.CRITICAL})
-
-
-def seconds(value: float) -> str:
-    """A duration the way a person reads it in a message."""
-    return f"{value:.1f}s" if value < 100 else f"{value:.0f}s"
-
-
-def size(value: float) -> str:
-    """A byte count in binary units, for memory messages."""
-    if value < 1024:
-        return f"{value:.0f} B"
-    for unit in ("KiB", "MiB"):
-        value /= 1024
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-    return f"{value / 1024:.1f} GiB"
 
 
 def against_target(
@@ -100,13 +93,6 @@ def stage_messages(stage: StageRecord) -> tuple[list[str], list[str]]:
             f"{size(sla.max_rss_bytes)} target"
         )
     return violations, warnings
-
-
-def wall_time_s(record: RunRecord) -> float:
-    """The run's wall time: the pool's measure, else the last stage's end."""
-    if record.pool.total_duration_s > 0:
-        return record.pool.total_duration_s
-    return max((s.start_offset_s + s.duration_s for s in record.stages), default=0.0)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from orchestrator.commands.options import config_option, load
-from orchestrator.errors import UsageError
-from orchestrator.history import HistoryStore
-from orchestrator.loader import LoadedConfig
-from orchestrator.records import RunRecord, read_record
-from sla.verdict import seconds
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.errors import RecordError, UsageError
+from orchestrator.model.records import RunRecord, read_record
+from orchestrator.model.run_order import started_at_problem
+from orchestrator.model.units import seconds
 
 COLUMNS = ("RUN ID", "STARTED", "LANE", "EXIT", "DURATION", "COMMIT", "BRANCH")
 
@@ -107,9 +108,17 @@ def import_command(ctx: click.Context, paths: tuple[Path, ...], config_path: Pat
     """Add saved run records (from CI jobs) to the history; a run already there is replaced."""
     parent = ctx.parent.params.get("config_path") if ctx.parent is not None else None
     store = store_for(load(config_path or parent))
-    records = [read_record(path) for path in paths]  # all valid before any is added
-    for record in records:
-        store.record_run(record)
+    records = [_importable(path) for path in paths]  # all valid before any is added
+    store.record_runs(records)  # in the order given: that breaks ties in start time
     noun = "run" if len(records) == 1 else "runs"
     click.echo(f"imported {len(records)} {noun} into {store.path}")
     return 0
+
+
+def _importable(path: Path) -> RunRecord:
+    """A saved record whose `started_at` can place it in the history's order."""
+    record = read_record(path)
+    problem = started_at_problem(record.started_at)
+    if problem is not None:
+        raise RecordError(f"{path}: started_at: {problem}.")
+    return record

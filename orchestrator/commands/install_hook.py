@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from lanes.hook import BACKUP_NAME, install_hook, uninstall_hook
-from orchestrator.errors import UsageError
+from orchestrator.model.errors import UsageError
 
 
 @click.command("install-hook")

@@ -10,7 +10,7 @@ import click
 from lanes.changes import LaneDecision
 from lanes.decide import decide_from_options
 from orchestrator.commands.options import change_source_options, config_option, load
-from orchestrator.errors import UsageError
+from orchestrator.model.errors import UsageError
 
 
 def describe(decision: LaneDecision) -> list[str]:

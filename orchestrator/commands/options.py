@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import click
 
-from orchestrator.loader import LoadedConfig, load_config
+from orchestrator.configfile.load import LoadedConfig, load_config
 
 F = TypeVar("F", bound=Callable[..., object])
 

@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from orchestrator.commands.options import config_option, load
-from orchestrator.config import Lane, Strategy
-from orchestrator.errors import ExitCode, UsageError
-from orchestrator.plan import PlanOptions, build_plan
-from orchestrator.profiler import (
+from orchestrator.engine.sizing import read_machine
+from orchestrator.model.config import Lane, Strategy
+from orchestrator.model.errors import ExitCode, UsageError
+from orchestrator.model.units import size
+from orchestrator.pipeline.plan import PlanOptions, build_plan
+from orchestrator.pipeline.profile import (
     RoundEvent,
     StageProfileReport,
     lane_strategy,
@@ -18,8 +20,6 @@ from orchestrator.profiler import (
     summarise,
     write_targets,
 )
-from orchestrator.sizing import read_machine
-from sla.verdict import size
 
 COLUMNS: tuple[str, ...] = (
     "STAGE",

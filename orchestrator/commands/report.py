@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from orchestrator.errors import UsageError
-from orchestrator.masking import Masker, secret_values
-from orchestrator.records import read_record
+from orchestrator.model.errors import UsageError
+from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.records import read_record
 from reports import FILE_NAMES, RENDERERS, write_atomic
 
 FORMATS = ("html", "md", "junit")

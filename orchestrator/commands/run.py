@@ -9,16 +9,16 @@ from pathlib import Path
 import click
 
 from orchestrator.commands.options import change_source_options, config_option, load
-from orchestrator.config import Lane, Strategy, Workers
-from orchestrator.errors import UsageError
-from orchestrator.host import host_record
-from orchestrator.loader import LoadedConfig
-from orchestrator.plan import Plan, PlanOptions, StageProfile, build_plan
-from orchestrator.profiles import profiles_from_reports
-from orchestrator.progress import Progress
-from orchestrator.record_parts import GitRecord
-from orchestrator.run import RunRequest, execute_run, start_run
-from orchestrator.sizing import read_machine
+from orchestrator.commands.progress import Progress
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.host import host_record
+from orchestrator.engine.sizing import read_machine
+from orchestrator.history.profiles import StageProfile, profiles_from_reports
+from orchestrator.model.config import Lane, Strategy, Workers
+from orchestrator.model.errors import UsageError
+from orchestrator.model.status import GitRecord
+from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
+from orchestrator.pipeline.run import RunRequest, execute_run, start_run
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
 FORMATS = ("html", "md", "json", "junit")
@@ -147,7 +147,7 @@ def command(
     history = None if no_history else loaded.history_file
     profiles: dict[str, StageProfile] = {}
     if history is not None:
-        from orchestrator.history import profiles_safely  # noqa: PLC0415 - sqlite3 if used
+        from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - sqlite3 if used
 
         profiles = profiles_safely(history, options.lane.value, host.runner_class)
     plan = build_plan(
@@ -195,7 +195,7 @@ def run_and_report(
         record = execute_run(request, start, progress, while_running=_import_finishing)
     finally:
         progress.close()
-    from orchestrator.finish import finish_run  # noqa: PLC0415 - loaded during the run
+    from orchestrator.pipeline.finish import finish_run  # noqa: PLC0415 - loaded during the run
     from reports import print_run_summary, publish_github  # noqa: PLC0415
 
     finished = finish_run(request, start, record, formats)
@@ -203,7 +203,7 @@ def run_and_report(
     publish_github(finished.record, start.run_dir, os.environ, click.echo, start.masker)
     warnings = list(finished.warnings)
     if history is not None:
-        from orchestrator.history import record_safely  # noqa: PLC0415
+        from orchestrator.history.store import record_safely  # noqa: PLC0415
 
         unrecorded = record_safely(history, finished.record)
         if unrecorded is not None:
@@ -215,7 +215,7 @@ def run_and_report(
 
 
 def _import_finishing() -> None:
-    importlib.import_module("orchestrator.finish")
+    importlib.import_module("orchestrator.pipeline.finish")
     from reports.html import prepare  # noqa: PLC0415 - this thread's whole job
 
     prepare()

@@ -8,7 +8,7 @@ import click
 
 from orchestrator.commands.history import store_for
 from orchestrator.commands.options import config_option, load
-from orchestrator.errors import ExitCode, UsageError
+from orchestrator.model.errors import ExitCode, UsageError
 from reports import write_atomic
 from reports.trend import TREND_RENDERERS
 from sla.trends import analyse

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.records import write_record
+from orchestrator.model.records import write_record
 from tests.integration.command import workflow
 from tests.unit.test_trends_data import run, stage
 

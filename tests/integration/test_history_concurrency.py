@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.history import HistoryStore
+from orchestrator.history.store import HistoryStore
 from tests.unit.test_trends_data import run, stage
 
 pytestmark = pytest.mark.integration

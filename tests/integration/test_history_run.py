@@ -1,6 +1,6 @@
 """Must-show: `workflow run` with a corrupt history database still exits with its own code.
 
-The run command records each run through `orchestrator.history.record_safely`. The tests
+The run command records each run through `orchestrator.history.store.record_safely`. The tests
 that need that call are marked as expected failures until orchestrator/commands/run.py
 makes it (strict: once it does, they pass and the marker must go).
 """

@@ -8,7 +8,7 @@ import pytest
 
 from lanes.changes import Status
 from lanes.decide import decide_lane, read_changes
-from orchestrator.config import DetectConfig, Lane
+from orchestrator.model.config import DetectConfig, Lane
 from tests.integration.test_lanes_repo import (
     DETECT,
     Repo,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lanes.decide import decide_lane
-from orchestrator.config import Lane
+from orchestrator.model.config import Lane
 from tests.integration.test_lanes_repo import (
     DETECT,
     ZERO,

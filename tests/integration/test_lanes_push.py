@@ -15,7 +15,7 @@ import pytest
 
 from lanes.decide import decide_lane
 from lanes.hook import install_hook
-from orchestrator.config import Lane
+from orchestrator.model.config import Lane
 from tests.integration.test_lanes_repo import (
     DETECT,
     ZERO,

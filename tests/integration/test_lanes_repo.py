@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import DetectConfig
+from orchestrator.model.config import DetectConfig
 
 DETECT = DetectConfig()
 ZERO = "0" * 40

@@ -10,10 +10,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from orchestrator.config import Strategy
-from orchestrator.pool import AdaptiveWorkerPool
-from orchestrator.records import StageRecord, StageStatus
-from orchestrator.tasks import StageSpec
+from orchestrator.engine.pool import AdaptiveWorkerPool
+from orchestrator.engine.spec import StageSpec
+from orchestrator.model.config import Strategy
+from orchestrator.model.records import StageRecord, StageStatus
 
 PY = sys.executable
 STAGEFUNCS = "tests.integration.stagefuncs"

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import Lane
-from orchestrator.loader import load_config
-from orchestrator.plan import CPU_BOUND_PERCENT, PlanOptions, build_plan
-from orchestrator.profiler import (
+from orchestrator.configfile.load import load_config
+from orchestrator.engine.sizing import Machine
+from orchestrator.model.config import Lane
+from orchestrator.model.records import StageRecord, StageStatus
+from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, PlanOptions, build_plan
+from orchestrator.pipeline.profile import (
     StageProfileReport,
     lane_strategy,
     suggest_target,
@@ -20,8 +22,6 @@ from orchestrator.profiler import (
     worth_parallelising,
     write_targets,
 )
-from orchestrator.records import StageRecord, StageStatus
-from orchestrator.sizing import Machine
 from tests.integration.command import workflow
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request
 
-from orchestrator.masking import Masker
+from orchestrator.model.masking import Masker
 from reports import write_reports
 from tests.unit.test_reports_samples import HIDDEN, SCRIPT, sample_run
 

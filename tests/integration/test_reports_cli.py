@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.records import write_record
+from orchestrator.model.records import write_record
 from tests.unit.test_reports_samples import HIDDEN, sample_run
 
 pytestmark = pytest.mark.integration

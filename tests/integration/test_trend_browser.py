@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from orchestrator.config import TrendConfig
+from orchestrator.model.config import TrendConfig
 from reports.trend import render_trend_html
 from sla.trends import analyse
 from tests.unit.test_trends_data import noisy, runs_from, seeded

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.history import HistoryStore
-from orchestrator.records import RunRecord
+from orchestrator.history.store import HistoryStore
+from orchestrator.model.records import RunRecord
 from tests.integration.command import workflow
 from tests.unit.test_trends_data import noisy, runs_from, seeded
 

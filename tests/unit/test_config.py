@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.config import Lane, Strategy
-from orchestrator.errors import ConfigError, ExitCode
-from orchestrator.loader import load_config
+from orchestrator.configfile.load import load_config
+from orchestrator.model.config import Lane, Strategy
+from orchestrator.model.errors import ConfigError, ExitCode
 
 
 def write(tmp_path: Path, text: str, name: str = "workflow.toml") -> Path:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.history import (
+from orchestrator.configfile.load import load_config
+from orchestrator.history.schema import SCHEMA_VERSION, HistoryError
+from orchestrator.history.store import (
     HistoryStore,
     profiles_safely,
     record_safely,
 )
-from orchestrator.history_schema import SCHEMA_VERSION, HistoryError
-from orchestrator.loader import load_config
-from orchestrator.records import StageStatus
+from orchestrator.model.records import StageStatus
 from tests.unit.test_trends_data import MIB, RUNNER, run, stage
 
 

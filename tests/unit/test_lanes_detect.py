@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from lanes.changes import ChangeSet, FileChange, LaneDecision, Status
 from lanes.detect import choose_lane
 from lanes.globs import compile_globs
-from orchestrator.config import DetectConfig, Lane
+from orchestrator.model.config import DetectConfig, Lane
 
 DETECT = DetectConfig()
 

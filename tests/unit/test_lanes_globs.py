@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lanes.globs import compile_globs, normalize_path
-from orchestrator.errors import ConfigError
+from orchestrator.model.errors import ConfigError
 
 CASES = [
     # no slash: any depth

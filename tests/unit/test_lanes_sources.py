@@ -12,7 +12,7 @@ from lanes.decide import change_request, listed_changes, read_path_list
 from lanes.github import github_request
 from lanes.prepush import push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
-from orchestrator.errors import UsageError
+from orchestrator.model.errors import UsageError
 
 ZERO = "0" * 40
 A = "a" * 40

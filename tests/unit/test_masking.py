@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.masking import MASK, Masker, secret_values
+from orchestrator.model.masking import MASK, Masker, secret_values
 
 
 def test_secret_names_are_recognised() -> None:

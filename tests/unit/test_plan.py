@@ -8,13 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.config import Lane, Strategy
-from orchestrator.errors import UsageError
-from orchestrator.loader import load_config
-from orchestrator.metrics import critical_path, pool_metrics
-from orchestrator.plan import PlanOptions, StageProfile, build_plan
-from orchestrator.records import StageRecord, StageStatus
-from orchestrator.sizing import Machine, StageDemand, parse_cpu_max, size_pool
+from orchestrator.configfile.load import load_config
+from orchestrator.engine.metrics import critical_path, pool_metrics
+from orchestrator.engine.sizing import Machine, StageDemand, parse_cpu_max, size_pool
+from orchestrator.history.profiles import StageProfile
+from orchestrator.model.config import Lane, Strategy
+from orchestrator.model.errors import UsageError
+from orchestrator.model.records import StageRecord, StageStatus
+from orchestrator.pipeline.plan import PlanOptions, build_plan
 
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.masking import Masker
-from orchestrator.records import PoolRecord, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import PoolRecord, StageStatus
 from reports.github import ANNOTATION_LIMIT, escape_data, publish_github
 from reports.markdown import SUMMARY_LIMIT
 from sla.verdict import apply_sla

@@ -7,8 +7,8 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
-from orchestrator.masking import Masker
-from orchestrator.records import StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import StageStatus
 from reports.html import render_html
 from reports.timeline import build_timeline, tick_step
 from reports.view import build_view

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from orchestrator.masking import Masker
-from orchestrator.records import PoolRecord, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import PoolRecord, StageStatus
 from reports.junit import render_junit
 from sla.verdict import apply_sla
 from tests.unit.test_reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.masking import Masker
-from orchestrator.records import PoolRecord, RunRecord, StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import PoolRecord, RunRecord, StageStatus
 from reports.markdown import SUMMARY_LIMIT, code, fenced, render_markdown, text
 from sla.bottlenecks import attach_bottlenecks
 from sla.verdict import apply_sla

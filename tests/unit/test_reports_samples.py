@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.records import (
+from orchestrator.model.records import (
     GitRecord,
     HostRecord,
     PoolRecord,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from orchestrator.masking import Masker
+from orchestrator.model.masking import Masker
 from reports.terminal import render_terminal_summary
 from tests.unit.test_reports_samples import HIDDEN, record, sample_run, stage
 

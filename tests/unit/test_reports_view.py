@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.masking import Masker
-from orchestrator.records import StageStatus
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import StageStatus
 from reports.view import TAIL_BYTES, TAIL_LINES, build_view, clean, outcome, read_tail
 from tests.unit.test_reports_samples import HIDDEN, record, sample_run, stage
 

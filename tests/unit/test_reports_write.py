@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.masking import Masker
+from orchestrator.model.masking import Masker
 from reports import FILE_NAMES, RENDERERS, write_reports
 from tests.unit.test_reports_samples import HIDDEN, sample_run
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.records import (
+from orchestrator.model.records import (
     Bottleneck,
     HostRecord,
     PoolRecord,

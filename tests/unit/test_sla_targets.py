@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.config import Lane, WorkflowConfig
-from orchestrator.config_schema import parse_config
+from orchestrator.configfile.schema import parse_config
+from orchestrator.model.config import Lane, WorkflowConfig
 from sla.targets import MIB, SlaPolicy, policy_for
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.records import PoolRecord, SlaStatus, StageRecord, StageStatus
+from orchestrator.model.records import PoolRecord, SlaStatus, StageRecord, StageStatus
 from sla.targets import SlaPolicy
 from sla.verdict import SEVERITY, SlaManager, against_target, apply_sla, judge_stage
 from tests.unit.test_reports_samples import policy, record, stage

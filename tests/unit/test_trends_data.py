@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from orchestrator.records import (
+from orchestrator.model.records import (
     GitRecord,
     HostRecord,
     PoolRecord,

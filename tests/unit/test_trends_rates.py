@@ -13,7 +13,7 @@ series on the wrong side; these seeds (0 to 999) were fixed before the rule was 
 
 from __future__ import annotations
 
-from orchestrator.config import TrendConfig
+from orchestrator.model.config import TrendConfig
 from sla.trend_model import Verdict
 from sla.trends import judge
 from tests.unit.test_trends_data import stepped

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from orchestrator.pool import submit_subtask
+from orchestrator.engine.pool import submit_subtask
 
 
 def passes() -> None:

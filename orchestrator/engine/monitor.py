@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orchestrator.proctree import ProcessTree
+    from orchestrator.engine.proctree import ProcessTree
 
 SAMPLE_INTERVAL_S = 0.1
 

@@ -18,13 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from orchestrator.callables import call_in_thread
-from orchestrator.logcopy import LogCopier
-from orchestrator.masking import Masker
-from orchestrator.monitor import TreeMonitor
-from orchestrator.proctree import ProcessTree
-from orchestrator.record_parts import StageStatus
-from orchestrator.tasks import Attempt, StageSpec
+from orchestrator.engine.callables import call_in_thread
+from orchestrator.engine.logcopy import LogCopier
+from orchestrator.engine.monitor import TreeMonitor
+from orchestrator.engine.proctree import ProcessTree
+from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.model.masking import Masker
+from orchestrator.model.status import StageStatus
 
 TIMEOUT_EXIT_CODE = 124
 LEFTOVER_GRACE_S = 2.0
@@ -32,7 +32,7 @@ LEFTOVER_GRACE_S = 2.0
 
 def callable_command(target: str) -> tuple[str, ...]:
     """The command that runs a `pkg.module:function` stage in its own process."""
-    return (sys.executable, "-m", "orchestrator.callstage", target)
+    return (sys.executable, "-m", "orchestrator.engine.callstage", target)
 
 
 def run_command(

@@ -19,8 +19,8 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.errors import RecordError
-from orchestrator.record_parts import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.model.errors import RecordError
+from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -219,3 +219,10 @@ def _adapter() -> TypeAdapter[RunRecord]:
     from pydantic import TypeAdapter  # noqa: PLC0415
 
     return TypeAdapter(RunRecord)
+
+
+def wall_time_s(record: RunRecord) -> float:
+    """The run's wall time: the pool's measure, else the last stage's end."""
+    if record.pool.total_duration_s > 0:
+        return record.pool.total_duration_s
+    return max((s.start_offset_s + s.duration_s for s in record.stages), default=0.0)

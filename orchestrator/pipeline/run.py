@@ -23,16 +23,17 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from orchestrator.errors import ExitCode
-from orchestrator.loader import LoadedConfig
-from orchestrator.masking import Masker, secret_values
-from orchestrator.plan import Plan, PlannedStage
-from orchestrator.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
-from orchestrator.record_parts import GitRecord, HostRecord, StageStatus
-from orchestrator.tasks import StageSpec
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
+from orchestrator.engine.spec import StageSpec
+from orchestrator.model.errors import ExitCode
+from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.run_order import started_text
+from orchestrator.model.status import GitRecord, HostRecord, StageStatus
+from orchestrator.pipeline.plan import Plan, PlannedStage
 
 if TYPE_CHECKING:
-    from orchestrator.records import RunRecord, StageRecord
+    from orchestrator.model.records import RunRecord, StageRecord
 
 RECORD_NAME = "run.json"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
@@ -52,8 +53,12 @@ class RunRequest:
 
 
 def new_run_id(now: datetime) -> str:
-    """Sortable and unique: UTC time plus a few random characters."""
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{os.urandom(3).hex()}"
+    """Sortable and unique: UTC time to the microsecond plus a few random characters.
+
+    E.g. "20261130T160812.123456Z-1a2b3c"; the random part only keeps ids unique
+    across machines, it never orders runs (`run_order` does, from `started_at`).
+    """
+    return f"{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}-{os.urandom(3).hex()}"
 
 
 def stage_spec(stage: PlannedStage) -> StageSpec:
@@ -102,7 +107,7 @@ class _RecordWriter:
     def build(
         self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
     ) -> RunRecord:
-        from orchestrator.records import RunRecord  # noqa: PLC0415 - see the module's doc
+        from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
 
         plan = self.request.plan
         done = {record.name: record for record in pool.results}
@@ -125,7 +130,7 @@ class _RecordWriter:
         )
 
     def write(self, record: RunRecord) -> None:
-        from orchestrator.records import write_record  # noqa: PLC0415
+        from orchestrator.model.records import write_record  # noqa: PLC0415
 
         with self.lock:
             write_record(record, self.path)
@@ -135,7 +140,7 @@ class _RecordWriter:
         """The first record, every stage still `cancelled`/"not finished", unless a stage
         has already ended and written a fuller one. A run killed outright leaves this."""
         record = self.build(pool, exit_code=None, finished=False)
-        from orchestrator.records import write_record  # noqa: PLC0415
+        from orchestrator.model.records import write_record  # noqa: PLC0415
 
         with self.lock:
             if not self.written:
@@ -144,7 +149,7 @@ class _RecordWriter:
 
 
 def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
-    from orchestrator.records import StageSla  # noqa: PLC0415
+    from orchestrator.model.records import StageSla  # noqa: PLC0415
 
     rss = stage.max_rss_bytes
     return replace(
@@ -155,7 +160,7 @@ def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
 
 
 def _pending(stage: PlannedStage) -> StageRecord:
-    from orchestrator.records import StageRecord  # noqa: PLC0415
+    from orchestrator.model.records import StageRecord  # noqa: PLC0415
 
     return StageRecord(
         number=stage.number,
@@ -192,7 +197,7 @@ def start_run(request: RunRequest) -> RunStart:
     environments = [os.environ, *(s.config.env for s in request.plan.stages)]
     return RunStart(
         run_id=run_id,
-        started_at=now.isoformat(timespec="seconds"),
+        started_at=started_text(now),
         run_dir=run_dir,
         masker=Masker(secret_values(*environments)),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Final
 
-from orchestrator.config import (
+from orchestrator.model.config import (
     LANE_DEFAULTS,
     DetectConfig,
     Lane,

@@ -8,8 +8,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from orchestrator.record_parts import HostRecord
-from orchestrator.sizing import Machine
+from orchestrator.engine.sizing import Machine
+from orchestrator.model.status import HostRecord
 
 
 def cpu_model() -> str:

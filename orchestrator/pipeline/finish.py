@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.errors import ExitCode
-from orchestrator.records import RunRecord, write_record
-from orchestrator.run import RECORD_NAME, RunRequest, RunStart
+from orchestrator.model.errors import ExitCode
+from orchestrator.model.records import RunRecord, write_record
+from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
 from reports import write_reports
 from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for

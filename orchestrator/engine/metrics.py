@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from orchestrator.record_parts import StageStatus
+from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
-    from orchestrator.records import PoolRecord, StageRecord
+    from orchestrator.model.records import PoolRecord, StageRecord
 
 _NOT_RUN = (StageStatus.SKIPPED,)
 
@@ -25,7 +25,7 @@ def pool_metrics(
 ) -> PoolRecord:
     """Throughput, utilisation, average/max stage time and the critical path."""
     # The record models load after the stages have started, never on the way to them.
-    from orchestrator.records import PoolRecord  # noqa: PLC0415
+    from orchestrator.model.records import PoolRecord  # noqa: PLC0415
 
     ran = [s for s in stages if s.status not in _NOT_RUN and s.attempts > 0]
     total = max(finished_at - started_at, 0.0)

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from orchestrator.masking import Masker
-from orchestrator.record_parts import StageStatus
-from orchestrator.tasks import Attempt, Target
+from orchestrator.engine.spec import Attempt, Target
+from orchestrator.model.masking import Masker
+from orchestrator.model.status import StageStatus
 
 
 class CallableError(Exception):

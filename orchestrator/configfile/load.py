@@ -16,10 +16,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.config import WorkflowConfig
-from orchestrator.config_schema import parse_config
-from orchestrator.defaults import default_stages
-from orchestrator.errors import ConfigError
+from orchestrator.configfile.defaults import default_stages
+from orchestrator.configfile.schema import parse_config
+from orchestrator.model.config import WorkflowConfig
+from orchestrator.model.errors import ConfigError
 
 WORKFLOW_TOML = "workflow.toml"
 PYPROJECT_TOML = "pyproject.toml"

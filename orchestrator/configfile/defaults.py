@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.config import StageConfig
+from orchestrator.model.config import StageConfig
 
 _NOT_PACKAGES = {"tests", "test", "docs", "bench", "benchmarks", "examples", "build", "dist"}
 

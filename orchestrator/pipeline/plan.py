@@ -12,22 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.config import Lane, LaneConfig, StageConfig, Strategy, Workers
-from orchestrator.errors import UsageError
-from orchestrator.loader import LoadedConfig
-from orchestrator.sizing import Machine, StageDemand, size_pool
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.sizing import Machine, StageDemand, size_pool
+from orchestrator.history.profiles import StageProfile
+from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
+from orchestrator.model.errors import UsageError
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
-
-
-@dataclass(frozen=True)
-class StageProfile:
-    """What earlier runs measured for a stage (medians)."""
-
-    duration_s: float
-    cpu_percent: float
-    peak_rss_bytes: int = 0
-    samples: int = 1
 
 
 @dataclass(frozen=True)

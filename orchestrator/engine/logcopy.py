@@ -11,7 +11,7 @@ import os
 import threading
 from typing import BinaryIO
 
-from orchestrator.masking import Masker
+from orchestrator.model.masking import Masker
 
 CHUNK = 64 * 1024
 MAX_HELD = 1024 * 1024

@@ -19,14 +19,14 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from orchestrator.config import Strategy
-from orchestrator.errors import ConfigError, Interrupted, UsageError
-from orchestrator.loader import LoadedConfig
-from orchestrator.masking import Masker, secret_values
-from orchestrator.plan import CPU_BOUND_PERCENT, Plan
-from orchestrator.pool import AdaptiveWorkerPool, StageEvent
-from orchestrator.records import StageRecord
-from orchestrator.run import signals_cancel, stage_spec
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
+from orchestrator.model.config import Strategy
+from orchestrator.model.errors import ConfigError, Interrupted, UsageError
+from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.records import StageRecord
+from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
+from orchestrator.pipeline.run import signals_cancel, stage_spec
 from sla.trend_stats import mean, median, quantile, stdev
 
 HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.record_parts import StageStatus
+from orchestrator.model.status import StageStatus
 
 Target = str | Callable[[], object]  # "pkg.module:function" or the function itself
 

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from orchestrator.errors import RecordError
+from orchestrator.model.errors import RecordError
 
 BUSY_TIMEOUT_S = 60.0
 _WAL_ATTEMPTS = 50
@@ -53,6 +53,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             target_s REAL,
             PRIMARY KEY (run_id, name)
         )""",
+    ),
+    # 2: `seq`, the order of recording, breaks ties between runs with the same start
+    # instant (see orchestrator/model/run_order.py). Rows already there are numbered in the
+    # order they were listed in until now: by start time, then run id.
+    (
+        "ALTER TABLE runs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+        "CREATE TEMP TABLE run_seq (run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
+        """INSERT INTO temp.run_seq (run_id, seq)
+            SELECT run_id, ROW_NUMBER() OVER (ORDER BY started_utc, run_id) FROM runs""",
+        "UPDATE runs SET seq = (SELECT seq FROM temp.run_seq WHERE run_seq.run_id = runs.run_id)",
+        "DROP TABLE temp.run_seq",
+        # A start time that could not be read was stored as it was; it now sorts first,
+        # as `run_order.utc_key` writes it.
+        """UPDATE runs SET started_utc = '0001-01-01T00:00:00.000000+00:00'
+            WHERE started_utc NOT LIKE '____-__-__T__:__:__.______+00:00'""",
+        "DROP INDEX runs_by_time",
+        "DROP INDEX runs_by_group",
+        "CREATE INDEX runs_in_order ON runs (started_utc, seq)",
+        "CREATE INDEX runs_by_group_in_order ON runs (lane, runner_class, started_utc, seq)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

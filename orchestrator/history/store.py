@@ -10,30 +10,40 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+import statistics
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.history_schema import HistoryError, connect
-from orchestrator.plan import StageProfile
-from orchestrator.records import record_from_data
-from sla.trend_stats import median
+from orchestrator.history.profiles import StageProfile
+from orchestrator.history.schema import HistoryError, connect
+from orchestrator.model.records import record_from_data
+from orchestrator.model.run_order import utc_key
 
 if TYPE_CHECKING:
-    from orchestrator.records import RunRecord
+    from orchestrator.model.records import RunRecord
 
 RECENT_RUNS = 10
 
 _INSERT_RUN = """INSERT INTO runs (
     run_id, started_at, started_utc, lane, runner_class, strategy, workers, exit_code,
-    finished, duration_s, git_sha, git_branch, cpus, memory_bytes, python, record
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    finished, duration_s, git_sha, git_branch, cpus, memory_bytes, python, record, seq
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
 _INSERT_STAGE = """INSERT INTO stages (
     run_id, name, number, status, duration_s, cpu_seconds, cpu_percent, peak_rss_bytes,
     target_s
 ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+# Both queries list runs in `run_order`'s order: `started_utc` is its `utc_key`, `seq` the
+# order of recording.
+_PROFILE_SAMPLES = """SELECT s.name, s.duration_s, s.cpu_percent, s.peak_rss_bytes
+    FROM stages AS s JOIN (
+        SELECT run_id FROM runs WHERE lane = ? AND runner_class = ?
+        ORDER BY started_utc DESC, seq DESC LIMIT ?
+    ) AS r ON r.run_id = s.run_id
+    WHERE s.status = 'passed'"""
+_RUNS = "SELECT run_id, record FROM runs ORDER BY started_utc DESC, seq DESC"
 
 
 class HistoryStore:
@@ -56,28 +66,19 @@ class HistoryStore:
 
     def record_run(self, record: RunRecord) -> None:
         """Add a run, or replace the run with the same id (importing twice keeps one)."""
+        self.record_runs([record])
+
+    def record_runs(self, records: Iterable[RunRecord]) -> None:
+        """Add runs in this order, all or none, each replacing the run with its id.
+
+        Each new run gets the next `seq`, the order of recording that breaks ties
+        between runs with the same start instant; a replaced run keeps its own.
+        """
         with self._connection() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
-                connection.execute(_INSERT_RUN, _run_row(record))
-                connection.executemany(
-                    _INSERT_STAGE,
-                    [
-                        (
-                            record.run_id,
-                            stage.name,
-                            stage.number,
-                            stage.status.value,
-                            stage.duration_s,
-                            stage.cpu_seconds,
-                            stage.cpu_percent,
-                            stage.peak_rss_bytes,
-                            stage.sla.target_s,
-                        )
-                        for stage in record.stages
-                    ],
-                )
+                for record in records:
+                    _write_run(connection, record)
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
@@ -85,10 +86,10 @@ class HistoryStore:
                 raise
 
     def runs(self, last: int | None = None) -> list[RunRecord]:
-        """Recorded runs, newest first; `last` keeps only that many."""
+        """Recorded runs, newest first (`run_order`); `last` keeps only that many."""
         if not self.path.exists():
             return []  # reading never creates the database
-        query = "SELECT run_id, record FROM runs ORDER BY started_utc DESC, run_id DESC"
+        query = _RUNS
         parameters: tuple[int, ...] = ()
         if last is not None:
             query += " LIMIT ?"
@@ -116,39 +117,51 @@ class HistoryStore:
         if not self.path.exists():
             return {}
         with self._connection() as connection:
-            rows = connection.execute(
-                """SELECT s.name, s.duration_s, s.cpu_percent, s.peak_rss_bytes
-                FROM stages AS s JOIN (
-                    SELECT run_id FROM runs WHERE lane = ? AND runner_class = ?
-                    ORDER BY started_utc DESC, run_id DESC LIMIT ?
-                ) AS r ON r.run_id = s.run_id
-                WHERE s.status = 'passed'""",
-                (lane, runner_class, recent),
-            ).fetchall()
+            rows = connection.execute(_PROFILE_SAMPLES, (lane, runner_class, recent)).fetchall()
         samples: dict[str, list[tuple[float, float, int]]] = {}
         for name, duration, cpu, rss in rows:
             samples.setdefault(name, []).append((float(duration), float(cpu), int(rss)))
         return {name: _profile(values) for name, values in samples.items()}
 
 
-def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
-    return StageProfile(
-        duration_s=median([v[0] for v in values]),
-        cpu_percent=median([v[1] for v in values]),
-        peak_rss_bytes=int(median([v[2] for v in values])),
-        samples=len(values),
+def _write_run(connection: sqlite3.Connection, record: RunRecord) -> None:
+    seq = _recording_seq(connection, record.run_id)
+    connection.execute("DELETE FROM runs WHERE run_id = ?", (record.run_id,))
+    connection.execute(_INSERT_RUN, (*_run_row(record), seq))
+    connection.executemany(
+        _INSERT_STAGE,
+        [
+            (
+                record.run_id,
+                stage.name,
+                stage.number,
+                stage.status.value,
+                stage.duration_s,
+                stage.cpu_seconds,
+                stage.cpu_percent,
+                stage.peak_rss_bytes,
+                stage.sla.target_s,
+            )
+            for stage in record.stages
+        ],
     )
 
 
-def utc_key(started_at: str) -> str:
-    """A sortable UTC timestamp: runs from machines in other time zones order correctly."""
-    try:
-        moment = datetime.fromisoformat(started_at)
-    except ValueError:
-        return started_at
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+def _recording_seq(connection: sqlite3.Connection, run_id: str) -> int:
+    """The run's place in recording order: its own when recorded again, else the next."""
+    row = connection.execute("SELECT seq FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        row = connection.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()
+    return int(row[0])
+
+
+def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
+    return StageProfile(
+        duration_s=statistics.median([v[0] for v in values]),
+        cpu_percent=statistics.median([v[1] for v in values]),
+        peak_rss_bytes=int(statistics.median([v[2] for v in values])),
+        samples=len(values),
+    )
 
 
 def _run_row(record: RunRecord) -> tuple[object, ...]:

@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.config import Strategy
-from orchestrator.execute import ExecutionContext, run_attempt
-from orchestrator.masking import Masker
-from orchestrator.metrics import pool_metrics
-from orchestrator.monitor import TreeMonitor
-from orchestrator.record_parts import StageStatus
-from orchestrator.sizing import read_machine
-from orchestrator.tasks import Attempt, StageSpec, Target
+from orchestrator.engine.metrics import pool_metrics
+from orchestrator.engine.monitor import TreeMonitor
+from orchestrator.engine.process import ExecutionContext, run_attempt
+from orchestrator.engine.sizing import read_machine
+from orchestrator.engine.spec import Attempt, StageSpec, Target
+from orchestrator.model.config import Strategy
+from orchestrator.model.masking import Masker
+from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
-    from orchestrator.records import PoolRecord, StageRecord
+    from orchestrator.model.records import PoolRecord, StageRecord
 
 BACKOFF_BASE_S = 0.5
 CPU_BOUND_DEMAND = 0.5  # cores; below this a stage mostly waits
@@ -376,7 +376,7 @@ class AdaptiveWorkerPool:
             if self._cancel.wait(delay):
                 break
         last = attempts[-1]
-        from orchestrator.records import StageRecord  # noqa: PLC0415 - loads while stages run
+        from orchestrator.model.records import StageRecord  # noqa: PLC0415 - loads while stages run
 
         return StageRecord(
             number=spec.number,
@@ -444,7 +444,7 @@ class AdaptiveWorkerPool:
         return str(path)
 
     def _unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:
-        from orchestrator.records import StageRecord  # noqa: PLC0415 - loads while stages run
+        from orchestrator.model.records import StageRecord  # noqa: PLC0415 - loads while stages run
 
         return StageRecord(
             number=spec.number,

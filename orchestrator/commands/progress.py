@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from orchestrator.masking import Masker
-from orchestrator.plan import Plan
-from orchestrator.pool import StageEvent
-from orchestrator.record_parts import StageStatus
+from orchestrator.engine.pool import StageEvent
+from orchestrator.model.masking import Masker
+from orchestrator.model.status import StageStatus
+from orchestrator.pipeline.plan import Plan
 
 if TYPE_CHECKING:
     from rich.live import Live
     from rich.table import Table
 
-    from orchestrator.records import StageRecord
+    from orchestrator.model.records import StageRecord
 
 TAIL_LINES = 30
 GROUP_MAX_BYTES = 512 * 1024

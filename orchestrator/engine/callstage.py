@@ -1,4 +1,4 @@
-"""`python -m orchestrator.callstage pkg.module:function`: a callable stage in its own process.
+"""`python -m orchestrator.engine.callstage pkg.module:function`: a callable stage, own process.
 
 Running a callable as a child process gives it what command stages have: a measured
 process tree, a hard timeout and a clean kill. The one-line error goes to the file named
@@ -11,13 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-from orchestrator.callables import CallableError, resolve, summary, verdict
+from orchestrator.engine.callables import CallableError, resolve, summary, verdict
 
 
 def main(argv: list[str]) -> int:
     """Import and call the target; 0 for a pass, 1 for a failure, 2 if it cannot be called."""
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m orchestrator.callstage package.module:function\n")
+        sys.stderr.write("usage: python -m orchestrator.engine.callstage package.module:function\n")
         return 2
     root = os.environ.get("WORKFLOW_IMPORT_ROOT")
     try:

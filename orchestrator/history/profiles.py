@@ -1,0 +1,96 @@
+"""What earlier runs say about each stage: the expected duration, CPU use and memory.
+
+The adaptive strategy orders and admits stages by these figures. They come from the
+history database when there is one, else from the run records left in the reports
+directory, so even a project without history learns from its last runs.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.model.run_order import newest_first
+
+RECENT_RUNS = 10
+SCAN_LIMIT = 100  # run records read at most, newest written first
+
+
+@dataclass(frozen=True)
+class StageProfile:
+    """What earlier runs measured for a stage (medians)."""
+
+    duration_s: float
+    cpu_percent: float
+    peak_rss_bytes: int = 0
+    samples: int = 1
+
+
+def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, StageProfile]:
+    """Median figures of each stage's passed runs among the latest run records.
+
+    "Latest" is the history's order (`run_order`): by `started_at`, and records that
+    started in the same instant by when their file was last written. A file's time alone
+    would put a long run that started first after the short ones started later.
+    """
+    stages: dict[str, list[dict[str, object]]] = {}
+    for data in latest_records(reports, lane)[:RECENT_RUNS]:
+        for stage in _stages(data):
+            if stage.get("status") == "passed":
+                stages.setdefault(str(stage.get("name")), []).append(stage)
+    return {name: _profile(samples) for name, samples in stages.items()}
+
+
+def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:
+    """The readable `<reports>/*/run.json` of this lane (any lane for None), newest first."""
+    written: list[tuple[float, str, dict[str, object]]] = []
+    # Read before the first stage starts: only the most recently written files are
+    # opened, so a reports directory of thousands of runs costs a directory listing.
+    paths = sorted(reports.glob("*/run.json"), key=_mtime, reverse=True)[:SCAN_LIMIT]
+    for path in paths:
+        data = _load(path)
+        if data is not None and (lane is None or data.get("lane") == lane):
+            written.append((_mtime(path), path.parent.name, data))
+    written.sort(key=lambda item: item[:2], reverse=True)  # newest written first
+    return newest_first((data for *_, data in written), _started_at)
+
+
+def _started_at(data: dict[str, object]) -> str:
+    return str(data.get("started_at", ""))
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _load(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _stages(data: dict[str, object]) -> Iterable[dict[str, object]]:
+    stages = data.get("stages")
+    if isinstance(stages, list):
+        yield from (s for s in stages if isinstance(s, dict))
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _profile(samples: list[dict[str, object]]) -> StageProfile:
+    return StageProfile(
+        duration_s=statistics.median([_number(s.get("duration_s")) for s in samples]),
+        cpu_percent=statistics.median([_number(s.get("cpu_percent")) for s in samples]),
+        peak_rss_bytes=int(statistics.median([_number(s.get("peak_rss_bytes")) for s in samples])),
+        samples=len(samples),
+    )
