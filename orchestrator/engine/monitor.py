@@ -52,6 +52,8 @@ class TreeMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.cpu_seconds = 0.0  # the monitor's own CPU, reported in the run record
+        self._cancelled = False  # once set, every tree watched from then on is ended too
+        self._immediate = False
 
     def start(self) -> None:
         """Start the sampling thread (idempotent)."""
@@ -73,6 +75,12 @@ class TreeMonitor:
         # count into its duration; the sampler's next round sees the tree soon enough.
         with self._lock:
             self._watches[tree.root_pid] = watch
+            cancelled, immediate = self._cancelled, self._immediate
+        if cancelled:
+            # The run was cancelled while this stage's process was starting (fail-fast or
+            # Ctrl-C between its start and this call): end it as cancel_all would have.
+            watch.cancelled = True
+            watch.terminate(immediate=immediate)
         return watch
 
     def unwatch(self, watch: Watch) -> None:
@@ -81,8 +89,10 @@ class TreeMonitor:
             self._watches.pop(watch.tree.root_pid, None)
 
     def cancel_all(self, *, immediate: bool = False) -> None:
-        """End every watched tree: graceful first, at once when `immediate`."""
+        """End every tree watched now or later: graceful first, at once when `immediate`."""
         with self._lock:
+            self._cancelled = True
+            self._immediate = self._immediate or immediate
             watches = list(self._watches.values())
         for watch in watches:
             watch.cancelled = True

@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from orchestrator.engine.pool import AdaptiveWorkerPool
+from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import Strategy
 from orchestrator.model.records import StageRecord, StageStatus
@@ -162,6 +162,30 @@ def test_fail_fast_cancels_the_rest(tmp_path: Path) -> None:
     assert records["slow"].status is StageStatus.CANCELLED
     assert records["slow"].duration_s < 20
     assert records["later"].status is StageStatus.CANCELLED
+
+
+@pytest.mark.parametrize("strategy", [Strategy.SEQUENTIAL, Strategy.THREAD])
+def test_a_stage_starting_as_the_run_is_cancelled_is_ended_too(
+    strategy: Strategy, tmp_path: Path
+) -> None:
+    # Fail-fast or Ctrl-C can come between a stage's start and the moment its process is
+    # watched (a busy machine makes that window long); the stage must still be ended. Here
+    # the cancel comes from the stage's own start event, before its process exists.
+    pool = AdaptiveWorkerPool(strategy, 1, log_dir=tmp_path / "logs")
+
+    def cancel_on_start(event: StageEvent) -> None:
+        if event.kind == "start":
+            pool.cancel()
+
+    pool.on_event = cancel_on_start
+    pool.submit(StageSpec("slow", 2, command=py("import time; time.sleep(60)"), kill_grace=1))
+    try:
+        pool.wait_all()
+    finally:
+        pool.shutdown()
+    (record,) = pool.results
+    assert record.status is StageStatus.CANCELLED
+    assert record.duration_s < 30
 
 
 def test_retries_with_backoff_record_attempts(tmp_path: Path) -> None:
