@@ -14,6 +14,7 @@ from typing import Protocol
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord
+from orchestrator.model.writes import WriteWarnings
 from reports.github import publish_github
 from reports.html import render_html
 from reports.jsonfile import render_json
@@ -66,9 +67,17 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_reports(
-    record: RunRecord, run_dir: Path, formats: Iterable[str], masker: Masker | None = None
+    record: RunRecord,
+    run_dir: Path,
+    formats: Iterable[str],
+    masker: Masker | None = None,
+    warnings: WriteWarnings | None = None,
 ) -> list[Path]:
-    """Write each asked-for report into `run_dir` (all but run.json); return their paths."""
+    """Write each asked-for report into `run_dir` (all but run.json); return their paths.
+
+    With `warnings`, a report that cannot be written is noted there and the others are
+    still written; without, the OSError propagates.
+    """
     names = list(dict.fromkeys(formats))
     unknown = [name for name in names if name not in RENDERERS]
     if unknown:
@@ -78,6 +87,12 @@ def write_reports(
         if name in ENGINE_WRITES:
             continue
         path = run_dir / FILE_NAMES[name]
-        write_atomic(path, RENDERERS[name](record, run_dir, masker=masker))
-        written.append(path)
+        text = RENDERERS[name](record, run_dir, masker=masker)
+        if warnings is None:
+            write_atomic(path, text)
+        else:
+            with warnings.guard("report", path):
+                write_atomic(path, text)
+        if path.is_file():
+            written.append(path)
     return written

@@ -13,6 +13,7 @@ from pathlib import Path
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
 from orchestrator.model.units import seconds, size
+from orchestrator.model.writes import WriteWarnings
 from reports.markdown import SUMMARY_LIMIT, render_markdown
 from reports.view import RunView, StageRow, build_view
 
@@ -102,8 +103,11 @@ def capped(level: str, items: list[tuple[str, str]]) -> list[str]:
 
 
 def append_summary(path: Path, record: RunRecord, run_dir: Path, masker: Masker | None) -> bool:
-    """Append the markdown report, sized to what the step's summary has left; False if full."""
-    used = path.stat().st_size if path.exists() else 0
+    """Append the markdown report, sized to what the step's summary has left; False if full.
+
+    Raises OSError when the summary file cannot be written.
+    """
+    used = path.stat().st_size if path.is_file() else 0
     room = SUMMARY_LIMIT - used - SUMMARY_MARGIN
     if room < MIN_SUMMARY:
         return False
@@ -119,8 +123,13 @@ def publish_github(
     env: Mapping[str, str],
     emit: Callable[[str], None],
     masker: Masker | None = None,
+    *,
+    failed_writes: WriteWarnings | None = None,
 ) -> None:
-    """In GitHub Actions: annotations through `emit`, markdown into $GITHUB_STEP_SUMMARY."""
+    """In GitHub Actions: annotations through `emit`, markdown into $GITHUB_STEP_SUMMARY.
+
+    A summary file that cannot be written is noted in `failed_writes` (raised without).
+    """
     if env.get("GITHUB_ACTIONS") != "true":
         return
     view = build_view(record, run_dir, masker)
@@ -128,5 +137,14 @@ def publish_github(
     for line in [*capped("error", errors), *capped("warning", warnings)]:
         emit(line)
     summary = env.get("GITHUB_STEP_SUMMARY")
-    if summary and not append_summary(Path(summary), record, run_dir, masker):
+    if not summary:
+        return
+    appended = True
+    try:
+        appended = append_summary(Path(summary), record, run_dir, masker)
+    except OSError as exc:
+        if failed_writes is None:
+            raise
+        failed_writes.add("job summary ($GITHUB_STEP_SUMMARY)", summary, exc)
+    if not appended:
         emit(command("notice", "workflow", "The job summary is full; see report.md."))

@@ -12,7 +12,7 @@ from orchestrator import __version__
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageStatus
 from orchestrator.model.units import seconds
-from reports.templating import environment
+from reports.templating import cache_failure, environment
 from reports.timeline import BAR_H, build_timeline
 from reports.view import build_view, memory_text, percent, target_text
 
@@ -36,3 +36,8 @@ def prepare() -> None:
     `workflow run` calls this from a background thread while the stages run.
     """
     _ENV.get_template(TEMPLATE)
+
+
+def template_cache_failure() -> tuple[Path, OSError] | None:
+    """Where the compiled report template could not be cached, and why (None: it could)."""
+    return cache_failure(_ENV)

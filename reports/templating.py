@@ -5,7 +5,8 @@ and a `workflow run` renders it once per process, so the compiled form is kept i
 user's cache directory (`$XDG_CACHE_HOME/workflow`, else `~/.cache/workflow`), keyed by
 the template's checksum and the Python version: an edited or upgraded template is simply
 compiled again. The cache is an optimisation only: a directory that cannot be created or
-written is skipped silently, and reports render exactly the same without it.
+written is skipped, and reports render exactly the same without it; the cache keeps the
+first such failure (`failure`) so a run can say so in one warning line.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def cache_directory() -> Path | None:
 class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
     """jinja2's file cache, created on first use, never failing a report."""
 
+    def __init__(self, directory: str) -> None:
+        super().__init__(directory)
+        self.failure: OSError | None = None
+
     def load_bytecode(self, bucket: Bucket) -> None:
         """Fill `bucket` from disk if a usable file is there."""
         try:
@@ -42,8 +47,8 @@ class QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
         try:
             Path(self.directory).mkdir(parents=True, exist_ok=True)
             super().dump_bytecode(bucket)
-        except OSError:
-            return
+        except OSError as exc:
+            self.failure = self.failure or exc
 
 
 def environment() -> jinja2.Environment:
@@ -57,3 +62,11 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         bytecode_cache=None if directory is None else QuietBytecodeCache(str(directory)),
     )
+
+
+def cache_failure(env: jinja2.Environment) -> tuple[Path, OSError] | None:
+    """Where `env`'s compiled templates could not be kept, and why; None if they could."""
+    cache = env.bytecode_cache
+    if isinstance(cache, QuietBytecodeCache) and cache.failure is not None:
+        return Path(cache.directory), cache.failure
+    return None

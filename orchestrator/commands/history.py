@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from orchestrator.commands.options import config_option, load
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.errors import RecordError, UsageError
+from orchestrator.model.masking import Masker, mask_fields, secret_values
 from orchestrator.model.records import RunRecord, read_record
 from orchestrator.model.run_order import started_at_problem
 from orchestrator.model.units import seconds
@@ -108,7 +110,8 @@ def import_command(ctx: click.Context, paths: tuple[Path, ...], config_path: Pat
     """Add saved run records (from CI jobs) to the history; a run already there is replaced."""
     parent = ctx.parent.params.get("config_path") if ctx.parent is not None else None
     store = store_for(load(config_path or parent))
-    records = [_importable(path) for path in paths]  # all valid before any is added
+    masker = Masker(secret_values(os.environ))  # a record from elsewhere may hold a secret
+    records = [mask_fields(_importable(path), masker) for path in paths]  # all valid first
     store.record_runs(records)  # in the order given: that breaks ties in start time
     noun = "run" if len(records) == 1 else "runs"
     click.echo(f"imported {len(records)} {noun} into {store.path}")

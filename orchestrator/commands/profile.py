@@ -11,11 +11,13 @@ from orchestrator.engine.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import ExitCode, UsageError
 from orchestrator.model.units import size
+from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.profile import (
     RoundEvent,
     StageProfileReport,
     lane_strategy,
+    profile_log_dir,
     run_rounds,
     summarise,
     write_targets,
@@ -109,12 +111,13 @@ def command(
     machine = read_machine()
     options = PlanOptions(lane=Lane(lane), only=only, strategy=Strategy.SEQUENTIAL, workers=1)
     plan = build_plan(loaded, options, machine)
-    log_dir = loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
+    log_dir = profile_log_dir(loaded)
     click.echo(
         f"workflow: profiling {len(plan.stages)} stages of the {lane} lane, {iterations} "
         f"times each, one at a time ({plan.usable_cpus:g} usable cores)"
     )
-    results = run_rounds(loaded, plan, iterations, log_dir, show_progress)
+    unwritten = WriteWarnings()
+    results = run_rounds(loaded, plan, iterations, show_progress, unwritten)
     reports = [summarise(stage.name, results[stage.name], plan) for stage in plan.stages]
     click.echo("\n".join(["", *table(reports), ""]))
     for report in reports:
@@ -130,10 +133,13 @@ def command(
     if write:
         targets = {r.name: r.suggested_s for r in reports if r.suggested_s is not None}
         if targets:
-            path = write_targets(loaded, lane, targets)
-            written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
-            click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
+            with unwritten.guard("configuration", loaded.path or "workflow.toml"):
+                path = write_targets(loaded, lane, targets)
+                written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
+                click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
         else:
             click.echo("nothing written: no stage passed every run", err=True)
+    for line in unwritten.lines:
+        click.echo(f"workflow: warning: {line}", err=True)
     failed = any(r.passed < r.runs for r in reports)
     return int(ExitCode.STAGE_FAILED if failed else ExitCode.OK)

@@ -122,6 +122,7 @@ class Progress:
             self.live = None
 
     def _print(self, text: str) -> None:
+        text = self.masker.mask(text)  # names, errors and tails alike: nothing unmasked
         if self.live is not None:
             self.live.console.print(text, markup=False, highlight=False)
             return

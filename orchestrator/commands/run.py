@@ -18,7 +18,7 @@ from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import UsageError
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
-from orchestrator.pipeline.run import RunRequest, execute_run, start_run
+from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, plan_masker, start_run
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
 FORMATS = ("html", "md", "json", "junit")
@@ -149,12 +149,12 @@ def command(
     if history is not None:
         from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - sqlite3 if used
 
-        profiles = profiles_safely(history, options.lane.value, host.runner_class)
+        profiles = profiles_safely(history, options.lane.value, host.runner_class, _warn)
     plan = build_plan(
         loaded, options, machine, profiles or profiles_from_reports(report_root, options.lane.value)
     )
     if dry_run:
-        click.echo("\n".join(describe_plan(plan)))
+        click.echo(plan_masker(plan).mask("\n".join(describe_plan(plan))))
         return 0
     changes_base = decision.base if decision else base
     request = RunRequest(
@@ -164,7 +164,17 @@ def command(
         git=lambda: git_identity(loaded, head, changes_base),
         host=host,
     )
-    return run_and_report(request, wanted_formats, verbose=verbose, history=history)
+    try:
+        start = start_run(request)
+    except UsageError as exc:
+        if report_dir is None:
+            raise
+        raise UsageError(f"--report-dir: {exc.message}") from exc
+    return run_and_report(request, start, wanted_formats, verbose=verbose, history=history)
+
+
+def _warn(line: str) -> None:
+    click.echo(f"workflow: warning: {line}", err=True)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
@@ -179,10 +189,18 @@ def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> Gi
 
 
 def run_and_report(
-    request: RunRequest, formats: tuple[str, ...], *, verbose: bool, history: Path | None = None
+    request: RunRequest,
+    start: RunStart,
+    formats: tuple[str, ...],
+    *,
+    verbose: bool,
+    history: Path | None = None,
 ) -> int:
-    """Run the stages with live progress, judge and report, and say where the files are."""
-    start = start_run(request)
+    """Run the stages with live progress, judge and report, and say where the files are.
+
+    Every destination that could not be written is one warning line at the end; none of
+    them changes the exit code or skips what comes after.
+    """
     plan = request.plan
     click.echo(
         f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
@@ -200,18 +218,28 @@ def run_and_report(
 
     finished = finish_run(request, start, record, formats)
     print_run_summary(finished.record, start.masker)
-    publish_github(finished.record, start.run_dir, os.environ, click.echo, start.masker)
-    warnings = list(finished.warnings)
+    publish_github(
+        finished.record,
+        start.run_dir,
+        os.environ,
+        click.echo,
+        start.masker,
+        failed_writes=start.warnings,
+    )
     if history is not None:
         from orchestrator.history.store import record_safely  # noqa: PLC0415
 
-        unrecorded = record_safely(history, finished.record)
+        unrecorded = record_safely(history, finished.record, on_wait=_say)
         if unrecorded is not None:
-            warnings.append(unrecorded)
-    for warning in warnings:
-        click.echo(f"workflow: warning: {warning}", err=True)
+            start.warnings.note(unrecorded)
+    for warning in start.warnings.lines:
+        _warn(warning)
     click.echo(f"reports: {start.run_dir}")
     return finished.record.exit_code or 0
+
+
+def _say(line: str) -> None:
+    click.echo(f"workflow: {line}", err=True)
 
 
 def _import_finishing() -> None:

@@ -14,11 +14,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
+from orchestrator.engine.logcopy import safe_cut
 from orchestrator.engine.spec import Attempt, Target
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import Sink, WriteWarnings, append_or_discard
+
+
+class CallContext(Protocol):
+    """What a callable stage needs of the pool: the masker, imports, where to warn."""
+
+    masker: Masker
+    import_root: Path | None
+    warnings: WriteWarnings | None
 
 
 class CallableError(Exception):
@@ -63,31 +73,58 @@ def verdict(result: object) -> str | None:
     return None
 
 
+class _Route:
+    """One thread's output on its way to its log, masked as the log copier masks.
+
+    Text is held back to the end of its line, so a secret written in pieces (or one line
+    of a multi-line secret) is masked whole; `close` writes what is left.
+    """
+
+    def __init__(self, sink: Sink, masker: Masker) -> None:
+        self.sink = sink
+        self.masker = masker
+        self.held = ""
+
+    def write(self, text: str) -> None:
+        if not self.masker.values:
+            self.sink.write(text)  # a Sink: a full log never fails the stage's print
+            return
+        self.held += text
+        cut = safe_cut(self.held, self.masker)
+        if cut > 0:
+            self.sink.write(self.masker.mask(self.held[:cut]))
+            self.held = self.held[cut:]
+
+    def close(self) -> None:
+        if self.held:
+            self.sink.write(self.masker.mask(self.held))
+            self.held = ""
+
+
 class _ThreadRouter(io.TextIOBase):
     """sys.stdout/err stand-in that sends each thread's writes to that thread's log."""
 
     def __init__(self, fallback: TextIO) -> None:
         self.fallback = fallback
-        self.routes: dict[int, tuple[TextIO, Masker]] = {}
+        self.routes: dict[int, _Route] = {}
 
     def write(self, text: str) -> int:
         route = self.routes.get(threading.get_ident())
         if route is None:
             return self.fallback.write(text)
-        stream, masker = route
-        stream.write(masker.mask(text))
+        route.write(text)
         return len(text)
 
     def flush(self) -> None:
         route = self.routes.get(threading.get_ident())
-        (route[0] if route else self.fallback).flush()
+        (route.sink if route else self.fallback).flush()
 
 
 _router_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _routed_output(log: TextIO, masker: Masker) -> Iterator[None]:
+def _routed_output(log: Sink, masker: Masker) -> Iterator[None]:
     with _router_lock:
         for name in ("stdout", "stderr"):
             if not isinstance(getattr(sys, name), _ThreadRouter):
@@ -96,24 +133,26 @@ def _routed_output(log: TextIO, masker: Masker) -> Iterator[None]:
     ident = threading.get_ident()
     for router in routers:
         if isinstance(router, _ThreadRouter):
-            router.routes[ident] = (log, masker)
+            router.routes[ident] = _Route(log, masker)
     try:
         yield
     finally:
         for router in routers:
             if isinstance(router, _ThreadRouter):
-                router.routes.pop(ident, None)
+                route = router.routes.pop(ident, None)
+                if route is not None:
+                    route.close()
 
 
-def call_in_thread(
-    target: Target, log_path: Path, masker: Masker, import_root: Path | None
-) -> Attempt:
+def call_in_thread(target: Target, log_path: Path, context: CallContext) -> Attempt:
     """Call the target in the current thread; its prints go to the stage's log."""
     started = time.monotonic()
     cpu_started = time.thread_time()
-    with log_path.open("a", encoding="utf-8") as log, _routed_output(log, masker):
+    masker = context.masker
+    log_file = append_or_discard(log_path, context.warnings, text=True)
+    with log_file as log, _routed_output(log, masker):
         try:
-            function = resolve(target, import_root)
+            function = resolve(target, context.import_root)
             failure = verdict(function())
         except CallableError as exc:
             return Attempt(StageStatus.ERROR, None, time.monotonic() - started, error=str(exc))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextvars
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,8 +27,10 @@ from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.sizing import read_machine
 from orchestrator.engine.spec import Attempt, StageSpec, Target
 from orchestrator.model.config import Strategy
+from orchestrator.model.filenames import file_stem
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
     from orchestrator.model.records import PoolRecord, StageRecord
@@ -88,6 +89,7 @@ class AdaptiveWorkerPool:
         base_env: Mapping[str, str] | None = None,
         import_root: Path | None = None,
         sizing_reason: str = "",
+        warnings: WriteWarnings | None = None,
     ) -> None:
         self.strategy = Strategy(strategy)
         self.cores = usable_cpus if usable_cpus is not None else read_machine().usable_cpus
@@ -99,8 +101,13 @@ class AdaptiveWorkerPool:
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.sizing_reason = sizing_reason or f"{self.strategy.value}: {self.workers} workers"
         self.monitor = TreeMonitor()
+        self.warnings = warnings if warnings is not None else WriteWarnings()
         self.context = ExecutionContext(
-            self.monitor, masker or Masker(()), import_root, spawned=self._spawned
+            self.monitor,
+            masker or Masker(()),
+            import_root,
+            spawned=self._spawned,
+            warnings=self.warnings,
         )
         # Set once the first stages admitted have their processes (or ended early): work
         # that can wait, such as writing the first record, waits for it rather than
@@ -199,6 +206,11 @@ class AdaptiveWorkerPool:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")
         try:
             self._schedule(executor)
+        except BaseException:
+            # The pool's own bookkeeping failed: no stage may outlive it, and waiting for
+            # the workers below must not wait for stages that would run on regardless.
+            self.cancel(immediate=True)
+            raise
         finally:
             self.launched.set()
             if executor is not None:
@@ -357,7 +369,7 @@ class AdaptiveWorkerPool:
         started = last_started = time.monotonic()
         while True:
             if len(attempts) > 0:
-                with log_path.open("a", encoding="utf-8") as log:
+                with append_or_discard(log_path, self.warnings, text=True) as log:
                     log.write(f"\n--- workflow: attempt {len(attempts) + 1} ---\n")
             last_started = time.monotonic()
             attempt = run_attempt(
@@ -433,9 +445,11 @@ class AdaptiveWorkerPool:
             directory = self._temp_logs
         else:
             directory = self.log_dir
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{_safe(name)}.log"
-        path.write_bytes(b"")
+        path = directory / f"{file_stem(name)}.log"
+        with self.warnings.guard("log", path):
+            if not directory.exists():  # else the file's own error says more than mkdir's
+                directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
         return path
 
     def _log_reference(self, path: Path) -> str:
@@ -478,10 +492,6 @@ def _backoff(attempt: int) -> float:
 def _percent(cpu: float, attempts: list[Attempt]) -> float:
     wall = sum(a.duration_s for a in attempts)
     return round(100.0 * cpu / wall, 1) if wall > 0 else 0.0
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "stage"
 
 
 __all__ = ["AdaptiveWorkerPool", "StageEvent", "StageSpec", "submit_subtask"]

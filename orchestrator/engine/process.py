@@ -25,6 +25,7 @@ from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 TIMEOUT_EXIT_CODE = 124
 LEFTOVER_GRACE_S = 2.0
@@ -50,7 +51,7 @@ def run_command(
         context.spawned()  # as far as launching goes, this stage is done
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
     started = time.monotonic()
-    with log_path.open("ab") as log:
+    with append_or_discard(log_path, context.warnings) as log:
         try:
             process = subprocess.Popen(
                 argv,
@@ -64,13 +65,13 @@ def run_command(
             )
         except FileNotFoundError:
             context.spawned()
-            return _cannot_start(log, f"command not found: {argv[0]}", 127)
+            return _cannot_start(log, context, f"command not found: {argv[0]}", 127)
         except PermissionError:
             context.spawned()
-            return _cannot_start(log, f"command not executable: {argv[0]}", 126)
+            return _cannot_start(log, context, f"command not executable: {argv[0]}", 126)
         except OSError as exc:
             context.spawned()
-            return _cannot_start(log, f"cannot start {argv[0]}: {exc.strerror}", 126)
+            return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
         context.spawned()
         if nice:
             lower_priority(process.pid, nice)
@@ -84,6 +85,8 @@ def run_command(
         tree.end_leftovers(0.0 if watch.kill_at is not None else LEFTOVER_GRACE_S)
         context.monitor.unwatch(watch)
         copier.join(timeout=10)
+        if copier.error is not None and context.warnings is not None:
+            context.warnings.add("log", log_path, copier.error)
     cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()
     # Not ru_maxrss: it counts the forked copy of this process before exec.
     peak = tree.peak_rss
@@ -110,7 +113,8 @@ def lower_priority(pid: int, nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
-def _cannot_start(log: object, message: str, code: int) -> Attempt:
+def _cannot_start(log: object, context: ExecutionContext, message: str, code: int) -> Attempt:
+    message = context.masker.mask(message)  # argv[0] may hold a secret as well
     if hasattr(log, "write"):
         log.write(f"workflow: {message}\n".encode())
     return Attempt(StageStatus.ERROR, code, 0.0, error=message)
@@ -153,7 +157,8 @@ class ExecutionContext:
     """What every attempt shares: the monitor, the masker, where callables are imported from.
 
     `spawned` is called once a stage's process has started (or failed to): the pool uses it
-    to know when its first stages are all launched.
+    to know when its first stages are all launched. A log that cannot be written is noted
+    in `warnings` (when given) and the stage runs all the same.
     """
 
     def __init__(
@@ -162,11 +167,13 @@ class ExecutionContext:
         masker: Masker,
         import_root: Path | None,
         spawned: Callable[[], None] | None = None,
+        warnings: WriteWarnings | None = None,
     ) -> None:
         self.monitor = monitor
         self.masker = masker
         self.import_root = import_root
         self.spawned: Callable[[], None] = spawned or _nothing
+        self.warnings = warnings
 
 
 def _nothing() -> None:
@@ -194,7 +201,7 @@ def run_attempt(
     if target is None:
         raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
     context.spawned()
-    return call_in_thread(target, log_path, context.masker, context.import_root)
+    return call_in_thread(target, log_path, context)
 
 
 def _run_callable_process(

@@ -49,7 +49,11 @@ def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, obj
     written: list[tuple[float, str, dict[str, object]]] = []
     # Read before the first stage starts: only the most recently written files are
     # opened, so a reports directory of thousands of runs costs a directory listing.
-    paths = sorted(reports.glob("*/run.json"), key=_mtime, reverse=True)[:SCAN_LIMIT]
+    try:
+        found = reports.glob("*/run.json")
+        paths = sorted(found, key=_mtime, reverse=True)[:SCAN_LIMIT]
+    except OSError:  # a reports path no file system takes (a name too long): no records
+        paths = []
     for path in paths:
         data = _load(path)
         if data is not None and (lane is None or data.get("lane") == lane):

@@ -2,9 +2,11 @@
 
 Many writers at once (parallel CI jobs importing records, a nightly run) share one file:
 WAL mode lets readers and one writer proceed together, and the busy timeout makes a
-writer wait for the lock instead of failing. Writes take the lock up front (`BEGIN
-IMMEDIATE`): a read transaction upgraded to a write in WAL mode fails at once with
-"database is locked", whatever the timeout.
+writer wait for the lock instead of failing. How long depends on who asks: the
+scheduler's read for hints must never hold up the first stage, while recording a finished
+run may wait a while (history.py chooses; BUSY_TIMEOUT_S is for commands about history).
+Writes take the lock up front (`BEGIN IMMEDIATE`): a read transaction upgraded to a
+write in WAL mode fails at once with "database is locked", whatever the timeout.
 """
 
 from __future__ import annotations
@@ -81,9 +83,10 @@ class HistoryError(RecordError):
     """The history database cannot be used (corrupt, unreadable, foreign or too new)."""
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the database in WAL mode with a busy timeout, its schema up to date."""
-    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+def connect(path: Path, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
+    """Open the database in WAL mode, waiting at most `timeout` seconds for each lock,
+    its schema up to date. Raises sqlite3.Error ("database is locked") past that."""
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
         connection.execute("PRAGMA foreign_keys = ON")
         _version(connection, path)  # refuse a foreign or newer file before writing anything

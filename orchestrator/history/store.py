@@ -4,6 +4,10 @@ Trends read it, the adaptive scheduler learns each stage's duration, CPU use and
 from it, and `workflow history` lists it. Recording is best effort for a run: a damaged or
 unreadable database is reported in one sentence and left exactly as it was, never
 deleted or rewritten (`record_safely`), because losing a history must not fail a build.
+
+History is optional and never delays the stages. A database another process holds locked
+costs the scheduler's read at most READ_WAIT_S (then the plan goes without its hints, and
+says so); recording the finished run waits at most WRITE_WAIT_S, saying that it waits.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import statistics
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.history.profiles import StageProfile
-from orchestrator.history.schema import HistoryError, connect
+from orchestrator.history.schema import BUSY_TIMEOUT_S, HistoryError, connect
 from orchestrator.model.records import record_from_data
 from orchestrator.model.run_order import utc_key
 
@@ -25,6 +29,9 @@ if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
 
 RECENT_RUNS = 10
+READ_WAIT_S = 0.25  # seconds the scheduler's read waits for a lock: hints are not worth more
+WRITE_PROBE_S = 1.0  # the final write's first try, before it says that it waits
+WRITE_WAIT_S = 10.0  # then at most this much longer
 
 _INSERT_RUN = """INSERT INTO runs (
     run_id, started_at, started_utc, lane, runner_class, strategy, workers, exit_code,
@@ -49,14 +56,15 @@ _RUNS = "SELECT run_id, record FROM runs ORDER BY started_utc DESC, seq DESC"
 class HistoryStore:
     """Runs recorded in a SQLite database; created with its schema on first write."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = path
+        self.timeout = timeout
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(connect(self.path)) as connection:
+            with closing(connect(self.path, self.timeout)) as connection:
                 yield connection
         except sqlite3.Error as exc:
             raise HistoryError(f"{self.path}: cannot use the history database: {exc}.") from exc
@@ -185,10 +193,26 @@ def _run_row(record: RunRecord) -> tuple[object, ...]:
     )
 
 
-def record_safely(path: Path, record: RunRecord) -> str | None:
-    """Record the run; on any problem return one sentence why, and touch nothing else."""
+def record_safely(
+    path: Path, record: RunRecord, on_wait: Callable[[str], None] | None = None
+) -> str | None:
+    """Record the run; on any problem return one sentence why, and touch nothing else.
+
+    A database locked by another process gets WRITE_PROBE_S, then `on_wait` hears that
+    the run waits, then WRITE_WAIT_S more at most.
+    """
     try:
-        HistoryStore(path).record_run(record)
+        try:
+            HistoryStore(path, WRITE_PROBE_S).record_run(record)
+        except HistoryError as exc:
+            if not _locked(exc):
+                raise
+            if on_wait is not None:
+                on_wait(
+                    f"the history database {path} is locked by another process; "
+                    f"waiting up to {WRITE_WAIT_S:g}s to record this run"
+                )
+            HistoryStore(path, WRITE_WAIT_S).record_run(record)
     except HistoryError as exc:
         return f"history not written: {exc.message.rstrip('.')} (left untouched)."
     except Exception as exc:  # a broken history must never fail the run it describes
@@ -196,9 +220,31 @@ def record_safely(path: Path, record: RunRecord) -> str | None:
     return None
 
 
-def profiles_safely(path: Path, lane: str, runner_class: str) -> dict[str, StageProfile]:
-    """What history knows about each stage, or nothing when it cannot be read."""
+def profiles_safely(
+    path: Path,
+    lane: str,
+    runner_class: str,
+    on_problem: Callable[[str], None] | None = None,
+) -> dict[str, StageProfile]:
+    """What history knows about each stage, or nothing when it cannot be read.
+
+    A locked database is given READ_WAIT_S, and `on_problem` hears that it was skipped
+    (any other problem is said once, by `record_safely` at the end of the run).
+    """
     try:
-        return HistoryStore(path).stage_profiles(lane, runner_class)
+        return HistoryStore(path, READ_WAIT_S).stage_profiles(lane, runner_class)
+    except HistoryError as exc:
+        if on_problem is not None and _locked(exc):
+            on_problem(
+                f"history not read: {path} is locked by another process; "
+                "the plan goes without its timings."
+            )
+        return {}
     except Exception:  # a hint for the scheduler; without it the plan uses other sources
         return {}
+
+
+def _locked(exc: HistoryError) -> bool:
+    cause = exc.__cause__
+    text = str(cause).lower()
+    return isinstance(cause, sqlite3.OperationalError) and ("locked" in text or "busy" in text)

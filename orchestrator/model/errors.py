@@ -55,6 +55,10 @@ class RecordError(WorkflowError):
     exit_code = ExitCode.USAGE
 
 
+class InternalError(WorkflowError):
+    """workflow itself failed mid-run; the stages were ended and the record written."""
+
+
 class Interrupted(WorkflowError):
     """The run was stopped by a signal; the exit code tells which."""
 

@@ -2,7 +2,7 @@
 
 The SLA can only raise a passing run to exit 3; failures (1) and interruptions
 (130/143) keep their codes. A report or history that cannot be written never changes
-the run's outcome: it is said, and the run's own exit code stands.
+the run's outcome: it is said (in the run's warnings), and the run's own exit code stands.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from pathlib import Path
 
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
-from orchestrator.pipeline.run import RECORD_NAME, RunRequest, RunStart
+from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.run import RunRequest, RunStart
 from reports import write_reports
+from reports.html import template_cache_failure
 from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
 from sla.verdict import apply_sla
@@ -47,11 +49,11 @@ def finish_run(
         record, available_memory_bytes=request.host.available_memory_bytes or None
     )
     record = replace(record, exit_code=final_exit_code(record))
-    write_record(record, start.run_dir / RECORD_NAME)
-    warnings: list[str] = []
-    written: list[Path] = []
-    try:
-        written = write_reports(record, start.run_dir, formats, start.masker)
-    except OSError as exc:
-        warnings.append(f"reports were not written to {start.run_dir}: {exc.strerror}")
-    return Finished(record=record, reports=tuple(written), warnings=tuple(warnings))
+    path = start.run_dir / RECORD_NAME
+    with start.warnings.guard(RECORD_NAME, path):
+        write_record(record, path)
+    written = write_reports(record, start.run_dir, formats, start.masker, start.warnings)
+    cache = template_cache_failure()
+    if cache is not None:
+        start.warnings.add("template cache", *cache)
+    return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)

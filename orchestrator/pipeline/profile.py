@@ -25,6 +25,7 @@ from orchestrator.model.config import Strategy
 from orchestrator.model.errors import ConfigError, Interrupted, UsageError
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import StageRecord
+from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
 from orchestrator.pipeline.run import signals_cancel, stage_spec
 from sla.trend_stats import mean, median, quantile, stdev
@@ -66,14 +67,23 @@ class StageProfileReport:
     error: str | None = None
 
 
+def profile_log_dir(loaded: LoadedConfig) -> Path:
+    """Where the profiling rounds keep their stage logs."""
+    return loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
+
+
 def run_rounds(
     loaded: LoadedConfig,
     plan: Plan,
     iterations: int,
-    log_dir: Path,
     on_event: Callable[[RoundEvent], None] | None = None,
+    warnings: WriteWarnings | None = None,
 ) -> dict[str, list[StageRecord]]:
-    """Run every planned stage `iterations` times, one stage at a time; records by stage."""
+    """Run every planned stage `iterations` times, one stage at a time; records by stage.
+
+    A log that cannot be written is noted in `warnings`; the stage runs all the same.
+    """
+    log_dir = profile_log_dir(loaded)
     environments = [os.environ, *(s.config.env for s in plan.stages)]
     masker = Masker(secret_values(*environments))
     results: dict[str, list[StageRecord]] = {stage.name: [] for stage in plan.stages}
@@ -86,6 +96,7 @@ def run_rounds(
             masker=masker,
             import_root=loaded.root,
             on_event=_relay(on_event, number, iterations),
+            warnings=warnings,
         )
         for stage in plan.stages:
             pool.submit(stage_spec(stage))

@@ -2,7 +2,10 @@
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
 leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
-with the unfinished stages `cancelled`. What can wait (the record's module, the first
+with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
+run ends with `InternalError`, its traceback in the run directory). The record is masked
+once, as it is built, before anything writes it; a run.json that cannot be written is a
+warning, never the end of the run. What can wait (the record's module, the first
 record, the caller's preparations for the end of the run) happens in a background thread
 at low priority once the first stages are launched: nothing on the way to the first stage
 waits for it, and it never takes a core from the stages themselves.
@@ -26,16 +29,17 @@ from typing import TYPE_CHECKING
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.model.errors import ExitCode
+from orchestrator.model.errors import ExitCode, UsageError
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.run_order import started_text
-from orchestrator.model.status import GitRecord, HostRecord, StageStatus
+from orchestrator.model.status import GitRecord, HostRecord
+from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
+from orchestrator.pipeline.recorder import RecordWriter, internal_failure
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
 
-RECORD_NAME = "run.json"
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 
 
@@ -83,96 +87,6 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
     )
 
 
-class _RecordWriter:
-    """Builds the run record from the pool's results and rewrites run.json."""
-
-    def __init__(self, request: RunRequest, run_id: str, started_at: str, path: Path) -> None:
-        self.request = request
-        self.run_id = run_id
-        self.started_at = started_at
-        self.path = path
-        self.lock = threading.Lock()
-        self.written = False
-        self._git_lock = threading.Lock()
-        self._git: GitRecord | None = None
-
-    def git(self) -> GitRecord:
-        """The run's commit, looked up on first use."""
-        with self._git_lock:
-            if self._git is None:
-                found = self.request.git
-                self._git = found if isinstance(found, GitRecord) else found()
-            return self._git
-
-    def build(
-        self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
-    ) -> RunRecord:
-        from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
-
-        plan = self.request.plan
-        done = {record.name: record for record in pool.results}
-        stages = [_with_target(done.get(s.name) or _pending(s), s) for s in plan.stages]
-        stages.sort(key=lambda s: (s.number, s.name))
-        return RunRecord(
-            run_id=self.run_id,
-            started_at=self.started_at,
-            lane=plan.lane.value,
-            lane_reasons=plan.lane_reasons,
-            lane_forced=plan.lane_forced,
-            strategy=plan.strategy.value,
-            workers=plan.workers,
-            git=self.git(),
-            host=self.request.host,
-            stages=tuple(stages),
-            pool=pool.metrics,
-            exit_code=exit_code,
-            finished=finished,
-        )
-
-    def write(self, record: RunRecord) -> None:
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
-        with self.lock:
-            write_record(record, self.path)
-            self.written = True
-
-    def write_pending(self, pool: AdaptiveWorkerPool) -> None:
-        """The first record, every stage still `cancelled`/"not finished", unless a stage
-        has already ended and written a fuller one. A run killed outright leaves this."""
-        record = self.build(pool, exit_code=None, finished=False)
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
-        with self.lock:
-            if not self.written:
-                write_record(record, self.path)
-                self.written = True
-
-
-def _with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
-    from orchestrator.model.records import StageSla  # noqa: PLC0415
-
-    rss = stage.max_rss_bytes
-    return replace(
-        record,
-        sla=StageSla(target_s=stage.target_s, max_rss_bytes=rss),
-        kind=record.kind or stage.kind,
-    )
-
-
-def _pending(stage: PlannedStage) -> StageRecord:
-    from orchestrator.model.records import StageRecord  # noqa: PLC0415
-
-    return StageRecord(
-        number=stage.number,
-        name=stage.name,
-        status=StageStatus.CANCELLED,
-        kind=stage.kind,
-        command=stage.config.display_command,
-        error="not finished",
-        needs=stage.needs,
-    )
-
-
 def stage_exit_code(stages: tuple[StageRecord, ...]) -> ExitCode:
     """1 when any stage did not pass, else 0 (the SLA verdict may raise it to 3)."""
     return ExitCode.OK if all(s.status.ok for s in stages) else ExitCode.STAGE_FAILED
@@ -186,20 +100,35 @@ class RunStart:
     started_at: str
     run_dir: Path
     masker: Masker
+    warnings: WriteWarnings = field(default_factory=WriteWarnings)
+
+
+def plan_masker(plan: Plan) -> Masker:
+    """The masker for everything a run of `plan` prints or writes: the secrets of this
+    environment and of every stage's own `env`."""
+    return Masker(secret_values(os.environ, *(s.config.env for s in plan.stages)))
 
 
 def start_run(request: RunRequest) -> RunStart:
-    """Create the run's directory and the masker for its logs."""
+    """Create the run's directory and the masker for its logs.
+
+    Raises UsageError naming the reports directory when it cannot be created: nothing
+    has run yet, and a run with nowhere to put its record is not worth starting.
+    """
     now = datetime.now(UTC)
     run_id = new_run_id(now)
     run_dir = request.report_dir / run_id
-    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    environments = [os.environ, *(s.config.env for s in request.plan.stages)]
+    try:
+        (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
+        ) from exc
     return RunStart(
         run_id=run_id,
         started_at=started_text(now),
         run_dir=run_dir,
-        masker=Masker(secret_values(*environments)),
+        masker=plan_masker(request.plan),
     )
 
 
@@ -215,7 +144,7 @@ def execute_run(
     Once the first stages are launched, a helper thread writes the first record and then
     calls `while_running` (work the caller wants done during the run, off its start).
     """
-    writer = _RecordWriter(request, start.run_id, start.started_at, start.run_dir / RECORD_NAME)
+    writer = RecordWriter(request, start)
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -225,6 +154,7 @@ def execute_run(
         masker=start.masker,
         import_root=request.loaded.root,
         sizing_reason=request.plan.sizing_reason,
+        warnings=start.warnings,
     )
 
     def relay(event: StageEvent) -> None:
@@ -253,11 +183,13 @@ def execute_run(
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()
+        except Exception as exc:  # the pool ended every tree before letting this out
+            failures.append(exc)
         finally:
             pool.shutdown()
     helper.join()
     if failures:
-        raise failures[0]
+        internal_failure(writer, pool, start, failures[0])
     record = writer.build(pool, exit_code=None, finished=True)
     code = _interrupted_code(received) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
