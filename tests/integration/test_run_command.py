@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
 PY = sys.executable
 
@@ -23,8 +25,24 @@ def write_config(tmp_path: Path, stages: dict[str, str]) -> None:
     (tmp_path / "workflow.toml").write_text("\n".join(lines) + "\n")
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_run_left_behind() -> Iterator[None]:
+    """A failed assertion leaves no `workflow run` running and no pipe open (which would
+    fail a later test with a ResourceWarning)."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        if process.stdout is not None and not process.stdout.closed:
+            process.communicate()
+
+
 def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [PY, "-m", "orchestrator", "run", "--lane", "standard", *args],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -32,6 +50,8 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subp
         text=True,
         env={**os.environ, "CI": "true", **(env or {})},
     )
+    _STARTED.append(process)
+    return process
 
 
 def reports_dir(output: str) -> Path:
