@@ -1,39 +1,36 @@
-"""`decide_lane`: the lane `workflow run --lane auto` takes, from wherever the range comes.
+"""`decide_lane`: the lane an automatic run takes, from wherever the range comes.
 
-Where the changes come from, first match wins: `--changed-files`; `--base`/`--head`; the
-pre-push hook's input; GitHub Actions (`GITHUB_EVENT_NAME`); otherwise the current
-branch's upstream (then origin/HEAD), with uncommitted and untracked files included.
+Where the changes come from, first match wins: a list of changed paths; a base and/or
+head commit; the pre-push hook's input lines; GitHub Actions (`GITHUB_EVENT_NAME`);
+otherwise the current branch's upstream (then origin/HEAD), with uncommitted and
+untracked files included. Nothing here reads standard input: the caller passes lines.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
 
 from lanes.changes import ChangeSet, FileChange, LaneDecision, Status
 from lanes.collect import collect
 from lanes.detect import choose_lane
 from lanes.github import github_request
 from lanes.globs import normalize_path
+from lanes.ownpaths import project_path, without_own_outputs
 from lanes.prepush import REMOTE_ENV, push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
 from orchestrator.model.config import DetectConfig
-from orchestrator.model.errors import UsageError
 
 __all__ = [
     "LaneDecision",
     "change_request",
-    "decide_from_options",
     "decide_lane",
     "read_changes",
-    "read_path_list",
 ]
 
 
-def decide_lane(
+def decide_lane(  # noqa: PLR0913 - one keyword per change source, in DESIGN's order
     root: Path,
     detect: DetectConfig,
     *,
@@ -42,36 +39,20 @@ def decide_lane(
     changed_files: Sequence[str] | None = None,
     push_lines: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    own_outputs: Sequence[Path] = (),
 ) -> LaneDecision:
-    """The lane for what changed in the project at `root`, and the reasons."""
+    """The lane for what changed in the project at `root`, and the reasons.
+
+    `own_outputs` are workflow's own files and directories (absolute: history, reports,
+    cache): a change under them never counts.
+    """
     changes = read_changes(
         root, base=base, head=head, changed_files=changed_files, push_lines=push_lines, env=env
     )
-    return choose_lane(changes, detect)
+    return choose_lane(without_own_outputs(changes, root, own_outputs), detect)
 
 
-def decide_from_options(
-    root: Path,
-    detect: DetectConfig,
-    *,
-    base: str | None,
-    head: str | None,
-    changed_files: str | None,
-    pre_push: bool,
-) -> LaneDecision:
-    """The lane from the command line's change options (`--base`, `--head`,
-    `--changed-files FILE|-`, and the hook's refs on standard input with `--pre-push`)."""
-    return decide_lane(
-        root,
-        detect,
-        base=base,
-        head=head,
-        changed_files=None if changed_files is None else read_path_list(changed_files),
-        push_lines=sys.stdin.read().splitlines() if pre_push else None,
-    )
-
-
-def read_changes(
+def read_changes(  # noqa: PLR0913 - one keyword per change source, as decide_lane
     root: Path,
     *,
     base: str | None = None,
@@ -82,7 +63,7 @@ def read_changes(
 ) -> ChangeSet:
     """What changed, as `decide_lane` sees it (git is asked only when a range needs it)."""
     if changed_files is not None:
-        return listed_changes(changed_files)
+        return listed_changes(changed_files, root)
     request = change_request(
         base=base, head=head, push_lines=push_lines, env=os.environ if env is None else env
     )
@@ -115,22 +96,31 @@ def change_request(
     )
 
 
-def listed_changes(lines: Sequence[str]) -> ChangeSet:
-    """A change set from a list of paths (line counts unknown)."""
-    paths = dict.fromkeys(normalize_path(line.strip()) for line in lines if line.strip())
+def listed_changes(lines: Sequence[str], root: Path | None = None) -> ChangeSet:
+    """A change set from a list of paths (line counts unknown).
+
+    With `root`, each path is made relative to the project; a path outside it is left out
+    and named in the notes.
+    """
+    paths: dict[str, None] = {}
+    outside: list[str] = []
+    for line in (raw.strip() for raw in lines):
+        if not line:
+            continue
+        path = normalize_path(line) if root is None else project_path(line, root)
+        if path is None:
+            outside.append(line)
+        elif path:
+            paths[path] = None
+    notes: tuple[str, ...] = ()
+    if outside:
+        more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+        plural = "s" if len(outside) != 1 else ""
+        shown = ", ".join(outside[:3]) + more
+        notes = (f"{len(outside)} listed path{plural} outside the project left out ({shown})",)
     return ChangeSet(
-        files=tuple(FileChange(path, Status.LISTED) for path in paths if path),
+        files=tuple(FileChange(path, Status.LISTED) for path in paths),
         description="the --changed-files list",
         lines_known=False,
+        notes=notes,
     )
-
-
-def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
-    """The lines of `--changed-files FILE|-` (`-`: standard input)."""
-    if spec == "-":
-        return (stdin or sys.stdin).read().splitlines()
-    try:
-        return Path(spec).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc

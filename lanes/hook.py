@@ -8,10 +8,8 @@ kept as `pre-push.workflow-backup` (only with --force) and runs first, on the sa
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +18,7 @@ from pathlib import Path
 from lanes import git
 from lanes.prepush import REMOTE_ENV
 from orchestrator.model.errors import UsageError
+from orchestrator.model.files import EXECUTABLE, staged
 
 HOOK_NAME = "pre-push"
 BACKUP_NAME = "pre-push.workflow-backup"
@@ -130,20 +129,13 @@ def install_hook(
     text = hook_script(command or default_command(), project_prefix(root))
     try:
         hooks.mkdir(parents=True, exist_ok=True)
-        temporary = _write_temporary(hooks, text)
+        # staged first: a hook that cannot be written leaves the old one (and no backup)
+        with staged(hook, text, EXECUTABLE):
+            action = Action.INSTALLED
+            if hook.exists() or hook.is_symlink():
+                action = Action.UPDATED if is_ours(hook) else _keep_foreign(hook, backup, force)
     except OSError as exc:
         raise UsageError(f"{hook}: cannot write the hook: {exc.strerror or exc}.") from exc
-    try:
-        action = Action.INSTALLED
-        if hook.exists() or hook.is_symlink():
-            action = Action.UPDATED if is_ours(hook) else _keep_foreign(hook, backup, force)
-        temporary.replace(hook)  # atomic: git never runs half a hook
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise UsageError(f"{hook}: cannot write the hook: {exc.strerror or exc}.") from exc
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return HookResult(action, hook, backup if backup.exists() else None)
 
 
@@ -178,16 +170,3 @@ def _keep_foreign(hook: Path, backup: Path, force: bool) -> Action:
         )
     hook.replace(backup)
     return Action.REPLACED
-
-
-def _write_temporary(directory: Path, text: str) -> Path:
-    handle, name = tempfile.mkstemp(dir=directory, prefix=f".{HOOK_NAME}.")
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        temporary.chmod(0o755)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary

@@ -6,12 +6,11 @@ directory is where the stages' `log` paths point, for the log tails of failed st
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+from orchestrator.model.files import write_atomic
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord
 from orchestrator.model.writes import WriteWarnings
@@ -45,25 +44,8 @@ __all__ = [
     "print_run_summary",
     "publish_github",
     "render_terminal_summary",
-    "write_atomic",
     "write_reports",
 ]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write so that readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temp_name).chmod(0o644)  # mkstemp makes 0600; a report is meant to be shared
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(

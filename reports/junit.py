@@ -79,6 +79,8 @@ def stage_case(row: StageRow) -> Case:
         )
     if row.status in (StageStatus.SKIPPED, StageStatus.CANCELLED):
         return Case(STAGES, row.name, row.duration_s, "skipped", message=row.status.value)
+    if row.cached_from:
+        return Case(STAGES, row.name, row.duration_s, output=f"{row.status_text}: {row.cache_note}")
     return Case(STAGES, row.name, row.duration_s)
 
 

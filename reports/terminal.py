@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
-from orchestrator.model.units import seconds
-from reports.view import RunView, StageRow, build_view, memory_text, percent, target_text
+from orchestrator.model.units import aligned, percent, seconds
+from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
 STYLES = {
     StageStatus.PASSED: "green",
@@ -36,7 +37,7 @@ def _cells(row: StageRow) -> tuple[str, ...]:
     return (
         str(row.number),
         row.name,
-        row.status.value,
+        row.status_text,
         seconds(row.duration_s) if row.ran else "—",
         target_text(row),
         row.sla.value if row.target_s is not None else "—",
@@ -52,7 +53,7 @@ def headline(view: RunView) -> str:
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     return (
         f"workflow: {view.outcome.word}{code}; lane {r.lane}, {r.strategy} with "
-        f"{r.workers} workers, {seconds(view.wall_s)}{budget}"
+        f"{r.workers} worker{'s' if r.workers != 1 else ''}, {seconds(view.wall_s)}{budget}"
     )
 
 
@@ -60,34 +61,37 @@ def footer(view: RunView) -> list[str]:
     """SLA lines and the costliest bottlenecks."""
     r = view.record
     lines = [f"SLA: {line}" for line in (*r.sla.violations, *r.sla.warnings)]
+    for stage in r.stages:
+        if stage.tests is not None and stage.tests.flaky:
+            shown = ", ".join(stage.tests.flaky)
+            lines.append(f"flaky: {stage.name}: {shown} (failed, then passed on a rerun)")
     lines += [
-        f"bottleneck: {b.detail} {b.recommendation}" for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
+        f"bottleneck{_saves(b.saving_s)}: {b.detail} {b.recommendation}"
+        for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
     ]
     return lines
 
 
+def _saves(saving_s: float | None) -> str:
+    return "" if saving_s is None else f" (saves {seconds(saving_s)})"
+
+
 def plain_lines(view: RunView) -> list[str]:
     """The summary as aligned plain text."""
-    rows = [COLUMNS, *(_cells(row) for row in view.stages)]
-    widths = [max(len(cells[i]) for cells in rows) for i in range(len(COLUMNS))]
-    table = [
-        "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
-        for cells in rows
-    ]
-    return [headline(view), *table, *footer(view)]
+    table = aligned([COLUMNS, *(_cells(row) for row in view.stages)])
+    lead = [view.summary] if view.summary else []
+    return [headline(view), *lead, *table, *footer(view)]
 
 
 def rich_table(view: RunView) -> Table:
     """The summary as a rich table, statuses coloured."""
-    from rich.table import Table  # noqa: PLC0415 - rich loads for terminals only
-    from rich.text import Text  # noqa: PLC0415
-
-    table = Table(title=Text(headline(view)), title_justify="left")
+    _, table_type, text_type = _rich()
+    table = table_type(title=text_type(headline(view)), title_justify="left")
     for name in COLUMNS:
         right = name in ("#", "duration", "target", "CPU", "peak memory")
         table.add_column(name, justify="right" if right else "left")
     for row in view.stages:
-        cells = [Text(cell) for cell in _cells(row)]
+        cells = [text_type(cell) for cell in _cells(row)]
         cells[2].stylize(STYLES[row.status])
         cells[5].stylize(SLA_STYLES.get(row.sla, ""))
         table.add_row(*cells)
@@ -98,16 +102,16 @@ def render_terminal_summary(
     record: RunRecord, console: Console, masker: Masker | None = None
 ) -> None:
     """Print the run's summary: a table on a terminal, plain lines in a pipe or CI log."""
-    from rich.text import Text  # noqa: PLC0415 - rich loads for terminals only
-
     view = build_view(record, None, masker)
     if not console.is_terminal:
         for line in plain_lines(view):
             console.out(line, highlight=False)
         return
+    if view.summary:
+        console.print(_rich()[2](view.summary, style="bold"))
     console.print(rich_table(view))
     for line in footer(view):
-        console.print(Text(line, style="yellow" if line.startswith("SLA") else ""))
+        console.print(_rich()[2](line, style="yellow" if line.startswith("SLA") else ""))
 
 
 def print_run_summary(
@@ -123,6 +127,14 @@ def print_run_summary(
         out.write("\n".join(plain_lines(build_view(record, None, masker))) + "\n")
         out.flush()
         return
-    from rich.console import Console  # noqa: PLC0415
+    render_terminal_summary(record, _rich()[0](file=out, highlight=False), masker)
 
-    render_terminal_summary(record, Console(file=out, highlight=False), masker)
+
+def _rich() -> tuple[type[Console], type[Table], type[Text]]:
+    # rich loads only for a terminal, a pipe or CI log gets plain lines: this module's one
+    # deferred load, of the three parts of rich it draws with.
+    from rich.console import Console  # noqa: PLC0415 - see the comment above
+    from rich.table import Table  # noqa: PLC0415 - the same deferred load
+    from rich.text import Text  # noqa: PLC0415 - the same deferred load
+
+    return Console, Table, Text

@@ -13,9 +13,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from orchestrator.model.errors import ExitCode
+from orchestrator.model.files import read_tail as read_bytes_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
+from sla.headline import headline as lead_sentence
 
 TAIL_LINES = 40
 TAIL_BYTES = 16 * 1024
@@ -48,13 +51,10 @@ def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | No
         path = (root / log).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return None
-        with path.open("rb") as stream:
-            size_bytes = stream.seek(0, 2)
-            stream.seek(max(0, size_bytes - TAIL_BYTES))
-            data = stream.read()
+        data, cut = read_bytes_tail(path, TAIL_BYTES)
     except (OSError, ValueError):  # unreadable, or a path no file system accepts
         return None
-    if size_bytes > TAIL_BYTES:
+    if cut:
         # Drop the cut first line: it may hold the end of a secret that masking cannot see.
         _, newline, rest = data.partition(b"\n")
         data = rest if newline else b""
@@ -77,11 +77,11 @@ class Outcome:
 def outcome(record: RunRecord) -> Outcome:
     """The result the exit code stands for (DESIGN.md's table)."""
     code = record.exit_code
-    if code == 0:
+    if code == ExitCode.OK:
         return Outcome("passed", "passed")
-    if code == 3:
+    if code == ExitCode.SLA_CRITICAL:
         return Outcome("passed, but a critical SLA target was missed", "sla")
-    if code in (130, 143):
+    if code in (ExitCode.SIGINT, ExitCode.SIGTERM):
         return Outcome("interrupted", "interrupted")
     if code is None:
         return Outcome("incomplete", "incomplete")
@@ -110,6 +110,20 @@ class StageRow:
     command: str | None
     error: str | None
     tail: str | None
+    cached_from: str | None = None  # the run whose pass was reused, for a cache hit
+    saved_s: float | None = None  # that run's duration of the stage
+
+    @property
+    def status_text(self) -> str:
+        """ "passed (cached)" for a reused pass, else the status word."""
+        return f"{self.status.value} (cached)" if self.cached_from else self.status.value
+
+    @property
+    def cache_note(self) -> str:
+        """ "cached from RUN, saved 12.3s" for a reused pass, else ""."""
+        if not self.cached_from:
+            return ""
+        return f"cached from {self.cached_from}, saved {seconds(self.saved_s or 0.0)}"
 
     @property
     def failing(self) -> bool:
@@ -119,6 +133,8 @@ class StageRow:
     @property
     def ran(self) -> bool:
         """It took time on a worker, so it belongs on the timeline."""
+        if self.cached_from:
+            return False  # reused: it took no worker's time in this run
         return self.status is not StageStatus.SKIPPED and self.duration_s > 0
 
     @property
@@ -139,7 +155,10 @@ class StageRow:
             reason = f"{self.status.value} with exit code {self.exit_code}"
         else:
             reason = self.status.value
-        return f"{reason}: {self.error}" if self.error else reason
+        # The engine's own error for a plain non-zero exit says what the reason says.
+        if not self.error or self.error == f"exited with code {self.exit_code}":
+            return reason
+        return f"{reason}: {self.error}"
 
 
 def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -> StageRow:
@@ -166,6 +185,8 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
         command=stage.command,
         error=stage.error,
         tail=tail,
+        cached_from=stage.cache.from_run if stage.cache and stage.cache.hit else None,
+        saved_s=stage.cache.saved_s if stage.cache and stage.cache.hit else None,
     )
 
 
@@ -199,6 +220,7 @@ class RunView:
     outcome: Outcome
     wall_s: float
     stages: tuple[StageRow, ...]
+    summary: str = ""  # the sentence every report leads with (sla.headline)
 
     @property
     def failing(self) -> tuple[StageRow, ...]:
@@ -218,12 +240,8 @@ def build_view(record: RunRecord, run_dir: Path | None, masker: Masker | None) -
         outcome=outcome(record),
         wall_s=wall_time_s(record),
         stages=tuple(stage_row(s, run_dir, masker) for s in record.stages),
+        summary=lead_sentence(record),
     )
-
-
-def percent(value: float) -> str:
-    """A CPU share, as the tables show it."""
-    return f"{value:.0f}%"
 
 
 def target_text(row: StageRow) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from orchestrator.model.config import TrendConfig
+from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.run_order import runs_oldest_first
 from sla.trend_model import (
@@ -44,7 +45,8 @@ from sla.trend_stats import (
 from sla.trend_steps import find_shifts
 
 THROUGHPUT_RATIO = 0.8  # the seed's rule: latest throughput under 80% of the average
-PASSING_EXIT_CODES = frozenset({0, 3})  # every stage passed (3: an SLA breach, still timed)
+# every stage passed (an SLA breach still has every stage timed)
+PASSING_EXIT_CODES = frozenset({ExitCode.OK, ExitCode.SLA_CRITICAL})
 
 
 def analyse(records: Iterable[RunRecord], settings: TrendConfig) -> TrendReport:
@@ -100,6 +102,8 @@ def comparable_runs(runs: Sequence[RunRecord]) -> list[RunRecord]:
         if r.finished
         and r.exit_code in PASSING_EXIT_CODES
         and {stage.name for stage in r.stages} == stages
+        # A run that reused cached passes did less work: its wall time is no sample.
+        and not any(stage.cache_hit for stage in r.stages)
     ]
 
 
@@ -115,7 +119,7 @@ def _stage_series(name: str, runs: list[RunRecord], settings: TrendConfig) -> Se
     passed: list[tuple[RunRecord, StageRecord]] = []
     for record in runs:
         stage = record.stage(name)
-        if stage is not None and stage.status.ok:
+        if stage is not None and stage.status.ok and not stage.cache_hit:
             passed.append((record, stage))
     points = tuple(Point(r.run_id, r.started_at, s.duration_s) for r, s in passed)
     target = passed[-1][1].sla.target_s if passed else None

@@ -7,7 +7,18 @@ import importlib
 import click
 
 # Each module defines one click command (or group) named `command`.
-_MODULES = ("run", "lane", "validate", "report", "install_hook", "history", "trend", "profile")
+_MODULES = (
+    "run",
+    "lane",
+    "validate",
+    "report",
+    "install_hook",
+    "history",
+    "trend",
+    "profile",
+    "cache",
+    "flaky",
+)
 
 
 def command_names() -> list[str]:

@@ -8,9 +8,13 @@ from pathlib import Path
 import click
 
 from lanes.changes import LaneDecision
-from lanes.decide import decide_from_options
-from orchestrator.commands.options import change_source_options, config_option, load
-from orchestrator.model.errors import UsageError
+from lanes.decide import decide_lane
+from orchestrator.commands.options import (
+    change_inputs,
+    change_source_options,
+    config_option,
+    load,
+)
 
 
 def describe(decision: LaneDecision) -> list[str]:
@@ -37,19 +41,16 @@ def command(
     config_path: Path | None,
 ) -> int:
     """Print the lane that `run --lane auto` would take, and why."""
-    for option, value in (("--base", base), ("--head", head), ("--changed-files", changed_files)):
-        if value is not None and not value.strip():
-            raise UsageError(f"{option}: the value is empty.")
-    if pre_push and changed_files == "-":
-        raise UsageError("--pre-push and --changed-files - both want standard input.")
+    changes = change_inputs(base, head, changed_files, pre_push=pre_push)
     loaded = load(config_path)
-    decision = decide_from_options(
+    decision = decide_lane(
         loaded.root,
         loaded.config.detect,
-        base=base,
-        head=head,
-        changed_files=changed_files,
-        pre_push=pre_push,
+        base=changes.base,
+        head=changes.head,
+        changed_files=changes.changed_files,
+        push_lines=changes.push_lines,
+        own_outputs=loaded.own_outputs(),
     )
     if as_json:
         click.echo(json.dumps(decision.as_json(), indent=2))

@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TextIO, TypeVar
 
 import click
 
 from orchestrator.configfile.load import LoadedConfig, load_config
+from orchestrator.model.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+class PathArgument(click.Path):
+    """A path on the command line: an empty one is a usage error, never "here".
+
+    `Path("")` is the current directory, so `--report-dir ''` would write run
+    directories beside workflow.toml; every path option and argument uses this type.
+    """
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> str | bytes | os.PathLike[str]:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the path is empty", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def path_type(
+    *, file_okay: bool = True, dir_okay: bool = True, allow_dash: bool = False
+) -> PathArgument:
+    """The click type of a path option or argument (a `pathlib.Path`, never empty)."""
+    return PathArgument(
+        path_type=Path, file_okay=file_okay, dir_okay=dir_okay, allow_dash=allow_dash
+    )
 
 
 def config_option(func: F) -> F:
@@ -18,7 +48,7 @@ def config_option(func: F) -> F:
     decorated: F = click.option(
         "--config",
         "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=path_type(dir_okay=False),
         default=None,
         help="Configuration file (default: ./workflow.toml, then pyproject.toml).",
     )(func)
@@ -51,3 +81,48 @@ def change_source_options(func: F) -> F:
     ):
         func = option(func)
     return func
+
+
+class ChangeInputs(NamedTuple):
+    """The change options as the lanes package takes them: values and lines, no streams."""
+
+    base: str | None = None
+    head: str | None = None
+    changed_files: tuple[str, ...] | None = None  # the listed paths, one per item
+    push_lines: tuple[str, ...] | None = None  # the pre-push hook's input lines
+
+
+def change_inputs(
+    base: str | None,
+    head: str | None,
+    changed_files: str | None,
+    *,
+    pre_push: bool,
+    stdin: TextIO | None = None,
+) -> ChangeInputs:
+    """Check the change options and read what they point at (a file, standard input).
+
+    Shared by `workflow run` and `workflow lane`, so both refuse the same mistakes.
+    Raises UsageError naming the option: an empty value, two readers of standard input,
+    a list file that cannot be read.
+    """
+    for option, value in (("--base", base), ("--head", head), ("--changed-files", changed_files)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option}: the value is empty.")
+    if pre_push and changed_files == "-":
+        raise UsageError("--pre-push and --changed-files - both want standard input.")
+    source = stdin or sys.stdin
+    listed = None if changed_files is None else tuple(read_path_list(changed_files, source))
+    pushed = tuple(source.read().splitlines()) if pre_push else None
+    return ChangeInputs(base=base, head=head, changed_files=listed, push_lines=pushed)
+
+
+def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
+    """The lines of `--changed-files FILE|-` (`-`: standard input)."""
+    if spec == "-":
+        return (stdin or sys.stdin).read().splitlines()
+    try:
+        return Path(spec).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc

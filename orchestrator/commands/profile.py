@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from orchestrator.commands.options import config_option, load
+from orchestrator.configfile.edit import write_targets
 from orchestrator.engine.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
-from orchestrator.model.errors import ExitCode, UsageError
-from orchestrator.model.units import size
+from orchestrator.model.errors import ConfigError, ExitCode, UnknownStageError, UsageError
+from orchestrator.model.units import aligned, percent, seconds, size
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.profile import (
@@ -20,7 +21,6 @@ from orchestrator.pipeline.profile import (
     profile_log_dir,
     run_rounds,
     summarise,
-    write_targets,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -39,9 +39,9 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
-def seconds(value: float) -> str:
-    """Durations with the precision a short stage needs."""
-    return f"{value:.2f}s" if value < 10 else f"{value:.1f}s"
+def fine(value: float) -> str:
+    """Durations with the precision a short stage needs ("0.42s")."""
+    return seconds(value, digits=2)
 
 
 def show_progress(event: RoundEvent) -> None:
@@ -51,7 +51,7 @@ def show_progress(event: RoundEvent) -> None:
         return
     click.echo(
         f"[{event.round}/{event.rounds}] {record.name}: {record.status.value} "
-        f"in {seconds(record.duration_s)}"
+        f"in {fine(record.duration_s)}"
     )
 
 
@@ -61,10 +61,10 @@ def table(reports: list[StageProfileReport]) -> list[str]:
         (
             r.name,
             f"{r.passed}/{r.runs}",
-            seconds(r.mean_s),
-            f"±{seconds(r.stdev_s)}",
-            seconds(r.p95_s),
-            f"{r.cpu_percent:.0f}%",
+            fine(r.mean_s),
+            f"±{fine(r.stdev_s)}",
+            fine(r.p95_s),
+            percent(r.cpu_percent),
             size(r.peak_rss_bytes),
             r.bound,
             r.strategy,
@@ -74,10 +74,7 @@ def table(reports: list[StageProfileReport]) -> list[str]:
         )
         for r in reports
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    return aligned(rows)
 
 
 @click.command("profile")
@@ -110,7 +107,10 @@ def command(
     loaded = load(config_path)
     machine = read_machine()
     options = PlanOptions(lane=Lane(lane), only=only, strategy=Strategy.SEQUENTIAL, workers=1)
-    plan = build_plan(loaded, options, machine)
+    try:
+        plan = build_plan(loaded, options, machine)
+    except UnknownStageError as exc:
+        raise exc.naming("--only") from exc
     log_dir = profile_log_dir(loaded)
     click.echo(
         f"workflow: profiling {len(plan.stages)} stages of the {lane} lane, {iterations} "
@@ -134,7 +134,10 @@ def command(
         targets = {r.name: r.suggested_s for r in reports if r.suggested_s is not None}
         if targets:
             with unwritten.guard("configuration", loaded.path or "workflow.toml"):
-                path = write_targets(loaded, lane, targets)
+                try:
+                    path = write_targets(loaded, lane, targets)
+                except (UsageError, ConfigError) as exc:
+                    raise exc.naming("--write") from exc
                 written = ", ".join(f"{name} = {value:g}" for name, value in targets.items())
                 click.echo(f"updated {path}: lanes.{lane}.sla: {written}")
         else:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.engine.pool import StageEvent
-from orchestrator.model.masking import Masker
+from orchestrator.model.files import tail_lines
 from orchestrator.model.status import StageStatus
-from orchestrator.pipeline.plan import Plan
+from orchestrator.pipeline.workflow import RunStarted
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.live import Live
     from rich.table import Table
 
@@ -37,22 +38,14 @@ _SYMBOL = {
 }
 
 
-def read_tail(path: Path, lines: int = TAIL_LINES, max_bytes: int = 64 * 1024) -> list[str]:
-    """The last lines of a log, read from its end (logs can be huge)."""
-    try:
-        with path.open("rb") as stream:
-            stream.seek(0, 2)
-            size = stream.tell()
-            stream.seek(max(0, size - max_bytes))
-            data = stream.read()
-    except OSError:
-        return []
-    return data.decode("utf-8", errors="replace").splitlines()[-lines:]
-
-
 def describe_end(record: StageRecord) -> str:
     """`unit: FAILED in 3.2s (cpu 2.9s, 84 MB): exited with code 1`."""
     mb = record.peak_rss_bytes / 2**20
+    if record.cache is not None and record.cache.hit:
+        saved = record.cache.saved_s or 0.0
+        return (
+            f"{record.name}: passed (cached) from run {record.cache.from_run}, saved {saved:.1f}s"
+        )
     text = (
         f"{record.name}: {_SYMBOL[record.status]}"
         if record.attempts == 0
@@ -69,17 +62,15 @@ class Progress:
 
     def __init__(
         self,
-        plan: Plan,
-        run_dir: Path,
-        masker: Masker,
+        run: RunStarted,
         env: Mapping[str, str],
         *,
         stream: TextIO | None = None,
         verbose: bool = False,
     ) -> None:
-        self.plan = plan
-        self.run_dir = run_dir
-        self.masker = masker
+        self.plan = run.plan
+        self.run_dir = run.run_dir
+        self.masker = run.masker
         self.verbose = verbose
         self.github = env.get("GITHUB_ACTIONS") == "true"
         self.stream = stream
@@ -91,12 +82,9 @@ class Progress:
         self.ended: dict[str, StageRecord] = {}
         self.live: Live | None = None
         if self.live_mode:
-            # rich loads only for a live display: plain lines need none of it.
-            from rich.console import Console  # noqa: PLC0415
-            from rich.live import Live  # noqa: PLC0415
-
-            console = Console(file=stream, highlight=False, soft_wrap=True)
-            self.live = Live(self._table(), console=console, refresh_per_second=4)
+            console_type, live_type, _ = _rich()
+            console = console_type(file=stream, highlight=False, soft_wrap=True)
+            self.live = live_type(self._table(), console=console, refresh_per_second=4)
             self.live.start()
 
     def __call__(self, event: StageEvent) -> None:
@@ -137,28 +125,28 @@ class Progress:
         if self.github and log is not None:
             self._print_group(record, log)
         elif log is not None and (self.verbose or record.status in _FAILED):
-            lines = read_tail(log, 10**9 if self.verbose else TAIL_LINES)
+            lines = tail_lines(log, 10**9 if self.verbose else TAIL_LINES)
             header = "output" if self.verbose else f"last {len(lines)} lines"
             block = [f"--- {record.name}: {header} ({log}) ---", *lines, "---"]
             self._print("\n".join(self.masker.mask(line) for line in block))
 
     def _print_group(self, record: StageRecord, log: Path) -> None:
         size = log.stat().st_size if log.is_file() else 0
-        lines = read_tail(log, 10**9, GROUP_MAX_BYTES)
+        lines = tail_lines(log, 10**9, GROUP_MAX_BYTES)
         note = [] if size <= GROUP_MAX_BYTES else [f"(last {GROUP_MAX_BYTES // 1024} KiB of {log})"]
         body = "\n".join(self.masker.mask(line) for line in [*note, *lines])
         self._print(f"::group::{describe_end(record)}\n{body}\n::endgroup::")
 
     def _table(self) -> Table:
-        from rich.table import Table  # noqa: PLC0415 - only a live display draws tables
-
-        table = Table(title=f"workflow: {self.plan.lane.value} lane", expand=False)
+        table = _rich()[2](title=f"workflow: {self.plan.lane.value} lane", expand=False)
         for column in ("stage", "state", "elapsed", "eta"):
             table.add_column(column)
         now = time.monotonic()
         for stage in self.plan.stages:
             record = self.ended.get(stage.name)
-            if record is not None:
+            if record is not None and record.cache_hit:
+                table.add_row(stage.name, "passed (cached)", "", "")
+            elif record is not None:
                 table.add_row(stage.name, _SYMBOL[record.status], f"{record.duration_s:.1f}s", "")
             elif stage.name in self.started:
                 elapsed = now - self.started[stage.name]
@@ -181,3 +169,13 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # a closed or unusual stream is no terminal
         return False
+
+
+def _rich() -> tuple[type[Console], type[Live], type[Table]]:
+    # rich loads only for a live display, plain lines need none of it: this module's one
+    # deferred load, of the three parts of rich it draws with.
+    from rich.console import Console  # noqa: PLC0415 - see the comment above
+    from rich.live import Live  # noqa: PLC0415 - the same deferred load
+    from rich.table import Table  # noqa: PLC0415 - the same deferred load
+
+    return Console, Live, Table

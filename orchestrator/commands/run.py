@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
-import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import change_source_options, config_option, load
+from orchestrator.commands.options import (
+    change_inputs,
+    change_source_options,
+    config_option,
+    path_type,
+)
 from orchestrator.commands.progress import Progress
-from orchestrator.configfile.load import LoadedConfig
-from orchestrator.engine.host import host_record
-from orchestrator.engine.sizing import read_machine
-from orchestrator.history.profiles import StageProfile, profiles_from_reports
+from orchestrator.configfile.defaults import gate_note
 from orchestrator.model.config import Lane, Strategy, Workers
-from orchestrator.model.errors import UsageError
-from orchestrator.model.status import GitRecord
-from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
-from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, plan_masker, start_run
+from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
+from orchestrator.pipeline.plan import Plan
+from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
+from orchestrator.pipeline.run import plan_masker
+from orchestrator.pipeline.workflow import (
+    Notice,
+    RunEvent,
+    RunOptions,
+    RunResult,
+    RunStarted,
+    StagesEnded,
+    run_workflow,
+)
 
 LANE_CHOICES = ["auto", *(lane.value for lane in Lane)]
-FORMATS = ("html", "md", "json", "junit")
 
 
 def parse_workers(value: str | None) -> Workers | None:
@@ -49,8 +59,8 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return names
 
 
-def describe_plan(plan: Plan) -> list[str]:
-    """The plan as `--dry-run` prints it."""
+def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[str]:
+    """The plan as `--dry-run` prints it; `cache` says per stage what the cache would do."""
     forced = " (forced)" if plan.lane_forced else ""
     lines = [f"lane: {plan.lane.value}{forced}"]
     lines += [f"  because {reason}" for reason in plan.lane_reasons]
@@ -66,6 +76,11 @@ def describe_plan(plan: Plan) -> list[str]:
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
         )
+        gate = gate_note(stage.config.run)
+        if gate is not None:
+            lines.append(f"    {gate}")
+        if cache is not None and stage.name in cache:
+            lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]
     return lines
 
@@ -79,11 +94,16 @@ def describe_plan(plan: Plan) -> list[str]:
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this stage (repeatable).")
 @change_source_options
 @config_option
-@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--report-dir", type=path_type(file_okay=False), default=None)
 @click.option("--format", "formats", default="html,md,json,junit", show_default=True)
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Run every stage, reusing no cached result (passes are still stored).",
+)
 @click.option(
     "--pre-push",
     is_flag=True,
@@ -105,6 +125,7 @@ def command(
     fail_fast: bool | None,
     no_history: bool,
     dry_run: bool,
+    no_cache: bool,
     pre_push: bool,
     verbose: bool,
 ) -> int:
@@ -112,138 +133,99 @@ def command(
     for name in only:
         if not name.strip():
             raise UsageError("--only: the stage name is empty.")
-    wanted_formats = parse_formats(formats)
-    loaded = load(config_path)
-    decision = None
-    if lane == "auto":
-        from lanes.decide import decide_from_options  # noqa: PLC0415 - start-up time
-
-        decision = decide_from_options(
-            loaded.root,
-            loaded.config.detect,
-            base=base,
-            head=head,
-            changed_files=changed_files,
-            pre_push=pre_push,
-        )
-        if decision.lane is None:
-            click.echo("workflow: nothing to check")
-            click.echo("\n".join(f"  because {reason}" for reason in decision.reasons))
-            return 0
-    options = PlanOptions(
-        lane=decision.lane if decision is not None and decision.lane else Lane(lane),
-        lane_reasons=decision.reasons if decision is not None else ("forced by --lane",),
-        lane_forced=decision is None,
+    changes = change_inputs(base, head, changed_files, pre_push=pre_push)
+    options = RunOptions(
+        lane=None if lane == "auto" else Lane(lane),
         strategy=Strategy(strategy) if strategy else None,
         workers=parse_workers(workers),
         only=only,
+        base=changes.base,
+        head=changes.head,
+        changed_files=changes.changed_files,
+        push_lines=changes.push_lines,
+        config_path=config_path,
+        report_dir=report_dir,
+        formats=parse_formats(formats),
         fail_fast=fail_fast,
+        history=not no_history,
+        dry_run=dry_run,
+        cache=not no_cache,
     )
-    machine = read_machine()
-    report_root = (
-        report_dir if report_dir is not None else loaded.resolve(loaded.config.workflow.reports)
-    )
-    host = host_record(machine)
-    history = None if no_history else loaded.history_file
-    profiles: dict[str, StageProfile] = {}
-    if history is not None:
-        from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - sqlite3 if used
-
-        profiles = profiles_safely(history, options.lane.value, host.runner_class, _warn)
-    plan = build_plan(
-        loaded, options, machine, profiles or profiles_from_reports(report_root, options.lane.value)
-    )
-    if dry_run:
-        click.echo(plan_masker(plan).mask("\n".join(describe_plan(plan))))
-        return 0
-    changes_base = decision.base if decision else base
-    request = RunRequest(
-        loaded=loaded,
-        plan=plan,
-        report_dir=report_root,
-        git=lambda: git_identity(loaded, head, changes_base),
-        host=host,
-    )
+    view = LiveView(verbose=verbose)
     try:
-        start = start_run(request)
-    except UsageError as exc:
+        result = run_workflow(options, view)
+    except UnknownStageError as exc:
+        raise exc.naming("--only") from exc
+    except ReportsDirError as exc:
         if report_dir is None:
             raise
-        raise UsageError(f"--report-dir: {exc.message}") from exc
-    return run_and_report(request, start, wanted_formats, verbose=verbose, history=history)
+        raise exc.naming("--report-dir") from exc
+    finally:
+        view.close()
+    return render(result)
 
 
-def _warn(line: str) -> None:
-    click.echo(f"workflow: warning: {line}", err=True)
+class LiveView:
+    """`run_workflow`'s event callback: the header line, then the live progress."""
+
+    def __init__(self, *, verbose: bool) -> None:
+        self.verbose = verbose
+        self.progress: Progress | None = None
+
+    def __call__(self, event: RunEvent) -> None:
+        """Show one event of the run."""
+        if isinstance(event, Notice):
+            kind = "warning: " if event.warning else ""
+            click.echo(f"workflow: {kind}{event.text}", err=True)
+        elif isinstance(event, RunStarted):
+            plan = event.plan
+            click.echo(
+                f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
+                f"{plan.strategy.value} strategy, {plan.workers} workers"
+            )
+            for note in plan.notes:  # why a stage runs that the lane did not name
+                click.echo(f"note: {note}")
+            self.progress = Progress(event, os.environ, verbose=self.verbose)
+        elif isinstance(event, StagesEnded):
+            self.close()
+        elif self.progress is not None:
+            self.progress(event)
+
+    def close(self) -> None:
+        """End the live display, if one is showing."""
+        if self.progress is not None:
+            self.progress.close()
+            self.progress = None
 
 
-def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
-    """The commit the run checks; asked of git while the first stages already run."""
-    from lanes.git import GitError, head_identity  # noqa: PLC0415 - see above
-
-    try:
-        sha, branch = head_identity(loaded.root, head)
-    except GitError:  # no git at all: the record simply names no commit
-        return GitRecord(base=base)
-    return GitRecord(sha=sha, branch=branch, base=base)
-
-
-def run_and_report(
-    request: RunRequest,
-    start: RunStart,
-    formats: tuple[str, ...],
-    *,
-    verbose: bool,
-    history: Path | None = None,
-) -> int:
-    """Run the stages with live progress, judge and report, and say where the files are.
+def render(result: RunResult) -> int:
+    """Print what the run decided (nothing to check, the plan, or the summary); its code.
 
     Every destination that could not be written is one warning line at the end; none of
     them changes the exit code or skips what comes after.
     """
-    plan = request.plan
-    click.echo(
-        f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
-        f"{plan.strategy.value} strategy, {plan.workers} workers"
-    )
-    progress = Progress(plan, start.run_dir, start.masker, os.environ, verbose=verbose)
-    try:
-        # The reporting code (jinja2 and the compiled report template) loads while the
-        # stages run: not before them, and not after.
-        record = execute_run(request, start, progress, while_running=_import_finishing)
-    finally:
-        progress.close()
-    from orchestrator.pipeline.finish import finish_run  # noqa: PLC0415 - loaded during the run
-    from reports import print_run_summary, publish_github  # noqa: PLC0415
+    if result.plan is None:
+        click.echo("workflow: nothing to check")
+        click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
+        return result.exit_code
+    if result.record is None or result.start is None:
+        lines = describe_plan(result.plan, result.cache_preview)
+        click.echo(plan_masker(result.plan).mask("\n".join(lines)))
+        return result.exit_code
+    start = result.start
+    # The reports package is loaded by now (the run wrote its reports with it).
+    from reports import print_run_summary, publish_github  # noqa: PLC0415 - loaded by the run
 
-    finished = finish_run(request, start, record, formats)
-    print_run_summary(finished.record, start.masker)
+    print_run_summary(result.record, start.masker)
     publish_github(
-        finished.record,
+        result.record,
         start.run_dir,
         os.environ,
         click.echo,
         start.masker,
         failed_writes=start.warnings,
     )
-    if history is not None:
-        from orchestrator.history.store import record_safely  # noqa: PLC0415
-
-        unrecorded = record_safely(history, finished.record, on_wait=_say)
-        if unrecorded is not None:
-            start.warnings.note(unrecorded)
     for warning in start.warnings.lines:
-        _warn(warning)
+        click.echo(f"workflow: warning: {warning}", err=True)
     click.echo(f"reports: {start.run_dir}")
-    return finished.record.exit_code or 0
-
-
-def _say(line: str) -> None:
-    click.echo(f"workflow: {line}", err=True)
-
-
-def _import_finishing() -> None:
-    importlib.import_module("orchestrator.pipeline.finish")
-    from reports.html import prepare  # noqa: PLC0415 - this thread's whole job
-
-    prepare()
+    return result.exit_code

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from orchestrator.model.critical import critical_path
 from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 _NOT_RUN = (StageStatus.SKIPPED,)
 
 
-def pool_metrics(
+def pool_metrics(  # noqa: PLR0913 - keyword-only figures of one pool run, all required
     stages: Sequence[StageRecord],
     *,
     workers: int,
@@ -25,7 +26,7 @@ def pool_metrics(
 ) -> PoolRecord:
     """Throughput, utilisation, average/max stage time and the critical path."""
     # The record models load after the stages have started, never on the way to them.
-    from orchestrator.model.records import PoolRecord  # noqa: PLC0415
+    from orchestrator.model.records import PoolRecord  # noqa: PLC0415 - see the comment above
 
     ran = [s for s in stages if s.status not in _NOT_RUN and s.attempts > 0]
     total = max(finished_at - started_at, 0.0)
@@ -44,23 +45,3 @@ def pool_metrics(
         usable_cpus=usable_cpus,
         monitor_cpu_seconds=round(monitor_cpu_seconds, 4),
     )
-
-
-def critical_path(stages: Sequence[StageRecord]) -> tuple[str, ...]:
-    """The chain of `needs` that ends with the last stage to finish, earliest first.
-
-    From the stage that ended last, step back to whichever of its needs ended last: that
-    need is what held it back. Without needs the path is the last stage alone.
-    """
-    by_name = {s.name: s for s in stages}
-    if not by_name:
-        return ()
-    current = max(stages, key=lambda s: s.start_offset_s + s.duration_s)
-    path = [current.name]
-    while True:
-        needs = [by_name[n] for n in current.needs if n in by_name and n not in path]
-        if not needs:
-            break
-        current = max(needs, key=lambda s: s.start_offset_s + s.duration_s)
-        path.append(current.name)
-    return tuple(reversed(path))

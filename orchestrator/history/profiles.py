@@ -8,14 +8,13 @@ directory, so even a project without history learns from its last runs.
 from __future__ import annotations
 
 import json
-import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.model.run_order import newest_first
 
-RECENT_RUNS = 10
+RECENT_RUNS = 10  # the runs a profile is the median of, from history or the reports
 SCAN_LIMIT = 100  # run records read at most, newest written first
 
 
@@ -39,9 +38,23 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
     stages: dict[str, list[dict[str, object]]] = {}
     for data in latest_records(reports, lane)[:RECENT_RUNS]:
         for stage in _stages(data):
-            if stage.get("status") == "passed":
+            cache = stage.get("cache")
+            reused = isinstance(cache, dict) and cache.get("hit") is True
+            if stage.get("status") == "passed" and not reused:
                 stages.setdefault(str(stage.get("name")), []).append(stage)
     return {name: _profile(samples) for name, samples in stages.items()}
+
+
+def history_profiles(
+    path: Path, lane: str, runner_class: str, warn: Callable[[str], None] | None = None
+) -> dict[str, StageProfile]:
+    """What the history database knows of each stage; {} when it cannot be read (`warn`
+    hears it when the database was locked)."""
+    # The store (sqlite3 and the record types) loads only when a database is in use, and
+    # this module is read on the way to the first stage: its one deferred import.
+    from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
+
+    return profiles_safely(path, lane, runner_class, warn)
 
 
 def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:
@@ -92,9 +105,43 @@ def _number(value: object) -> float:
 
 
 def _profile(samples: list[dict[str, object]]) -> StageProfile:
+    return profile_of(
+        [
+            (
+                _number(s.get("duration_s")),
+                _number(s.get("cpu_percent")),
+                _number(s.get("peak_rss_bytes")),
+            )
+            for s in samples
+        ]
+    )
+
+
+def profile_of(samples: Sequence[tuple[float, float, float]]) -> StageProfile:
+    """The profile of (duration s, CPU %, peak RSS bytes) samples: each figure's median.
+
+    The one place a stage profile is built, for the history database and the reports
+    directory alike. Raises ValueError for no samples.
+    """
     return StageProfile(
-        duration_s=statistics.median([_number(s.get("duration_s")) for s in samples]),
-        cpu_percent=statistics.median([_number(s.get("cpu_percent")) for s in samples]),
-        peak_rss_bytes=int(statistics.median([_number(s.get("peak_rss_bytes")) for s in samples])),
+        duration_s=median([s[0] for s in samples]),
+        cpu_percent=median([s[1] for s in samples]),
+        peak_rss_bytes=int(median([s[2] for s in samples])),
         samples=len(samples),
     )
+
+
+def median(values: Sequence[float]) -> float:
+    """The middle value, the mean of the middle two for an even count.
+
+    Not `statistics.median`: that module (with fractions and decimal) costs about 9 ms
+    of start-up, and profiles are read on the way to the first stage.
+    """
+    if not values:
+        raise ValueError("median of no values")
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    low, high = ordered[middle - 1], ordered[middle]
+    return low + (high - low) * 0.5  # the interpolation sla.trend_stats.quantile uses

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import statistics
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.history.profiles import StageProfile
+from orchestrator.history.profiles import RECENT_RUNS, StageProfile, profile_of
 from orchestrator.history.schema import BUSY_TIMEOUT_S, HistoryError, connect
 from orchestrator.model.records import record_from_data
 from orchestrator.model.run_order import utc_key
@@ -28,7 +27,6 @@ from orchestrator.model.run_order import utc_key
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
 
-RECENT_RUNS = 10
 READ_WAIT_S = 0.25  # seconds the scheduler's read waits for a lock: hints are not worth more
 WRITE_PROBE_S = 1.0  # the final write's first try, before it says that it waits
 WRITE_WAIT_S = 10.0  # then at most this much longer
@@ -93,6 +91,15 @@ class HistoryStore:
                     connection.execute("ROLLBACK")
                 raise
 
+    def recorded(self, run_ids: Iterable[str]) -> set[str]:
+        """Which of `run_ids` the history already holds (reading never creates it)."""
+        wanted = set(run_ids)
+        if not self.path.exists() or not wanted:
+            return set()
+        query = "SELECT 1 FROM runs WHERE run_id = ?"
+        with self._connection() as connection:
+            return {i for i in wanted if connection.execute(query, (i,)).fetchone() is not None}
+
     def runs(self, last: int | None = None) -> list[RunRecord]:
         """Recorded runs, newest first (`run_order`); `last` keeps only that many."""
         if not self.path.exists():
@@ -129,7 +136,7 @@ class HistoryStore:
         samples: dict[str, list[tuple[float, float, int]]] = {}
         for name, duration, cpu, rss in rows:
             samples.setdefault(name, []).append((float(duration), float(cpu), int(rss)))
-        return {name: _profile(values) for name, values in samples.items()}
+        return {name: profile_of(values) for name, values in samples.items()}
 
 
 def _write_run(connection: sqlite3.Connection, record: RunRecord) -> None:
@@ -143,7 +150,9 @@ def _write_run(connection: sqlite3.Connection, record: RunRecord) -> None:
                 record.run_id,
                 stage.name,
                 stage.number,
-                stage.status.value,
+                # A reused pass took no time here: "cached" keeps it out of the profiles
+                # the scheduler reads (they count 'passed' rows).
+                "cached" if stage.cache_hit else stage.status.value,
                 stage.duration_s,
                 stage.cpu_seconds,
                 stage.cpu_percent,
@@ -161,15 +170,6 @@ def _recording_seq(connection: sqlite3.Connection, run_id: str) -> int:
     if row is None:
         row = connection.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()
     return int(row[0])
-
-
-def _profile(values: list[tuple[float, float, int]]) -> StageProfile:
-    return StageProfile(
-        duration_s=statistics.median([v[0] for v in values]),
-        cpu_percent=statistics.median([v[1] for v in values]),
-        peak_rss_bytes=int(statistics.median([v[2] for v in values])),
-        samples=len(values),
-    )
 
 
 def _run_row(record: RunRecord) -> tuple[object, ...]:

@@ -1,7 +1,7 @@
 """workflow.toml as frozen, typed values.
 
 Every later step receives these values, never raw dictionaries or click contexts, so a
-typo is caught once, before anything runs (`config_schema.py` turns TOML data into them,
+typo is caught once, before anything runs (`configfile/schema.py` turns TOML data into them,
 collecting every problem at once). They are plain dataclasses rather than a validation
 library's models because the configuration is read on the path to the first stage: its
 cost is paid by every run, before any work starts.
@@ -45,10 +45,13 @@ def _frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any
 
 @dataclass(frozen=True)
 class WorkflowSection:
-    """Where the history database and the reports live, relative to the config file."""
+    """Where the history database, the reports and the result cache live, relative to
+    the config file."""
 
     history: str = ".workflow/history.db"
     reports: str = ".workflow/reports"
+    cache: str = ".workflow/cache"  # "" turns the result cache off
+    cache_size_mb: float = 500.0  # least recently used entries go first past this
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,14 @@ class StageConfig:
     needs: tuple[str, ...] = ()
     retries: int = 0
     env: Mapping[str, str] = field(default_factory=_frozen_mapping)
+    # Result cache: None = every file git tracks or would track under `cwd`.
+    inputs: tuple[str, ...] | None = None
+    cache_env: tuple[str, ...] = ()  # variables whose values are part of the key
+    cache: bool = True  # False: the stage always runs
+    # None: a pytest stage gets a JUnit file, others none; False: never; a path (relative
+    # to `cwd`): the JUnit file the stage's own tool writes.
+    junit: str | Literal[False] | None = None
+    rerun_failed: int = 0  # reruns of a pytest stage's failed tests alone
 
     @property
     def display_command(self) -> str:

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     SLA_CRITICAL = 3
     REGRESSION = 4
+    SIGHUP = 129
     SIGINT = 130
     SIGTERM = 143
 
@@ -36,11 +37,31 @@ class WorkflowError(Exception):
         """The message followed by one line per detail (e.g. every config problem)."""
         return [self.message, *self.details]
 
+    def naming(self, option: str) -> WorkflowError:
+        """The same error led by the command-line option at fault (`--only: ...`).
+
+        The core never knows how its inputs were spelled on a command line; the command
+        that passed them adds the option's name this way.
+        """
+        named = type(self).__new__(type(self))  # the same class, so the same exit code
+        named.__dict__.update(self.__dict__)
+        named.message = f"{option}: {self.message}"
+        named.args = (named.message,)
+        return named
+
 
 class UsageError(WorkflowError):
     """A bad command-line argument: nothing was run."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnknownStageError(UsageError):
+    """A stage selected by name that the configuration does not define."""
+
+
+class ReportsDirError(UsageError):
+    """A reports directory that cannot be created: nothing was run."""
 
 
 class ConfigError(WorkflowError):
@@ -63,6 +84,13 @@ class Interrupted(WorkflowError):
     """The run was stopped by a signal; the exit code tells which."""
 
     def __init__(self, signum: int) -> None:
-        code = ExitCode.SIGTERM if signum == signal.SIGTERM else ExitCode.SIGINT
+        code = signal_exit_code(signum)
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
         self.exit_code = code
+
+
+def signal_exit_code(signum: int) -> ExitCode:
+    """128 + the signal's number for the signals a run handles: SIGHUP 129, SIGINT 130,
+    SIGTERM 143 (anything else is taken as an interrupt, 130)."""
+    codes = {signal.SIGHUP: ExitCode.SIGHUP, signal.SIGTERM: ExitCode.SIGTERM}
+    return codes.get(signal.Signals(signum), ExitCode.SIGINT)

@@ -12,18 +12,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.model.errors import RecordError
+from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.model.testresults import TestsSummary
 
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
 SCHEMA_VERSION = 1
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "RunRecord",
     "SlaRecord",
     "SlaStatus",
+    "StageCache",
     "StageRecord",
     "StageSla",
     "StageStatus",
@@ -77,6 +78,23 @@ class StageSla(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StageCache(_Data):
+    """What the result cache did for a stage (DESIGN "Result cache").
+
+    A hit: `hit` true, `from_run` the run whose pass was reused, `saved_s` that run's
+    duration of the stage. A stage that ran: `hit` false, `stored` whether its pass went
+    into the cache, `reason` why not when it did not. `key` is the hex key either way.
+    """
+
+    hit: bool
+    key: str
+    from_run: str | None = None
+    saved_s: float | None = None
+    stored: bool | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageRecord(_Data):
     """One stage's outcome and measurements."""
 
@@ -97,8 +115,20 @@ class StageRecord(_Data):
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
+    serial: bool = False
+    expected_s: float | None = None  # what history expected: the pool's start priority
+    cpu_demand: float | None = None  # cores the adaptive admission budgeted for it
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
+    cache: StageCache | None = None
+
+    @property
+    def cache_hit(self) -> bool:
+        """Whether this stage's result was reused rather than run: such a stage's duration
+        says nothing about the stage, so trends, profiles and the scheduler skip it."""
+        return self.cache is not None and self.cache.hit
+
+    tests: TestsSummary | None = None  # when the stage wrote a JUnit file
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,7 +142,8 @@ class PoolRecord(_Data):
     max_task_s: float = 0.0
     completed: int = 0
     total: int = 0
-    critical_path: tuple[str, ...] = ()
+    critical_path: tuple[str, ...] = ()  # the chain that sets the wall time, as replayed
+    waited: tuple[str, ...] = ()  # stages at the chain's end that only waited for a worker
     sizing_reason: str = ""
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
@@ -132,13 +163,17 @@ class SlaRecord(_Data):
 
 @dataclass(frozen=True, kw_only=True)
 class Bottleneck(_Data):
-    """A finding that explains where time went, with what to do about it."""
+    """A finding that explains where time went, with what to do about it.
+
+    `saving_s`: seconds the whole run would be shorter, from replaying its schedule with
+    the change the finding recommends; None for advice that does not shorten the run.
+    """
 
     kind: str
     stage: str | None = None
     detail: str
     recommendation: str
-    cost_s: float = 0.0
+    saving_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,19 +203,8 @@ class RunRecord(_Data):
 
 
 def write_record(record: RunRecord, path: Path) -> None:
-    """Write atomically: readers (and a run killed mid-write) see the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(record.to_dict(), indent=2, sort_keys=False)
-    handle, temp_name = tempfile.mkstemp(prefix=".run.", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(payload + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Write atomically (model.files): readers see the old or the new file, mode 0644."""
+    write_atomic(path, json.dumps(record.to_dict(), indent=2, sort_keys=False) + "\n")
 
 
 def read_record(path: Path) -> RunRecord:
@@ -204,21 +228,22 @@ def read_record(path: Path) -> RunRecord:
 
 def record_from_data(data: Any) -> RunRecord:
     """A run record from JSON data, validated; a ValueError names the first bad key."""
-    from pydantic import ValidationError  # noqa: PLC0415 - see the module's docstring
-
+    adapter, invalid = _pydantic()
     try:
-        return _adapter().validate_python(data)
-    except ValidationError as exc:
+        return adapter.validate_python(data)
+    except invalid as exc:
         first = exc.errors(include_url=False)[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ValueError(f"{key}: {first['msg']}") from exc
 
 
 @functools.cache
-def _adapter() -> TypeAdapter[RunRecord]:
-    from pydantic import TypeAdapter  # noqa: PLC0415
+def _pydantic() -> tuple[TypeAdapter[RunRecord], type[ValidationError]]:
+    # pydantic only validates records read back from disk; a run never pays for it: this
+    # module's one deferred import.
+    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415 - see the comment above
 
-    return TypeAdapter(RunRecord)
+    return TypeAdapter(RunRecord), ValidationError
 
 
 def wall_time_s(record: RunRecord) -> float:

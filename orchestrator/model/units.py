@@ -1,11 +1,20 @@
-"""Durations and sizes the way a person reads them, for every message and report."""
+"""Durations, sizes, shares and tables the way a person reads them.
+
+The one set of formatters for messages, the terminal, markdown and HTML reports, so the
+same figure reads the same everywhere.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 
-def seconds(value: float) -> str:
-    """A duration the way a person reads it in a message."""
-    return f"{value:.1f}s" if value < 100 else f"{value:.0f}s"
+
+def seconds(value: float, digits: int = 1) -> str:
+    """A duration in seconds with about three significant figures: `digits` decimals
+    (1: "12.3s"; 2 where short stages matter: "1.23s"), one fewer from 10**(3 - digits)
+    on ("123s", "12.3s")."""
+    shown = digits if value < 10 ** (3 - digits) else digits - 1
+    return f"{value:.{shown}f}s"
 
 
 def size(value: float) -> str:
@@ -17,3 +26,23 @@ def size(value: float) -> str:
         if value < 1024:
             return f"{value:.1f} {unit}"
     return f"{value / 1024:.1f} GiB"
+
+
+def percent(value: float) -> str:
+    """A share in percent, whole: "84%"."""
+    return f"{value:.0f}%"
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as left-aligned columns two spaces apart, trailing spaces trimmed: the terminal
+    tables. Every row has the first row's number of cells."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def markdown_row(cells: Sequence[str]) -> str:
+    """One markdown table row, "| a | b |"; cells must already be escaped for markdown."""
+    return "| " + " | ".join(cells) + " |"

@@ -11,12 +11,15 @@ import graphlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.admission import priority
 from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
-from orchestrator.model.errors import UsageError
+from orchestrator.model.errors import UnknownStageError
+from sla.targets import SlaPolicy, policy_for
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
 
@@ -75,9 +78,9 @@ class Plan:
     sizing_reason: str
     fail_fast: bool
     budget_s: float
-    warning_ratio: float
     stages: tuple[PlannedStage, ...]  # in the order they would start
     usable_cpus: float
+    policy: SlaPolicy  # the targets the stages are planned with and judged against
     notes: tuple[str, ...] = field(default=())
 
     def stage(self, name: str) -> PlannedStage:
@@ -91,22 +94,16 @@ def build_plan(
     machine: Machine,
     profiles: Mapping[str, StageProfile] | None = None,
 ) -> Plan:
-    """Decide the run; raises UsageError when `--only` names no stage."""
+    """Decide the run; raises UnknownStageError when `options.only` names no stage."""
     config = loaded.config
     lane = config.lanes.get(options.lane)
     selected, notes = _select(config.ordered_stages(), lane, options.only)
-    known = profiles or {}
+    # The one place targets are resolved: the plan shows them, the run records them and
+    # the verdict judges against the very same policy.
+    policy = policy_for(config, options.lane, selected)
+    known = _Known(loaded, policy, profiles or {}, frozenset(selected))
     planned = [
-        _planned(
-            name,
-            stage=stage,
-            loaded=loaded,
-            lane=lane,
-            profile=known.get(name),
-            selected=set(selected),
-        )
-        for name, stage in config.ordered_stages()
-        if name in selected
+        _planned(name, stage, known) for name, stage in config.ordered_stages() if name in selected
     ]
     strategy = options.strategy or lane.strategy
     requested = options.workers if options.workers is not None else lane.workers
@@ -129,9 +126,9 @@ def build_plan(
         sizing_reason=reason,
         fail_fast=lane.fail_fast if options.fail_fast is None else options.fail_fast,
         budget_s=lane.budget,
-        warning_ratio=config.sla.warning_ratio,
         stages=tuple(start_order(planned, strategy)),
         usable_cpus=machine.usable_cpus,
+        policy=policy,
         notes=tuple(notes),
     )
 
@@ -139,33 +136,53 @@ def build_plan(
 def _select(
     ordered: list[tuple[str, StageConfig]], lane: LaneConfig, only: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
+    """The stages to run (declared order) and the notes that say why any were added.
+
+    A stage's `needs` come with it, transitively, as make's prerequisites do: a need
+    outside the lane or outside `--only` is added, with a note ("lint added: unit needs
+    it"), never dropped.
+    """
     names = [name for name, _ in ordered]
     unknown = [name for name in only if name not in names]
     if unknown:
-        raise UsageError(
-            f"--only: no stage named {', '.join(repr(n) for n in unknown)} "
-            f"(stages: {', '.join(names)})."
+        raise UnknownStageError(
+            f"no stage named {', '.join(repr(n) for n in unknown)} (stages: {', '.join(names)})."
         )
     in_lane = list(lane.stages) if lane.stages is not None else names
-    if not only:
-        return [n for n in names if n in in_lane], []
-    notes = [
-        f"{name} is not part of this lane but runs because --only asked for it"
-        for name in only
-        if name not in in_lane
-    ]
-    return [n for n in names if n in only], notes
+    notes: list[str] = []
+    if only:
+        chosen = [n for n in names if n in only]
+        notes = [
+            f"{name} is not part of this lane but runs because --only asked for it"
+            for name in only
+            if name not in in_lane
+        ]
+    else:
+        chosen = [n for n in names if n in in_lane]
+    needs = {name: stage.needs for name, stage in ordered}
+    selected = set(chosen)
+    pending = list(chosen)
+    while pending:
+        name = pending.pop(0)
+        for need in needs.get(name, ()):
+            if need not in selected and need in needs:
+                selected.add(need)
+                pending.append(need)
+                notes.append(f"{need} added: {name} needs it")
+    return [n for n in names if n in selected], notes
 
 
-def _planned(
-    name: str,
-    *,
-    stage: StageConfig,
-    loaded: LoadedConfig,
-    lane: LaneConfig,
-    profile: StageProfile | None,
-    selected: set[str],
-) -> PlannedStage:
+class _Known(NamedTuple):
+    """What planning one stage reads besides the stage: paths, targets, history, selection."""
+
+    loaded: LoadedConfig
+    policy: SlaPolicy
+    profiles: Mapping[str, StageProfile]
+    selected: frozenset[str]
+
+
+def _planned(name: str, stage: StageConfig, known: _Known) -> PlannedStage:
+    profile = known.profiles.get(name)
     if stage.kind is not None:
         kind, source = stage.kind, "declared"
     elif profile is not None:
@@ -175,34 +192,24 @@ def _planned(
         # Unknown work is budgeted as CPU-bound: a cold run that starts everything at once
         # measures every stage at a fraction of a core and would learn "I/O" forever.
         kind, source = "cpu", "assumed"
-    rss_mb = lane.max_rss_mb.get(name)
     return PlannedStage(
         name=name,
         number=stage.number,
         config=stage,
-        cwd=loaded.resolve(stage.cwd),
-        target_s=lane.target_for(name),
-        max_rss_bytes=None if rss_mb is None else int(rss_mb * 1024 * 1024),
-        critical=name in loaded.config.sla.critical,
+        cwd=known.loaded.resolve(stage.cwd),
+        target_s=known.policy.targets_s[name],
+        max_rss_bytes=known.policy.rss_target_for(name),
+        critical=known.policy.is_critical(name),
         kind=kind,
         kind_source=source,
         expected=profile,
-        needs=tuple(need for need in stage.needs if need in selected),
+        needs=tuple(need for need in stage.needs if need in known.selected),
     )
 
 
-def priority(stage: PlannedStage) -> tuple[float, float, int]:
-    """Sort key among ready stages: longest expected first, CPU-bound before I/O, then number.
-
-    Starting the longest CPU-bound work first keeps the cores busy to the end instead of
-    leaving one long stage running alone (longest-processing-time-first scheduling).
-    """
-    expected = stage.expected_s if stage.expected_s is not None else 0.0
-    return (-expected, 0.0 if stage.kind == "cpu" else 1.0, stage.number)
-
-
 def start_order(stages: list[PlannedStage], strategy: Strategy) -> list[PlannedStage]:
-    """A topological order; among ready stages, by `priority` (declared order if sequential)."""
+    """A topological order; among ready stages, by the pool's start priority (declared order
+    if sequential), so the plan shows the order the pool will start them in."""
     by_name = {stage.name: stage for stage in stages}
     sorter = graphlib.TopologicalSorter({s.name: s.needs for s in stages})
     sorter.prepare()

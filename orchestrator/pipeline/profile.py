@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.model.config import Strategy
-from orchestrator.model.errors import ConfigError, Interrupted, UsageError
+from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import StageRecord
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
-from orchestrator.pipeline.run import signals_cancel, stage_spec
+from orchestrator.pipeline.run import stage_spec
+from orchestrator.pipeline.signals import signals_cancel
 from sla.trend_stats import mean, median, quantile, stdev
 
 HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up
@@ -199,42 +194,3 @@ def lane_strategy(reports: Sequence[StageProfileReport], cores: float) -> tuple[
         f"{len(cpu_bound)} CPU-bound stages need {demand:.1f} cores of {cores:g} usable: "
         "admit them by measured CPU use and overlap the I/O-bound ones freely"
     )
-
-
-def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) -> Path:
-    """Set `lanes.<lane>.sla.<stage>` in the configuration file, keeping comments and layout."""
-    path = loaded.path
-    if path is None:
-        raise UsageError("--write: there is no workflow.toml to update (built-in defaults).")
-    try:
-        text = path.read_text(encoding="utf-8")
-        document = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
-        raise ConfigError(f"{path}: --write: cannot read the configuration: {exc}.") from exc
-    table: Any = document
-    for part in [p for p in loaded.key_prefix.split(".") if p]:
-        table = table[part]
-    if "lanes" not in table:
-        table["lanes"] = tomlkit.table(is_super_table=True)
-    if lane not in table["lanes"]:
-        table["lanes"][lane] = tomlkit.table()
-    if "sla" not in table["lanes"][lane]:
-        table["lanes"][lane]["sla"] = tomlkit.inline_table()
-    overrides = table["lanes"][lane]["sla"]
-    for name, seconds in targets.items():
-        overrides[name] = int(seconds) if float(seconds).is_integer() else seconds
-    _replace_file(path, tomlkit.dumps(document))
-    return path
-
-
-def _replace_file(path: Path, text: str) -> None:
-    """Write beside the file, keep its permissions, then swap it in (never half a file)."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temp_name).chmod(stat.S_IMODE(path.stat().st_mode))
-        Path(temp_name).replace(path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -20,7 +20,13 @@ from orchestrator.model.status import GitRecord, StageStatus
 from orchestrator.pipeline.plan import PlannedStage
 
 if TYPE_CHECKING:
-    from orchestrator.model.records import RunRecord, StageRecord
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from orchestrator.model.records import RunRecord, StageRecord, StageSla
+
+    WriteRecord = Callable[[RunRecord, Path], None]
+    from orchestrator.pipeline.cached import RunCache
     from orchestrator.pipeline.run import RunRequest, RunStart
 
 RECORD_NAME = "run.json"
@@ -41,6 +47,8 @@ class RecordWriter:
         self.written = False
         self._git_lock = threading.Lock()
         self._git: GitRecord | None = None
+        self.cache: RunCache | None = None
+        self.reused: dict[str, StageRecord] = {}  # stages the result cache answered
 
     def git(self) -> GitRecord:
         """The run's commit, looked up on first use."""
@@ -54,13 +62,13 @@ class RecordWriter:
         self, pool: AdaptiveWorkerPool, *, exit_code: int | None, finished: bool
     ) -> RunRecord:
         """The record as it stands, every string masked; unfinished stages `cancelled`."""
-        from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see the module's doc
-
         plan = self.request.plan
-        done = {record.name: record for record in pool.results}
+        done = {record.name: record for record in pool.results} | self.reused
         stages = [with_target(done.get(s.name) or pending(s), s) for s in plan.stages]
+        if self.cache is not None:
+            stages = [self.cache.annotate(stage) for stage in stages]
         stages.sort(key=lambda s: (s.number, s.name))
-        record = RunRecord(
+        record = _records()[0](
             run_id=self.run_id,
             started_at=self.started_at,
             lane=plan.lane.value,
@@ -78,41 +86,33 @@ class RecordWriter:
         return mask_fields(record, self.masker)
 
     def write(self, record: RunRecord) -> None:
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
         with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             self.written = True
-            write_record(record, self.path)
+            _records()[3](record, self.path)
 
     def write_pending(self, pool: AdaptiveWorkerPool) -> None:
         """The first record, every stage still `cancelled`/"not finished", unless a stage
         has already ended and written a fuller one. A run killed outright leaves this."""
         record = self.build(pool, exit_code=None, finished=False)
-        from orchestrator.model.records import write_record  # noqa: PLC0415
-
         with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             if not self.written:
                 self.written = True
-                write_record(record, self.path)
+                _records()[3](record, self.path)
 
 
 def with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
     """The stage's record with its planned targets."""
-    from orchestrator.model.records import StageSla  # noqa: PLC0415
-
     rss = stage.max_rss_bytes
     return replace(
         record,
-        sla=StageSla(target_s=stage.target_s, max_rss_bytes=rss),
+        sla=_records()[2](target_s=stage.target_s, max_rss_bytes=rss),
         kind=record.kind or stage.kind,
     )
 
 
 def pending(stage: PlannedStage) -> StageRecord:
     """A stage that has not finished (yet): `cancelled`, "not finished"."""
-    from orchestrator.model.records import StageRecord  # noqa: PLC0415
-
-    return StageRecord(
+    return _records()[1](
         number=stage.number,
         name=stage.name,
         status=StageStatus.CANCELLED,
@@ -141,3 +141,17 @@ def internal_failure(
         f"internal error: {summary}; every stage was ended and the record written "
         f"(traceback in {where})."
     ) from exc
+
+
+def _records() -> tuple[type[RunRecord], type[StageRecord], type[StageSla], WriteRecord]:
+    # The record module costs more start-up than the first stage may wait: it loads in the
+    # helper thread once the stages run (see pipeline/run.py). Gathered here, one load
+    # point for the record types this module builds.
+    from orchestrator.model.records import (  # noqa: PLC0415 - see the comment above
+        RunRecord,
+        StageRecord,
+        StageSla,
+        write_record,
+    )
+
+    return RunRecord, StageRecord, StageSla, write_record

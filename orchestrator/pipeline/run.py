@@ -1,7 +1,7 @@
 """One run, end to end: plan -> pool -> run record -> SLA -> reports (-> history).
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
-leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
+leaves the stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
 with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
 run ends with `InternalError`, its traceback in the run directory). The record is masked
 once, as it is built, before anything writes it; a run.json that cannot be written is a
@@ -15,30 +15,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.model.errors import ExitCode, UsageError
+from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter, internal_failure
+from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
+    from orchestrator.pipeline.cached import RunCache
 
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 
@@ -54,6 +53,7 @@ class RunRequest:
     # delay the first stage, so the record writer asks (once) while the stages run.
     git: GitRecord | Callable[[], GitRecord] = field(default_factory=GitRecord)
     host: HostRecord = field(default_factory=HostRecord)
+    cache_lookup: bool = True  # False (--no-cache): every stage runs; passes are still stored
 
 
 def new_run_id(now: datetime) -> str:
@@ -83,7 +83,8 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         retries=config.retries,
         expected_s=stage.expected_s,
         cpu_demand=stage.cpu_demand,
-        target_s=stage.target_s,
+        junit=config.junit,
+        rerun_failed=config.rerun_failed,
     )
 
 
@@ -112,7 +113,7 @@ def plan_masker(plan: Plan) -> Masker:
 def start_run(request: RunRequest) -> RunStart:
     """Create the run's directory and the masker for its logs.
 
-    Raises UsageError naming the reports directory when it cannot be created: nothing
+    Raises ReportsDirError naming the reports directory when it cannot be created: nothing
     has run yet, and a run with nowhere to put its record is not worth starting.
     """
     now = datetime.now(UTC)
@@ -121,7 +122,7 @@ def start_run(request: RunRequest) -> RunStart:
     try:
         (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(
+        raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
         ) from exc
     return RunStart(
@@ -138,13 +139,17 @@ def execute_run(
     on_event: Callable[[StageEvent], None] | None = None,
     *,
     while_running: Callable[[], object] | None = None,
+    cache: RunCache | None = None,
 ) -> RunRecord:
     """Run the plan's stages; the final record (SLA and reports are applied later).
 
     Once the first stages are launched, a helper thread writes the first record and then
     calls `while_running` (work the caller wants done during the run, off its start).
+    With a `cache`, stages it answers are not started, and passes are offered to it.
     """
     writer = RecordWriter(request, start)
+    writer.cache = cache
+    writer.reused = cache.hits() if cache is not None else {}
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -159,13 +164,14 @@ def execute_run(
 
     def relay(event: StageEvent) -> None:
         if event.kind == "end":
+            if cache is not None and event.record is not None:
+                cache.after(event.record)
             writer.write(writer.build(pool, exit_code=None, finished=False))
         if on_event is not None:
             on_event(event)
 
     pool.on_event = relay
-    for stage in request.plan.stages:
-        pool.submit(stage_spec(stage))
+    _submit(pool, writer, relay)
     failures: list[BaseException] = []
 
     def meanwhile() -> None:
@@ -191,10 +197,22 @@ def execute_run(
     if failures:
         internal_failure(writer, pool, start, failures[0])
     record = writer.build(pool, exit_code=None, finished=True)
-    code = _interrupted_code(received) or stage_exit_code(record.stages)
+    code = interrupted_code(received) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+def _submit(
+    pool: AdaptiveWorkerPool, writer: RecordWriter, relay: Callable[[StageEvent], None]
+) -> None:
+    """Give the pool every stage the cache did not answer; report the answered ones."""
+    for stage in writer.request.plan.stages:
+        if stage.name not in writer.reused:
+            pool.submit(stage_spec(stage))
+    for reused in writer.reused.values():
+        shown = writer.cache.annotate(reused) if writer.cache is not None else reused
+        relay(StageEvent("end", reused.name, shown))
 
 
 def _yield_to_stages() -> None:
@@ -203,29 +221,3 @@ def _yield_to_stages() -> None:
     if sys.platform == "linux":
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE_OFF_PATH)
-
-
-def _interrupted_code(received: list[int]) -> ExitCode | None:
-    if not received:
-        return None
-    return ExitCode.SIGTERM if received[0] == signal.SIGTERM else ExitCode.SIGINT
-
-
-@contextmanager
-def signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
-    """SIGINT/SIGTERM end the running trees gracefully; a second signal kills at once."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def handle(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        pool.cancel(immediate=len(received) > 1)
-
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.configfile.edit import write_targets
 from orchestrator.configfile.load import load_config
 from orchestrator.engine.sizing import Machine
 from orchestrator.model.config import Lane
@@ -20,7 +21,6 @@ from orchestrator.pipeline.profile import (
     suggest_target,
     summarise,
     worth_parallelising,
-    write_targets,
 )
 from tests.integration.command import workflow
 

@@ -43,7 +43,8 @@ def report(tmp_path: Path) -> Path:
 
 @contextmanager
 def visit(browser: Browser, path: Path, **context: object) -> Iterator[Visit]:
-    page_context = browser.new_context(**context)  # type: ignore[arg-type]
+    # each test passes playwright's own keywords (viewport, color_scheme): typed per call
+    page_context = browser.new_context(**context)  # type: ignore[arg-type]  # see above
     page = page_context.new_page()
     seen = Visit(page)
 

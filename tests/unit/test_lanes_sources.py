@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from lanes.decide import change_request, listed_changes, read_path_list
+from lanes.decide import change_request, listed_changes
 from lanes.github import github_request
 from lanes.prepush import push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
+from orchestrator.commands.options import read_path_list
 from orchestrator.model.errors import UsageError
 
 ZERO = "0" * 40

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.configfile.load import load_config
-from orchestrator.engine.metrics import critical_path, pool_metrics
+from orchestrator.configfile.load import LoadedConfig, load_config
+from orchestrator.engine.metrics import pool_metrics
 from orchestrator.engine.sizing import Machine, StageDemand, parse_cpu_max, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, Strategy
-from orchestrator.model.errors import UsageError
+from orchestrator.model.critical import critical_path
+from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.records import StageRecord, StageStatus
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)
 
 
-def loaded(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+def loaded(tmp_path: Path, text: str) -> LoadedConfig:
     (tmp_path / "workflow.toml").write_text(text)
     return load_config(tmp_path / "workflow.toml")
 
@@ -66,12 +68,31 @@ def test_lane_selects_stages_and_only_overrides(tmp_path: Path) -> None:
     assert [s.name for s in docs.stages] == ["lint"]
     assert docs.strategy is Strategy.THREAD
     assert docs.fail_fast is True
-    only = build_plan(config, PlanOptions(lane=Lane.DOCS, only=("unit",)), MACHINE)
-    assert [s.name for s in only.stages] == ["unit"]
-    assert only.stage("unit").needs == ()
+    only = build_plan(config, PlanOptions(lane=Lane.DOCS, only=("types",)), MACHINE)
+    assert [s.name for s in only.stages] == ["types"]
     assert "--only" in only.notes[0]
-    with pytest.raises(UsageError, match="--only: no stage named 'nope'"):
+    with pytest.raises(UnknownStageError, match=r"^no stage named 'nope'"):
         build_plan(config, PlanOptions(only=("nope",)), MACHINE)
+
+
+def test_needs_outside_only_are_pulled_in_with_the_reason(tmp_path: Path) -> None:
+    config = loaded(tmp_path, CONFIG)
+    only = build_plan(config, PlanOptions(lane=Lane.DOCS, only=("unit",)), MACHINE)
+    assert sorted(s.name for s in only.stages) == ["lint", "unit"]
+    assert only.stage("unit").needs == ("lint",)
+    assert "lint added: unit needs it" in only.notes
+
+
+def test_needs_outside_the_lane_are_pulled_in_transitively(tmp_path: Path) -> None:
+    text = (
+        "[stages.a]\nrun = 'true'\n[stages.b]\nrun = 'true'\nneeds = ['a']\n"
+        "[stages.c]\nrun = 'true'\nneeds = ['b']\n[stages.d]\nrun = 'true'\n"
+        "[lanes.docs]\nstages = ['c']\n"
+    )
+    plan = build_plan(loaded(tmp_path, text), PlanOptions(lane=Lane.DOCS), MACHINE)
+    assert sorted(s.name for s in plan.stages) == ["a", "b", "c"]
+    assert plan.notes == ("b added: c needs it", "a added: b needs it")
+    assert plan.stage("b").needs == ("a",)
 
 
 def test_cli_overrides_win_over_the_lane(tmp_path: Path) -> None:
@@ -148,3 +169,15 @@ def test_pool_metrics() -> None:
     assert metrics.max_task_s == 4
     assert metrics.throughput_tasks_per_s == 0.5
     assert (metrics.completed, metrics.total) == (2, 2)
+
+
+def test_the_pools_critical_path_follows_a_wait_for_a_worker() -> None:
+    # one worker: "b" needs nothing, yet it waited for "a" to free the worker
+    stages = [
+        replace(stage("a", 0, 2), worker="thread-1"),
+        replace(stage("b", 2, 4), worker="thread-1"),
+    ]
+    metrics = pool_metrics(
+        stages, workers=1, started_at=0.0, finished_at=6.0, sizing_reason="r", usable_cpus=1
+    )
+    assert metrics.critical_path == ("a", "b")

@@ -61,7 +61,7 @@ def test_a_policy_cannot_be_changed_after_the_fact() -> None:
     targets["lint"] = 500.0
     assert policy.target_for("lint") == 5.0
     with pytest.raises(TypeError):
-        policy.targets_s["lint"] = 1.0  # type: ignore[index]
+        policy.targets_s["lint"] = 1.0  # type: ignore[index]  # the point: it is read-only
 
 
 def test_a_warning_ratio_outside_zero_to_one_is_refused() -> None:

@@ -134,7 +134,7 @@ statuses = st.sampled_from(list(StageStatus))
 
 
 @given(durations, durations, targets, ratios, st.booleans(), statuses)
-def test_raising_a_duration_never_improves_the_status(
+def test_raising_a_duration_never_improves_the_status(  # noqa: PLR0913 - one per hypothesis strategy
     first: float, second: float, target: float, ratio: float, critical: bool, status: StageStatus
 ) -> None:
     shorter, longer = sorted((first, second))

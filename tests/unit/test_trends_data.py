@@ -26,7 +26,7 @@ NOISE_CV = 0.15
 SIGMA = math.sqrt(math.log(1 + NOISE_CV**2))  # log-normal noise with a 15% CV
 
 
-def stage(
+def stage(  # noqa: PLR0913 - a record builder: keyword-only fields with defaults
     name: str,
     duration: float,
     *,
@@ -51,7 +51,7 @@ def stage(
     )
 
 
-def run(
+def run(  # noqa: PLR0913 - a record builder: keyword-only fields with defaults
     index: int,
     stages: Sequence[StageRecord],
     *,
@@ -92,7 +92,7 @@ def runs_from(series: Mapping[str, Sequence[float]], **options: object) -> list[
         run(
             index,
             [stage(name, values[index], number=numbers[name]) for name, values in series.items()],
-            **options,  # type: ignore[arg-type]
+            **options,  # type: ignore[arg-type]  # run()'s own keywords, passed through
         )
         for index in range(count)
     ]

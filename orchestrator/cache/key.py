@@ -1,0 +1,183 @@
+"""A stage's cache key: its parts (what `cache explain` compares) and their one digest.
+
+The parts are plain text, so the key of a stage in a fresh clone, on another machine with
+the same tools, or after a `touch` of every file is the same, and anything that can change
+what the stage does changes it (DESIGN "Result cache"). Values of `cache_env` variables
+enter as digests: a secret never reaches the cache's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lanes.globs import compile_globs
+from orchestrator.cache.fingerprint import (
+    FingerprintMemo,
+    environment_fingerprint,
+    python_environment,
+    resolve_tool,
+    search_path,
+    tool_fingerprint,
+)
+from orchestrator.cache.snapshot import Snapshot
+from orchestrator.model.config import StageConfig
+from orchestrator.model.records import to_data
+
+CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
+UNSET = "(unset)"
+
+
+@dataclass(frozen=True)
+class KeyParts:
+    """Everything a stage's result depends on, each part as "name -> text".
+
+    `stage`: each key of the stage table (and its cwd relative to the work tree) -> a
+    digest of its value; `inputs`: top-relative path -> "mode blob"; `env`: variable ->
+    digest of its value or "(unset)"; `tool`: see `tool_fingerprint`.
+    """
+
+    stage: Mapping[str, str]
+    inputs: Mapping[str, str]
+    env: Mapping[str, str]
+    tool: Mapping[str, str]
+    format: int = CACHE_FORMAT
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-ready form, sorted, as stored beside a cached result."""
+        return {
+            "format": self.format,
+            **{name: dict(sorted(getattr(self, name).items())) for name in _SECTIONS},
+        }
+
+    def digest(self) -> str:
+        """The key: SHA-256 (hex) of the canonical JSON of every part."""
+        text = json.dumps(self.to_data(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_SECTIONS = ("stage", "inputs", "env", "tool")
+
+
+def parts_from_data(data: Any) -> KeyParts:
+    """KeyParts read back from a stored entry; ValueError when the shape is wrong."""
+    if not isinstance(data, dict) or not isinstance(data.get("format"), int):
+        raise ValueError("not a cache key")
+    sections: dict[str, dict[str, str]] = {}
+    for name in _SECTIONS:
+        section = data.get(name)
+        if not isinstance(section, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in section.items()
+        ):
+            raise ValueError(f"cache key part {name!r} is not a table of strings")
+        sections[name] = section
+    return KeyParts(format=data["format"], **sections)
+
+
+@dataclass(frozen=True)
+class StageIdentity:
+    """A stage as the key sees it: its table, where it runs, what it must not read."""
+
+    name: str
+    config: StageConfig
+    cwd: Path  # absolute
+    excluded: tuple[Path, ...] = ()  # workflow's own reports, history and cache
+
+
+def stage_key(
+    stage: StageIdentity,
+    snapshot: Snapshot,
+    environ: Mapping[str, str],
+    memo: FingerprintMemo,
+) -> KeyParts:
+    """The key parts of `stage` on the work tree `snapshot` read, in environment `environ`.
+
+    Raises ConfigError when `inputs` holds a pattern that cannot be used.
+    """
+    cwd = _relative(stage.cwd, snapshot.top)
+    table = {f.name: to_data(getattr(stage.config, f.name)) for f in fields(stage.config)}
+    stage_parts = {name: _digest(value) for name, value in table.items()}
+    stage_parts["cwd (in the work tree)"] = _digest(cwd)
+    env = {
+        name: _digest(environ[name]) if name in environ else UNSET
+        for name in stage.config.cache_env
+    }
+    return KeyParts(
+        stage=stage_parts,
+        inputs=select_inputs(stage, snapshot, cwd),
+        env=env,
+        tool=_tool(stage, environ, memo),
+    )
+
+
+def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> dict[str, str]:
+    """path -> state of every input of the stage that exists now.
+
+    The default is every file git tracks or would track under the stage's cwd; `inputs`
+    patterns (gitignore-style, relative to the cwd) narrow that. A stage whose cwd is
+    outside the work tree has no inputs git can see: the caller does not cache it.
+    """
+    if cwd is None:
+        return {}
+    prefix = "" if cwd == "." else cwd + "/"
+    excluded = [p for p in (_relative(e, snapshot.top) for e in stage.excluded) if p]
+    patterns = stage.config.inputs
+    globs = None if patterns is None else compile_globs(patterns, f"stages.{stage.name}.inputs")
+    chosen: dict[str, str] = {}
+    for path in snapshot.paths():
+        if not path.startswith(prefix) or any(_under(path, e) for e in excluded):
+            continue
+        if globs is not None and globs.match(path[len(prefix) :]) is None:
+            continue
+        state = snapshot.state(path)
+        if state is not None:
+            chosen[path] = state
+    return chosen
+
+
+def _tool(
+    stage: StageIdentity, environ: Mapping[str, str], memo: FingerprintMemo
+) -> dict[str, str]:
+    run = stage.config.run
+    if run is None:  # a callable stage runs in workflow's own interpreter
+        root = python_environment(Path(sys.executable))
+        parts = {"tool": f"call {stage.config.call}"}
+        if root is not None:
+            parts.update(environment_fingerprint(root, memo))
+        return parts
+    path = search_path(stage.config.env, environ)
+    return tool_fingerprint(resolve_tool(run[0], stage.cwd, path), run[0], memo)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):  # the stage's `env` is a read-only mapping
+        return dict(value)
+    raise TypeError(f"cannot put {type(value).__name__} into a cache key")
+
+
+def _relative(path: Path, top: Path) -> str | None:
+    try:
+        relative = path.resolve().relative_to(top.resolve())
+    except ValueError:
+        return None
+    text = PurePosixPath(relative).as_posix()
+    return text or "."
+
+
+def _under(path: str, excluded: str) -> bool:
+    # Also the SQLite journals beside a history file ("history.db-wal", "-journal"). An
+    # excluded directory that is the whole tree excludes nothing: every run would then miss,
+    # which is slow but never wrong, where excluding everything would be wrong.
+    if excluded == ".":
+        return False
+    return path == excluded or path.startswith((excluded + "/", excluded + "-"))
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,100 @@
+"""`workflow cache list|clear|explain STAGE|export FILE.tar|import FILE.tar`."""
+
+from __future__ import annotations
+
+import tarfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from orchestrator.cache.store import CacheStore
+from orchestrator.cache.transfer import export_cache, import_cache
+from orchestrator.commands.options import config_option, load
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.model.errors import UsageError
+from orchestrator.model.units import seconds, size
+from orchestrator.pipeline.cached import explain_stage, open_store
+
+
+def store_for(loaded: LoadedConfig) -> CacheStore:
+    """The configured cache, or a usage error naming the key that turned it off."""
+    store = open_store(loaded)
+    if store is None:
+        raise UsageError(
+            f"{loaded.source}: {loaded.key_prefix}workflow.cache is empty, "
+            "so the result cache is turned off."
+        )
+    return store
+
+
+@click.group("cache")
+def command() -> None:
+    """The result cache: passes reused when a stage's inputs did not change."""
+
+
+@command.command("list")
+@config_option
+def list_entries(config_path: Path | None) -> int:
+    """List the stored passes, newest first."""
+    store = store_for(load(config_path))
+    entries = store.entries()
+    for entry in entries:
+        when = datetime.fromtimestamp(entry.stored_at, UTC).isoformat(timespec="seconds")
+        click.echo(
+            f"{entry.key[:16]}  {entry.stage}  from run {entry.run_id}  "
+            f"took {seconds(entry.duration_s)}  {size(entry.size)}  stored {when}"
+        )
+    total = sum(entry.size for entry in entries)
+    click.echo(f"{len(entries)} entries, {size(total)} in {store.root}")
+    return 0
+
+
+@command.command("clear")
+@config_option
+def clear(config_path: Path | None) -> int:
+    """Remove every stored pass."""
+    store = store_for(load(config_path))
+    click.echo(f"removed {store.clear()} entries from {store.root}")
+    return 0
+
+
+@command.command("explain")
+@click.argument("stage")
+@config_option
+def explain(stage: str, config_path: Path | None) -> int:
+    """Say what changed in STAGE's key since it last passed."""
+    loaded = load(config_path)
+    click.echo("\n".join(explain_stage(loaded, store_for(loaded), stage)))
+    return 0
+
+
+@command.command("export")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False))
+@config_option
+def export(archive: Path, config_path: Path | None) -> int:
+    """Write every stored pass to ARCHIVE (a tar file)."""
+    store = store_for(load(config_path))
+    try:
+        moved = export_cache(store, archive)
+    except OSError as exc:
+        raise UsageError(f"{archive}: cannot write the archive: {exc.strerror or exc}.") from exc
+    click.echo(f"exported {moved.entries} entries to {archive}")
+    return 0
+
+
+@command.command("import")
+@click.argument("archive", type=click.Path(path_type=Path, dir_okay=False))
+@config_option
+def import_(archive: Path, config_path: Path | None) -> int:
+    """Add the valid passes in ARCHIVE (a tar file) to the cache."""
+    store = store_for(load(config_path))
+    try:
+        moved = import_cache(store, archive)
+    except FileNotFoundError as exc:
+        raise UsageError(f"{archive}: no such archive.") from exc
+    except (OSError, tarfile.TarError) as exc:
+        raise UsageError(f"{archive}: not a readable tar archive: {exc}.") from exc
+    skipped = f" ({moved.skipped} damaged or foreign members skipped)" if moved.skipped else ""
+    click.echo(f"imported {moved.entries} entries into {store.root}{skipped}")
+    return 0

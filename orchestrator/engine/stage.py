@@ -1,0 +1,303 @@
+"""One stage's life in the pool: its attempts and backoff, its environment, log and record.
+
+The pool decides when a stage starts and on which worker slot; `StageRunner.run` does
+the rest in the worker's thread and returns the stage's record.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
+from orchestrator.engine.process import ExecutionContext, run_attempt
+from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
+from orchestrator.model.config import Strategy
+from orchestrator.model.filenames import file_stem
+from orchestrator.model.files import temporary_directory
+from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings, append_or_discard
+
+if TYPE_CHECKING:
+    from orchestrator.model.records import StageRecord
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 30.0
+JUNIT_MTIME_SLACK_S = 1.0  # file times are coarser than the clock: a fresh file may look older
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """Progress news: a stage started, is retried, or ended (with its record)."""
+
+    kind: str  # "start", "retry" or "end"
+    name: str
+    record: StageRecord | None = None
+    detail: str = ""
+
+
+class RunnerSetup(NamedTuple):
+    """What every stage of one pool shares: strategy, sizes, environment, logs, process
+    context, the cancel flag and the event sink."""
+
+    strategy: Strategy
+    cores: float
+    workers: int
+    base_env: Mapping[str, str]
+    log_dir: Path | None  # None: logs go to a temporary directory, named by absolute path
+    context: ExecutionContext
+    warnings: WriteWarnings  # a log that cannot be written is noted here, never raised
+    cancel: threading.Event
+    emit: Callable[[StageEvent], None]
+
+
+class StageRunner:
+    """Runs stages to their records for one pool (thread-safe: one call per stage)."""
+
+    def __init__(self, setup: RunnerSetup, specs: Mapping[str, StageSpec]) -> None:
+        self.setup = setup
+        self.specs = specs  # every submitted stage: the CPU share counts the CPU-bound ones
+        self._temp_logs: Path | None = None
+        self._temp_lock = threading.Lock()
+
+    def run(self, spec: StageSpec, slot: int, nice: int, started_at: float) -> StageRecord:
+        """Run `spec` (with its retries) on worker `slot` at niceness `nice`.
+
+        `started_at` is the pool's start (monotonic seconds): the record's start offset
+        is measured from it.
+        """
+        setup = self.setup
+        executor = self.executor_name(spec)
+        log_path = self._log_path(spec.name)
+        offset = time.monotonic() - started_at
+        target = self._junit_target(spec)
+        if target is not None:
+            spec = replace(spec, command=target.argv)
+        since = time.time() - JUNIT_MTIME_SLACK_S
+        attempts: list[Attempt] = []
+        started = last_started = time.monotonic()
+        while True:
+            if attempts:
+                with append_or_discard(log_path, setup.warnings, text=True) as log:
+                    log.write(f"\n--- workflow: attempt {len(attempts) + 1} ---\n")
+            last_started = time.monotonic()
+            attempt = run_attempt(
+                spec,
+                log_path,
+                self.env_for(spec),
+                setup.context,
+                in_process=executor == "process",
+                nice=nice,
+            )
+            attempts.append(attempt)
+            if not self._should_retry(spec, attempt, len(attempts)):
+                break
+            delay = backoff(len(attempts))
+            setup.emit(StageEvent("retry", spec.name, detail=f"retrying in {delay:.1f}s"))
+            if setup.cancel.wait(delay):
+                break
+        tries = len(attempts)
+        # Up to the moment the last attempt's process was reaped, not including the
+        # bookkeeping after it (log flush, leftover checks); reruns of failed tests add theirs.
+        own_s = last_started - started + attempts[-1].duration_s
+        tests = self._tests(spec, target, attempts[-1], (log_path, nice, executor), since)
+        last = tests.attempt
+        attempts += tests.reruns
+        return _stage_record()(
+            number=spec.number,
+            name=spec.name,
+            status=last.status,
+            exit_code=last.exit_code,
+            attempts=tries,
+            start_offset_s=round(offset, 4),
+            duration_s=round(own_s + sum(a.duration_s for a in tests.reruns), 4),
+            cpu_seconds=round(sum(a.cpu_seconds for a in attempts), 4),
+            cpu_percent=_percent(sum(a.cpu_seconds for a in attempts), attempts),
+            peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),
+            worker=f"{executor}-{slot}",
+            executor=executor,
+            kind=spec.kind,
+            command=spec.display,
+            log=self._log_reference(log_path),
+            error=last.error,
+            needs=spec.needs,
+            serial=spec.serial,
+            expected_s=spec.expected_s,
+            cpu_demand=spec.cpu_demand,
+            nice=nice,
+            tests=tests.summary,
+        )
+
+    def _junit_target(self, spec: StageSpec) -> JunitTarget | None:
+        if spec.command is None:
+            return None
+        default = self._tests_dir() / f"{file_stem(spec.name)}.xml"
+        target = junit_target(spec.command, spec.junit, spec.cwd or Path.cwd(), default)
+        return target if target.path is not None else None
+
+    def _tests_dir(self) -> Path:
+        log_dir = self.setup.log_dir
+        return (log_dir.parent if log_dir is not None else self._temp_dir()) / "tests"
+
+    def _tests(
+        self,
+        spec: StageSpec,
+        target: JunitTarget | None,
+        last: Attempt,
+        where: tuple[Path, int, str],
+        since: float,
+    ) -> TestsOutcome:
+        """The stage's tests from its JUnit file, after reruns of the failed ones."""
+        if target is None:
+            return TestsOutcome(None, last, ())
+        log_path, nice, executor = where
+
+        def again(argv: tuple[str, ...]) -> Attempt:
+            with append_or_discard(log_path, self.setup.warnings, text=True) as log:
+                log.write(f"\n--- workflow: rerun of the failed tests: {shlex.join(argv)} ---\n")
+            env = self.env_for(spec)
+            in_process = executor == "process"
+            rerun_spec = replace(spec, command=argv)
+            return run_attempt(
+                rerun_spec, log_path, env, self.setup.context, in_process=in_process, nice=nice
+            )
+
+        scratch = self._tests_dir() / f"{file_stem(spec.name)}.xml"
+        rerun = Rerun(spec.rerun_failed, scratch, spec.cwd or Path.cwd(), again)
+        outcome = collect_tests(target, last, rerun, since=since)
+        # The tool wrote these files into the run directory itself: mask them as the logs are.
+        for written in scratch.parent.glob(f"{scratch.stem}.*"):
+            mask_file(written, self.setup.context.masker, self.setup.warnings)
+        summary = outcome.summary
+        if summary is not None and summary.junit is not None:
+            summary = replace(summary, junit=self._relative(Path(summary.junit)))
+        return outcome._replace(summary=summary)
+
+    def _relative(self, path: Path) -> str:
+        log_dir = self.setup.log_dir
+        if log_dir is not None and log_dir.parent in path.parents:
+            return str(path.relative_to(log_dir.parent))
+        return str(path)
+
+    def executor_name(self, spec: StageSpec) -> str:
+        """Where the stage's work runs: "inline", "thread" or "process".
+
+        A callable named "pkg.module:function" runs in its own process whenever it has an
+        `env`, a `cwd` or a `timeout` (every configured stage has one), or the strategy is
+        `process` or `adaptive`: only a process can give it its own environment and working
+        directory, end it at its timeout, and keep its `sys.exit` and subprocess output
+        away from workflow. So history never moves a configured callable into a thread.
+        A function object cannot be sent to another process by name: it runs in the
+        stage's thread (`thread`/`inline`), and `check_in_thread` refuses what a thread
+        cannot honour.
+        """
+        strategy = self.setup.strategy
+        if spec.command is None:
+            if not isinstance(spec.call, str):
+                return "inline" if strategy is Strategy.SEQUENTIAL else "thread"
+            if needs_own_process(spec) or strategy in (Strategy.PROCESS, Strategy.ADAPTIVE):
+                return "process"
+        if strategy is Strategy.SEQUENTIAL:
+            return "inline"
+        if strategy is Strategy.THREAD:
+            return "thread"
+        wants_process = strategy is Strategy.PROCESS or spec.kind == "cpu"
+        return "process" if wants_process else "thread"
+
+    def env_for(self, spec: StageSpec) -> dict[str, str]:
+        """The stage's environment: its share of the cores in WORKFLOW_CPUS and the usual
+        thread-count variables (unless set), then the stage's own `env`."""
+        setup = self.setup
+        cpu_stages = sum(1 for s in self.specs.values() if s.kind == "cpu") or 1
+        share = str(max(1, math.floor(setup.cores / max(1, min(setup.workers, cpu_stages)))))
+        env = {**setup.base_env, "WORKFLOW_STAGE": spec.name, "WORKFLOW_CPUS": share}
+        for name in ("PYTEST_XDIST_AUTO_NUM_WORKERS", "OMP_NUM_THREADS"):
+            env.setdefault(name, share)
+        env.update(spec.env)
+        return env
+
+    def unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:
+        """The record of a stage that never started (skipped, cancelled, unsatisfiable)."""
+        return _stage_record()(
+            number=spec.number,
+            name=spec.name,
+            status=status,
+            kind=spec.kind,
+            command=spec.display,
+            error=reason,
+            needs=spec.needs,
+        )
+
+    def _should_retry(self, spec: StageSpec, attempt: Attempt, count: int) -> bool:
+        retryable = attempt.status in (StageStatus.FAILED, StageStatus.TIMEOUT)
+        return retryable and count <= spec.retries and not self.setup.cancel.is_set()
+
+    def _log_path(self, name: str) -> Path:
+        directory = self.setup.log_dir or self._temp_dir()
+        path = directory / f"{file_stem(name)}.log"
+        with self.setup.warnings.guard("log", path):
+            if not directory.exists():  # else the file's own error says more than mkdir's
+                directory.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+        return path
+
+    def _temp_dir(self) -> Path:
+        # Only a library caller without a log directory gets here.
+        with self._temp_lock:
+            if self._temp_logs is None:
+                self._temp_logs = temporary_directory("workflow-logs-")
+            return self._temp_logs
+
+    def _log_reference(self, path: Path) -> str:
+        log_dir = self.setup.log_dir
+        if log_dir is not None and log_dir.parent in path.parents:
+            return str(path.relative_to(log_dir.parent))
+        return str(path)
+
+
+def needs_own_process(spec: StageSpec) -> bool:
+    """Whether a callable stage has settings only a process of its own can apply."""
+    return bool(spec.env) or spec.cwd is not None or spec.timeout is not None
+
+
+def check_in_thread(spec: StageSpec) -> None:
+    """Refuse a function-object stage with `env` or `cwd`: threads share both with workflow.
+
+    Raises ValueError (one sentence naming the stage) instead of silently dropping them.
+    """
+    if spec.command is None and not isinstance(spec.call, str):
+        for key, value in (("env", spec.env), ("cwd", spec.cwd)):
+            if value:
+                raise ValueError(
+                    f"stage {spec.name!r}: a function object runs in workflow's own process, "
+                    f'which cannot give it its own {key}; name it as "pkg.module:function"'
+                )
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number `attempt` (1-based): exponential, capped, jittered."""
+    base: float = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2.0 ** (attempt - 1))
+    # Jitter from the OS's random source: `secrets` would cost more to import than a run of
+    # `true` takes, and this is no secret, only a spread so retries do not collide.
+    return base * (0.5 + int.from_bytes(os.urandom(2), "big") / 65536)
+
+
+def _stage_record() -> type[StageRecord]:
+    # The record module costs more start-up than a run of `true` takes; the first stage
+    # is launched before it loads (this module's one deferred import).
+    from orchestrator.model.records import StageRecord  # noqa: PLC0415 - see the comment above
+
+    return StageRecord
+
+
+def _percent(cpu: float, attempts: list[Attempt]) -> float:
+    wall = sum(a.duration_s for a in attempts)
+    return round(100.0 * cpu / wall, 1) if wall > 0 else 0.0

@@ -1,0 +1,111 @@
+"""Files written whole or not at all, and the tail of a log read from its end.
+
+One atomic write with one mode policy for everything workflow leaves on disk: the run
+record and the reports are 0644 (they are meant to be shared and uploaded), the hook
+0755, and an edited configuration file keeps the mode it had.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+SHARED = 0o644  # records and reports: readable by whoever reads the directory
+EXECUTABLE = 0o755  # the git hook
+KEEP = None  # an existing file keeps its mode (SHARED when it is new)
+
+
+def write_atomic(path: Path, text: str, mode: int | None = SHARED) -> None:
+    """Write `text` so readers (and a process killed mid-write) see the old or the new file.
+
+    Creates the parent directory. `mode` is the new file's permission bits, or KEEP.
+    Raises OSError when the directory or the file cannot be written; nothing is left
+    behind then.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with staged(path, text, mode):
+        pass
+
+
+@contextmanager
+def staged(path: Path, text: str, mode: int | None = SHARED) -> Iterator[Path]:
+    """Write `text` beside `path`, yield the staged file, then swap it in on a clean exit.
+
+    The caller may do what must happen between (e.g. keep the old file as a backup);
+    an exception there removes the staged file and leaves `path` as it was.
+    """
+    handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.chmod(_mode_for(path, mode))  # mkstemp makes 0600
+        yield temporary
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def temporary_directory(prefix: str) -> Path:
+    """A new private directory under the system's temporary directory."""
+    return Path(_tempfile()[1](prefix=prefix))
+
+
+def _tempfile() -> tuple[Callable[..., tuple[int, str]], Callable[..., str]]:
+    # tempfile (with random and shutil) loads only when a file is written, never on the
+    # way to the first stage: this module's one deferred import.
+    from tempfile import mkdtemp, mkstemp  # noqa: PLC0415 - see the comment above
+
+    return mkstemp, mkdtemp
+
+
+def _mode_for(path: Path, mode: int | None) -> int:
+    if mode is not None:
+        return mode
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return SHARED
+
+
+def read_tail(path: Path, max_bytes: int) -> tuple[bytes, bool]:
+    """The last `max_bytes` of a file read from its end (logs can be huge), and whether
+    the start was cut off. Raises OSError when the file cannot be read."""
+    with path.open("rb") as stream:
+        size = stream.seek(0, 2)
+        stream.seek(max(0, size - max_bytes))
+        return stream.read(), size > max_bytes
+
+
+def tail_lines(path: Path, lines: int, max_bytes: int = 64 * 1024) -> list[str]:
+    """The last `lines` lines of a log (from at most its last `max_bytes`), safe to print on
+    a terminal (`terminal_safe`); [] if unreadable."""
+    try:
+        data, _cut = read_tail(path, max_bytes)
+    except OSError:
+        return []
+    parts = data.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
+    if parts[-1] == "":
+        parts.pop()  # the newline that ends the last line starts no line of its own
+    return [terminal_safe(line) for line in parts[-lines:]]
+
+
+# An escape sequence: CSI (`ESC [ ... final`), OSC (`ESC ] ... BEL|ST`), or a two-byte one.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~]?)")
+_SGR = re.compile(r"\x1b\[[0-9;:]*m\Z")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(line: str) -> str:
+    """One line of a stage's output as the console may replay it: colours (SGR) kept;
+    every other escape (titles, screen clears, cursor moves), NUL and other controls
+    dropped; of a line redrawn with carriage returns, what was drawn last."""
+    line = next((part for part in reversed(line.split("\r")) if part), "")
+    line = _ESCAPE.sub(lambda m: m.group(0) if _SGR.match(m.group(0)) else "", line)
+    return _CONTROL.sub("", line)

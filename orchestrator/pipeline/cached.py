@@ -1,0 +1,251 @@
+"""One run's use of the result cache: look up before the stages start, store after.
+
+Before any stage starts, the work tree is read once (`take_snapshot`) and each cacheable
+stage's key computed; a verified entry under that key is a hit: the stage is not run, its
+record says `passed` with `cache.hit` and its log is the stored log under one line naming
+the run it came from. A stage that ran and passed on its first attempt is stored only
+when its key, computed again from a fresh reading of the work tree and the tools after it
+ended, equals the key from before it started. Nothing here can fail a run: a cache that
+cannot be read is a miss, one that cannot be written is a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from orchestrator.cache.explain import explain
+from orchestrator.cache.fingerprint import FingerprintMemo
+from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
+from orchestrator.cache.snapshot import Snapshot, take_snapshot
+from orchestrator.cache.store import CacheStore, Entry, Hit
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.model.errors import UnknownStageError
+from orchestrator.model.filenames import file_stem
+from orchestrator.model.records import StageCache, StageRecord
+from orchestrator.model.status import StageStatus
+from orchestrator.model.writes import WriteWarnings
+from orchestrator.pipeline.plan import Plan, PlannedStage
+
+MB = 1024 * 1024
+
+
+def open_store(loaded: LoadedConfig) -> CacheStore | None:
+    """The configured cache, or None when `[workflow] cache` is ""."""
+    setting = loaded.config.workflow.cache
+    if not setting.strip():
+        return None
+    return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
+
+
+def excluded_paths(loaded: LoadedConfig, report_dir: Path) -> tuple[Path, ...]:
+    """workflow's own reports, history and cache: never inputs, whatever git thinks."""
+    workflow = loaded.config.workflow
+    paths = [report_dir.resolve()]
+    paths += [loaded.resolve(value) for value in (workflow.history, workflow.cache) if value]
+    return tuple(paths)
+
+
+def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
+    """What the key needs to know about a planned stage."""
+    return StageIdentity(stage.name, stage.config, stage.cwd, excluded)
+
+
+def current_keys(
+    stages: list[StageIdentity], environ: Mapping[str, str]
+) -> dict[str, KeyParts | str]:
+    """Each stage's key parts now, or the reason it cannot be cached (a sentence).
+
+    The work tree is read once per distinct stage directory (usually once for the run):
+    a stage inside a submodule is read from the submodule's own index.
+    """
+    memo = FingerprintMemo()
+    snapshots: dict[Path, Snapshot | None] = {}
+    keys: dict[str, KeyParts | str] = {}
+    for stage in stages:
+        if not stage.cwd.is_dir():
+            keys[stage.name] = "its cwd does not exist"
+            continue
+        if stage.cwd not in snapshots:
+            snapshots[stage.cwd] = take_snapshot(stage.cwd)
+        snapshot = snapshots[stage.cwd]
+        if snapshot is None:
+            keys[stage.name] = "not in a git work tree: its inputs cannot be known"
+            continue
+        try:
+            keys[stage.name] = stage_key(stage, snapshot, environ, memo)
+        except OSError as exc:
+            keys[stage.name] = f"its inputs could not be read: {exc.strerror or exc}"
+    return keys
+
+
+@dataclass
+class RunCache:
+    """The cache as one run uses it; `lookup` False (`--no-cache`) still stores passes."""
+
+    store: CacheStore
+    plan: Plan
+    run_id: str
+    run_dir: Path
+    excluded: tuple[Path, ...]
+    warnings: WriteWarnings
+    lookup: bool = True
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    before: dict[str, KeyParts | str] = field(default_factory=dict)
+    results: dict[str, StageCache] = field(default_factory=dict)
+
+    def _identities(self, names: set[str] | None = None) -> list[StageIdentity]:
+        return [
+            stage_identity(s, self.excluded)
+            for s in self.plan.stages
+            if s.config.cache and (names is None or s.name in names)
+        ]
+
+    def hits(self) -> dict[str, StageRecord]:
+        """Compute every cacheable stage's key; the records of the stages reused."""
+        started = time.monotonic()
+        self.before = current_keys(self._identities(), self.environ)
+        reused: dict[str, StageRecord] = {}
+        for stage in self.plan.stages:
+            parts = self.before.get(stage.name)
+            if not isinstance(parts, KeyParts):
+                continue
+            key = parts.digest()
+            hit = self.store.get(key) if self.lookup else None
+            if hit is None:
+                continue
+            spent = time.monotonic() - started
+            reused[stage.name] = self._reused(stage, hit, spent)
+            self.results[stage.name] = StageCache(
+                hit=True,
+                key=key,
+                from_run=hit.entry.run_id,
+                saved_s=round(hit.entry.duration_s, 4),
+            )
+        return reused
+
+    def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
+        log = self.run_dir / "logs" / f"{file_stem(stage.name)}.log"
+        took = f"{hit.entry.duration_s:.1f}s"
+        banner = f"workflow: cached result from run {hit.entry.run_id} (it took {took} there)\n"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_bytes(banner.encode("utf-8") + hit.log)
+        except OSError as exc:
+            self.warnings.add(f"{stage.name}'s log", log, exc)
+        return StageRecord(
+            number=stage.number,
+            name=stage.name,
+            status=StageStatus.PASSED,
+            exit_code=0,
+            attempts=0,
+            duration_s=round(spent, 4),
+            kind=stage.kind,
+            command=stage.config.display_command,
+            log=str(log.relative_to(self.run_dir)),
+            needs=stage.needs,
+            executor="cache",
+        )
+
+    def after(self, record: StageRecord) -> None:
+        """Decide, and store, what the cache keeps of a stage that ran."""
+        parts = self.before.get(record.name)
+        if parts is None or record.name in self.results:
+            return
+        if isinstance(parts, str):
+            self.results[record.name] = StageCache(hit=False, key="", stored=False, reason=parts)
+            return
+        key = parts.digest()
+        reason = _not_storable(record)
+        if reason is None:
+            now = current_keys(self._identities({record.name}), self.environ).get(record.name)
+            if not isinstance(now, KeyParts) or now.digest() != key:
+                reason = "its inputs or tools changed while it ran"
+        if reason is None:
+            reason = self._store(record, parts)
+        self.results[record.name] = StageCache(
+            hit=False, key=key, stored=reason is None, reason=reason
+        )
+
+    def _store(self, record: StageRecord, parts: KeyParts) -> str | None:
+        try:
+            log = (self.run_dir / record.log).read_bytes() if record.log else b""
+            entry = Entry(
+                parts.digest(), record.name, self.run_id, record.duration_s, time.time(), parts
+            )
+            self.store.put(entry, log)
+        except OSError as exc:
+            self.warnings.add(f"{record.name}'s result", self.store.root, exc)
+            return "the cache could not be written"
+        return None
+
+    def annotate(self, record: StageRecord) -> StageRecord:
+        """The record with what the cache did for it (unchanged when the cache did not apply)."""
+        found = self.results.get(record.name)
+        return record if found is None else replace(record, cache=found)
+
+
+def preview(
+    loaded: LoadedConfig, plan: Plan, report_dir: Path, *, lookup: bool = True
+) -> dict[str, str]:
+    """What `run --dry-run` says per stage: "would run" (and why) or "cached from RUN"."""
+    store = open_store(loaded)
+    if store is None:
+        return {s.name: "would run (the cache is off)" for s in plan.stages}
+    excluded = excluded_paths(loaded, report_dir)
+    identities = [stage_identity(s, excluded) for s in plan.stages if s.config.cache]
+    keys = current_keys(identities, os.environ)
+    said: dict[str, str] = {}
+    for stage in plan.stages:
+        parts = keys.get(stage.name)
+        if not stage.config.cache:
+            said[stage.name] = "would run (cache = false)"
+        elif isinstance(parts, str):
+            said[stage.name] = f"would run ({parts})"
+        elif parts is not None and lookup and (hit := store.get(parts.digest())) is not None:
+            said[stage.name] = f"cached from {hit.entry.run_id}"
+        else:
+            said[stage.name] = "would run" + ("" if lookup else " (--no-cache)")
+    return said
+
+
+def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[str]:
+    """`workflow cache explain NAME`: what changed in the stage's key since its last pass.
+
+    Raises UnknownStageError when the configuration has no such stage.
+    """
+    stage = loaded.config.stages.get(name)
+    if stage is None:
+        known = ", ".join(loaded.config.stages) or "(none)"
+        raise UnknownStageError(f"no stage named {name!r} (stages: {known}).")
+    if not stage.cache:
+        return [f"{name}: cache = false: it always runs."]
+    reports = loaded.resolve(loaded.config.workflow.reports)
+    identity = StageIdentity(
+        name, stage, loaded.resolve(stage.cwd), excluded_paths(loaded, reports)
+    )
+    now = current_keys([identity], os.environ)[name]
+    if isinstance(now, str):
+        return [f"{name}: not cacheable: {now}."]
+    last = store.last_pass(name)
+    if last is None:
+        return [f"{name}: no pass of this stage is in the cache ({store.root})."]
+    if last.key == now.digest():
+        return [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
+    lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
+    lines += [f"  {line}" for line in explain(last.parts, now)]
+    return lines
+
+
+def _not_storable(record: StageRecord) -> str | None:
+    if record.status is not StageStatus.PASSED:
+        return "only passes are stored"
+    if record.attempts != 1:
+        return "only a first attempt's pass is stored"
+    if record.tests is not None and record.tests.flaky:
+        # Reusing a pass that needed reruns would hide the flaky tests on every later run.
+        return "it passed only after rerunning flaky tests"
+    return None

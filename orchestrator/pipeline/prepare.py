@@ -1,0 +1,140 @@
+"""Before any stage: the configuration, the lane, the machine, what history knows, the plan.
+
+`prepare_run` turns typed options into a `Prepared` run: nothing is started and nothing
+is written, so a dry run stops here. Reading the change (git, the pre-push lines) and
+the history database happen only when the options need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from orchestrator.configfile.load import LoadedConfig, load_config
+from orchestrator.engine.host import host_record
+from orchestrator.engine.sizing import read_machine
+from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
+from orchestrator.model.config import Lane, Strategy, Workers
+from orchestrator.model.status import GitRecord
+from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
+from orchestrator.pipeline.run import RunRequest
+
+if TYPE_CHECKING:
+    from lanes.changes import LaneDecision
+
+ALL_FORMATS = ("html", "md", "json", "junit")
+
+
+class RunOptions(NamedTuple):
+    """What a caller asks of one run, by keyword; every field has the command line's default.
+
+    `lane=None` decides the lane from the change (`base`, `head`, the listed
+    `changed_files` or the pre-push hook's `push_lines`, else git and the CI's
+    environment). `formats` are report formats among `ALL_FORMATS`. `dry_run` plans and
+    stops. `history=False` neither reads nor records the history database. `cache=False`
+    runs every stage (`--no-cache`) and still stores their passes. (A NamedTuple, not a
+    dataclass: it is defined on the way to the first stage, and costs less.)
+    """
+
+    lane: Lane | None = None
+    strategy: Strategy | None = None
+    workers: Workers | None = None
+    only: tuple[str, ...] = ()
+    base: str | None = None
+    head: str | None = None
+    changed_files: Sequence[str] | None = None
+    push_lines: Sequence[str] | None = None
+    config_path: Path | None = None
+    cwd: Path | None = None  # where to look for the configuration (default: the current one)
+    report_dir: Path | None = None  # default: the configuration's [workflow] reports
+    formats: tuple[str, ...] = ALL_FORMATS
+    fail_fast: bool | None = None
+    history: bool = True
+    dry_run: bool = False
+    cache: bool = True  # False: look nothing up in the result cache (passes still stored)
+
+
+class Prepared(NamedTuple):
+    """A planned run, or the reasons there is nothing to check (`plan` is None)."""
+
+    loaded: LoadedConfig
+    reasons: tuple[str, ...]
+    plan: Plan | None
+    request: RunRequest | None
+    history: Path | None  # the database to record into, None when off
+    formats: tuple[str, ...] = ALL_FORMATS  # the reports to write
+
+
+def prepare_run(
+    options: RunOptions,
+    env: Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Prepared:
+    """Load the configuration, decide the lane and build the plan; start nothing.
+
+    `warn` hears problems worth a line that do not stop the run (a locked history).
+    Raises ConfigError for an unusable configuration, UnknownStageError when `only`
+    names no stage, UsageError for unusable change inputs (pre-push lines, refs).
+    """
+    loaded = load_config(options.config_path, cwd=options.cwd)
+    decision = None
+    lane = options.lane
+    if lane is None:
+        decision = _lanes()[0](
+            loaded.root,
+            loaded.config.detect,
+            base=options.base,
+            head=options.head,
+            changed_files=options.changed_files,
+            push_lines=options.push_lines,
+            env=env,
+            own_outputs=loaded.own_outputs(options.report_dir),
+        )
+        if decision.lane is None:
+            return Prepared(loaded, decision.reasons, None, None, None)
+        lane = decision.lane
+    plan_options = PlanOptions(
+        lane=lane,
+        lane_reasons=decision.reasons if decision is not None else ("forced by --lane",),
+        lane_forced=decision is None,
+        strategy=options.strategy,
+        workers=options.workers,
+        only=options.only,
+        fail_fast=options.fail_fast,
+    )
+    machine = read_machine()
+    reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
+    host = host_record(machine)
+    history = loaded.history_file if options.history else None
+    profiles: dict[str, StageProfile] = {}
+    if history is not None:
+        profiles = history_profiles(history, lane.value, host.runner_class, warn)
+    plan = build_plan(
+        loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
+    )
+    base = decision.base if decision else options.base
+    head = options.head
+    request = RunRequest(
+        loaded=loaded,
+        plan=plan,
+        report_dir=reports,
+        git=lambda: git_identity(loaded, head, base),
+        host=host,
+        cache_lookup=options.cache,
+    )
+    return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
+
+
+def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
+    """The commit the run checks; asked of git while the first stages already run."""
+    return _lanes()[1](loaded.root, head, base)
+
+
+def _lanes() -> tuple[Callable[..., LaneDecision], Callable[..., GitRecord]]:
+    # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
+    # else in the helper thread that looks up the commit while the stages run. A forced
+    # lane reaches its first stage without them. This module's one deferred import.
+    from lanes import decide, git  # noqa: PLC0415 - see the comment above
+
+    return decide.decide_lane, git.git_record

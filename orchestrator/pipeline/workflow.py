@@ -1,0 +1,168 @@
+"""`run_workflow`: one whole run as a library call, the same one `workflow run` makes.
+
+    plan (prepare_run) -> run the stages (execute_run) -> judge, report, record the
+    history (finish_run)
+
+Progress reaches the caller through `on_event`: `Notice`s whenever something is worth a
+line (a locked history), `RunStarted` (the plan and the run's directory), the pool's
+`StageEvent`s, then `StagesEnded` before judging. Nothing here prints, reads standard
+input or exits; the caller renders what it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from orchestrator.engine.pool import StageEvent
+from orchestrator.model.masking import Masker
+from orchestrator.pipeline.cached import RunCache, excluded_paths, open_store, preview
+from orchestrator.pipeline.plan import Plan
+from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
+from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, start_run
+
+if TYPE_CHECKING:
+    from orchestrator.model.records import RunRecord
+    from orchestrator.pipeline.finish import Finisher
+
+__all__ = [
+    "Notice",
+    "RunEvent",
+    "RunOptions",
+    "RunResult",
+    "RunStarted",
+    "StagesEnded",
+    "run_workflow",
+]
+
+
+class Notice(NamedTuple):
+    """A line worth saying now: a warning (`history not read: ...`) or news (waiting)."""
+
+    text: str
+    warning: bool = True
+
+
+class RunStarted(NamedTuple):
+    """The run has a directory and a plan; no stage has started yet."""
+
+    plan: Plan
+    run_dir: Path
+    masker: Masker
+
+
+class StagesEnded(NamedTuple):
+    """Every stage has ended; judging and reports follow."""
+
+    record: RunRecord  # not judged yet: no `sla`, no bottlenecks
+
+
+RunEvent = Notice | RunStarted | StageEvent | StagesEnded
+
+
+class RunResult(NamedTuple):
+    """What a run decided: its exit code (DESIGN's table) and, when stages ran, the record.
+
+    `record` is None when nothing ran: nothing changed (`plan` None, `reasons` say why) or
+    a dry run (`plan` set). `start` is the run's identity, directory, masker and its
+    `warnings` (a `WriteWarnings`: every destination that could not be written, one line
+    each; none changes the exit code).
+    """
+
+    exit_code: int
+    plan: Plan | None
+    reasons: tuple[str, ...]
+    record: RunRecord | None = None
+    start: RunStart | None = None
+    reports: tuple[Path, ...] = ()
+    # A dry run: per stage, "would run" or "cached from RUN".
+    cache_preview: Mapping[str, str] | None = None
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run's directory under the reports directory, when it ran."""
+        return None if self.start is None else self.start.run_dir
+
+
+def run_workflow(
+    options: RunOptions,
+    on_event: Callable[[RunEvent], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Plan, run, judge, report and record one run; the judged record and exit code.
+
+    `env` is the environment the lane decision reads (CI variables; default os.environ).
+    Raises ConfigError, UsageError, UnknownStageError or ReportsDirError (exit code 2)
+    before anything runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129
+    with its record.
+    """
+    emit = on_event or _ignore
+    prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
+    if prepared.plan is None or options.dry_run:
+        said = None
+        if prepared.request is not None:
+            request = prepared.request
+            said = preview(request.loaded, request.plan, request.report_dir, lookup=options.cache)
+        return RunResult(
+            exit_code=0, plan=prepared.plan, reasons=prepared.reasons, cache_preview=said
+        )
+    return run_prepared(prepared, emit)
+
+
+def run_prepared(
+    prepared: Prepared, on_event: Callable[[RunEvent], None] | None = None
+) -> RunResult:
+    """Run a prepared plan: start it, run the stages, finish (judge, report, record)."""
+    request = prepared.request
+    if request is None:
+        raise ValueError("a prepared run without a plan has nothing to run")
+    emit = on_event or _ignore
+    start = start_run(request)
+    emit(RunStarted(request.plan, start.run_dir, start.masker))
+    cache = run_cache(request, start)
+    # The finishing code (jinja2 and the compiled report template) loads while the stages
+    # run: not before them, and not after.
+    record = execute_run(
+        request, start, emit, while_running=lambda: _finisher().prepare(), cache=cache
+    )
+    emit(StagesEnded(record))
+    finished = _finisher().finish(
+        prepared, start, record, lambda line: emit(Notice(line, warning=False))
+    )
+    return RunResult(
+        exit_code=finished.record.exit_code or 0,
+        plan=prepared.plan,
+        reasons=prepared.reasons,
+        record=finished.record,
+        start=start,
+        reports=finished.reports,
+    )
+
+
+def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
+    """The run's use of the result cache, or None when `[workflow] cache` is ""."""
+    store = open_store(request.loaded)
+    if store is None:
+        return None
+    return RunCache(
+        store=store,
+        plan=request.plan,
+        run_id=start.run_id,
+        run_dir=start.run_dir,
+        excluded=excluded_paths(request.loaded, request.report_dir),
+        warnings=start.warnings,
+        lookup=request.cache_lookup,
+    )
+
+
+def _ignore(_event: RunEvent) -> None:
+    pass
+
+
+def _finisher() -> Finisher:
+    # sla, reports and jinja2 cost more start-up than the first stage may wait: the helper
+    # thread loads them while the stages run (this module's one deferred import).
+    from orchestrator.pipeline.finish import Finisher  # noqa: PLC0415 - see the comment above
+
+    return Finisher()

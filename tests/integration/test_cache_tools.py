@@ -1,0 +1,125 @@
+"""The tool in the key: a distribution upgraded or downgraded, another interpreter.
+
+Real virtual environments of this machine's interpreters, with a tiny real package
+(six) installed from the package index at two versions (downloaded once per session).
+The stage runs a console script, `checker`, found on PATH in that environment.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cache_repo import keys, make_repo, stages
+
+pytestmark = pytest.mark.integration
+
+ENV = {"PATH": os.environ.get("PATH", ""), "PKG_MODE": "fast", "OTHER": "1"}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "project")
+
+
+def _interpreters() -> list[Path]:
+    """Distinct Python interpreters of this machine (the base one first)."""
+    candidates = [getattr(sys, "_base_executable", sys.executable), "/usr/bin/python3"]
+    candidates += [shutil.which(f"python3.{minor}") or "" for minor in range(9, 15)]
+    found: dict[Path, Path] = {}
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            found.setdefault(Path(candidate).resolve(), Path(candidate))
+    return list(found.values())
+
+
+@pytest.fixture(scope="session")
+def six_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two versions of a tiny real package, downloaded once per session."""
+    directory = tmp_path_factory.mktemp("wheels")
+    for version in ("1.16.0", "1.17.0"):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "-d",
+                str(directory),
+                f"six=={version}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return directory
+
+
+def _venv(path: Path, python: Path) -> Path:
+    """A virtual environment of `python` with a console script `checker` in it."""
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(path)], check=True, timeout=120)
+    script = path / "bin" / "checker"
+    script.write_text(f"#!{path / 'bin' / 'python'}\nimport sys\nsys.exit(0)\n")
+    script.chmod(0o755)
+    return path
+
+
+def _on_path(venv: Path) -> dict[str, str]:
+    return {**ENV, "PATH": f"{venv / 'bin'}{os.pathsep}{ENV['PATH']}"}
+
+
+def _install(venv: Path, wheels: Path, version: str) -> None:
+    """`pip install six==VERSION` into the venv (pip runs it for that interpreter)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            f"six=={version}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def test_a_tool_upgraded_or_downgraded_misses(repo: Path, tmp_path: Path, six_wheels: Path) -> None:
+    venv = _venv(tmp_path / "venv", _interpreters()[0])
+    stage_list = stages(repo, python="checker")
+    environ = _on_path(venv)
+    _install(venv, six_wheels, "1.16.0")
+    old = keys(stage_list, environ)
+    assert keys(stage_list, environ) == old  # nothing changed: a hit
+    _install(venv, six_wheels, "1.17.0")
+    upgraded = keys(stage_list, environ)
+    assert upgraded["narrow"] != old["narrow"] and upgraded["wide"] != old["wide"]
+    _install(venv, six_wheels, "1.16.0")
+    assert keys(stage_list, environ) == old  # downgraded: the old environment's key again
+    _install(venv, six_wheels, "1.17.0")
+    assert keys(stage_list, environ) == upgraded
+
+
+def test_the_interpreter_changed_misses(repo: Path, tmp_path: Path) -> None:
+    interpreters = _interpreters()
+    assert len(interpreters) >= 2, "this machine has one Python interpreter"
+    stage_list = stages(repo, python="checker")
+    first = keys(stage_list, _on_path(_venv(tmp_path / "one", interpreters[0])))
+    second = keys(stage_list, _on_path(_venv(tmp_path / "two", interpreters[1])))
+    same = keys(stage_list, _on_path(_venv(tmp_path / "three", interpreters[0])))
+    assert second["narrow"] != first["narrow"] and second["wide"] != first["wide"]
+    assert same == first  # another environment of the same Python and packages: a hit

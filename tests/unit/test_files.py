@@ -1,0 +1,98 @@
+"""One atomic write with one mode policy, and log tails read from the end."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from orchestrator.model.files import (
+    EXECUTABLE,
+    KEEP,
+    SHARED,
+    read_tail,
+    staged,
+    tail_lines,
+    write_atomic,
+)
+from orchestrator.model.records import RunRecord, write_record
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_run_record_is_shared_like_the_reports(tmp_path: Path) -> None:
+    record = tmp_path / "run" / "run.json"
+    run = RunRecord(
+        run_id="r",
+        started_at="2026-11-30T00:00:00+00:00",
+        lane="heavy",
+        strategy="thread",
+        workers=1,
+    )
+    write_record(run, record)
+    write_atomic(tmp_path / "run" / "report.md", "# report\n")
+    assert mode(record) == SHARED == 0o644
+    assert mode(tmp_path / "run" / "report.md") == SHARED
+    assert sorted(p.name for p in record.parent.iterdir()) == ["report.md", "run.json"]
+
+
+def test_keep_keeps_an_existing_mode_and_executable_is_0755(tmp_path: Path) -> None:
+    config = tmp_path / "workflow.toml"
+    config.write_text("old\n")
+    config.chmod(0o600)
+    write_atomic(config, "new\n", KEEP)
+    assert (config.read_text(), mode(config)) == ("new\n", 0o600)
+    write_atomic(tmp_path / "fresh.toml", "x\n", KEEP)
+    assert mode(tmp_path / "fresh.toml") == SHARED
+    write_atomic(tmp_path / "hook", "#!/bin/sh\n", EXECUTABLE)
+    assert mode(tmp_path / "hook") == 0o755
+
+
+def test_a_failure_between_staging_and_swapping_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "hook"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError), staged(target, "new\n", EXECUTABLE) as temporary:
+        assert temporary.read_text() == "new\n"
+        raise RuntimeError("the backup could not be made")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["hook"]
+
+
+def test_tails_are_read_from_the_end(tmp_path: Path) -> None:
+    log = tmp_path / "stage.log"
+    log.write_text("".join(f"line {i}\n" for i in range(1000)))
+    assert tail_lines(log, 2) == ["line 998", "line 999"]
+    data, cut = read_tail(log, 20)
+    assert cut and data.endswith(b"line 999\n") and len(data) == 20
+    assert read_tail(log, 10**6) == (log.read_bytes(), False)
+    assert tail_lines(tmp_path / "missing.log", 5) == []
+
+
+def test_one_duration_formatter_serves_messages_and_the_profile_table() -> None:
+    from orchestrator.model.units import aligned, markdown_row, seconds
+
+    assert [seconds(v) for v in (0.04, 12.34, 99.94, 123.4)] == ["0.0s", "12.3s", "99.9s", "123s"]
+    assert [seconds(v, digits=2) for v in (0.042, 9.994, 12.34)] == ["0.04s", "9.99s", "12.3s"]
+    assert aligned([("a", "bb"), ("ccc", "d")]) == ["a    bb", "ccc  d"]
+    assert markdown_row(["a", "b"]) == "| a | b |"
+
+
+def test_log_tails_are_safe_on_a_terminal(tmp_path: Path) -> None:
+    log = tmp_path / "s.log"
+    log.write_bytes(
+        b"\x1b[31mred\x1b[0m plain\r\n"
+        b"progress 10%\rprogress 100%\n"
+        b"nul:\x00:end\x07\n"
+        b"\x1b]0;title\x07\x1b[2J\x1b[Hcleared\x1b[1;32m ok\x1b[m\tdone\n"
+        b"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1bc\xc2\x9b2J\n"
+    )
+    assert tail_lines(log, 10) == [
+        "\x1b[31mred\x1b[0m plain",
+        "progress 100%",
+        "nul::end",
+        "cleared\x1b[1;32m ok\x1b[m\tdone",
+        "link 2J",  # a lone C1 CSI is dropped; UTF-8 terminals do not act on it
+    ]
