@@ -26,11 +26,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.engine.callables import call_in_thread
-from orchestrator.engine.logcopy import LogCopier
-from orchestrator.engine.monitor import TreeMonitor
+from orchestrator.engine.logcopy import LogCopier, Writable
+from orchestrator.engine.monitor import TreeMonitor, Watch
 from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.engine.treetoken import with_tree
+from orchestrator.model.errors import signal_name
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings, append_or_discard
@@ -86,22 +87,10 @@ def run_command(
             context.spawned()
             return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
         except ValueError as exc:  # a NUL in argv or env, or a bad variable name
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"cannot start {argv[0]!r}: {exc}", 126)
-        context.spawned()
-        adopter.rooted(token, process.pid)
-        if nice:
-            lower_priority(process.pid, nice)
-        # stdout=PIPE was passed, so the stream exists; typeshed types it as optional.
-        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]  # see above
-        copier.start()
-        tree = ProcessTree(
-            process.pid,
-            nice=nice,
-            token=token,
-            adopted=lambda fresh: adopter.adopted(token, fresh=fresh),
-        )
-        watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
+        copier, tree, watch = _start_watching(process, spec, log, context, (token, nice))
         _pid, status, usage = os.wait4(process.pid, 0)
         duration = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -122,6 +111,61 @@ def run_command(
         cancelled=watch.cancelled,
         spec=spec,
     )
+
+
+def _start_watching(
+    process: subprocess.Popen[bytes],
+    spec: StageSpec,
+    log: Writable,
+    context: ExecutionContext,
+    launch: tuple[str, int],
+) -> tuple[LogCopier, ProcessTree, Watch]:
+    """Copy the new root's output into the log and hand its tree (`launch`: tree token
+    and niceness) to the monitor, which ends it at its timeout or on cancel.
+
+    Whatever is raised before the monitor has the tree (a caller's `spawned` callback, a
+    thread that cannot start) first kills and reaps the process group, then goes on.
+    """
+    token, nice = launch
+    adopter = context.monitor.adopter
+    copier: LogCopier | None = None
+    try:
+        context.spawned()
+        adopter.rooted(token, process.pid)
+        if nice:
+            lower_priority(process.pid, nice)
+        # stdout=PIPE was passed, so the stream exists; typeshed types it as optional.
+        copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]  # see above
+        copier.start()
+        tree = ProcessTree(
+            process.pid,
+            nice=nice,
+            token=token,
+            adopted=lambda fresh: adopter.adopted(token, fresh=fresh),
+        )
+        return copier, tree, context.monitor.watch(tree, spec.timeout, spec.kill_grace)
+    except BaseException:
+        _abandon(process, token, context, copier)
+        raise
+
+
+def _abandon(
+    process: subprocess.Popen[bytes],
+    token: str,
+    context: ExecutionContext,
+    copier: LogCopier | None,
+) -> None:
+    """Kill a just-started root's whole group, reap it, and close its output pipe."""
+    with contextlib.suppress(OSError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(process.pid, 0)
+    process.returncode = -signal.SIGKILL  # reaped here: Popen must not wait for it again
+    context.monitor.adopter.forget(token)
+    if copier is not None and copier.is_alive():
+        copier.finish(LOG_DRAIN_S)  # it closes the pipe when it stops reading
+    elif process.stdout is not None:
+        process.stdout.close()
 
 
 def _not_found(command: str, cwd: Path, env: Mapping[str, str]) -> str:
@@ -183,7 +227,7 @@ def _outcome(
     if returncode == 0:
         return Attempt(StageStatus.PASSED, 0, duration, cpu, peak)
     if returncode < 0:
-        name = signal.Signals(-returncode).name
+        name = signal_name(-returncode)
         return Attempt(
             StageStatus.FAILED, 128 - returncode, duration, cpu, peak, f"killed by {name}"
         )

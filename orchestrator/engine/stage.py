@@ -161,8 +161,11 @@ class StageRunner:
         log_path, nice, executor = where
 
         def again(argv: tuple[str, ...]) -> Attempt:
+            # The command may carry a secret (its argv is the stage's own): mask it as the
+            # stage's output is masked.
+            shown = self.setup.context.masker.mask(shlex.join(argv))
             with append_or_discard(log_path, self.setup.warnings, text=True) as log:
-                log.write(f"\n--- workflow: rerun of the failed tests: {shlex.join(argv)} ---\n")
+                log.write(f"\n--- workflow: rerun of the failed tests: {shown} ---\n")
             env = self.env_for(spec)
             in_process = executor == "process"
             rerun_spec = replace(spec, command=argv)
@@ -178,14 +181,8 @@ class StageRunner:
             mask_file(written, self.setup.context.masker, self.setup.warnings)
         summary = outcome.summary
         if summary is not None and summary.junit is not None:
-            summary = replace(summary, junit=self._relative(Path(summary.junit)))
+            summary = replace(summary, junit=self._log_reference(Path(summary.junit)))
         return outcome._replace(summary=summary)
-
-    def _relative(self, path: Path) -> str:
-        log_dir = self.setup.log_dir
-        if log_dir is not None and log_dir.parent in path.parents:
-            return str(path.relative_to(log_dir.parent))
-        return str(path)
 
     def executor_name(self, spec: StageSpec) -> str:
         """Where the stage's work runs: "inline", "thread" or "process".
@@ -257,6 +254,8 @@ class StageRunner:
             return self._temp_logs
 
     def _log_reference(self, path: Path) -> str:
+        """A file the run wrote, as the record names it: relative to the run directory
+        when it is inside it, else absolute (a library caller's temporary logs)."""
         log_dir = self.setup.log_dir
         if log_dir is not None and log_dir.parent in path.parents:
             return str(path.relative_to(log_dir.parent))

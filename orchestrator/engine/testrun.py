@@ -9,6 +9,7 @@ test passed on a rerun, the stage passes and its summary names them (DESIGN.md,
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -67,7 +68,8 @@ def collect_tests(
         ids = rerun.scratch.with_suffix(f".rerun{count}.ids")
         try:
             ids.parent.mkdir(parents=True, exist_ok=True)
-            ids.write_text("".join(f"{test}\n" for test in remaining), encoding="utf-8")
+            listed = "".join(f"{from_cwd(test, rerun.cwd)}\n" for test in remaining)
+            ids.write_text(listed, encoding="utf-8")
         except OSError:
             break  # nowhere to list the tests: the stage keeps its first outcome
         started = time.time()
@@ -83,6 +85,21 @@ def collect_tests(
     elif reruns:
         final = replace(first, error=_still_failing(remaining, flaky))
     return TestsOutcome(summary, final, tuple(reruns))
+
+
+def from_cwd(test: str, cwd: Path) -> str:
+    """A JUnit node id (its file relative to pytest's rootdir) as pytest, started in
+    `cwd`, reads it: `tests/test_x.py::test_a` becomes `test_x.py::test_a` when `cwd` is
+    `tests/` and the rootdir (where pyproject.toml or pytest.ini is) the directory above.
+
+    The rootdir is the nearest of `cwd` and its parents that holds the id's file; an id
+    whose file is found nowhere is kept as it is (pytest then names what it cannot find).
+    """
+    file, separator, rest = test.partition("::")
+    for root in (cwd, *cwd.parents):
+        if (root / file).is_file():
+            return os.path.relpath(root / file, cwd) + separator + rest
+    return test
 
 
 def rerun_argv(argv: tuple[str, ...], ids: Path, junit: Path, cwd: Path) -> tuple[str, ...]:

@@ -85,12 +85,26 @@ class Interrupted(WorkflowError):
 
     def __init__(self, signum: int) -> None:
         code = signal_exit_code(signum)
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        super().__init__(f"interrupted by {signal_name(signum)}")
         self.exit_code = code
 
 
 def signal_exit_code(signum: int) -> ExitCode:
     """128 + the signal's number for the signals a run handles: SIGHUP 129, SIGINT 130,
     SIGTERM 143 (anything else is taken as an interrupt, 130)."""
-    codes = {signal.SIGHUP: ExitCode.SIGHUP, signal.SIGTERM: ExitCode.SIGTERM}
-    return codes.get(signal.Signals(signum), ExitCode.SIGINT)
+    codes: dict[int, ExitCode] = {signal.SIGHUP: ExitCode.SIGHUP, signal.SIGTERM: ExitCode.SIGTERM}
+    # Looked up by number: a real-time signal (34-64) has no `signal.Signals` member.
+    return codes.get(signum, ExitCode.SIGINT)
+
+
+def signal_name(signum: int) -> str:
+    """A signal's name for a message: "SIGKILL", "SIGRTMIN+6" for a real-time signal that
+    has no name of its own, "signal 99" for a number this system does not know."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        pass
+    low, high = getattr(signal, "SIGRTMIN", 0), getattr(signal, "SIGRTMAX", -1)
+    if low < signum <= high:
+        return f"SIGRTMIN+{signum - low}"
+    return f"signal {signum}"
