@@ -171,14 +171,25 @@ def find_bottlenecks(
         (f for f in timed if (f.saving_s or 0.0) >= least and (f.saving_s or 0.0) > 0),
         key=lambda f: -(f.saving_s or 0.0),
     )
+    kept = within_wall(ranked, wall)
+    kept += [f for rule in ADVICE for f in rule(run)]
+    return tuple(_unique(kept))
+
+
+def within_wall(ranked: list[Bottleneck], wall: float) -> list[Bottleneck]:
+    """The first finding of each (stage, kind) in `ranked` (largest saving first) whose
+    saving still fits, with those kept before it, in `wall` seconds.
+
+    Duplicates go first: a second finding about the same stage and kind must not use up
+    the allowance a different finding would have had.
+    """
     kept: list[Bottleneck] = []
     claimed = 0.0
-    for f in ranked:
+    for f in _unique(ranked):
         if claimed + (f.saving_s or 0.0) <= wall + 1e-9:
             kept.append(f)
             claimed += f.saving_s or 0.0
-    kept += [f for rule in ADVICE for f in rule(run)]
-    return tuple(_unique(kept))
+    return kept
 
 
 def _unique(findings: list[Bottleneck]) -> list[Bottleneck]:
