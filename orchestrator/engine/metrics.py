@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from orchestrator.model.critical import critical_path
 from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
@@ -24,7 +23,11 @@ def pool_metrics(  # noqa: PLR0913 - keyword-only figures of one pool run, all r
     usable_cpus: float,
     monitor_cpu_seconds: float = 0.0,
 ) -> PoolRecord:
-    """Throughput, utilisation, average/max stage time and the critical path."""
+    """Throughput, utilisation, average and longest stage time (seconds).
+
+    `critical_path` stays empty: the replay of the finished run decides it
+    (`sla.bottlenecks.attach_bottlenecks`), one algorithm for the path and the savings.
+    """
     # The record models load after the stages have started, never on the way to them.
     from orchestrator.model.records import PoolRecord  # noqa: PLC0415 - see the comment above
 
@@ -40,7 +43,6 @@ def pool_metrics(  # noqa: PLR0913 - keyword-only figures of one pool run, all r
         max_task_s=round(max((s.duration_s for s in ran), default=0.0), 4),
         completed=sum(1 for s in stages if s.status is StageStatus.PASSED),
         total=len(stages),
-        critical_path=critical_path(ran),
         sizing_reason=sizing_reason,
         usable_cpus=usable_cpus,
         monitor_cpu_seconds=round(monitor_cpu_seconds, 4),
