@@ -7,14 +7,13 @@ handed to a renderer, which escapes it for its own format.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from orchestrator.model.errors import ExitCode
-from orchestrator.model.files import read_tail as read_bytes_tail
+from orchestrator.model.files import clean_text, log_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
@@ -24,21 +23,12 @@ TAIL_LINES = 40
 TAIL_BYTES = 16 * 1024
 LINE_CHARS = 500
 FAILING = frozenset({StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR})
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-# Characters XML 1.0 forbids, and other controls a report should not carry.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
-def _last_drawn(line: str) -> str:
-    return next((part for part in reversed(line.split("\r")) if part), "")
 
 
 def clean(text: str, masker: Masker | None) -> str:
-    """Text without terminal escapes, overwritten progress or controls, secrets masked."""
-    text = _ANSI.sub("", text).replace("\r\n", "\n")
-    # A carriage return redrew the line (progress bars): keep what was drawn last.
-    text = "\n".join(_last_drawn(line) for line in text.split("\n"))
-    text = _CONTROL.sub("", text)
+    """Text without terminal escapes, overwritten progress or controls, secrets masked
+    (after the escapes are gone: colour codes may split a secret)."""
+    text = clean_text(text, colours=False)
     return masker.mask(text) if masker is not None else text
 
 
@@ -51,17 +41,13 @@ def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | No
         path = (root / log).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return None
-        data, cut = read_bytes_tail(path, TAIL_BYTES)
+        tail = log_tail(path, TAIL_LINES, TAIL_BYTES, colours=False)
     except (OSError, ValueError):  # unreadable, or a path no file system accepts
         return None
-    if cut:
-        # Drop the cut first line: it may hold the end of a secret that masking cannot see.
-        _, newline, rest = data.partition(b"\n")
-        data = rest if newline else b""
-    text = clean(data.decode("utf-8", errors="replace"), masker)
+    text = "\n".join(tail)
+    text = masker.mask(text) if masker is not None else text
     lines = [
-        line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + " …"
-        for line in text.rstrip("\n").split("\n")[-TAIL_LINES:]
+        line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + " …" for line in text.split("\n")
     ]
     return "\n".join(lines)
 

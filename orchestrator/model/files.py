@@ -83,29 +83,51 @@ def read_tail(path: Path, max_bytes: int) -> tuple[bytes, bool]:
         return stream.read(), size > max_bytes
 
 
-def tail_lines(path: Path, lines: int, max_bytes: int = 64 * 1024) -> list[str]:
-    """The last `lines` lines of a log (from at most its last `max_bytes`), safe to print on
-    a terminal (`terminal_safe`); [] if unreadable."""
-    try:
-        data, _cut = read_tail(path, max_bytes)
-    except OSError:
-        return []
+def log_tail(path: Path, lines: int, max_bytes: int, *, colours: bool) -> list[str]:
+    """The last `lines` lines of a log (from at most its last `max_bytes`), each cleaned
+    by `clean_line`. A first line cut by `max_bytes` is left out: it may hold the end of a
+    secret that masking can no longer recognise. Raises OSError when it cannot be read."""
+    data, cut = read_tail(path, max_bytes)
+    if cut:
+        _, newline, rest = data.partition(b"\n")
+        data = rest if newline else b""
     parts = data.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
     if parts[-1] == "":
         parts.pop()  # the newline that ends the last line starts no line of its own
-    return [terminal_safe(line) for line in parts[-lines:]]
+    return [clean_line(line, colours=colours) for line in parts[-lines:]]
+
+
+def tail_lines(path: Path, lines: int, max_bytes: int = 64 * 1024) -> list[str]:
+    """`log_tail` for the console (colours kept); [] if the log cannot be read."""
+    try:
+        return log_tail(path, lines, max_bytes, colours=True)
+    except OSError:
+        return []
+
+
+def clean_text(text: str, *, colours: bool) -> str:
+    """Several lines cleaned as `clean_line` cleans one ("\\r\\n" ends a line too)."""
+    return "\n".join(
+        clean_line(line, colours=colours) for line in text.replace("\r\n", "\n").split("\n")
+    )
 
 
 # An escape sequence: CSI (`ESC [ ... final`), OSC (`ESC ] ... BEL|ST`), or a two-byte one.
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~]?)")
 _SGR = re.compile(r"\x1b\[[0-9;:]*m\Z")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
+# C0 controls but tab and newline (ESC goes with its sequence above), DEL, C1 controls,
+# and what XML 1.0 forbids as well: lone surrogates and U+FFFE/U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-def terminal_safe(line: str) -> str:
-    """One line of a stage's output as the console may replay it: colours (SGR) kept;
-    every other escape (titles, screen clears, cursor moves), NUL and other controls
-    dropped; of a line redrawn with carriage returns, what was drawn last."""
+def clean_line(line: str, *, colours: bool) -> str:
+    """One line of a stage's output as workflow may show it: of a line redrawn with
+    carriage returns, what was drawn last; every escape (titles, screen clears, cursor
+    moves) dropped, colours (SGR) too unless `colours` (the console keeps them, reports
+    do not); NUL, other controls and characters XML cannot carry dropped."""
     line = next((part for part in reversed(line.split("\r")) if part), "")
-    line = _ESCAPE.sub(lambda m: m.group(0) if _SGR.match(m.group(0)) else "", line)
+    if colours:
+        line = _ESCAPE.sub(lambda m: m.group(0) if _SGR.match(m.group(0)) else "", line)
+    else:
+        line = _ESCAPE.sub("", line)
     return _CONTROL.sub("", line)

@@ -11,6 +11,7 @@ from orchestrator.model.files import (
     EXECUTABLE,
     KEEP,
     SHARED,
+    clean_line,
     read_tail,
     staged,
     tail_lines,
@@ -96,3 +97,17 @@ def test_log_tails_are_safe_on_a_terminal(tmp_path: Path) -> None:
         "cleared\x1b[1;32m ok\x1b[m\tdone",
         "link 2J",  # a lone C1 CSI is dropped; UTF-8 terminals do not act on it
     ]
+
+
+def test_one_cleaner_keeps_colours_for_the_console_only() -> None:
+    line = "\x1b[31mred\x1b[0m\x1b[2J \x9b2J a\x00b \ufffe\ud800end"
+    assert clean_line(line, colours=True) == "\x1b[31mred\x1b[0m 2J ab end"
+    # Reports are XML too: no escape at all, nor a character XML 1.0 forbids.
+    assert clean_line(line, colours=False) == "red 2J ab end"
+
+
+def test_a_tail_cut_inside_a_line_leaves_that_line_out(tmp_path: Path) -> None:
+    # The cut may fall inside a secret, whose second half the masker cannot recognise.
+    log = tmp_path / "stage.log"
+    log.write_bytes(b"x" * 100 + b"TOKENVALUE\nlast\n")
+    assert tail_lines(log, 5, max_bytes=12) == ["last"]
