@@ -20,7 +20,8 @@ from orchestrator.model.masking import Masker
 from orchestrator.model.testresults import Outcome, TestCase
 from orchestrator.model.writes import WriteWarnings
 
-_JUNIT_OPTIONS = ("--junit-xml", "--junitxml")
+JUNIT_OPTIONS = ("--junit-xml", "--junitxml")  # both spellings pytest accepts
+JUNIT_FAMILY = "junit_family="  # the ini option (`-o junit_family=...`) that picks the shape
 # pytest ends a failure's text with "path/to/test_x.py:12: AssertionError".
 _FAILED_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
 
@@ -46,7 +47,7 @@ def is_pytest(argv: tuple[str, ...]) -> bool:
 def named_junit(argv: tuple[str, ...]) -> str | None:
     """The JUnit file `argv` already asks pytest for (`--junit-xml[=]PATH`), if any."""
     for index, arg in enumerate(argv):
-        for option in _JUNIT_OPTIONS:
+        for option in JUNIT_OPTIONS:
             if arg.startswith(option + "="):
                 return arg.split("=", 1)[1]
             if arg == option and index + 1 < len(argv):
@@ -73,8 +74,13 @@ def junit_target(
     named = named_junit(argv)
     if named is not None:
         return JunitTarget(argv, cwd / named, pytest=True)
-    added = (f"--junit-xml={default}", "-o", "junit_family=xunit1")
-    return JunitTarget((*argv, *added), default, pytest=True)
+    return JunitTarget((*argv, *pytest_junit_args(default)), default, pytest=True)
+
+
+def pytest_junit_args(path: Path) -> tuple[str, ...]:
+    """The options that make pytest write its JUnit file at `path`, in the xunit1 shape
+    (the one whose test cases carry their file and line)."""
+    return (f"--junit-xml={path}", "-o", f"{JUNIT_FAMILY}xunit1")
 
 
 def mask_file(path: Path, masker: Masker, warnings: WriteWarnings) -> None:

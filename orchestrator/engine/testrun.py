@@ -16,7 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.engine.junit import JunitTarget, read_junit
+from orchestrator.engine.junit import (
+    JUNIT_FAMILY,
+    JUNIT_OPTIONS,
+    JunitTarget,
+    pytest_junit_args,
+    read_junit,
+)
 from orchestrator.engine.spec import Attempt
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import Outcome, TestsSummary, summarize
@@ -115,9 +121,7 @@ def rerun_argv(argv: tuple[str, ...], ids: Path, junit: Path, cwd: Path) -> tupl
     while index < len(rest):
         arg = rest[index]
         following = rest[index + 1] if index + 1 < len(rest) else ""
-        if arg in ("--junit-xml", "--junitxml") or (
-            arg == "-o" and following.startswith("junit_family=")
-        ):
+        if arg in JUNIT_OPTIONS or (arg == "-o" and following.startswith(JUNIT_FAMILY)):
             index += 2  # the option and its value
             continue
         index += 1
@@ -125,12 +129,12 @@ def rerun_argv(argv: tuple[str, ...], ids: Path, junit: Path, cwd: Path) -> tupl
             kept += [arg, following]  # e.g. `-c pytest.ini`: a path that is not a test
             index += 1
             continue
-        if arg.startswith(("--junit-xml=", "--junitxml=")):
+        if arg.startswith(tuple(f"{option}=" for option in JUNIT_OPTIONS)):
             continue
         if not arg.startswith("-") and (cwd / arg.split("::")[0]).exists():
             continue
         kept.append(arg)
-    return (*kept, f"--junit-xml={junit}", "-o", "junit_family=xunit1", f"@{ids}")
+    return (*kept, *pytest_junit_args(junit), f"@{ids}")
 
 
 def _still_failing(remaining: list[str], flaky: list[str]) -> str:
