@@ -52,7 +52,7 @@ _FLAKY = """WITH recent AS (
 _DURATIONS = """SELECT r.run_id, r.git_sha, t.test_id, t.duration_s FROM test_results AS t
     JOIN runs AS r USING (run_id)
     WHERE r.lane = ? AND t.stage = ? AND t.outcome IN ('passed', 'flaky')
-    ORDER BY r.started_utc, r.seq"""
+    ORDER BY started_utc, seq"""
 
 
 class ResultRow(NamedTuple):

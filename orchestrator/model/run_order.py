@@ -21,6 +21,11 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 EARLIEST = datetime.min.replace(tzinfo=UTC)  # where a start time that cannot be read sorts
+# This order in SQL, over the history's `runs` columns (`started_utc` is `utc_key`, `seq`
+# the order of recording). Each query of the history spells these terms out (SQL built
+# from pieces is what the linters refuse); a unit test holds every query to them.
+NEWEST_FIRST_SQL = "started_utc DESC, seq DESC"
+OLDEST_FIRST_SQL = "started_utc, seq"
 
 
 class _Started(Protocol):

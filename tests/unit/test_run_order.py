@@ -161,3 +161,21 @@ def test_trend_analysis_puts_runs_of_one_instant_in_recorded_order() -> None:
     ]
     listed = records[::-1]  # newest recorded first, as the history lists them
     assert [r.run_id for r in runs_oldest_first(listed)] == ["z9", "z8", "z7", "z6"]
+
+
+def test_every_history_query_lists_runs_in_run_orders_order() -> None:
+    from orchestrator.history import store, tests
+    from orchestrator.model.run_order import NEWEST_FIRST_SQL, OLDEST_FIRST_SQL
+
+    queries = [
+        " ".join(text.split())
+        for module in (store, tests)
+        for text in vars(module).values()
+        if isinstance(text, str) and "started_utc" in text and "ORDER BY" in text
+    ]
+    assert len(queries) == 5
+    for query in queries:
+        orders = query.count(f"ORDER BY {NEWEST_FIRST_SQL}") + query.count(
+            f"ORDER BY {OLDEST_FIRST_SQL}"
+        )
+        assert orders == query.count("started_utc"), query
