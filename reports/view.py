@@ -152,6 +152,7 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
     tail = None
     if run_dir is not None and stage.status in FAILING:
         tail = read_tail(run_dir, stage.log, masker)
+    reused = stage.cache if stage.cache_hit else None
     return StageRow(
         number=stage.number,
         name=stage.name,
@@ -171,8 +172,8 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
         command=stage.command,
         error=stage.error,
         tail=tail,
-        cached_from=stage.cache.from_run if stage.cache and stage.cache.hit else None,
-        saved_s=stage.cache.saved_s if stage.cache and stage.cache.hit else None,
+        cached_from=reused.from_run if reused is not None else None,
+        saved_s=reused.saved_s if reused is not None else None,
     )
 
 

@@ -41,11 +41,10 @@ _SYMBOL = {
 def describe_end(record: StageRecord) -> str:
     """`unit: FAILED in 3.2s (cpu 2.9s, 84 MB): exited with code 1`."""
     mb = record.peak_rss_bytes / 2**20
-    if record.cache is not None and record.cache.hit:
-        saved = record.cache.saved_s or 0.0
-        return (
-            f"{record.name}: passed (cached) from run {record.cache.from_run}, saved {saved:.1f}s"
-        )
+    reused = record.cache if record.cache_hit else None
+    if reused is not None:
+        saved = reused.saved_s or 0.0
+        return f"{record.name}: passed (cached) from run {reused.from_run}, saved {saved:.1f}s"
     text = (
         f"{record.name}: {_SYMBOL[record.status]}"
         if record.attempts == 0
