@@ -45,7 +45,7 @@ def callable_command(target: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "orchestrator.engine.callstage", target)
 
 
-def run_command(
+def run_command(  # noqa: PLR0913 - the niceness is the pool's, per launch; the rest the stage's
     spec: StageSpec,
     argv: tuple[str, ...],
     log_path: Path,
@@ -101,16 +101,8 @@ def run_command(
             context.warnings.add("log", log_path, copier.error)
     cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()
     # Not ru_maxrss: it counts the forked copy of this process before exec.
-    peak = tree.peak_rss
-    return _outcome(
-        process.returncode,
-        duration,
-        cpu=cpu,
-        peak=peak,
-        timed_out=watch.timed_out,
-        cancelled=watch.cancelled,
-        spec=spec,
-    )
+    measured = Attempt(StageStatus.PASSED, process.returncode, duration, cpu, tree.peak_rss)
+    return _outcome(measured, watch, spec)
 
 
 def _start_watching(
@@ -203,37 +195,24 @@ def _cannot_start(log: object, context: ExecutionContext, message: str, code: in
     return Attempt(StageStatus.ERROR, code, 0.0, error=message)
 
 
-def _outcome(
-    returncode: int,
-    duration: float,
-    *,
-    cpu: float,
-    peak: int,
-    timed_out: bool,
-    cancelled: bool,
-    spec: StageSpec,
-) -> Attempt:
-    if timed_out:
-        return Attempt(
-            StageStatus.TIMEOUT,
-            TIMEOUT_EXIT_CODE,
-            duration,
-            cpu,
-            peak,
-            f"timed out after {spec.timeout:g}s; the process tree was ended",
+def _outcome(measured: Attempt, watch: Watch, spec: StageSpec) -> Attempt:
+    """The attempt's status and error from what was measured (its `exit_code` is the
+    root's return code: negative for a signal) and what the monitor did to the tree."""
+    code = measured.exit_code if measured.exit_code is not None else 0
+    if watch.timed_out:
+        error = f"timed out after {spec.timeout:g}s; the process tree was ended"
+        return replace(
+            measured, status=StageStatus.TIMEOUT, exit_code=TIMEOUT_EXIT_CODE, error=error
         )
-    if cancelled:
-        return Attempt(StageStatus.CANCELLED, returncode, duration, cpu, peak, "cancelled")
-    if returncode == 0:
-        return Attempt(StageStatus.PASSED, 0, duration, cpu, peak)
-    if returncode < 0:
-        name = signal_name(-returncode)
-        return Attempt(
-            StageStatus.FAILED, 128 - returncode, duration, cpu, peak, f"killed by {name}"
-        )
-    return Attempt(
-        StageStatus.FAILED, returncode, duration, cpu, peak, f"exited with code {returncode}"
-    )
+    if watch.cancelled:
+        return replace(measured, status=StageStatus.CANCELLED, error="cancelled")
+    if code == 0:
+        return replace(measured, status=StageStatus.PASSED, exit_code=0)
+    if code < 0:
+        error = f"killed by {signal_name(-code)}"
+        return replace(measured, status=StageStatus.FAILED, exit_code=128 - code, error=error)
+    error = f"exited with code {code}"
+    return replace(measured, status=StageStatus.FAILED, error=error)
 
 
 class ExecutionContext:
@@ -263,7 +242,7 @@ def _nothing() -> None:
     return None
 
 
-def run_attempt(
+def run_attempt(  # noqa: PLR0913 - the launch's own choices (in_process, nice) stay keywords
     spec: StageSpec,
     log_path: Path,
     env: Mapping[str, str],
@@ -297,7 +276,7 @@ def run_attempt(
     return attempt
 
 
-def _run_callable_process(
+def _run_callable_process(  # noqa: PLR0913 - run_command's values, and the callable's name
     spec: StageSpec,
     target: str,
     log_path: Path,
