@@ -26,8 +26,8 @@ from orchestrator.engine.metrics import pool_metrics
 from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.process import ExecutionContext
 from orchestrator.engine.sizing import read_machine
-from orchestrator.engine.spec import StageSpec, Target
-from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner, check_in_thread
+from orchestrator.engine.spec import StageSpec, Target, check_in_thread
+from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
 from orchestrator.engine.subtasks import current_pool, submit_subtask
 from orchestrator.engine.toolpath import stage_environment
 from orchestrator.model.config import Strategy
@@ -73,9 +73,8 @@ class AdaptiveWorkerPool:
         self.context = ExecutionContext(
             self.monitor, masker, import_root, spawned=self._spawned, warnings=self.warnings
         )
-        # Set once the first stages admitted have their processes (or ended early): work
-        # that can wait, such as writing the first record, waits for it rather than
-        # competing with those starts.
+        # Set once the first stages admitted have their processes (or ended early): work that
+        # can wait (writing the first record) waits for it rather than compete with them.
         self.launched = threading.Event()
         self._unlaunched = 0
         self._specs: dict[str, StageSpec] = {}

@@ -62,3 +62,22 @@ class Attempt:
     cpu_seconds: float = 0.0
     peak_rss_bytes: int = 0
     error: str | None = None
+
+
+def needs_own_process(spec: StageSpec) -> bool:
+    """Whether a callable stage has settings only a process of its own can apply."""
+    return bool(spec.env) or spec.cwd is not None or spec.timeout is not None
+
+
+def check_in_thread(spec: StageSpec) -> None:
+    """Refuse a function-object stage with `env` or `cwd`: threads share both with workflow.
+
+    Raises ValueError (one sentence naming the stage) instead of silently dropping them.
+    """
+    if spec.command is None and not isinstance(spec.call, str):
+        for key, value in (("env", spec.env), ("cwd", spec.cwd)):
+            if value:
+                raise ValueError(
+                    f"stage {spec.name!r}: a function object runs in workflow's own process, "
+                    f'which cannot give it its own {key}; name it as "pkg.module:function"'
+                )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
 from orchestrator.engine.process import ExecutionContext, run_attempt
-from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
@@ -260,25 +260,6 @@ class StageRunner:
         if log_dir is not None and log_dir.parent in path.parents:
             return str(path.relative_to(log_dir.parent))
         return str(path)
-
-
-def needs_own_process(spec: StageSpec) -> bool:
-    """Whether a callable stage has settings only a process of its own can apply."""
-    return bool(spec.env) or spec.cwd is not None or spec.timeout is not None
-
-
-def check_in_thread(spec: StageSpec) -> None:
-    """Refuse a function-object stage with `env` or `cwd`: threads share both with workflow.
-
-    Raises ValueError (one sentence naming the stage) instead of silently dropping them.
-    """
-    if spec.command is None and not isinstance(spec.call, str):
-        for key, value in (("env", spec.env), ("cwd", spec.cwd)):
-            if value:
-                raise ValueError(
-                    f"stage {spec.name!r}: a function object runs in workflow's own process, "
-                    f'which cannot give it its own {key}; name it as "pkg.module:function"'
-                )
 
 
 def backoff(attempt: int) -> float:

@@ -129,8 +129,10 @@ def test_the_schedulers_read_of_a_locked_history_gives_up_at_once(tmp_path: Path
         f"history not read: {database} is locked by another process; "
         "the plan goes without its timings."
     ]
-    # Measured in this process, so no start-up is in it: the wait is READ_WAIT_S, asleep.
-    assert took < READ_WAIT_S + 0.75
+    # The holder keeps the lock until it is killed below: the read gave up on its own, after
+    # its READ_WAIT_S rather than sqlite's default 5 s; the bound leaves a loaded machine
+    # room for everything but that default.
+    assert took < READ_WAIT_S + 3.5
 
 
 def test_a_history_locked_throughout_is_one_warning_and_the_exit_code_stands(

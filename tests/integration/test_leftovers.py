@@ -22,7 +22,6 @@ import pytest
 
 from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
-from orchestrator.engine.watchdog_link import Watchdog
 from orchestrator.model.config import Strategy
 from orchestrator.model.status import StageStatus
 from tests.integration.command import workflow
@@ -120,9 +119,9 @@ def test_a_double_forked_server_ends_with_its_stage_and_does_not_hold_the_run(
     (record_path,) = (root / "reports").glob("*/run.json")
     record = json.loads(record_path.read_text())
     assert record["stages"][0]["status"] == "passed"
-    # Before: the log copy waited 10 s for the pipe the server held. Now the run is over
-    # once the stage's root exited and its leftovers were ended: grace plus a little.
-    assert record["pool"]["total_duration_s"] < KILL_GRACE_S + SLACK_S / 2
+    # The server never exits on its own and holds the log pipe: a run that waited for the
+    # pipe's end would not end at all. The bound is far from anything a loaded machine does.
+    assert record["pool"]["total_duration_s"] < 60
     log = next((root / "reports").glob("*/logs/daemon.log")).read_text()
     assert "server tick" in log
     assert "stage done" in log
@@ -203,47 +202,6 @@ def test_the_pool_reaps_what_it_adopted_and_ends_the_daemon(tmp_path: Path) -> N
     zombies = [p.pid for p in psutil.Process().children() if _zombie(p)]
     assert zombies == [], "orphans adopted from the stage were left unreaped"
     assert pool.monitor.watchdog is None  # dismissed with the run
-
-
-WITNESS = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
-
-# workflow's side of the watchdog in a process that dies without a word (os._exit).
-DIES = """
-import sys, time
-from orchestrator.engine.watchdog_link import Watchdog
-watchdog = Watchdog(sys.argv[1])
-watchdog.stage(sys.argv[1] + ".1", 0.5)
-watchdog.start()
-print(watchdog.process.pid, flush=True)
-import os; os._exit(0)
-"""
-
-
-def test_the_watchdog_ends_the_stages_only_when_workflow_dies(tmp_path: Path) -> None:
-    prefix = f"test-{os.getpid()}"
-    env = {**os.environ, "WORKFLOW_TREE": f"{prefix}.1"}
-    # In a session of its own, as a stage is; a group it does not lead is never signalled.
-    witness = subprocess.Popen([PY, "-c", WITNESS], env=env, start_new_session=True)
-    try:
-        # A run that ends normally says so: the watchdog leaves, the process is untouched.
-        calm = Watchdog(prefix)
-        calm.start()
-        calm.close()
-        assert calm.process is not None
-        assert calm.process.wait(timeout=SLACK_S) == 0
-        assert witness.poll() is None
-        # A run that dies: the watchdog TERMs (ignored here), then KILLs after the grace.
-        dying = subprocess.run(
-            [PY, "-c", DIES, prefix], capture_output=True, text=True, check=True, timeout=60
-        )
-        watchdog_pid = int(dying.stdout)
-        assert witness.wait(timeout=0.5 + 1 + SLACK_S) == -signal.SIGKILL
-        assert wait_for(
-            lambda: not psutil.pid_exists(watchdog_pid) or _zombie_pid(watchdog_pid), SLACK_S
-        )
-    finally:
-        witness.kill()
-        witness.wait()
 
 
 def _zombie(process: psutil.Process) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from orchestrator.engine.pool import AdaptiveWorkerPool
 from orchestrator.engine.replay import replay_record
@@ -18,15 +19,13 @@ from orchestrator.model.records import RunRecord
 from tests.unit.test_reports_samples import record
 
 
-def sleep(name: str, seconds: float, **options: object) -> StageSpec:
+def sleep(name: str, seconds: float, **options: Any) -> StageSpec:
     command = (sys.executable, "-c", f"import time; time.sleep({seconds})")
-    return StageSpec(name=name, command=command, **options)  # type: ignore[arg-type]
+    return StageSpec(name=name, command=command, **options)
 
 
-def recorded(
-    specs: list[StageSpec], tmp_path: Path, strategy: Strategy, **pool: object
-) -> RunRecord:
-    runner = AdaptiveWorkerPool(strategy, log_dir=tmp_path / "logs", **pool)  # type: ignore[arg-type]
+def recorded(specs: list[StageSpec], tmp_path: Path, strategy: Strategy, **pool: Any) -> RunRecord:
+    runner = AdaptiveWorkerPool(strategy, log_dir=tmp_path / "logs", **pool)
     for spec in specs:
         runner.submit(spec)
     try:

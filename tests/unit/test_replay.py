@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,8 +18,8 @@ ONE = ReplaySetup(workers=1, cores=4, budget_cores=False)
 TWO = ReplaySetup(workers=2, cores=4, budget_cores=False)
 
 
-def s(name: str, duration: float, **fields: object) -> ReplayStage:
-    return ReplayStage(name=name, number=2, duration_s=duration, **fields)  # type: ignore[arg-type]
+def s(name: str, duration: float, **fields: Any) -> ReplayStage:
+    return ReplayStage(name=name, number=2, duration_s=duration, **fields)
 
 
 def test_one_worker_runs_the_longest_expected_first_and_everything_is_on_the_path() -> None:
