@@ -98,7 +98,7 @@ def _base_ref(repo: _Repo, wanted: RangeRequest) -> tuple[str | None, str]:
     if name is None:
         return None, (
             "the current branch has no upstream and origin/HEAD is not set, so there is "
-            "nothing to compare with (pass --base REF) and every check runs"
+            "nothing to compare with (name a base revision) and every check runs"
         )
     return name, ""
 

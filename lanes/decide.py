@@ -79,12 +79,10 @@ def change_request(
 ) -> ChangeRequest:
     """Which range to read, by DESIGN.md's order of sources."""
     if base is not None:
-        return ChangeRequest(
-            f"--base {base}", ranges=(RangeRequest(head=head or "HEAD", base=base),)
-        )
+        return ChangeRequest(f"base {base}", ranges=(RangeRequest(head=head or "HEAD", base=base),))
     if head is not None:
         return ChangeRequest(
-            f"--head {head}", ranges=(RangeRequest(head=head, kind=BaseKind.UPSTREAM),)
+            f"head {head}", ranges=(RangeRequest(head=head, kind=BaseKind.UPSTREAM),)
         )
     if push_lines is not None:
         return push_request(push_lines, env.get(REMOTE_ENV) or "origin")
@@ -120,7 +118,7 @@ def listed_changes(lines: Sequence[str], root: Path | None = None) -> ChangeSet:
         notes = (f"{len(outside)} listed path{plural} outside the project left out ({shown})",)
     return ChangeSet(
         files=tuple(FileChange(path, Status.LISTED) for path in paths),
-        description="the --changed-files list",
+        description="the list of changed files",
         lines_known=False,
         notes=notes,
     )
