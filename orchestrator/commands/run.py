@@ -66,6 +66,8 @@ def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[st
         needs = f", after {', '.join(stage.needs)}" if stage.needs else ""
         critical = ", critical" if stage.critical else ""
         serial = ", serial" if stage.config.serial else ""
+        if stage.config.uses:
+            serial += f", uses {', '.join(stage.config.uses)}"
         lines.append(
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"

@@ -117,6 +117,7 @@ class StageRunner:
             log=self._log_reference(log_path),
             error=last.error,
             needs=spec.needs,
+            uses=spec.uses,
             nice=nice,
         )
 
@@ -154,6 +155,7 @@ class StageRunner:
             command=spec.display,
             error=reason,
             needs=spec.needs,
+            uses=spec.uses,
         )
 
     def _should_retry(self, spec: StageSpec, attempt: Attempt, count: int) -> bool:

@@ -114,6 +114,7 @@ class StageRecord(_Data):
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()  # shared resources it held ([resources] has their limits)
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
     cache: StageCache | None = None
@@ -140,6 +141,7 @@ class PoolRecord(_Data):
     sizing_reason: str = ""
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
+    resources: dict[str, int] = field(default_factory=dict)  # [resources]: name -> limit
 
 
 @dataclass(frozen=True, kw_only=True)
