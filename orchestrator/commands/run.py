@@ -15,6 +15,7 @@ from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageE
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
 from orchestrator.pipeline.run import plan_masker
+from orchestrator.pipeline.shards import shard_options
 from orchestrator.pipeline.workflow import (
     Notice,
     RunEvent,
@@ -103,6 +104,14 @@ def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[st
     hidden=True,
     help="Read the refs being pushed from standard input (the pre-push hook does this).",
 )
+@click.option("--shard", default=None, metavar="K/N", help="Run shard K of N (shard plan).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The shard plan JSON (`workflow shard plan --json`) that fixes --shard's stages.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every stage's full output.")
 def command(
     lane: str,
@@ -120,6 +129,8 @@ def command(
     dry_run: bool,
     no_cache: bool,
     pre_push: bool,
+    shard: str | None,
+    plan_file: Path | None,
     verbose: bool,
 ) -> int:
     """Decide the lane, run its stages, judge the SLA, write reports, record history."""
@@ -144,6 +155,13 @@ def command(
         dry_run=dry_run,
         cache=not no_cache,
     )
+    if shard is not None:
+        options, stages = shard_options(options, shard, plan_file)
+        if not stages:
+            click.echo(f"workflow: shard {shard} has no stages to run")
+            return 0
+    elif plan_file is not None:
+        raise UsageError("--plan: only with --shard K/N.")
     view = LiveView(verbose=verbose)
     try:
         result = run_workflow(options, view)

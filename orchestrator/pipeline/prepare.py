@@ -53,6 +53,7 @@ class RunOptions(NamedTuple):
     history: bool = True
     dry_run: bool = False
     cache: bool = True  # False: look nothing up in the result cache (passes still stored)
+    shard: str | None = None  # "K/N" when this run is one shard of a lane (with `only`)
 
 
 class Prepared(NamedTuple):
@@ -101,6 +102,7 @@ def prepare_run(
         workers=options.workers,
         only=options.only,
         fail_fast=options.fail_fast,
+        shard=options.shard,
     )
     machine = read_machine()
     reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
