@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.integration.command import workflow
 
@@ -29,7 +30,7 @@ def write_project(root: Path, failing: str | None = None) -> None:
     (root / "workflow.toml").write_text("\n".join(lines) + "\n")
 
 
-def run_matrix(root: Path, total: int) -> tuple[dict[str, object], list[Path]]:
+def run_matrix(root: Path, total: int) -> tuple[dict[str, Any], list[Path]]:
     planned = workflow(root, "shard", "plan", "--shards", str(total), "--lane", "heavy", "--json")
     assert planned.returncode == 0, planned.stderr
     (root / "plan.json").write_text(planned.stdout)
@@ -44,7 +45,7 @@ def run_matrix(root: Path, total: int) -> tuple[dict[str, object], list[Path]]:
     return plan, dirs
 
 
-def merged_record(output: str) -> dict[str, object]:
+def merged_record(output: str) -> dict[str, Any]:
     line = next(line for line in output.splitlines() if line.startswith("reports: "))
     data = json.loads((Path(line.removeprefix("reports: ")) / "run.json").read_text())
     assert isinstance(data, dict)
