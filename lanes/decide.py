@@ -17,6 +17,7 @@ from lanes.collect import collect
 from lanes.detect import choose_lane
 from lanes.github import github_request
 from lanes.globs import normalize_path
+from lanes.ownpaths import project_path, without_own_outputs
 from lanes.prepush import REMOTE_ENV, push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
 from orchestrator.model.config import DetectConfig
@@ -38,12 +39,17 @@ def decide_lane(  # noqa: PLR0913 - one keyword per change source, in DESIGN's o
     changed_files: Sequence[str] | None = None,
     push_lines: Sequence[str] | None = None,
     env: Mapping[str, str] | None = None,
+    own_outputs: Sequence[Path] = (),
 ) -> LaneDecision:
-    """The lane for what changed in the project at `root`, and the reasons."""
+    """The lane for what changed in the project at `root`, and the reasons.
+
+    `own_outputs` are workflow's own files and directories (absolute: history, reports,
+    cache): a change under them never counts.
+    """
     changes = read_changes(
         root, base=base, head=head, changed_files=changed_files, push_lines=push_lines, env=env
     )
-    return choose_lane(changes, detect)
+    return choose_lane(without_own_outputs(changes, root, own_outputs), detect)
 
 
 def read_changes(  # noqa: PLR0913 - one keyword per change source, as decide_lane
@@ -57,7 +63,7 @@ def read_changes(  # noqa: PLR0913 - one keyword per change source, as decide_la
 ) -> ChangeSet:
     """What changed, as `decide_lane` sees it (git is asked only when a range needs it)."""
     if changed_files is not None:
-        return listed_changes(changed_files)
+        return listed_changes(changed_files, root)
     request = change_request(
         base=base, head=head, push_lines=push_lines, env=os.environ if env is None else env
     )
@@ -90,11 +96,31 @@ def change_request(
     )
 
 
-def listed_changes(lines: Sequence[str]) -> ChangeSet:
-    """A change set from a list of paths (line counts unknown)."""
-    paths = dict.fromkeys(normalize_path(line.strip()) for line in lines if line.strip())
+def listed_changes(lines: Sequence[str], root: Path | None = None) -> ChangeSet:
+    """A change set from a list of paths (line counts unknown).
+
+    With `root`, each path is made relative to the project; a path outside it is left out
+    and named in the notes.
+    """
+    paths: dict[str, None] = {}
+    outside: list[str] = []
+    for line in (raw.strip() for raw in lines):
+        if not line:
+            continue
+        path = normalize_path(line) if root is None else project_path(line, root)
+        if path is None:
+            outside.append(line)
+        elif path:
+            paths[path] = None
+    notes: tuple[str, ...] = ()
+    if outside:
+        more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+        plural = "s" if len(outside) != 1 else ""
+        shown = ", ".join(outside[:3]) + more
+        notes = (f"{len(outside)} listed path{plural} outside the project left out ({shown})",)
     return ChangeSet(
-        files=tuple(FileChange(path, Status.LISTED) for path in paths if path),
+        files=tuple(FileChange(path, Status.LISTED) for path in paths),
         description="the --changed-files list",
         lines_known=False,
+        notes=notes,
     )

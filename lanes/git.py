@@ -206,6 +206,18 @@ def head_identity(root: Path, head: str | None = None) -> tuple[str | None, str 
     return sha, branch or None
 
 
+def is_clean(root: Path) -> bool | None:
+    """Whether tracked files match HEAD (untracked files ignored); None when git cannot say.
+
+    Per-test history rows are only comparable between runs of the same commit when the
+    tree was clean: an edited test is other code under the same sha.
+    """
+    result = run_git(root, "status", "--porcelain", "--untracked-files=no", "-z")
+    if result.returncode != 0:
+        return None
+    return result.stdout == ""
+
+
 def git_record(root: Path, head: str | None, base: str | None) -> GitRecord:
     """The run record's commit: sha and branch of `head` (HEAD), and the base compared with.
 
@@ -213,6 +225,8 @@ def git_record(root: Path, head: str | None, base: str | None) -> GitRecord:
     """
     try:
         sha, branch = head_identity(root, head)
+        # Only a run of HEAD itself can say whether the tree it ran matches the commit.
+        clean = is_clean(root) if sha is not None and head in (None, "HEAD") else None
     except GitError:
         return GitRecord(base=base)
-    return GitRecord(sha=sha, branch=branch, base=base)
+    return GitRecord(sha=sha, branch=branch, base=base, clean=clean)

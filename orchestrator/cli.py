@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from pathlib import Path
 
 import click
 
 from orchestrator import __version__
 from orchestrator.commands import command_names, load_command
-from orchestrator.model.errors import ExitCode, WorkflowError
+from orchestrator.commands.console import guard_console
+from orchestrator.model.errors import ExitCode, UsageError, WorkflowError
 
 
 class LazyGroup(click.Group):
@@ -39,7 +41,7 @@ def cli() -> None:
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the command line and return its exit code instead of exiting."""
     try:
-        result = cli.main(args=argv, prog_name="workflow", standalone_mode=False)
+        result = _main(argv)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:
@@ -59,6 +61,22 @@ def run_cli(argv: list[str] | None = None) -> int:
     return int(result) if isinstance(result, int) else 0
 
 
+def _main(argv: list[str] | None) -> object:
+    try:
+        return cli.main(args=argv, prog_name="workflow", standalone_mode=False)
+    except FileNotFoundError:
+        # Every relative path (the configuration, the reports) starts from the current
+        # directory; once it is removed, any of them fails this way.
+        try:
+            Path.cwd()
+        except FileNotFoundError:
+            raise UsageError(
+                "the current directory no longer exists (removed or moved away); "
+                "change to the project's directory and run again."
+            ) from None
+        raise
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -67,6 +85,7 @@ def main() -> None:
     which frees every loaded module one object at a time, would add tens of milliseconds
     to every run and do nothing else, so the process ends here without it.
     """
+    guard_console()
     code = run_cli()
     for stream in (sys.stdout, sys.stderr):
         # A closed pipe or stream has nothing more to deliver.

@@ -15,6 +15,7 @@ from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
 from orchestrator.model.units import seconds, size
 from orchestrator.model.writes import WriteWarnings
 from reports.markdown import SUMMARY_LIMIT, render_markdown
+from reports.tests_view import stage_tests
 from reports.view import RunView, StageRow, build_view
 
 ANNOTATION_LIMIT = 10
@@ -37,6 +38,32 @@ def escape_property(value: str) -> str:
 def command(level: str, title: str, message: str) -> str:
     """`::error title=...::message`."""
     return f"::{level} title={escape_property(title)}::{escape_data(message)}"
+
+
+def command_at(level: str, title: str, message: str, file: str, line: int | None) -> str:
+    """`::error file=F,line=L,title=...::message`: an annotation on a line of a file."""
+    where = f"file={escape_property(file)}" + (f",line={line}" if line else "")
+    return f"::{level} {where},title={escape_property(title)}::{escape_data(message)}"
+
+
+def test_annotations(view: RunView) -> tuple[list[str], list[str]]:
+    """Errors for failed tests at their file and line, warnings for flaky tests (capped)."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    for t in stage_tests(view.record):
+        for f in t.failures:
+            title = f"workflow: {t.stage}: {f.id} failed"
+            message = f.message or "failed"
+            errors.append(
+                command_at("error", title, message, f.file, f.line)
+                if f.file
+                else command("error", title, message)
+            )
+        for test in t.summary.flaky:
+            title = f"workflow: {t.stage}: {test} is flaky"
+            message = "failed, then passed when run again; the stage passed"
+            warnings.append(command_at("warning", title, message, test.split("::")[0], None))
+    return errors[:ANNOTATION_LIMIT], warnings[:ANNOTATION_LIMIT]
 
 
 def _failure(row: StageRow) -> tuple[str, str]:
@@ -134,7 +161,10 @@ def publish_github(  # noqa: PLR0913 - where to publish, plus keyword-only maski
         return
     view = build_view(record, run_dir, masker)
     errors, warnings = ranked_annotations(view)
-    for line in [*capped("error", errors), *capped("warning", warnings)]:
+    test_errors, test_warnings = test_annotations(view)
+    for line in [*capped("error", errors), *test_errors, *capped("warning", warnings)]:
+        emit(line)
+    for line in test_warnings:
         emit(line)
     summary = env.get("GITHUB_STEP_SUMMARY")
     if not summary:

@@ -13,6 +13,7 @@ from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageStatus
 from orchestrator.model.units import percent, seconds
 from reports.templating import cache_failure, environment
+from reports.tests_view import stage_tests
 from reports.timeline import BAR_H, build_timeline
 from reports.view import build_view, memory_text, target_text
 
@@ -26,7 +27,11 @@ def render_html(record: RunRecord, run_dir: Path, masker: Masker | None = None) 
     """The report page; failed stages' log tails are read from `run_dir`."""
     view = build_view(record, run_dir, masker)
     return _ENV.get_template(TEMPLATE).render(
-        view=view, timeline=build_timeline(view.stages), version=__version__, bar_h=BAR_H
+        view=view,
+        timeline=build_timeline(view.stages),
+        version=__version__,
+        bar_h=BAR_H,
+        tests=stage_tests(view.record),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
 from orchestrator.model.units import markdown_row, percent, seconds
+from reports.tests_view import stage_tests
 from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's limit for one step's job summary
@@ -65,12 +66,15 @@ def _header(view: RunView) -> list[str]:
     forced = " (forced)" if r.lane_forced else ""
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     commit = f", commit {code(r.git.sha[:12])}" if r.git.sha else ""
+    workers = f"{r.workers} worker{'s' if r.workers != 1 else ''}"
     lines = [
         f"## {icon} workflow: {view.outcome.word}",
         "",
-        f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {r.workers} workers · "
+        f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {workers} · "
         f"**wall** {seconds(view.wall_s)}{budget} · run {code(r.run_id)}{commit}",
     ]
+    if view.summary:
+        lines += ["", f"**{text(view.summary)}**"]
     if r.lane_reasons:
         lines.append("")
         lines += [f"- {text(reason)}" for reason in r.lane_reasons]
@@ -119,11 +123,42 @@ def _findings(view: RunView) -> list[str]:
     if r.bottlenecks:
         lines += ["", "### Bottlenecks", ""]
         for b in r.bottlenecks:
-            cost = f" (costs about {seconds(b.cost_s)})" if b.cost_s >= 0.05 else ""
+            saves = "" if b.saving_s is None else f" (saves {seconds(b.saving_s)})"
             lines.append(
-                f"1. **{b.kind.replace('_', ' ')}**{cost}: {text(b.detail)} "
+                f"1. **{b.kind.replace('_', ' ')}**{saves}: {text(b.detail)} "
                 f"*{text(b.recommendation)}*"
             )
+    return lines
+
+
+def _tests(view: RunView, tails: bool) -> list[str]:
+    """Per stage: counts, flaky tests, failed tests by id and place, the slowest (full
+    report only: the short form keeps counts, flaky and failed)."""
+    found = stage_tests(view.record)
+    lines: list[str] = ["", "### Tests"] if found else []
+    for t in found:
+        lines += ["", f"**{text(t.stage)}**: {text(t.counts)}"]
+        if t.summary.flaky:
+            flaky = ", ".join(code(test) for test in t.summary.flaky)
+            lines += ["", f"⚠️ flaky (failed, then passed on a rerun): {flaky}"]
+        if t.failures:
+            lines.append("")
+            for f in t.failures:
+                where = f" at {code(f'{f.file}:{f.line}' if f.line else f.file)}" if f.file else ""
+                message = f": {text(f.message)}" if f.message else ""
+                lines.append(f"- ❌ {code(f.id)}{where}{message}")
+            if t.more_failed:
+                lines.append(f"- *{t.more_failed} more failed tests are in the JUnit file.*")
+        if tails and t.slowest:
+            lines += [
+                "",
+                f"| Slowest test | Duration | Share of {text(t.stage)} |",
+                "|---|--:|--:|",
+            ]
+            lines += [
+                markdown_row([code(s.id), seconds(s.duration_s, 3), f"{s.share:.0%}"])
+                for s in t.slowest
+            ]
     return lines
 
 
@@ -143,7 +178,7 @@ def _tails(view: RunView) -> list[str]:
 
 def compose(view: RunView, *, tails: bool = True, rows: int | None = None) -> str:
     """The markdown, with or without log tails and with at most `rows` table rows."""
-    parts = [*_header(view), *_table(view, rows), *_findings(view)]
+    parts = [*_header(view), *_table(view, rows), *_findings(view), *_tests(view, tails)]
     if tails:
         parts += _tails(view)
     return "\n".join(parts) + "\n"

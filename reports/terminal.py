@@ -53,7 +53,7 @@ def headline(view: RunView) -> str:
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     return (
         f"workflow: {view.outcome.word}{code}; lane {r.lane}, {r.strategy} with "
-        f"{r.workers} workers, {seconds(view.wall_s)}{budget}"
+        f"{r.workers} worker{'s' if r.workers != 1 else ''}, {seconds(view.wall_s)}{budget}"
     )
 
 
@@ -61,16 +61,26 @@ def footer(view: RunView) -> list[str]:
     """SLA lines and the costliest bottlenecks."""
     r = view.record
     lines = [f"SLA: {line}" for line in (*r.sla.violations, *r.sla.warnings)]
+    for stage in r.stages:
+        if stage.tests is not None and stage.tests.flaky:
+            shown = ", ".join(stage.tests.flaky)
+            lines.append(f"flaky: {stage.name}: {shown} (failed, then passed on a rerun)")
     lines += [
-        f"bottleneck: {b.detail} {b.recommendation}" for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
+        f"bottleneck{_saves(b.saving_s)}: {b.detail} {b.recommendation}"
+        for b in r.bottlenecks[:BOTTLENECKS_SHOWN]
     ]
     return lines
+
+
+def _saves(saving_s: float | None) -> str:
+    return "" if saving_s is None else f" (saves {seconds(saving_s)})"
 
 
 def plain_lines(view: RunView) -> list[str]:
     """The summary as aligned plain text."""
     table = aligned([COLUMNS, *(_cells(row) for row in view.stages)])
-    return [headline(view), *table, *footer(view)]
+    lead = [view.summary] if view.summary else []
+    return [headline(view), *lead, *table, *footer(view)]
 
 
 def rich_table(view: RunView) -> Table:
@@ -97,6 +107,8 @@ def render_terminal_summary(
         for line in plain_lines(view):
             console.out(line, highlight=False)
         return
+    if view.summary:
+        console.print(_rich()[2](view.summary, style="bold"))
     console.print(rich_table(view))
     for line in footer(view):
         console.print(_rich()[2](line, style="yellow" if line.startswith("SLA") else ""))

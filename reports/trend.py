@@ -53,6 +53,19 @@ class Chart:
     axis_y: int = HEIGHT - BOTTOM
 
 
+TICKS = (0.0, 0.5, 1.0)  # shares of the chart's top
+
+
+def axis_labels(values: list[float]) -> list[str]:
+    """Seconds for an axis, with as many decimals as it takes for distinct values to read
+    differently (0.05s, 0.1s rather than 0.1s, 0.1s); at most three."""
+    for decimals in range(1, 4):
+        labels = [f"{value:.{decimals}f}".rstrip("0").rstrip(".") + "s" for value in values]
+        if len(set(labels)) == len(set(values)):
+            return labels
+    return labels
+
+
 def build_chart(series: SeriesTrend) -> Chart:
     """Duration over runs, the SLA target as a dashed line, the judged runs marked."""
     shown = series.points[-CHART_POINTS:]
@@ -90,7 +103,13 @@ def build_chart(series: SeriesTrend) -> Chart:
         dots=dots,
         target_y=None if target is None else y_at(min(target, top)),
         target_label="" if target is None else f"SLA {target:g}s" + (" ↑" if beyond else ""),
-        ticks=tuple((y_at(top * f), seconds(top * f)) for f in (0.0, 0.5, 1.0)),
+        ticks=tuple(
+            zip(
+                (y_at(top * f) for f in TICKS),
+                axis_labels([top * f for f in TICKS]),
+                strict=True,
+            )
+        ),
         steps=tuple(
             (
                 x_at(step.index - hidden) - span_x / max(len(values), 1) / 2,

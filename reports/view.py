@@ -18,6 +18,7 @@ from orchestrator.model.files import read_tail as read_bytes_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
+from sla.headline import headline as lead_sentence
 
 TAIL_LINES = 40
 TAIL_BYTES = 16 * 1024
@@ -154,7 +155,10 @@ class StageRow:
             reason = f"{self.status.value} with exit code {self.exit_code}"
         else:
             reason = self.status.value
-        return f"{reason}: {self.error}" if self.error else reason
+        # The engine's own error for a plain non-zero exit says what the reason says.
+        if not self.error or self.error == f"exited with code {self.exit_code}":
+            return reason
+        return f"{reason}: {self.error}"
 
 
 def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -> StageRow:
@@ -216,6 +220,7 @@ class RunView:
     outcome: Outcome
     wall_s: float
     stages: tuple[StageRow, ...]
+    summary: str = ""  # the sentence every report leads with (sla.headline)
 
     @property
     def failing(self) -> tuple[StageRow, ...]:
@@ -235,6 +240,7 @@ def build_view(record: RunRecord, run_dir: Path | None, masker: Masker | None) -
         outcome=outcome(record),
         wall_s=wall_time_s(record),
         stages=tuple(stage_row(s, run_dir, masker) for s in record.stages),
+        summary=lead_sentence(record),
     )
 
 

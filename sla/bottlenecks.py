@@ -1,151 +1,144 @@
-"""Bottleneck rules: where a run's time went, each finding with a plain recommendation.
+"""Bottlenecks: one finding per stage and cause, each with the seconds acting on it saves.
 
-The rules about time live here (slow and uneven stages, uneven workers, the critical
-path); those about resources in `sla.resources`; what they share in `sla.findings`.
-
-Pure functions over the frozen run record (the seed's "bottleneck detection", made
-specific). Each finding carries `cost_s`, the wall-clock seconds it is estimated to cost,
-and `find_bottlenecks` ranks by it; advice about resources (idle workers, memory) costs 0.
+The savings come from a replay of the run's schedule (the `Replayed` protocol; the engine
+builds it with the pool's own admission policy): what the whole run would take if a
+stage were half as long, started without its needs, had the cores it waited for, or the
+pool had one more worker. The seed's ratio rules (1.5x the mean, 3x the shortest) are the
+evidence in a finding's detail, never a finding of their own: a slow stage off the
+critical path saves nothing when it gets faster. Findings under the floor are dropped,
+the rest are ranked by saving, and together they never claim more than the wall time.
 """
 
 from __future__ import annotations
 
-import graphlib
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 
-from orchestrator.model.critical import critical_path as chain_of
 from orchestrator.model.records import Bottleneck, RunRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds
-from sla.findings import BottleneckThresholds, Run, finding
-from sla.resources import memory_pressure, pool_oversubscribed, pool_underused, strategy_mismatch
+from orchestrator.model.whatif import Replayed, WhatIf
+from sla.findings import BottleneckThresholds, Run, contention, evidence
+from sla.resources import memory_pressure, pool_underused, strategy_mismatch
+from sla.slow_tests import slow_test_findings
 
-DEFAULT_THRESHOLDS = BottleneckThresholds()
+DEFAULTS = BottleneckThresholds()
+__all__ = ["BottleneckThresholds", "attach_bottlenecks", "find_bottlenecks", "floor_s"]
 
 
-def slow_stages(run: Run) -> list[Bottleneck]:
-    """Stages over `slow_stage_ratio` times the mean duration of the run's stages."""
-    if len(run.stages) < 2:
-        return []
-    mean = sum(s.duration_s for s in run.stages) / len(run.stages)
-    return [
-        finding(
-            "slow_stage",
-            s.name,
-            f"{s.name} took {seconds(s.duration_s)}, "
-            f"{s.duration_s / mean:.1f}x the mean stage duration of {seconds(mean)}.",
-            f"Split {s.name} (e.g. shard its tests) or cache its inputs; "
-            "it is the stage most worth making faster.",
-            s.duration_s - mean,
+def floor_s(wall: float, t: BottleneckThresholds = DEFAULTS) -> float:
+    """The least saving worth a finding: `floor_s`, or `floor_share` of a long run."""
+    return max(t.floor_s, t.floor_share * wall)
+
+
+def _timed(kind: str, stage: str | None, texts: tuple[str, str], saving: float) -> Bottleneck:
+    detail, advice = texts
+    return Bottleneck(
+        kind=kind, stage=stage, detail=detail, recommendation=advice, saving_s=round(saving, 2)
+    )
+
+
+def on_the_path(run: Run, replay: Replayed) -> list[Bottleneck]:
+    """Each stage on the critical path, with what halving it saves."""
+    path = replay.critical_path
+    by_name = {s.name: s for s in run.stages}
+    found = []
+    for name in path:
+        stage = by_name.get(name)
+        if stage is None:
+            continue
+        saving = replay.saving(WhatIf(stage=name, factor=0.5))
+        chain = f" ({' → '.join(path)})" if len(path) > 1 else ""
+        detail = (
+            f"{name} ran {seconds(stage.duration_s)} on the critical path{chain}"
+            f"{evidence(run, stage)}; halving it would take the run to about "
+            f"{seconds(max(0.0, wall_time_s(run.record) - saving))}."
         )
-        for s in run.stages
-        if s.duration_s > run.t.slow_stage_ratio * mean and s.duration_s >= run.t.trivial_stage_s
-    ]
-
-
-def uneven_stages(run: Run) -> list[Bottleneck]:
-    """The longest stage over `uneven_ratio` times the shortest non-trivial one."""
-    real = [s for s in run.stages if s.duration_s >= run.t.trivial_stage_s]
-    if len(real) < 2 or run.record.workers < 2:
-        return []
-    longest = max(real, key=lambda s: s.duration_s)
-    shortest = min(real, key=lambda s: s.duration_s)
-    if longest.duration_s <= run.t.uneven_ratio * shortest.duration_s:
-        return []
-    balanced = sum(s.duration_s for s in real) / min(run.record.workers, len(real))
-    return [
-        finding(
-            "uneven_distribution",
-            longest.name,
-            f"{longest.name} took {seconds(longest.duration_s)}, "
-            f"{longest.duration_s / shortest.duration_s:.1f}x the shortest stage, "
-            f"{shortest.name} ({seconds(shortest.duration_s)}).",
-            f"Split {longest.name} into parts about as long as the other stages, "
-            "so the workers finish together.",
-            max(0.0, longest.duration_s - balanced),
+        advice = (
+            f"Make {name} faster: split it (shard its tests), cache its inputs, or trim "
+            "its work. Time saved off the critical path does not shorten the run."
         )
-    ]
+        found.append(_timed("critical_path", name, (detail, advice), saving))
+    return found
 
 
-def uneven_workers(run: Run) -> list[Bottleneck]:
-    """Worker busy times spread over `uneven_ratio`: one worker did most of the work."""
-    busy: dict[str, float] = defaultdict(float)
+def on_a_need(run: Run, replay: Replayed) -> list[Bottleneck]:
+    """Stages on the path that started only when a need ended: could they run beside it?"""
+    found = []
+    for name in replay.critical_path:
+        placed = replay.placements.get(name)
+        if placed is None or not placed.after_need or placed.after is None:
+            continue
+        saving = replay.saving(WhatIf(stage=name, drop_needs=True))
+        detail = (
+            f"{name} waited {seconds(placed.ready_s)} for {placed.after} (its needs) "
+            "before it could start."
+        )
+        advice = (
+            f"If {name} does not truly need {placed.after}, drop it from needs: "
+            "the two would run side by side."
+        )
+        found.append(_timed("need_wait", name, (detail, advice), saving))
+    return found
+
+
+def starved(run: Run, replay: Replayed) -> list[Bottleneck]:
+    """Stages that waited for a core, or lost CPU to the stages beside them."""
+    core_waits = {n: p.waited_core_s for n, p in replay.placements.items() if p.waited_core_s}
+    # More cores is one change to the pool: the stage that waited longest carries it.
+    longest = max(core_waits, key=core_waits.__getitem__, default=None)
+    found = []
     for stage in run.stages:
-        if stage.worker is not None:
-            busy[stage.worker] += stage.duration_s
-    if len(busy) < 2:
-        return []
-    most, least = max(busy, key=busy.__getitem__), min(busy, key=busy.__getitem__)
-    if busy[least] <= 0 or busy[most] <= run.t.uneven_ratio * busy[least]:
-        return []
-    cost = busy[most] - sum(busy.values()) / len(busy)
-    if cost < run.t.trivial_stage_s:
-        return []  # a second of imbalance is scheduling noise, not a finding
-    return [
-        finding(
-            "uneven_distribution",
-            None,
-            f"worker {most} was busy {seconds(busy[most])}, worker {least} "
-            f"only {seconds(busy[least])} ({busy[most] / busy[least]:.1f}x).",
-            "Start the longest stages first and split the longest one, "
-            "so every worker gets a similar share.",
-            cost,
+        waited = core_waits[stage.name] if stage.name == longest else 0.0
+        lost, demand = contention(run, stage)
+        if waited <= 0 and lost <= 0:
+            continue
+        grown = lost / max(stage.duration_s - lost, 1e-9)
+        saving = max(
+            replay.saving(WhatIf(more_cores=1.0)) if waited > 0 else 0.0,
+            replay.saving(WhatIf(stage=stage.name, factor=1 - lost / stage.duration_s))
+            if lost > 0
+            else 0.0,
         )
-    ]
-
-
-def critical_path(record: RunRecord) -> tuple[str, ...]:
-    """The chain that set the wall time: the pool's, else rebuilt from the stages that ran."""
-    if record.pool.critical_path:
-        return record.pool.critical_path
-    return chain_of([s for s in record.stages if s.duration_s > 0])
-
-
-def _lower_bound(run: Run, halved: str) -> float:
-    """The shortest the run could be: its longest `needs` chain, or its work over the workers."""
-    took = {s.name: s.duration_s / (2 if s.name == halved else 1) for s in run.stages}
-    needs = {s.name: [n for n in s.needs if n in took] for s in run.stages}
-    finish: dict[str, float] = {}
-    for name in graphlib.TopologicalSorter(needs).static_order():
-        finish[name] = max((finish[n] for n in needs[name]), default=0.0) + took[name]
-    return max(max(finish.values(), default=0.0), sum(took.values()) / run.record.workers)
-
-
-def critical_path_finding(run: Run) -> list[Bottleneck]:
-    """The chain that set the wall time, and the run's length were the slowest stage halved."""
-    wall, path = wall_time_s(run.record), critical_path(run.record)
-    if not run.stages or wall <= 0 or not path or run.record.workers < 1:
-        return []
-    slowest = max(run.stages, key=lambda s: s.duration_s)
-    try:
-        saving = _lower_bound(run, "") - _lower_bound(run, slowest.name)
-    except graphlib.CycleError:
-        return []
-    on_path = slowest.name in path
-    return [
-        finding(
-            "critical_path",
-            slowest.name,
-            f"the critical path {' → '.join(path)} set the wall time of {seconds(wall)}; "
-            f"halving the slowest stage, {slowest.name} ({seconds(slowest.duration_s)}, "
-            f"{'on' if on_path else 'off'} the path), would take the run to about "
-            f"{seconds(max(0.0, wall - saving))}.",
-            "Speed up the stages on the critical path first"
-            f"{f', starting with {slowest.name}' if on_path else ''}: "
-            "time saved elsewhere does not shorten the run.",
-            saving,
+        said = [f"waited {seconds(waited)} for a core"] if waited > 0 else []
+        if lost > 0:
+            said.append(
+                f"took {grown:.0%} longer than it would alone: the stages beside it "
+                f"wanted {demand:.1f} cores"
+            )
+        detail = f"{stage.name} {' and '.join(said)}."
+        advice = (
+            f'Mark the stages beside it kind = "io" if they mostly wait, or give {stage.name} '
+            "the cores: fewer CPU-bound stages at once, or a larger runner."
         )
-    ]
+        found.append(_timed("cpu_starved", stage.name, (detail, advice), saving))
+    return found
 
 
-# Findings that cost the same (zero, for advice about resources) keep this order.
-RULES: tuple[Callable[[Run], list[Bottleneck]], ...] = (
-    critical_path_finding,
-    slow_stages,
-    uneven_stages,
-    uneven_workers,
-    pool_oversubscribed,
+def worker_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
+    """Stages that waited for a worker, when the cores would allow one more."""
+    cores = run.record.pool.usable_cpus or run.record.host.cpus
+    workers = run.record.workers
+    waits = {n: p.waited_worker_s for n, p in replay.placements.items() if p.waited_worker_s > 0}
+    if not waits or workers + 1 > max(cores, 1):
+        return []
+    longest = max(waits, key=waits.__getitem__)
+    saving = replay.saving(WhatIf(more_workers=1))
+    detail = (
+        f"{longest} waited {seconds(waits[longest])} for a worker while "
+        f"{len(waits)} stage{'s' if len(waits) > 1 else ''} queued for the {workers}."
+    )
+    advice = f"Use one more worker (--workers {workers + 1}): the cores allow it."
+    return [_timed("worker_wait", None, (detail, advice), saving)]
+
+
+TIMED: tuple[Callable[[Run, Replayed], list[Bottleneck]], ...] = (
+    on_the_path,
+    on_a_need,
+    starved,
+    worker_wait,
+    lambda run, replay: slow_test_findings(run.stages, replay),
+)
+ADVICE: tuple[Callable[[Run], list[Bottleneck]], ...] = (
     strategy_mismatch,
     memory_pressure,
     pool_underused,
@@ -154,10 +147,15 @@ RULES: tuple[Callable[[Run], list[Bottleneck]], ...] = (
 
 def find_bottlenecks(
     record: RunRecord,
-    thresholds: BottleneckThresholds = DEFAULT_THRESHOLDS,
+    replay: Replayed,
+    thresholds: BottleneckThresholds = DEFAULTS,
     available_memory_bytes: int | None = None,
 ) -> tuple[Bottleneck, ...]:
-    """Every rule's findings, ranked by the seconds they cost (most first)."""
+    """Findings that save time (ranked, above the floor), then advice (saving None).
+
+    At most one finding per stage and kind; the savings together never exceed the wall
+    time (a finding that would push them past it is left out, largest savings first).
+    """
     # A reused (cached) pass took no worker's time in this run: nothing to speed up.
     ran = tuple(
         s
@@ -166,25 +164,40 @@ def find_bottlenecks(
     )
     memory = available_memory_bytes or record.host.memory_bytes
     run = Run(record=record, stages=ran, t=thresholds, memory_bytes=memory)
-    found = [(-f.cost_s, order, f) for order, rule in enumerate(RULES) for f in rule(run)]
-    ranked = [f for *_, f in sorted(found, key=lambda item: item[:2])]
-    return tuple(replace(f, cost_s=round(max(0.0, f.cost_s), 3)) for f in ranked)
+    wall = wall_time_s(record)
+    least = floor_s(wall, thresholds)
+    timed = [f for rule in TIMED for f in rule(run, replay)]
+    ranked = sorted(
+        (f for f in timed if (f.saving_s or 0.0) >= least and (f.saving_s or 0.0) > 0),
+        key=lambda f: -(f.saving_s or 0.0),
+    )
+    kept: list[Bottleneck] = []
+    claimed = 0.0
+    for f in ranked:
+        if claimed + (f.saving_s or 0.0) <= wall + 1e-9:
+            kept.append(f)
+            claimed += f.saving_s or 0.0
+    kept += [f for rule in ADVICE for f in rule(run)]
+    return tuple(_unique(kept))
+
+
+def _unique(findings: list[Bottleneck]) -> list[Bottleneck]:
+    seen: set[tuple[str | None, str]] = set()
+    out = []
+    for f in findings:
+        if (f.stage, f.kind) not in seen:
+            seen.add((f.stage, f.kind))
+            out.append(f)
+    return out
 
 
 def attach_bottlenecks(
     record: RunRecord,
-    thresholds: BottleneckThresholds = DEFAULT_THRESHOLDS,
+    replay: Replayed,
+    thresholds: BottleneckThresholds = DEFAULTS,
     available_memory_bytes: int | None = None,
 ) -> RunRecord:
-    """The record with its `bottlenecks` filled, for the run command's convenience."""
-    found = find_bottlenecks(record, thresholds, available_memory_bytes)
-    return replace(record, bottlenecks=found)
-
-
-__all__ = [
-    "RULES",
-    "BottleneckThresholds",
-    "attach_bottlenecks",
-    "critical_path",
-    "find_bottlenecks",
-]
+    """The record with its findings and the replay's critical path (and its waiters)."""
+    found = find_bottlenecks(record, replay, thresholds, available_memory_bytes)
+    pool = replace(record.pool, critical_path=replay.critical_path, waited=replay.waiting)
+    return replace(record, bottlenecks=found, pool=pool)

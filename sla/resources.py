@@ -1,30 +1,22 @@
-"""Bottleneck rules about resources: the strategy for the work, the pool's size, memory.
+"""Bottleneck rules about resources: the strategy for the work, idle workers, memory.
 
-Each rule is a pure function of the run's facts (`sla.findings.Run`) returning findings;
-`sla.bottlenecks.RULES` runs them with the rules about time.
+Their `saving_s` is None: acting on them makes a run safer or cheaper, and the replay
+cannot say it makes it shorter. Each rule is a pure function of the run's facts
+(`sla.findings.Run`) returning at most one finding per stage and kind;
+`sla.bottlenecks.find_bottlenecks` lists them after the findings that save time.
 """
 
 from __future__ import annotations
 
 import math
 
-from orchestrator.model.records import Bottleneck, StageRecord
-from orchestrator.model.units import seconds, size
-from sla.findings import Run, end, finding, segments
-
-
-def _gil_shared_s(stage: StageRecord, in_process: list[StageRecord]) -> float:
-    """Seconds `stage` ran beside other in-process stages (all of them sharing one GIL)."""
-    return sum(
-        high - low
-        for low, high, count in segments(in_process, lambda _: 1)
-        if count > 1 and stage.start_offset_s <= low and high <= end(stage)
-    )
+from orchestrator.model.records import Bottleneck
+from orchestrator.model.units import size
+from sla.findings import Run, finding, segments
 
 
 def strategy_mismatch(run: Run) -> list[Bottleneck]:
     """CPU-bound callables on threads (use processes); waiting stages in processes (threads)."""
-    in_process = [s for s in run.stages if s.executor in {"thread", "inline"}]
     findings = [
         finding(
             "strategy_mismatch",
@@ -33,11 +25,12 @@ def strategy_mismatch(run: Run) -> list[Bottleneck]:
             f"on a {s.executor} worker, holding the GIL that other in-process stages need.",
             "Run it in its own process: --strategy process or hybrid, "
             'with kind = "cpu" on the stage.',
-            _gil_shared_s(s, in_process),
         )
-        for s in in_process
+        for s in run.stages
+        if s.executor in {"thread", "inline"}
         # The engine shows a callable stage's command as "call package.module:function".
-        if (s.command or "").startswith("call ") and s.cpu_percent > run.t.thread_cpu_percent
+        and (s.command or "").startswith("call ")
+        and s.cpu_percent > run.t.thread_cpu_percent
     ]
     waiting = [
         s.name
@@ -61,46 +54,18 @@ def strategy_mismatch(run: Run) -> list[Bottleneck]:
 
 
 def pool_underused(run: Run) -> list[Bottleneck]:
-    """Worker utilization under `underused_percent`: the pool is larger than the work."""
+    """Worker utilization under `underused_percent`: workers sat idle."""
     used, workers = run.record.pool.worker_utilization_percent, run.record.workers
     if workers < 2 or not 0 < used < run.t.underused_percent:
         return []
     enough = max(1, math.ceil(workers * used / 100))
     return [
         finding(
-            "pool_underused",
+            "worker_idle",
             None,
             f"the {workers} workers were busy {used:.0f}% of the time.",
             f"Use fewer workers (--workers {enough}): idle workers cost memory and "
             "start-up without shortening the run.",
-        )
-    ]
-
-
-def pool_oversubscribed(run: Run) -> list[Bottleneck]:
-    """Summed CPU demand over the usable cores for longer than `oversubscribed_min_s`."""
-    cores = run.record.pool.usable_cpus or run.record.host.cpus
-    if cores <= 0:
-        return []
-    over = [
-        (high - low, demand)
-        for low, high, demand in segments(run.stages, lambda s: s.cpu_percent / 100)
-        if demand > cores
-    ]
-    over_s = sum(span for span, _ in over)
-    if over_s < run.t.oversubscribed_min_s:
-        return []
-    # While demand exceeds the cores, each stage gets cores/demand of what it asked for.
-    lost = sum(span * (1 - cores / demand) for span, demand in over)
-    return [
-        finding(
-            "pool_oversubscribed",
-            None,
-            f"stages running together wanted up to {max(d for _, d in over):.1f} cores "
-            f"of the {cores:g} usable, for {seconds(over_s)}.",
-            'Run fewer CPU-bound stages at once: fewer workers, or kind = "cpu" on them '
-            "so adaptive admission spaces them out.",
-            lost,
         )
     ]
 
@@ -112,7 +77,7 @@ def memory_pressure(run: Run) -> list[Bottleneck]:
         return []
     findings = [
         finding(
-            "memory_pressure",
+            "memory",
             s.name,
             f"{s.name} peaked at {size(s.peak_rss_bytes)} of {size(limit)} available.",
             "Give it a max_rss_mb target and run it alone (serial = true) or beside fewer "
@@ -126,7 +91,7 @@ def memory_pressure(run: Run) -> list[Bottleneck]:
     if not findings and together >= run.t.memory_ratio * limit:
         findings.append(
             finding(
-                "memory_pressure",
+                "memory",
                 None,
                 f"stages running together peaked at up to {size(together)} of "
                 f"{size(limit)} available.",

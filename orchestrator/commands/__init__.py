@@ -19,6 +19,7 @@ _MODULES = (
     "cache",
     "shard",
     "merge",
+    "flaky",
 )
 
 

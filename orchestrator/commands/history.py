@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from orchestrator.commands.options import config_option, load
+from orchestrator.commands.options import config_option, load, path_type
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.errors import RecordError, UsageError
@@ -98,19 +98,26 @@ def command(ctx: click.Context, last: int | None, as_json: bool, config_path: Pa
     nargs=-1,
     required=True,
     metavar="RUN.json...",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=path_type(dir_okay=False),
 )
 @config_option
 @click.pass_context
 def import_command(ctx: click.Context, paths: tuple[Path, ...], config_path: Path | None) -> int:
-    """Add saved run records (from CI jobs) to the history; a run already there is replaced."""
+    """Add saved run records (from CI jobs) to the history; a run already there is replaced.
+
+    The count says how many runs are new and how many replaced one already recorded (a
+    file given twice is one run).
+    """
     parent = ctx.parent.params.get("config_path") if ctx.parent is not None else None
     store = store_for(load(config_path or parent))
     masker = Masker(secret_values(os.environ))  # a record from elsewhere may hold a secret
     records = [mask_fields(_importable(path), masker) for path in paths]  # all valid first
+    replaced = store.recorded(r.run_id for r in records)
     store.record_runs(records)  # in the order given: that breaks ties in start time
-    noun = "run" if len(records) == 1 else "runs"
-    click.echo(f"imported {len(records)} {noun} into {store.path}")
+    added = len({r.run_id for r in records}) - len(replaced)
+    noun = "run" if added == 1 else "runs"
+    note = f" ({len(replaced)} already recorded, replaced)" if replaced else ""
+    click.echo(f"imported {added} new {noun} into {store.path}{note}")
     return 0
 
 

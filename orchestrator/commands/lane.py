@@ -50,6 +50,7 @@ def command(
         head=changes.head,
         changed_files=changes.changed_files,
         push_lines=changes.push_lines,
+        own_outputs=loaded.own_outputs(),
     )
     if as_json:
         click.echo(json.dumps(decision.as_json(), indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,12 +16,39 @@ from orchestrator.model.errors import UsageError
 F = TypeVar("F", bound=Callable[..., object])
 
 
+class PathArgument(click.Path):
+    """A path on the command line: an empty one is a usage error, never "here".
+
+    `Path("")` is the current directory, so `--report-dir ''` would write run
+    directories beside workflow.toml; every path option and argument uses this type.
+    """
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> str | bytes | os.PathLike[str]:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the path is empty", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def path_type(
+    *, file_okay: bool = True, dir_okay: bool = True, allow_dash: bool = False
+) -> PathArgument:
+    """The click type of a path option or argument (a `pathlib.Path`, never empty)."""
+    return PathArgument(
+        path_type=Path, file_okay=file_okay, dir_okay=dir_okay, allow_dash=allow_dash
+    )
+
+
 def config_option(func: F) -> F:
     """`--config PATH`: default workflow.toml in the current directory, then pyproject.toml."""
     decorated: F = click.option(
         "--config",
         "config_path",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=path_type(dir_okay=False),
         default=None,
         help="Configuration file (default: ./workflow.toml, then pyproject.toml).",
     )(func)

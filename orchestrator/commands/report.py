@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from orchestrator.commands.options import path_type
 from orchestrator.model.errors import UsageError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.masking import Masker, secret_values
@@ -17,12 +18,12 @@ FORMATS = ("html", "md", "junit")
 
 
 @click.command("report")
-@click.argument("run_json", metavar="RUN.json", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("run_json", metavar="RUN.json", type=path_type(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    type=path_type(dir_okay=False, allow_dash=True),
     default=None,
     help="Where to write it; '-' for standard output (default: beside RUN.json).",
 )
@@ -35,6 +36,8 @@ def command(run_json: Path, fmt: str, output: Path | None) -> int:
         click.echo(text, nl=False)
         return 0
     target = output if output is not None else run_json.parent / FILE_NAMES[fmt]
+    if target.resolve() == run_json.resolve():
+        raise UsageError(f"-o: {target} is the run record itself; choose another path.")
     try:
         write_atomic(target, text)
     except OSError as exc:

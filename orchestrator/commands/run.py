@@ -8,8 +8,14 @@ from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import change_inputs, change_source_options, config_option
+from orchestrator.commands.options import (
+    change_inputs,
+    change_source_options,
+    config_option,
+    path_type,
+)
 from orchestrator.commands.progress import Progress
+from orchestrator.configfile.defaults import gate_note
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
 from orchestrator.pipeline.plan import Plan
@@ -73,6 +79,9 @@ def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[st
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
         )
+        gate = gate_note(stage.config.run)
+        if gate is not None:
+            lines.append(f"    {gate}")
         if cache is not None and stage.name in cache:
             lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]
@@ -88,7 +97,7 @@ def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[st
 @click.option("--only", multiple=True, metavar="NAME", help="Run only this stage (repeatable).")
 @change_source_options
 @config_option
-@click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--report-dir", type=path_type(file_okay=False), default=None)
 @click.option("--format", "formats", default="html,md,json,junit", show_default=True)
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
@@ -194,6 +203,8 @@ class LiveView:
                 f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
                 f"{plan.strategy.value} strategy, {plan.workers} workers"
             )
+            for note in plan.notes:  # why a stage runs that the lane did not name
+                click.echo(f"note: {note}")
             self.progress = Progress(event, os.environ, verbose=self.verbose)
         elif isinstance(event, StagesEnded):
             self.close()

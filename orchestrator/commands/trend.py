@@ -7,10 +7,13 @@ from pathlib import Path
 import click
 
 from orchestrator.commands.history import store_for
-from orchestrator.commands.options import config_option, load
+from orchestrator.commands.options import config_option, load, path_type
+from orchestrator.history.tests import passed_durations, tested_stages
+from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode, UsageError
 from orchestrator.model.files import write_atomic
 from reports.trend import TREND_RENDERERS
+from sla.test_trends import slower_tests
 from sla.trends import analyse
 
 
@@ -28,7 +31,7 @@ from sla.trends import analyse
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    type=path_type(dir_okay=False, allow_dash=True),
     default=None,
     help="Where to write the report (default: standard output).",
 )
@@ -46,6 +49,9 @@ def command(
     store = store_for(loaded)
     report = analyse(store.runs(last), loaded.config.trend)
     text = TREND_RENDERERS[fmt](report)
+    slower = _slower_tests(store.path, loaded.config.trend)
+    if fmt == "md" and slower:
+        text += "\n### Tests that got slower\n\n" + "".join(f"- {line}\n" for line in slower)
     if output is None or output == Path("-"):
         click.echo(text, nl=False)
     else:
@@ -61,6 +67,17 @@ def command(
             click.echo(
                 f"workflow: regression: {group.lane} {series.name}: {series.reason}", err=True
             )
+    for line in slower:
+        click.echo(f"workflow: test slower: {line}", err=True)
     if fail_on_regression and report.has_regression:
         return int(ExitCode.REGRESSION)
     return 0
+
+
+def _slower_tests(path: Path, settings: TrendConfig) -> list[str]:
+    """One line per test that got slower (the run it began, its commits), per lane."""
+    return [
+        f"{lane}: {step.line(stage)}"
+        for lane, stage in tested_stages(path)
+        for step in slower_tests(passed_durations(path, lane, stage), settings)
+    ]

@@ -46,5 +46,18 @@ def default_stages(root: Path) -> dict[str, StageConfig]:
         )
     else:
         stages["unit"] = StageConfig(number=4, run=("pytest", "-q"), kind="cpu")
-    stages["security"] = StageConfig(number=6, run=("bandit", "-q", "-r", *targets), kind="cpu")
+    # -ll: medium severity and up, the findings a user would act on (see `gate_note`).
+    security = ("bandit", "-q", "-ll", "-r", *targets)
+    stages["security"] = StageConfig(number=6, run=security, kind="cpu")
     return stages
+
+
+def gate_note(run: tuple[str, ...] | None) -> str | None:
+    """What a bandit stage fails on, when its argv sets a severity level (for --dry-run)."""
+    if not run or Path(run[0]).name != "bandit":
+        return None
+    levels = {"-l": "low", "-ll": "medium", "-lll": "high"}
+    level = next((levels[arg] for arg in run if arg in levels), None)
+    if level is None:
+        return None
+    return f"fails on bandit findings of {level} severity and above; lower ones are not reported"

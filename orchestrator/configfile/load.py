@@ -45,6 +45,15 @@ class LoadedConfig:
         """A path from the config, relative to the config file's directory."""
         return (self.root / relative).resolve()
 
+    def own_outputs(self, report_dir: Path | None = None) -> tuple[Path, ...]:
+        """What workflow itself writes in the project (absolute): the reports directory
+        (`report_dir` when a run names another), the history file and the result cache
+        (each unless turned off). Never a change."""
+        section = self.config.workflow
+        reports = report_dir or self.resolve(section.reports)
+        others = (self.history_file, self.resolve(section.cache) if section.cache.strip() else None)
+        return (reports, *(path for path in others if path is not None))
+
     @property
     def history_file(self) -> Path | None:
         """Where the history database lives, or None when the config turned history off."""
@@ -58,7 +67,8 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedC
     if path is not None:
         path = path if path.is_absolute() else base / path
         if not path.is_file():
-            raise ConfigError(f"{path}: configuration file not found.")
+            what = "is not a regular file" if path.exists() else "configuration file not found"
+            raise ConfigError(f"{path}: {what}.")
         data = _read_toml(path)
         if path.name == PYPROJECT_TOML and path != base / WORKFLOW_TOML:
             return _from_pyproject(path, data)

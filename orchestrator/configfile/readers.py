@@ -128,23 +128,50 @@ class TableOf:
 
     # A plain class: the configuration is read on the way to the first stage, and a
     # dataclass costs more to define than this one needs.
-    def __init__(self, item: Reader) -> None:
+    def __init__(
+        self, item: Reader, key_problem: Callable[[str], str | None] | None = None
+    ) -> None:
         self.item = item
+        self.key_problem = key_problem  # what is wrong with a name, or None when it is fine
 
     def __call__(self, value: Any, path: tuple[str, ...], problems: Problems) -> Any:
         """The table as a read-only mapping, or INVALID after recording why."""
         if not isinstance(value, dict):
             problems.add(path, f"must be a table, not {describe(value)}")
             return INVALID
-        result = {key: self.item(item, (*path, key), problems) for key, item in value.items()}
-        if any(item is INVALID for item in result.values()):
+        valid = True
+        if self.key_problem is not None:
+            for key in value:
+                problem = self.key_problem(key)
+                if problem is not None:
+                    problems.add((*path, shown_key(key)), problem)
+                    valid = False
+        result = {
+            key: self.item(
+                item, (*path, shown_key(key) if control_characters(key) else key), problems
+            )
+            for key, item in value.items()
+        }
+        if not valid or any(item is INVALID for item in result.values()):
             return INVALID
         return MappingProxyType(result)
 
 
-def table_of(reader: Reader) -> TableOf:
-    """A table of free names, each value read by `reader`."""
-    return TableOf(reader)
+def table_of(reader: Reader, key_problem: Callable[[str], str | None] | None = None) -> TableOf:
+    """A table of free names, each value read by `reader`; `key_problem` judges each name."""
+    return TableOf(reader, key_problem)
+
+
+def control_characters(text: str) -> bool:
+    """Whether `text` holds a control character (newline, tab, NUL, ESC, DEL ...)."""
+    return any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in text)
+
+
+def shown_key(key: str) -> str:
+    """A key as a problem line can show it: quoted and escaped when it is not plain."""
+    if key and not control_characters(key) and key.strip() == key and "." not in key:
+        return key
+    return '"' + key.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
 
 
 if TYPE_CHECKING:  # annotations only: no typing objects built on the way to a run

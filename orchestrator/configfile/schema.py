@@ -21,6 +21,7 @@ from orchestrator.configfile.readers import (
     Reader,
     boolean,
     choice,
+    control_characters,
     describe,
     fields,
     integer,
@@ -61,11 +62,41 @@ def _command(value: Any) -> tuple[str, ...]:
     argv = strings(value)
     if not argv or not argv[0].strip():
         raise Invalid("the command is empty")
+    for index, arg in enumerate(argv):
+        if "\0" in arg:
+            raise Invalid(
+                f"argument {index + 1} contains a NUL character, which no command can get"
+            )
     return argv
 
 
+def _no_nul(value: Any) -> str:
+    text = string(value)
+    if "\0" in text:
+        raise Invalid("contains a NUL character")
+    return text
+
+
+def _env_name_problem(name: str) -> str | None:
+    # What the operating system refuses as a variable name (os.environ / execve).
+    if not name:
+        return "an environment variable name cannot be empty"
+    if "=" in name or "\0" in name:
+        return "an environment variable name cannot contain '=' or a NUL character"
+    return None
+
+
+def _stage_name_problem(name: str) -> str | None:
+    # Names are printed on the console, in CI annotations and log file names.
+    if not name.strip():
+        return "a stage name cannot be empty"
+    if control_characters(name):
+        return "a stage name cannot contain control characters (newline, tab, escape ...)"
+    return None
+
+
 def _callable_target(value: Any) -> str:
-    target = string(value)
+    target = _no_nul(value)
     module, sep, func = target.partition(":")
     if not sep or not module.strip() or not func.strip():
         raise Invalid('must look like "package.module:function"')
@@ -74,17 +105,30 @@ def _callable_target(value: Any) -> str:
 
 def _variable_names(value: Any) -> tuple[str, ...]:
     names = strings(value)
-    bad = [name for name in names if not name or "=" in name]
+    bad = [name for name in names if _env_name_problem(name) is not None]
     if bad:
         raise Invalid(f"must name environment variables, not {describe(bad[0])}")
     return names
+
+
+def _junit(value: Any) -> str | bool:
+    if value is False or (isinstance(value, str) and value.strip()):
+        return value
+    raise Invalid(
+        f"must be false or the path of the JUnit file the stage writes, not {describe(value)}"
+    )
 
 
 def _one_of_run_or_call(raw: dict[str, Any], path: tuple[str, ...], problems: Problems) -> bool:
     if ("run" in raw) == ("call" in raw):
         problems.add(path, 'needs exactly one of "run" (a command) or "call" (a function)')
         return False
-    return True
+    ok = True
+    for key in ("junit", "rerun_failed"):
+        if "call" in raw and key in raw:
+            problems.add((*path, key), 'applies to a "run" command, not to a "call" stage')
+            ok = False
+    return ok
 
 
 _STAGE = fields(
@@ -93,7 +137,7 @@ _STAGE = fields(
         "number": integer(ge=0),
         "run": scalar(_command),
         "call": scalar(_callable_target),
-        "cwd": scalar(string),
+        "cwd": scalar(_no_nul),
         "timeout": number(gt=0),
         "kill_grace": number(ge=0),
         "serial": scalar(boolean),
@@ -101,10 +145,12 @@ _STAGE = fields(
         "kind": choice("io", "cpu"),
         "needs": scalar(strings),
         "retries": integer(ge=0, le=10),
-        "env": table_of(scalar(string)),
+        "env": table_of(scalar(_no_nul), _env_name_problem),
         "inputs": scalar(strings),
         "cache_env": scalar(_variable_names),
         "cache": scalar(boolean),
+        "junit": scalar(_junit),
+        "rerun_failed": integer(ge=0, le=10),
     },
     _one_of_run_or_call,
 )
@@ -139,13 +185,13 @@ CONFIG = fields(
         "workflow": fields(
             WorkflowSection,
             {
-                "history": scalar(string),
-                "reports": scalar(string),
-                "cache": scalar(string),
+                "history": scalar(_no_nul),
+                "reports": scalar(_no_nul),
+                "cache": scalar(_no_nul),
                 "cache_size_mb": number(gt=0),
             },
         ),
-        "stages": table_of(_STAGE),
+        "stages": table_of(_STAGE, _stage_name_problem),
         "lanes": fields(LanesConfig, {lane.value: _lane(lane) for lane in Lane}),
         "detect": fields(
             DetectConfig,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
+import os
 import sys
 import threading
 import time
@@ -28,7 +29,10 @@ class CallContext(Protocol):
 
     masker: Masker
     import_root: Path | None
-    warnings: WriteWarnings | None
+
+    @property
+    def warnings(self) -> WriteWarnings | None:
+        """Where a log that cannot be written is noted (None: nowhere)."""
 
 
 class CallableError(Exception):
@@ -145,9 +149,15 @@ def _routed_output(log: Sink, masker: Masker) -> Iterator[None]:
 
 
 def call_in_thread(target: Target, log_path: Path, context: CallContext) -> Attempt:
-    """Call the target in the current thread; its prints go to the stage's log."""
+    """Call the target in the current thread; its prints go to the stage's log.
+
+    Whatever it raises, SystemExit and KeyboardInterrupt included, is this stage's failure,
+    never workflow's exit. A target that changes the working directory has it put back
+    (and the log says so), so later stages and workflow's own paths are not moved.
+    """
     started = time.monotonic()
     cpu_started = time.thread_time()
+    cwd = Path.cwd()
     masker = context.masker
     log_file = append_or_discard(log_path, context.warnings, text=True)
     with log_file as log, _routed_output(log, masker):
@@ -156,11 +166,22 @@ def call_in_thread(target: Target, log_path: Path, context: CallContext) -> Atte
             failure = verdict(function())
         except CallableError as exc:
             return Attempt(StageStatus.ERROR, None, time.monotonic() - started, error=str(exc))
-        except Exception as exc:
-            failure = summary(exc)
-            log.write(f"workflow: the stage raised {masker.mask(failure)}\n")
+        except BaseException as exc:  # a stage's exit or interrupt is its own failure
+            failure = f"the stage raised {raised(exc)}"
+            log.write(f"workflow: {masker.mask(failure)}\n")
+        finally:
+            if Path.cwd() != cwd:
+                os.chdir(cwd)
+                log.write(f"workflow: the stage changed the working directory; put back to {cwd}\n")
     duration = time.monotonic() - started
     cpu = time.thread_time() - cpu_started
     if failure is None:
         return Attempt(StageStatus.PASSED, 0, duration, cpu)
     return Attempt(StageStatus.FAILED, 1, duration, cpu, error=masker.mask(failure))
+
+
+def raised(exc: BaseException) -> str:
+    """`summary`, with SystemExit's code shown: `SystemExit(0)` is a failure, not a pass."""
+    if isinstance(exc, SystemExit):
+        return f"SystemExit({exc.code!r})"
+    return summary(exc)

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from orchestrator.engine.callables import CallableError, resolve, summary, verdict
+from orchestrator.engine.callables import CallableError, raised, resolve, verdict
 
 
 def main(argv: list[str]) -> int:
@@ -26,8 +26,8 @@ def main(argv: list[str]) -> int:
         code = 0 if failure is None else 1
     except CallableError as exc:
         failure, code = str(exc), 2
-    except Exception as exc:
-        failure, code = f"the stage raised {summary(exc)}", 1
+    except BaseException as exc:  # DESIGN: raising (SystemExit too) is a failure
+        failure, code = f"the stage raised {raised(exc)}", 1
     if failure is not None:
         sys.stdout.flush()
         sys.stderr.write(f"workflow: {failure}\n")

@@ -7,11 +7,18 @@ and a stream without newlines is cut only where no secret can straddle the cut.
 
 A log that cannot be written (a full disk) must not stop the copy: the pipe is drained to
 its end all the same, or the stage would block on a full pipe and never finish.
+
+The copy ends at end-of-file, or when the stage is over and `finish` says so: a process
+that escaped the stage's tree may hold the pipe open long after the stage ended, and the
+stage's end must not wait for it. After `finish` nothing more is written to the log, so
+the caller may close it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import threading
 from typing import BinaryIO, Protocol
 
@@ -19,6 +26,7 @@ from orchestrator.model.masking import Masker
 
 CHUNK = 64 * 1024
 MAX_HELD = 1024 * 1024
+STOP_DRAIN_CHUNKS = 16  # what is read (at most 1 MiB) once told to stop, then no more
 
 
 class Writable(Protocol):
@@ -45,7 +53,7 @@ def safe_cut(held: bytes | str, masker: Masker) -> int:
 
 
 class LogCopier(threading.Thread):
-    """Reads a pipe until EOF and appends everything, masked, to a log file.
+    """Reads a pipe until EOF (or `finish`) and appends everything, masked, to a log file.
 
     `error` holds the first OSError writing the log (later output is drained and dropped).
     """
@@ -57,42 +65,86 @@ class LogCopier(threading.Thread):
         self.masker = masker
         self.bytes_written = 0
         self.error: OSError | None = None
+        self._held = b""
+        self._stop_read, self._stop_write = os.pipe()
+        self._log_lock = threading.Lock()
+        self._log_closed = False
 
     def run(self) -> None:
-        """Copy until the last writer of the pipe closes it."""
+        """Copy until the last writer closes the pipe, or until told to stop."""
         fd = self.source.fileno()
-        held = b""
-        masking = bool(self.masker.values)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.register(self._stop_read, select.POLLIN)
         try:
-            while chunk := os.read(fd, CHUNK):
-                if not masking:
-                    self._write(chunk)
-                    continue
-                held += chunk
-                cut = safe_cut(held, self.masker)
-                if cut > 0:
-                    self._write(self.masker.mask_bytes(held[:cut]))
-                    held = held[cut:]
-            if held:
-                self._write(self.masker.mask_bytes(held))
+            while True:
+                ready = dict(poller.poll())
+                if ready.get(fd):
+                    chunk = os.read(fd, CHUNK)
+                    if not chunk:
+                        break
+                    self._take(chunk)
+                elif ready.get(self._stop_read):
+                    self._drain(fd)
+                    break
+            if self._held:
+                self._write(self.masker.mask_bytes(self._held))
         finally:
             self._flush()
             self.source.close()
 
+    def finish(self, drain: float) -> None:
+        """Wait up to `drain` seconds for EOF, then stop reading; the log is then free.
+
+        What the pipe already holds is copied (up to 1 MiB); a process still writing into
+        it after that gets EPIPE (SIGPIPE by default), as when any reader goes away.
+        """
+        self.join(drain)
+        if self.is_alive():
+            os.write(self._stop_write, b"x")
+            self.join(max(drain, 1.0))
+        with self._log_lock:
+            self._log_closed = True
+        os.close(self._stop_write)
+        if not self.is_alive():  # else it may still poll the fd: leave it open
+            os.close(self._stop_read)
+
+    def _take(self, chunk: bytes) -> None:
+        if not self.masker.values:
+            self._write(chunk)
+            return
+        held = self._held + chunk
+        cut = safe_cut(held, self.masker)
+        if cut > 0:
+            self._write(self.masker.mask_bytes(held[:cut]))
+            held = held[cut:]
+        self._held = held
+
+    def _drain(self, fd: int) -> None:
+        os.set_blocking(fd, False)
+        with contextlib.suppress(BlockingIOError):
+            for _ in range(STOP_DRAIN_CHUNKS):
+                chunk = os.read(fd, CHUNK)
+                if not chunk:
+                    return
+                self._take(chunk)
+
     def _write(self, data: bytes) -> None:
-        if self.error is not None:
-            return
-        try:
-            self.log.write(data)
-        except OSError as exc:
-            self.error = exc
-            return
-        self.bytes_written += len(data)
+        with self._log_lock:
+            if self.error is not None or self._log_closed:
+                return
+            try:
+                self.log.write(data)
+            except OSError as exc:
+                self.error = exc
+                return
+            self.bytes_written += len(data)
 
     def _flush(self) -> None:
-        if self.error is not None:
-            return
-        try:
-            self.log.flush()
-        except OSError as exc:
-            self.error = exc
+        with self._log_lock:
+            if self.error is not None or self._log_closed:
+                return
+            try:
+                self.log.flush()
+            except OSError as exc:
+                self.error = exc

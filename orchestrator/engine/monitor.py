@@ -3,6 +3,11 @@
 A single sampler for the whole run (rather than one per stage) keeps the monitor's own
 CPU small and measurable; it also owns the TERM -> grace -> KILL escalation, so a stage
 past its timeout is ended even while its supervising thread is blocked in `wait4`.
+
+While it runs, this process is a child subreaper (orphans of the stages come back to it,
+`orchestrator.engine.adoption`) and a watchdog process stands by to end the stages
+should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started from
+the sampler's first round with a tree to watch, off the path of the first stages.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from orchestrator.engine.adoption import Adopter, acquire_subreaper, release_subreaper
+from orchestrator.engine.watchdog_link import Watchdog
 
 if TYPE_CHECKING:
     from orchestrator.engine.proctree import ProcessTree
@@ -52,18 +60,39 @@ class TreeMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.cpu_seconds = 0.0  # the monitor's own CPU, reported in the run record
+        self.adopter = Adopter()
+        self.watchdog: Watchdog | None = None
+        self._subreaper = False
 
-    def start(self) -> None:
-        """Start the sampling thread (idempotent)."""
+    def start(self, launched: threading.Event | None = None) -> None:
+        """Start the sampling thread (idempotent), which makes this process a subreaper.
+
+        It does so once `launched` is set (or after at most a second): loading ctypes for
+        the prctl takes milliseconds, tens on a loaded machine, and holds the interpreter
+        lock; done before, it delays the first stages. A stage that orphans a process in
+        those first milliseconds leaves it to the sampler, as on systems without prctl.
+        """
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="workflow-monitor", daemon=True)
+            self.watchdog = Watchdog(self.adopter.prefix)
+            self._thread = threading.Thread(
+                target=self._loop, args=(launched,), name="workflow-monitor", daemon=True
+            )
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop sampling and wait for the thread."""
+        """Stop sampling and wait for the thread; dismiss the watchdog (idempotent)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        with self._lock:
+            watchdog, self.watchdog = self.watchdog, None
+            running = bool(self._watches)
+        if watchdog is not None:
+            watchdog.close(stages_running=running)
+        if self._subreaper:
+            self.adopter.sweep()
+            self.adopter.active = self._subreaper = False
+            release_subreaper()
 
     def watch(self, tree: ProcessTree, timeout: float | None, grace: float) -> Watch:
         """Start watching a tree; its deadline counts from now."""
@@ -73,12 +102,16 @@ class TreeMonitor:
         # count into its duration; the sampler's next round sees the tree soon enough.
         with self._lock:
             self._watches[tree.root_pid] = watch
+            if self.watchdog is not None and tree.token:
+                self.watchdog.stage(tree.token, grace)
         return watch
 
     def unwatch(self, watch: Watch) -> None:
-        """Stop watching (the root has been reaped)."""
+        """Stop watching (the root has been reaped and what it left ended)."""
         with self._lock:
             self._watches.pop(watch.tree.root_pid, None)
+        if watch.tree.token:
+            self.adopter.forget(watch.tree.token)
 
     def cancel_all(self, *, immediate: bool = False) -> None:
         """End every watched tree: graceful first, at once when `immediate`."""
@@ -88,11 +121,18 @@ class TreeMonitor:
             watch.cancelled = True
             watch.terminate(immediate=immediate)
 
-    def _loop(self) -> None:
+    def _loop(self, launched: threading.Event | None) -> None:
         started = time.thread_time()
+        if launched is not None:
+            launched.wait(1.0)
+        self._subreaper = acquire_subreaper()
+        self.adopter.active = self._subreaper
         while not self._stop.wait(self.interval):
             with self._lock:
                 watches = list(self._watches.values())
+                watchdog = self.watchdog
+            if watches and watchdog is not None:
+                watchdog.start()
             now = time.monotonic()
             for watch in watches:
                 watch.tree.sample()

@@ -29,7 +29,7 @@ from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.process import ExecutionContext
 from orchestrator.engine.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target
-from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
+from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner, check_in_thread
 from orchestrator.engine.subtasks import current_pool, submit_subtask
 from orchestrator.model.config import Strategy
 from orchestrator.model.masking import Masker
@@ -118,6 +118,7 @@ class AdaptiveWorkerPool:
         """Add a stage described by a full spec."""
         if spec.name in self._specs:
             raise ValueError(f"a stage named {spec.name!r} was already submitted")
+        check_in_thread(spec)
         self._specs[spec.name] = spec
 
     def wait_all(self) -> tuple[bool, list[str]]:
@@ -179,7 +180,7 @@ class AdaptiveWorkerPool:
     # -- scheduling -----------------------------------------------------------------
     def _run(self) -> None:
         self._started_at = time.monotonic()
-        self.monitor.start()
+        self.monitor.start(self.launched)
         executor = None
         if self.strategy is not Strategy.SEQUENTIAL:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")

@@ -4,12 +4,19 @@ A command starts in its own session (so its whole group can be signalled), with 
 closed and stdout+stderr merged into a pipe that `LogCopier` drains into the log. The
 root is reaped with `wait4`, whose resource usage is the kernel's account of the root and
 every descendant it reaped: pytest-xdist workers included, no sampling gaps.
+
+Every process of an attempt carries its tree token (`WORKFLOW_TREE`, see
+`orchestrator.engine.adoption`), so what escapes the tree is still found. The attempt is
+over once its root has exited and what it left behind has been ended (TERM, then KILL
+after the stage's `kill_grace`); the log copy then gets a short drain, never an
+open-ended wait for end-of-file that a daemon holding the pipe would never send.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,12 +30,13 @@ from orchestrator.engine.logcopy import LogCopier
 from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.treetoken import with_tree
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 TIMEOUT_EXIT_CODE = 124
-LEFTOVER_GRACE_S = 2.0
+LOG_DRAIN_S = 0.5  # after the tree is ended, how long the log copy may wait for EOF
 
 
 def callable_command(target: str) -> tuple[str, ...]:
@@ -50,13 +58,15 @@ def run_command(
     if not cwd.is_dir():
         context.spawned()  # as far as launching goes, this stage is done
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
+    adopter = context.monitor.adopter
+    token = adopter.launching()
     started = time.monotonic()
     with append_or_discard(log_path, context.warnings) as log:
         try:
             process = subprocess.Popen(
                 argv,
                 cwd=cwd,
-                env=dict(env),
+                env=with_tree(dict(env), token),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -64,28 +74,40 @@ def run_command(
                 close_fds=True,
             )
         except FileNotFoundError:
+            adopter.forget(token)
             context.spawned()
-            return _cannot_start(log, context, f"command not found: {argv[0]}", 127)
+            return _cannot_start(log, context, _not_found(argv[0], cwd, env), 127)
         except PermissionError:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"command not executable: {argv[0]}", 126)
         except OSError as exc:
+            adopter.forget(token)
             context.spawned()
             return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
+        except ValueError as exc:  # a NUL in argv or env, or a bad variable name
+            context.spawned()
+            return _cannot_start(log, context, f"cannot start {argv[0]!r}: {exc}", 126)
         context.spawned()
+        adopter.rooted(token, process.pid)
         if nice:
             lower_priority(process.pid, nice)
         # stdout=PIPE was passed, so the stream exists; typeshed types it as optional.
         copier = LogCopier(process.stdout, log, context.masker)  # type: ignore[arg-type]  # see above
         copier.start()
-        tree = ProcessTree(process.pid, nice=nice)
+        tree = ProcessTree(
+            process.pid,
+            nice=nice,
+            token=token,
+            adopted=lambda fresh: adopter.adopted(token, fresh=fresh),
+        )
         watch = context.monitor.watch(tree, spec.timeout, spec.kill_grace)
         _pid, status, usage = os.wait4(process.pid, 0)
         duration = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)
-        tree.end_leftovers(0.0 if watch.kill_at is not None else LEFTOVER_GRACE_S)
+        tree.end_leftovers(0.0 if watch.kill_at is not None else spec.kill_grace)
         context.monitor.unwatch(watch)
-        copier.join(timeout=10)
+        copier.finish(LOG_DRAIN_S)
         if copier.error is not None and context.warnings is not None:
             context.warnings.add("log", log_path, copier.error)
     cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()
@@ -100,6 +122,22 @@ def run_command(
         cancelled=watch.cancelled,
         spec=spec,
     )
+
+
+def _not_found(command: str, cwd: Path, env: Mapping[str, str]) -> str:
+    """Why exec said ENOENT: the command is missing, or it is a script whose `#!`
+    interpreter is (the kernel reports both the same way)."""
+    found = (cwd / command) if "/" in command else None
+    if found is None:
+        where = shutil.which(command, path=env.get("PATH", os.defpath))
+        found = Path(where) if where else None
+    if found is not None and found.is_file():
+        with contextlib.suppress(OSError), found.open("rb") as script:
+            first = script.readline(256)
+            if first.startswith(b"#!"):
+                interpreter = first[2:].strip().split(b" ")[0].decode(errors="replace")
+                return f"bad interpreter {interpreter} (from the #! line of {command})"
+    return f"command not found: {command}"
 
 
 def lower_priority(pid: int, nice: int) -> None:
@@ -159,7 +197,7 @@ class ExecutionContext:
 
     `spawned` is called once a stage's process has started (or failed to): the pool uses it
     to know when its first stages are all launched. A log that cannot be written is noted
-    in `warnings` (when given) and the stage runs all the same.
+    in `warnings` and the stage runs all the same.
     """
 
     def __init__(
@@ -174,7 +212,7 @@ class ExecutionContext:
         self.masker = masker
         self.import_root = import_root
         self.spawned: Callable[[], None] = spawned or _nothing
-        self.warnings = warnings
+        self.warnings = warnings if warnings is not None else WriteWarnings()
 
 
 def _nothing() -> None:
@@ -202,7 +240,17 @@ def run_attempt(
     if target is None:
         raise ValueError(f"stage {spec.name!r} has neither a command nor a callable")
     context.spawned()
-    return call_in_thread(target, log_path, context)
+    attempt = call_in_thread(target, log_path, context)
+    if spec.timeout is not None and attempt.duration_s > spec.timeout:
+        # A thread cannot be stopped; past its limit the stage is still judged a timeout.
+        error = (
+            f"ran {attempt.duration_s:.1f}s, past its {spec.timeout:g}s timeout "
+            "(a function in a thread cannot be ended)"
+        )
+        return replace(
+            attempt, status=StageStatus.TIMEOUT, exit_code=TIMEOUT_EXIT_CODE, error=error
+        )
+    return attempt
 
 
 def _run_callable_process(

@@ -3,7 +3,9 @@
 Descendants are found through `/proc/<pid>/task/<tid>/children`, which walks only our own
 tree; psutil's `children()` scans every process on the machine each time, which is what
 makes naive monitors expensive. Processes that leave the tree (a daemon that double-forks,
-a tool that calls setsid) are remembered, so they are measured and ended too.
+a tool that calls setsid) are remembered, so they are measured and ended too: those the
+sampler saw before they left, and those adopted by workflow as a child subreaper
+(`orchestrator.engine.adoption`), which it names through `adopted`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import functools
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -79,14 +82,19 @@ class ProcessTree:
 
     root_pid: int
     nice: int = 0  # members found below this niceness are raised to it
+    token: str = ""  # its WORKFLOW_TREE token (orchestrator.engine.adoption); "" if none
     members: dict[int, _Member] = field(default_factory=dict)
     peak_rss: int = 0
     samples: int = 0
+    # Orphans of this tree that workflow adopted, by pid (fresh=True: scan now).
+    adopted: Callable[[bool], list[int]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def sample(self) -> None:
+    def sample(self, *, fresh: bool = False) -> None:
         """Refresh membership, the summed RSS (for the peak) and each member's CPU."""
-        current = set(descendants(self.root_pid))
+        own = set(descendants(self.root_pid))
+        away = {pid for top in self._adopted(fresh) for pid in descendants(top)}
+        current = own | away
         with self._lock:
             for pid in current:
                 if pid not in self.members:
@@ -96,7 +104,9 @@ class ProcessTree:
                             self.members[pid].process.nice(self.nice)
             total_rss = 0
             for pid, member in self.members.items():
-                if pid not in current:
+                if pid in away:
+                    member.escaped = True
+                elif pid not in own:
                     if not member.escaped and pid != self.root_pid and _alive(member.process):
                         member.escaped = True
                     if not member.escaped:
@@ -109,6 +119,9 @@ class ProcessTree:
                 member.cpu_s = max(member.cpu_s, cpu)
             self.peak_rss = max(self.peak_rss, total_rss)
             self.samples += 1
+
+    def _adopted(self, fresh: bool) -> list[int]:
+        return [] if self.adopted is None else self.adopted(fresh)
 
     def escaped_cpu(self) -> float:
         """CPU of members that left the tree, which `wait4` on the root cannot include."""
@@ -123,7 +136,7 @@ class ProcessTree:
 
     def signal_all(self, signum: int) -> None:
         """Signal the root's process group and every known member, wherever it went."""
-        self.sample()
+        self.sample(fresh=True)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.root_pid, signum)  # the root leads its own session and group
         for process in self.live_processes():
@@ -132,7 +145,7 @@ class ProcessTree:
 
     def end_leftovers(self, grace: float) -> int:
         """TERM what is left of the tree, KILL what survives `grace` seconds; count them."""
-        self.sample()
+        self.sample(fresh=True)
         survivors = [p for p in self.live_processes() if p.pid != self.root_pid]
         group_alive = _group_alive(self.root_pid)
         if not survivors and not group_alive:

@@ -31,6 +31,8 @@ class StageSpec:
     retries: int = 0
     expected_s: float | None = None
     cpu_demand: float | None = None  # cores it keeps busy, when known
+    junit: str | bool | None = None  # the stage's `junit` key (engine/junit.py)
+    rerun_failed: int = 0  # reruns of failed tests alone (engine/testrun.py)
 
     @property
     def display(self) -> str:

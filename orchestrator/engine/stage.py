@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
 from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
+JUNIT_MTIME_SLACK_S = 1.0  # file times are coarser than the clock: a fresh file may look older
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,10 @@ class StageRunner:
         executor = self.executor_name(spec)
         log_path = self._log_path(spec.name)
         offset = time.monotonic() - started_at
+        target = self._junit_target(spec)
+        if target is not None:
+            spec = replace(spec, command=target.argv)
+        since = time.time() - JUNIT_MTIME_SLACK_S
         attempts: list[Attempt] = []
         started = last_started = time.monotonic()
         while True:
@@ -96,17 +104,21 @@ class StageRunner:
             setup.emit(StageEvent("retry", spec.name, detail=f"retrying in {delay:.1f}s"))
             if setup.cancel.wait(delay):
                 break
-        last = attempts[-1]
+        tries = len(attempts)
+        # Up to the moment the last attempt's process was reaped, not including the
+        # bookkeeping after it (log flush, leftover checks); reruns of failed tests add theirs.
+        own_s = last_started - started + attempts[-1].duration_s
+        tests = self._tests(spec, target, attempts[-1], (log_path, nice, executor), since)
+        last = tests.attempt
+        attempts += tests.reruns
         return _stage_record()(
             number=spec.number,
             name=spec.name,
             status=last.status,
             exit_code=last.exit_code,
-            attempts=len(attempts),
+            attempts=tries,
             start_offset_s=round(offset, 4),
-            # Up to the moment the last attempt's process was reaped, not including the
-            # bookkeeping after it (log flush, leftover checks).
-            duration_s=round(last_started - started + last.duration_s, 4),
+            duration_s=round(own_s + sum(a.duration_s for a in tests.reruns), 4),
             cpu_seconds=round(sum(a.cpu_seconds for a in attempts), 4),
             cpu_percent=_percent(sum(a.cpu_seconds for a in attempts), attempts),
             peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),
@@ -118,19 +130,87 @@ class StageRunner:
             error=last.error,
             needs=spec.needs,
             uses=spec.uses,
+            serial=spec.serial,
+            expected_s=spec.expected_s,
+            cpu_demand=spec.cpu_demand,
             nice=nice,
+            tests=tests.summary,
         )
 
+    def _junit_target(self, spec: StageSpec) -> JunitTarget | None:
+        if spec.command is None:
+            return None
+        default = self._tests_dir() / f"{file_stem(spec.name)}.xml"
+        target = junit_target(spec.command, spec.junit, spec.cwd or Path.cwd(), default)
+        return target if target.path is not None else None
+
+    def _tests_dir(self) -> Path:
+        log_dir = self.setup.log_dir
+        return (log_dir.parent if log_dir is not None else self._temp_dir()) / "tests"
+
+    def _tests(
+        self,
+        spec: StageSpec,
+        target: JunitTarget | None,
+        last: Attempt,
+        where: tuple[Path, int, str],
+        since: float,
+    ) -> TestsOutcome:
+        """The stage's tests from its JUnit file, after reruns of the failed ones."""
+        if target is None:
+            return TestsOutcome(None, last, ())
+        log_path, nice, executor = where
+
+        def again(argv: tuple[str, ...]) -> Attempt:
+            with append_or_discard(log_path, self.setup.warnings, text=True) as log:
+                log.write(f"\n--- workflow: rerun of the failed tests: {shlex.join(argv)} ---\n")
+            env = self.env_for(spec)
+            in_process = executor == "process"
+            rerun_spec = replace(spec, command=argv)
+            return run_attempt(
+                rerun_spec, log_path, env, self.setup.context, in_process=in_process, nice=nice
+            )
+
+        scratch = self._tests_dir() / f"{file_stem(spec.name)}.xml"
+        rerun = Rerun(spec.rerun_failed, scratch, spec.cwd or Path.cwd(), again)
+        outcome = collect_tests(target, last, rerun, since=since)
+        # The tool wrote these files into the run directory itself: mask them as the logs are.
+        for written in scratch.parent.glob(f"{scratch.stem}.*"):
+            mask_file(written, self.setup.context.masker, self.setup.warnings)
+        summary = outcome.summary
+        if summary is not None and summary.junit is not None:
+            summary = replace(summary, junit=self._relative(Path(summary.junit)))
+        return outcome._replace(summary=summary)
+
+    def _relative(self, path: Path) -> str:
+        log_dir = self.setup.log_dir
+        if log_dir is not None and log_dir.parent in path.parents:
+            return str(path.relative_to(log_dir.parent))
+        return str(path)
+
     def executor_name(self, spec: StageSpec) -> str:
-        """Where the stage's work runs: "inline", "thread" or "process"."""
+        """Where the stage's work runs: "inline", "thread" or "process".
+
+        A callable named "pkg.module:function" runs in its own process whenever it has an
+        `env`, a `cwd` or a `timeout` (every configured stage has one), or the strategy is
+        `process` or `adaptive`: only a process can give it its own environment and working
+        directory, end it at its timeout, and keep its `sys.exit` and subprocess output
+        away from workflow. So history never moves a configured callable into a thread.
+        A function object cannot be sent to another process by name: it runs in the
+        stage's thread (`thread`/`inline`), and `check_in_thread` refuses what a thread
+        cannot honour.
+        """
         strategy = self.setup.strategy
+        if spec.command is None:
+            if not isinstance(spec.call, str):
+                return "inline" if strategy is Strategy.SEQUENTIAL else "thread"
+            if needs_own_process(spec) or strategy in (Strategy.PROCESS, Strategy.ADAPTIVE):
+                return "process"
         if strategy is Strategy.SEQUENTIAL:
             return "inline"
         if strategy is Strategy.THREAD:
             return "thread"
         wants_process = strategy is Strategy.PROCESS or spec.kind == "cpu"
-        if spec.command is None and not isinstance(spec.call, str):
-            return "thread"  # a function object cannot be sent to another process by name
         return "process" if wants_process else "thread"
 
     def env_for(self, spec: StageSpec) -> dict[str, str]:
@@ -183,6 +263,25 @@ class StageRunner:
         if log_dir is not None and log_dir.parent in path.parents:
             return str(path.relative_to(log_dir.parent))
         return str(path)
+
+
+def needs_own_process(spec: StageSpec) -> bool:
+    """Whether a callable stage has settings only a process of its own can apply."""
+    return bool(spec.env) or spec.cwd is not None or spec.timeout is not None
+
+
+def check_in_thread(spec: StageSpec) -> None:
+    """Refuse a function-object stage with `env` or `cwd`: threads share both with workflow.
+
+    Raises ValueError (one sentence naming the stage) instead of silently dropping them.
+    """
+    if spec.command is None and not isinstance(spec.call, str):
+        for key, value in (("env", spec.env), ("cwd", spec.cwd)):
+            if value:
+                raise ValueError(
+                    f"stage {spec.name!r}: a function object runs in workflow's own process, "
+                    f'which cannot give it its own {key}; name it as "pkg.module:function"'
+                )
 
 
 def backoff(attempt: int) -> float:

@@ -75,6 +75,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_in_order ON runs (started_utc, seq)",
         "CREATE INDEX runs_by_group_in_order ON runs (lane, runner_class, started_utc, seq)",
     ),
+    # 3: every test's outcome and duration (history/tests.py), keyed by what the stage's
+    # results depend on (`inputs_key`: the cache key, else the commit of a clean tree).
+    (
+        """CREATE TABLE test_results (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            stage TEXT NOT NULL,
+            test_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            duration_s REAL NOT NULL,
+            inputs_key TEXT,
+            PRIMARY KEY (run_id, stage, test_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX test_results_by_test ON test_results (stage, test_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

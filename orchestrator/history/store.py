@@ -91,6 +91,15 @@ class HistoryStore:
                     connection.execute("ROLLBACK")
                 raise
 
+    def recorded(self, run_ids: Iterable[str]) -> set[str]:
+        """Which of `run_ids` the history already holds (reading never creates it)."""
+        wanted = set(run_ids)
+        if not self.path.exists() or not wanted:
+            return set()
+        query = "SELECT 1 FROM runs WHERE run_id = ?"
+        with self._connection() as connection:
+            return {i for i in wanted if connection.execute(query, (i,)).fetchone() is not None}
+
     def runs(self, last: int | None = None) -> list[RunRecord]:
         """Recorded runs, newest first (`run_order`); `last` keeps only that many."""
         if not self.path.exists():

@@ -74,6 +74,10 @@ class StageConfig:
     inputs: tuple[str, ...] | None = None
     cache_env: tuple[str, ...] = ()  # variables whose values are part of the key
     cache: bool = True  # False: the stage always runs
+    # None: a pytest stage gets a JUnit file, others none; False: never; a path (relative
+    # to `cwd`): the JUnit file the stage's own tool writes.
+    junit: str | Literal[False] | None = None
+    rerun_failed: int = 0  # reruns of a pytest stage's failed tests alone
 
     @property
     def display_command(self) -> str:

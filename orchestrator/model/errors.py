@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     SLA_CRITICAL = 3
     REGRESSION = 4
+    SIGHUP = 129
     SIGINT = 130
     SIGTERM = 143
 
@@ -83,6 +84,13 @@ class Interrupted(WorkflowError):
     """The run was stopped by a signal; the exit code tells which."""
 
     def __init__(self, signum: int) -> None:
-        code = ExitCode.SIGTERM if signum == signal.SIGTERM else ExitCode.SIGINT
+        code = signal_exit_code(signum)
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
         self.exit_code = code
+
+
+def signal_exit_code(signum: int) -> ExitCode:
+    """128 + the signal's number for the signals a run handles: SIGHUP 129, SIGINT 130,
+    SIGTERM 143 (anything else is taken as an interrupt, 130)."""
+    codes = {signal.SIGHUP: ExitCode.SIGHUP, signal.SIGTERM: ExitCode.SIGTERM}
+    return codes.get(signal.Signals(signum), ExitCode.SIGINT)

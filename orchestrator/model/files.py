@@ -8,6 +8,7 @@ record and the reports are 0644 (they are meant to be shared and uploaded), the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,9 +84,28 @@ def read_tail(path: Path, max_bytes: int) -> tuple[bytes, bool]:
 
 
 def tail_lines(path: Path, lines: int, max_bytes: int = 64 * 1024) -> list[str]:
-    """The last `lines` lines of a log (from at most its last `max_bytes`); [] if unreadable."""
+    """The last `lines` lines of a log (from at most its last `max_bytes`), safe to print on
+    a terminal (`terminal_safe`); [] if unreadable."""
     try:
         data, _cut = read_tail(path, max_bytes)
     except OSError:
         return []
-    return data.decode("utf-8", errors="replace").splitlines()[-lines:]
+    parts = data.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n")
+    if parts[-1] == "":
+        parts.pop()  # the newline that ends the last line starts no line of its own
+    return [terminal_safe(line) for line in parts[-lines:]]
+
+
+# An escape sequence: CSI (`ESC [ ... final`), OSC (`ESC ] ... BEL|ST`), or a two-byte one.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -~]?)")
+_SGR = re.compile(r"\x1b\[[0-9;:]*m\Z")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(line: str) -> str:
+    """One line of a stage's output as the console may replay it: colours (SGR) kept;
+    every other escape (titles, screen clears, cursor moves), NUL and other controls
+    dropped; of a line redrawn with carriage returns, what was drawn last."""
+    line = next((part for part in reversed(line.split("\r")) if part), "")
+    line = _ESCAPE.sub(lambda m: m.group(0) if _SGR.match(m.group(0)) else "", line)
+    return _CONTROL.sub("", line)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.model.testresults import TestsSummary
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -115,6 +116,9 @@ class StageRecord(_Data):
     error: str | None = None
     needs: tuple[str, ...] = ()
     uses: tuple[str, ...] = ()  # shared resources it held ([resources] has their limits)
+    serial: bool = False
+    expected_s: float | None = None  # what history expected: the pool's start priority
+    cpu_demand: float | None = None  # cores the adaptive admission budgeted for it
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
     cache: StageCache | None = None
@@ -124,6 +128,8 @@ class StageRecord(_Data):
         """Whether this stage's result was reused rather than run: such a stage's duration
         says nothing about the stage, so trends, profiles and the scheduler skip it."""
         return self.cache is not None and self.cache.hit
+
+    tests: TestsSummary | None = None  # when the stage wrote a JUnit file
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +143,8 @@ class PoolRecord(_Data):
     max_task_s: float = 0.0
     completed: int = 0
     total: int = 0
-    critical_path: tuple[str, ...] = ()
+    critical_path: tuple[str, ...] = ()  # the chain that sets the wall time, as replayed
+    waited: tuple[str, ...] = ()  # stages at the chain's end that only waited for a worker
     sizing_reason: str = ""
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
@@ -158,13 +165,17 @@ class SlaRecord(_Data):
 
 @dataclass(frozen=True, kw_only=True)
 class Bottleneck(_Data):
-    """A finding that explains where time went, with what to do about it."""
+    """A finding that explains where time went, with what to do about it.
+
+    `saving_s`: seconds the whole run would be shorter, from replaying its schedule with
+    the change the finding recommends; None for advice that does not shorten the run.
+    """
 
     kind: str
     stage: str | None = None
     detail: str
     recommendation: str
-    cost_s: float = 0.0
+    saving_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,6 +44,7 @@ class GitRecord:
     sha: str | None = None
     branch: str | None = None
     base: str | None = None
+    clean: bool | None = None  # no uncommitted changes to tracked files; None: unknown
 
 
 @dataclass(frozen=True)

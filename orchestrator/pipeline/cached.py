@@ -245,4 +245,7 @@ def _not_storable(record: StageRecord) -> str | None:
         return "only passes are stored"
     if record.attempts != 1:
         return "only a first attempt's pass is stored"
+    if record.tests is not None and record.tests.flaky:
+        # Reusing a pass that needed reruns would hide the flaky tests on every later run.
+        return "it passed only after rerunning flaky tests"
     return None

@@ -1,7 +1,7 @@
 """After the stages: the SLA verdict, bottlenecks, the final exit code, reports, history.
 
 The SLA can only raise a passing run to exit 3; failures (1) and interruptions
-(130/143) keep their codes. A report or history that cannot be written never changes
+(129/130/143) keep their codes. A report or history that cannot be written never changes
 the run's outcome: it is said (in the run's warnings), and the run's own exit code stands.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.engine.replay import replay_record
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.prepare import Prepared
@@ -55,7 +56,9 @@ def finish_run(
         raise ValueError("a prepared run without a plan has nothing to finish")
     record = apply_sla(record, request.plan.policy)
     record = attach_bottlenecks(
-        record, available_memory_bytes=request.host.available_memory_bytes or None
+        record,
+        replay_record(record),
+        available_memory_bytes=request.host.available_memory_bytes or None,
     )
     record = replace(record, exit_code=final_exit_code(record))
     path = start.run_dir / RECORD_NAME
@@ -67,19 +70,26 @@ def finish_run(
     if cache is not None:
         start.warnings.add("template cache", *cache)
     if prepared.history is not None:
-        unrecorded = _record(prepared.history, record, on_wait)
+        unrecorded = _record(prepared.history, record, start, on_wait)
         if unrecorded is not None:
             start.warnings.note(unrecorded)
     return Finished(record=record, reports=tuple(written), warnings=start.warnings.lines)
 
 
-def _record(history: Path, record: RunRecord, on_wait: Callable[[str], None] | None) -> str | None:
+def _record(
+    history: Path, record: RunRecord, start: RunStart, on_wait: Callable[[str], None] | None
+) -> str | None:
+    """Record the run, then its per-test rows; one sentence on the first problem."""
     # sqlite3 and the store load only for a run that is recorded: the end of a run without
     # history (and the helper thread that loads this module) skips them. The module's one
     # deferred import.
     from orchestrator.history.store import record_safely  # noqa: PLC0415 - see above
+    from orchestrator.pipeline.testrows import record_test_rows_safely  # noqa: PLC0415 - the same
 
-    return record_safely(history, record, on_wait=on_wait)
+    unrecorded = record_safely(history, record, on_wait=on_wait)
+    if unrecorded is None:
+        unrecorded = record_test_rows_safely(history, record, start.run_dir, start.masker)
+    return unrecorded
 
 
 class Finisher:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.metrics import pool_metrics
+from orchestrator.engine.replay import replay_record
 from orchestrator.history.store import record_safely
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ExitCode, ReportsDirError, UsageError
@@ -168,8 +169,12 @@ def merge_shards(
     record = merged_record(shards, new_run_id(datetime.now(UTC)))
     policy = policy_for(loaded.config, Lane(record.lane), [s.name for s in record.stages])
     record = apply_sla(record, policy)
+    # The replay treats the shards as one pool of all their workers and cores: close to
+    # runners side by side, since the planner kept stages tied by needs on one shard.
     record = attach_bottlenecks(
-        record, available_memory_bytes=record.host.available_memory_bytes or None
+        record,
+        replay_record(record),
+        available_memory_bytes=record.host.available_memory_bytes or None,
     )
     record = replace(record, exit_code=final_exit_code(record))
     run_dir = (report_dir or loaded.resolve(loaded.config.workflow.reports)) / record.run_id

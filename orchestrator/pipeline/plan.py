@@ -139,6 +139,12 @@ def build_plan(
 def _select(
     ordered: list[tuple[str, StageConfig]], lane: LaneConfig, only: tuple[str, ...]
 ) -> tuple[list[str], list[str]]:
+    """The stages to run (declared order) and the notes that say why any were added.
+
+    A stage's `needs` come with it, transitively, as make's prerequisites do: a need
+    outside the lane or outside `--only` is added, with a note ("lint added: unit needs
+    it"), never dropped.
+    """
     names = [name for name, _ in ordered]
     unknown = [name for name in only if name not in names]
     if unknown:
@@ -146,14 +152,27 @@ def _select(
             f"no stage named {', '.join(repr(n) for n in unknown)} (stages: {', '.join(names)})."
         )
     in_lane = list(lane.stages) if lane.stages is not None else names
-    if not only:
-        return [n for n in names if n in in_lane], []
-    notes = [
-        f"{name} is not part of this lane but runs because --only asked for it"
-        for name in only
-        if name not in in_lane
-    ]
-    return [n for n in names if n in only], notes
+    notes: list[str] = []
+    if only:
+        chosen = [n for n in names if n in only]
+        notes = [
+            f"{name} is not part of this lane but runs because --only asked for it"
+            for name in only
+            if name not in in_lane
+        ]
+    else:
+        chosen = [n for n in names if n in in_lane]
+    needs = {name: stage.needs for name, stage in ordered}
+    selected = set(chosen)
+    pending = list(chosen)
+    while pending:
+        name = pending.pop(0)
+        for need in needs.get(name, ()):
+            if need not in selected and need in needs:
+                selected.add(need)
+                pending.append(need)
+                notes.append(f"{need} added: {name} needs it")
+    return [n for n in names if n in selected], notes
 
 
 class _Known(NamedTuple):

@@ -90,6 +90,7 @@ def prepare_run(
             changed_files=options.changed_files,
             push_lines=options.push_lines,
             env=env,
+            own_outputs=loaded.own_outputs(options.report_dir),
         )
         if decision.lane is None:
             return Prepared(loaded, decision.reasons, None, None, None)

@@ -1,7 +1,7 @@
 """One run, end to end: plan -> pool -> run record -> SLA -> reports (-> history).
 
 The record is rewritten atomically after every stage ends, so a run killed outright still
-leaves the stages that finished; SIGINT/SIGTERM end every stage's tree and leave a record
+leaves the stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
 with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
 run ends with `InternalError`, its traceback in the run directory). The record is masked
 once, as it is built, before anything writes it; a run.json that cannot be written is a
@@ -84,6 +84,8 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         retries=config.retries,
         expected_s=stage.expected_s,
         cpu_demand=stage.cpu_demand,
+        junit=config.junit,
+        rerun_failed=config.rerun_failed,
     )
 
 

@@ -1,4 +1,9 @@
-"""SIGINT/SIGTERM during a run: end every stage's tree gracefully, a second signal at once."""
+"""SIGINT/SIGTERM/SIGHUP during a run: end every stage's tree gracefully, a second signal
+at once.
+
+SIGHUP (the terminal closed, an ssh connection dropped) would otherwise end workflow alone:
+each stage runs in its own session, so the hang-up never reaches the stages' trees.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,22 @@ from contextlib import contextmanager
 from types import FrameType
 
 from orchestrator.engine.pool import AdaptiveWorkerPool
-from orchestrator.model.errors import ExitCode
+from orchestrator.model.errors import ExitCode, signal_exit_code
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def interrupted_code(received: list[int]) -> ExitCode | None:
-    """The exit code for the first signal received (130 SIGINT, 143 SIGTERM), or None."""
+    """The exit code for the first signal received (129 SIGHUP, 130 SIGINT, 143 SIGTERM),
+    or None."""
     if not received:
         return None
-    return ExitCode.SIGTERM if received[0] == signal.SIGTERM else ExitCode.SIGINT
+    return signal_exit_code(received[0])
 
 
 @contextmanager
 def signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
-    """SIGINT/SIGTERM end the running trees gracefully; a second signal kills at once."""
+    """SIGINT/SIGTERM/SIGHUP end the running trees gracefully; a second signal kills at once."""
     received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
@@ -31,7 +39,7 @@ def signals_cancel(pool: AdaptiveWorkerPool) -> Iterator[list[int]]:
         received.append(signum)
         pool.cancel(immediate=len(received) > 1)
 
-    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, handle) for sig in HANDLED}
     try:
         yield received
     finally:

@@ -94,7 +94,7 @@ def run_workflow(
 
     `env` is the environment the lane decision reads (CI variables; default os.environ).
     Raises ConfigError, UsageError, UnknownStageError or ReportsDirError (exit code 2)
-    before anything runs; a run interrupted by SIGINT/SIGTERM returns exit code 130/143
+    before anything runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129
     with its record.
     """
     emit = on_event or _ignore

@@ -52,6 +52,18 @@ def test_dry_run_prints_the_plan(tmp_path: Path) -> None:
     assert "after lint" in out
 
 
+def test_dry_run_says_what_the_built_in_security_stage_fails_on(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    result = workflow(tmp_path, "run", "--dry-run", "--lane", "heavy")
+    assert result.returncode == 0, result.stderr
+    security = result.stdout[result.stdout.index("6 security:") :].splitlines()
+    assert "bandit -q -ll -r pkg" in security[0]
+    assert security[1].strip() == (
+        "fails on bandit findings of medium severity and above; lower ones are not reported"
+    )
+
+
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     (tmp_path / "workflow.toml").write_text('[stages.lint]\nrun = "true"\n')
     for args in (

@@ -37,9 +37,13 @@ def test_import_then_list_newest_first_as_json(project: Path) -> None:
 
     imported = workflow(project, "history", "import", *saved(project))
     assert imported.returncode == 0, imported.stderr
-    assert "imported 3 runs into" in imported.stdout
+    assert "imported 3 new runs into" in imported.stdout
     again = workflow(project, "history", "import", saved(project)[0])  # idempotent on run_id
     assert again.returncode == 0, again.stderr
+    assert "imported 0 new runs into" in again.stdout
+    assert again.stdout.rstrip().endswith("(1 already recorded, replaced)")
+    twice = [saved(project)[1], saved(project)[1]]
+    assert "imported 0 new runs" in workflow(project, "history", "import", *twice).stdout
 
     listed = workflow(project, "history", "--json")
     assert listed.returncode == 0, listed.stderr

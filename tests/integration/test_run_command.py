@@ -139,6 +139,15 @@ def test_sigterm_exits_143(tmp_path: Path) -> None:
     assert _survivors(pids) == []
 
 
+def test_sighup_ends_every_tree_and_exits_129(tmp_path: Path) -> None:
+    code, record, pids = _signal_run(tmp_path, signal.SIGHUP)
+    assert code == 129
+    assert record["exit_code"] == 129
+    assert record["finished"] is True
+    assert stage_statuses(record) == {"a": "cancelled", "b": "cancelled", "c": "cancelled"}
+    assert _survivors(pids) == []
+
+
 def test_record_survives_sigkill_with_finished_stages(tmp_path: Path) -> None:
     write_config(
         tmp_path,
@@ -208,3 +217,27 @@ def test_github_actions_groups_and_masked_secrets(tmp_path: Path) -> None:
         if path.is_file():
             assert "tok-4242-secret" not in path.read_text(errors="replace"), path
     assert "***" in (run_dir / "logs" / "show.log").read_text()
+
+
+def test_a_need_outside_the_lane_runs_first(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {
+            "a": f'run = ["{PY}", "-c", "open(\'a-ran\', \'w\').close()"]',
+            "b": f'run = ["{PY}", "-c", "assert open(\'a-ran\')"]\nneeds = ["a"]',
+        },
+    )
+    with (tmp_path / "workflow.toml").open("a") as config:
+        config.write('[lanes.docs]\nstages = ["b"]\n')
+    result = subprocess.run(
+        [PY, "-m", "orchestrator", "run", "--lane", "docs", "--no-history"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CI": "true"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a added: b needs it" in result.stdout
+    assert stage_statuses(latest_record(tmp_path)) == {"a": "passed", "b": "passed"}

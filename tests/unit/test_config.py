@@ -85,11 +85,50 @@ needs = ["a", "ghost"]
         ('call = "nocolon"', 'stages.s.call: must look like "package.module:function"'),
         ('run = "a"\nkind = "gpu"', "stages.s.kind:"),
         ('run = "a \'unclosed"', "stages.s.run: cannot split the command"),
+        ('run = "pytest"\njunit = true', "stages.s.junit: must be false or the path of the JUnit"),
+        ('run = "pytest"\njunit = ""', "stages.s.junit: must be false or the path"),
+        ('run = "pytest"\nrerun_failed = -1', "stages.s.rerun_failed: must be at least 0"),
+        ('run = "pytest"\nrerun_failed = 11', "stages.s.rerun_failed: must be at most 10"),
+        ('call = "m:f"\nrerun_failed = 2', 'stages.s.rerun_failed: applies to a "run" command'),
+        ('call = "m:f"\njunit = "r.xml"', 'stages.s.junit: applies to a "run" command'),
+        ('run = ["echo", "a\\u0000b"]', "stages.s.run: argument 2 contains a NUL character"),
+        ('call = "m:f\\u0000"', "stages.s.call: contains a NUL character"),
+        ('run = "a"\ncwd = "x\\u0000"', "stages.s.cwd: contains a NUL character"),
+        ('run = "a"\nenv = { X = "a\\u0000b" }', "stages.s.env.X: contains a NUL character"),
+        ('run = "a"\nenv = { "A=B" = "x" }', "stages.s.env.A=B: an environment variable name"),
+        ('run = "a"\nenv = { "" = "x" }', 'stages.s.env."": an environment variable name'),
     ],
 )
 def test_stage_mistakes(tmp_path: Path, stage: str, expected: str) -> None:
     lines = problems(tmp_path, f"[stages.s]\n{stage}\n")
     assert any(expected in line for line in lines), lines
+
+
+def test_junit_and_rerun_failed_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "workflow.toml"
+    path.write_text(
+        '[stages.unit]\nrun = "pytest"\nrerun_failed = 2\njunit = false\n'
+        '[stages.rust]\nrun = "cargo nextest run"\njunit = "target/nextest/junit.xml"\n'
+    )
+    stages = load_config(path).config.stages
+    assert (stages["unit"].rerun_failed, stages["unit"].junit) == (2, False)
+    assert (stages["rust"].rerun_failed, stages["rust"].junit) == (0, "target/nextest/junit.xml")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ('""', '""'),
+        ('" "', '" "'),
+        ('"x\\n::error::injected"', '"x\\n::error::injected"'),
+        ('"bell\\u0007"', '"bell\\x07"'),
+    ],
+)
+def test_stage_names_must_be_printable(tmp_path: Path, name: str, shown: str) -> None:
+    lines = problems(tmp_path, f"[stages.{name}]\nrun = 'true'\n")
+    assert len(lines) == 1, lines
+    assert f": stages.{shown}: a stage name cannot" in lines[0], lines
+    assert "\n" not in lines[0]
 
 
 def test_lane_mistakes(tmp_path: Path) -> None:
@@ -174,13 +213,16 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
     assert "built-in defaults" in loaded.source
     stages = loaded.config.stages
     assert stages["typecheck"].run == ("mypy", "pkg")
-    assert stages["security"].run == ("bandit", "-q", "-r", "pkg")
+    assert stages["security"].run == ("bandit", "-q", "-ll", "-r", "pkg")  # medium and up
     assert stages["unit"].run == ("pytest", "-q")
 
 
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "nope.toml")
+    for existing in (Path("/dev/null"), tmp_path):
+        with pytest.raises(ConfigError, match=r": is not a regular file\.$"):
+            load_config(existing)
 
 
 _scalars = st.one_of(

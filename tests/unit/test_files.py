@@ -78,3 +78,21 @@ def test_one_duration_formatter_serves_messages_and_the_profile_table() -> None:
     assert [seconds(v, digits=2) for v in (0.042, 9.994, 12.34)] == ["0.04s", "9.99s", "12.3s"]
     assert aligned([("a", "bb"), ("ccc", "d")]) == ["a    bb", "ccc  d"]
     assert markdown_row(["a", "b"]) == "| a | b |"
+
+
+def test_log_tails_are_safe_on_a_terminal(tmp_path: Path) -> None:
+    log = tmp_path / "s.log"
+    log.write_bytes(
+        b"\x1b[31mred\x1b[0m plain\r\n"
+        b"progress 10%\rprogress 100%\n"
+        b"nul:\x00:end\x07\n"
+        b"\x1b]0;title\x07\x1b[2J\x1b[Hcleared\x1b[1;32m ok\x1b[m\tdone\n"
+        b"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1bc\xc2\x9b2J\n"
+    )
+    assert tail_lines(log, 10) == [
+        "\x1b[31mred\x1b[0m plain",
+        "progress 100%",
+        "nul::end",
+        "cleared\x1b[1;32m ok\x1b[m\tdone",
+        "link 2J",  # a lone C1 CSI is dropped; UTF-8 terminals do not act on it
+    ]

@@ -68,12 +68,31 @@ def test_lane_selects_stages_and_only_overrides(tmp_path: Path) -> None:
     assert [s.name for s in docs.stages] == ["lint"]
     assert docs.strategy is Strategy.THREAD
     assert docs.fail_fast is True
-    only = build_plan(config, PlanOptions(lane=Lane.DOCS, only=("unit",)), MACHINE)
-    assert [s.name for s in only.stages] == ["unit"]
-    assert only.stage("unit").needs == ()
+    only = build_plan(config, PlanOptions(lane=Lane.DOCS, only=("types",)), MACHINE)
+    assert [s.name for s in only.stages] == ["types"]
     assert "--only" in only.notes[0]
     with pytest.raises(UnknownStageError, match=r"^no stage named 'nope'"):
         build_plan(config, PlanOptions(only=("nope",)), MACHINE)
+
+
+def test_needs_outside_only_are_pulled_in_with_the_reason(tmp_path: Path) -> None:
+    config = loaded(tmp_path, CONFIG)
+    only = build_plan(config, PlanOptions(lane=Lane.DOCS, only=("unit",)), MACHINE)
+    assert sorted(s.name for s in only.stages) == ["lint", "unit"]
+    assert only.stage("unit").needs == ("lint",)
+    assert "lint added: unit needs it" in only.notes
+
+
+def test_needs_outside_the_lane_are_pulled_in_transitively(tmp_path: Path) -> None:
+    text = (
+        "[stages.a]\nrun = 'true'\n[stages.b]\nrun = 'true'\nneeds = ['a']\n"
+        "[stages.c]\nrun = 'true'\nneeds = ['b']\n[stages.d]\nrun = 'true'\n"
+        "[lanes.docs]\nstages = ['c']\n"
+    )
+    plan = build_plan(loaded(tmp_path, text), PlanOptions(lane=Lane.DOCS), MACHINE)
+    assert sorted(s.name for s in plan.stages) == ["a", "b", "c"]
+    assert plan.notes == ("b added: c needs it", "a added: b needs it")
+    assert plan.stage("b").needs == ("a",)
 
 
 def test_cli_overrides_win_over_the_lane(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_failures_are_errors_and_findings_warnings(tmp_path: Path) -> None:
         "error title=workflow%3A unit missed a critical SLA target",
     ]
     assert warnings[0].startswith("::warning title=workflow%3A integration missed its SLA")
-    assert any("bottleneck%3A slow stage" in line for line in warnings)
+    assert any("bottleneck%3A critical path" in line for line in warnings)
     assert warnings[-1].startswith("::warning title=workflow%3A typecheck near its SLA target")
     assert all("\n" not in line for line in lines)  # one command per line, always
     assert not any(HIDDEN in line for line in lines)

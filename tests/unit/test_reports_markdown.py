@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orchestrator.engine.replay import replay_record
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import PoolRecord, RunRecord, StageStatus
 from reports.markdown import SUMMARY_LIMIT, code, fenced, render_markdown, text
@@ -91,7 +92,7 @@ def many_stages(run_dir: Path, count: int, log_bytes: int) -> RunRecord:
         )
     run = record(*stages, workers=8, exit_code=1, pool=PoolRecord(total_duration_s=400.0))
     judged = apply_sla(run, policy(**{s.name: 60.0 for s in stages}))
-    return attach_bottlenecks(judged)
+    return attach_bottlenecks(judged, replay_record(judged))
 
 
 def test_a_200_stage_run_stays_under_the_summary_limit(tmp_path: Path) -> None:

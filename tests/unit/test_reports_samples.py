@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from orchestrator.engine.replay import replay_record
 from orchestrator.model.records import (
     GitRecord,
     HostRecord,
@@ -131,7 +132,7 @@ def sample_run(run_dir: Path, *, hidden: str = HIDDEN) -> RunRecord:
         ),
     )
     judged = apply_sla(run, policy(**{s.name: 30.0 for s in stages}))
-    return attach_bottlenecks(judged)
+    return attach_bottlenecks(judged, replay_record(judged))
 
 
 def test_the_sample_run_survives_a_json_round_trip(tmp_path: Path) -> None:

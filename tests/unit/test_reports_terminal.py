@@ -26,7 +26,9 @@ def test_plain_text_when_not_a_terminal(tmp_path: Path) -> None:
     assert "\x1b[" not in text
     lines = text.splitlines()
     assert lines[0].startswith("workflow: failed (exit 1); lane standard, adaptive with 2 workers")
-    assert lines[1].split() == [
+    # The sentence a reader acts on comes before the table.
+    assert lines[1].startswith("The run took 56.2s; typecheck → integration set it")
+    assert lines[2].split() == [
         "#",
         "stage",
         "status",
@@ -37,9 +39,9 @@ def test_plain_text_when_not_a_terminal(tmp_path: Path) -> None:
         "peak",
         "memory",
     ]
-    assert lines[4].split()[:6] == ["4", "unit", "failed", "40.0s", "30s", "critical"]
+    assert lines[5].split()[:6] == ["4", "unit", "failed", "40.0s", "30s", "critical"]
     assert any(line.startswith("SLA: unit: took 40.0s") for line in lines)
-    assert any(line.startswith("bottleneck: ") for line in lines)
+    assert any(line.startswith("bottleneck (saves 12.8s): typecheck ran") for line in lines)
 
 
 def test_a_table_with_colours_on_a_terminal(tmp_path: Path) -> None:

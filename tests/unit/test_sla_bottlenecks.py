@@ -1,13 +1,19 @@
-"""Every bottleneck rule on hand-built run records, and the ranking."""
+"""Bottlenecks: one finding per stage and cause, savings from the replay, on hand-built runs.
+
+The three runs named after projects are shaped like the reports that misled on them: one
+fact reported three times with three savings, a 0.06 s stage blamed for the wall time,
+a failure line that said the same thing twice.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from orchestrator.engine.replay import replay_record, simulate
 from orchestrator.model.records import (
     Bottleneck,
     HostRecord,
@@ -16,269 +22,273 @@ from orchestrator.model.records import (
     StageRecord,
     StageStatus,
 )
-from sla.bottlenecks import (
-    BottleneckThresholds,
-    attach_bottlenecks,
-    critical_path,
-    find_bottlenecks,
-)
+from reports.view import stage_row
+from sla.bottlenecks import attach_bottlenecks, find_bottlenecks, floor_s
+from sla.headline import headline
+from tests.unit.test_replay import as_record, projects
 from tests.unit.test_reports_samples import GIB, record, stage
 
 
-def of_kind(run: RunRecord, kind: str, **kwargs: object) -> list[Bottleneck]:
-    # the tests pass find_bottlenecks' own keywords (thresholds, memory), typed per call
-    found = find_bottlenecks(run, **kwargs)  # type: ignore[arg-type]  # see above
-    return [b for b in found if b.kind == kind]
-
-
-def test_a_stage_over_one_and_a_half_times_the_mean_is_slow() -> None:
-    run = record(stage("lint", 10), stage("typecheck", 10, worker="w2"), stage("unit", 40))
-    (finding,) = of_kind(run, "slow_stage")
-    assert finding.stage == "unit"
-    assert finding.cost_s == pytest.approx(20.0)  # 40s against a 20s mean
-    assert "2.0x the mean" in finding.detail
-    assert "Split unit" in finding.recommendation
-
-
-def test_no_stage_is_slow_when_all_are_alike_or_trivial() -> None:
-    assert not of_kind(record(stage("a", 10), stage("b", 12)), "slow_stage")
-    assert not of_kind(record(stage("a", 0.1), stage("b", 0.1), stage("c", 0.9)), "slow_stage")
-
-
-def test_the_slow_stage_ratio_is_configurable() -> None:
-    run = record(stage("a", 10), stage("b", 10), stage("c", 14))
-    assert not of_kind(run, "slow_stage")
-    loose = BottleneckThresholds(slow_stage_ratio=1.1)
-    assert [b.stage for b in of_kind(run, "slow_stage", thresholds=loose)] == ["c"]
-
-
-def test_the_longest_stage_over_three_times_the_shortest_is_uneven() -> None:
-    run = record(
-        stage("lint", 2.0),
-        stage("unit", 10.0, worker="w2"),
-        stage("tiny", 0.2),  # trivial: not the "shortest" that counts
+def scheduled(*stages: StageRecord, overhead: float = 0.1, **fields: Any) -> RunRecord:
+    """A record whose start offsets and workers are the ones the pool's policy gives."""
+    run = record(*stages, **fields)
+    placed = replay_record(run).placements
+    timed = tuple(
+        replace(s, start_offset_s=placed[s.name].start_s, worker=f"w{placed[s.name].slot}")
+        if s.name in placed
+        else s
+        for s in stages
     )
-    (finding,) = [b for b in of_kind(run, "uneven_distribution") if b.stage == "unit"]
-    assert "5.0x the shortest stage, lint" in finding.detail
-    assert finding.cost_s == pytest.approx(4.0)  # 10s against 12s of work over 2 workers
+    wall = max(p.end_s for p in placed.values()) + overhead
+    return replace(run, stages=timed, pool=replace(run.pool, total_duration_s=wall))
 
 
-def test_uneven_stages_do_not_matter_to_one_worker() -> None:
-    run = record(stage("lint", 2.0), stage("unit", 10.0), workers=1)
-    assert not [b for b in of_kind(run, "uneven_distribution") if b.stage is not None]
+def judged(run: RunRecord, **kwargs: Any) -> RunRecord:
+    return attach_bottlenecks(run, replay_record(run), **kwargs)
 
 
-def test_worker_busy_times_spread_over_three_times_are_uneven() -> None:
-    run = record(
-        stage("a", 12.0, worker="w1"),
-        stage("b", 12.0, worker="w1", start_offset_s=12.0),
-        stage("c", 6.0, worker="w1", start_offset_s=24.0),
-        stage("d", 5.0, worker="w2"),
+def about(run: RunRecord, name: str | None) -> list[Bottleneck]:
+    return [b for b in run.bottlenecks if b.stage == name]
+
+
+def pydantic_like() -> RunRecord:
+    """Integration sets a 59 s run; unit (37 s) is slow by the seed's rule but off the path."""
+    return judged(
+        scheduled(
+            stage("lint", 2.0, number=2, kind="cpu", expected_s=2.0),
+            stage("typecheck", 12.0, number=3, kind="cpu", expected_s=12.0),
+            stage("unit", 37.2, number=4, kind="cpu", expected_s=37.0),
+            stage("integration", 58.9, number=5, kind="cpu", expected_s=58.0),
+            stage("security", 4.0, number=6, kind="cpu", expected_s=4.0),
+            workers=4,
+            pool=PoolRecord(usable_cpus=4.0, worker_utilization_percent=48.0),
+        )
     )
-    (finding,) = [b for b in of_kind(run, "uneven_distribution") if b.stage is None]
-    assert "worker w1 was busy 30.0s, worker w2 only 5.0s (6.0x)" in finding.detail
-    assert finding.cost_s == pytest.approx(12.5)  # 30s against a 17.5s mean
+
+
+def werkzeug_like() -> RunRecord:
+    """One worker: integration then unit, and a 0.06 s lint that waited for the worker."""
+    return judged(
+        scheduled(
+            stage("lint", 0.06, number=2, kind="io", expected_s=0.06, executor="thread"),
+            stage("unit", 4.38, number=4, kind="cpu", expected_s=4.4, executor="process"),
+            stage("integration", 5.0, number=5, kind="cpu", expected_s=5.0, executor="process"),
+            workers=1,
+            strategy="hybrid",
+            pool=PoolRecord(usable_cpus=1.0),
+        )
+    )
+
+
+def click_like() -> RunRecord:
+    """The built-in stages on two cores: unit is slow, on the path, 6x lint: one fact."""
+    return judged(
+        scheduled(
+            stage("lint", 1.0, number=2, kind="cpu"),
+            stage("typecheck", 3.0, number=3, kind="cpu", expected_s=3.0),
+            stage(
+                "unit",
+                6.0,
+                number=4,
+                kind="cpu",
+                expected_s=6.0,
+                exit_code=1,
+                status=StageStatus.FAILED,
+                error="exited with code 1",
+            ),
+            stage("security", 1.2, number=6, kind="cpu", expected_s=1.2),
+            pool=PoolRecord(usable_cpus=2.0),
+        )
+    )
+
+
+def test_a_pydantic_like_run_names_integration_once_with_the_replayed_saving() -> None:
+    run = pydantic_like()
+    (finding,) = about(run, "integration")
+    assert finding.kind == "critical_path"
+    # Halved, integration ends at 29.5 s and unit (37.2 s) sets the run: 21.7 s saved.
+    assert finding.saving_s == pytest.approx(21.7)
+    assert "2.6x the mean stage" in finding.detail
+    assert not about(run, "unit")  # slow, but making it faster would not shorten the run
+    assert run.pool.critical_path == ("integration",)
+    assert headline(run) == (
+        "The run took 59.0s; integration sets it (58.9s on the critical path). "
+        "Halving it would save 21.7s; nothing else would save more than 0.6s."
+    )
+
+
+def test_a_werkzeug_like_run_names_the_path_and_lint_as_having_waited() -> None:
+    run = werkzeug_like()
+    assert run.pool.critical_path == ("integration", "unit")
+    assert run.pool.waited == ("lint",)
+    assert not about(run, "lint")
+    path = {b.stage: b.saving_s for b in run.bottlenecks if b.kind == "critical_path"}
+    assert path == {"integration": 2.5, "unit": 2.19}
+    assert headline(run).startswith(
+        "The run took 9.5s; integration → unit set it (9.4s on the critical path), "
+        "then lint only waited for a worker. Halving integration would save 2.5s; "
+        "next, halving unit would save 2.2s."
+    )
+
+
+def test_a_click_like_run_has_one_finding_for_unit_and_a_plain_failure_line() -> None:
+    run = click_like()
+    (finding,) = about(run, "unit")
+    assert finding.kind == "critical_path"
+    assert "2.1x the mean stage" in finding.detail and "6.0x the shortest, lint" in finding.detail
+    # Halved, unit ends with typecheck at 3 s; security, started then, sets 4.2 s.
+    assert finding.saving_s == pytest.approx(1.8)
+    unit = run.stage("unit")
+    assert unit is not None
+    line = stage_row(unit, None, None).headline
+    assert line == "failed with exit code 1"
+    words = line.split()
+    assert len(words) == len(set(words))
+
+
+def test_a_failure_with_its_own_reason_keeps_it() -> None:
+    failed = stage("unit", 1.0, status=StageStatus.FAILED, exit_code=1, error="3 tests failed")
+    assert stage_row(failed, None, None).headline == "failed with exit code 1: 3 tests failed"
+
+
+def test_a_need_that_holds_a_stage_back_is_its_own_cause_with_its_own_saving() -> None:
+    run = judged(
+        scheduled(
+            stage("lint", 5.0, expected_s=5.0),
+            stage("unit", 20.0, needs=("lint",), expected_s=20.0),
+            stage("docs", 1.0),
+            workers=3,
+            strategy="process",
+        )
+    )
+    kinds = {(b.stage, b.kind): b.saving_s for b in run.bottlenecks}
+    assert kinds[("unit", "need_wait")] == pytest.approx(5.0)
+    assert kinds[("unit", "critical_path")] == pytest.approx(10.0)
+    assert kinds[("lint", "critical_path")] == pytest.approx(2.5)
+
+
+def test_a_stage_that_waited_for_a_core_is_starved() -> None:
+    run = judged(
+        scheduled(
+            stage("a", 10.0, kind="cpu", expected_s=10.0),
+            stage("b", 8.0, kind="cpu", expected_s=8.0),
+            workers=2,
+            pool=PoolRecord(usable_cpus=1.0),
+        )
+    )
+    (finding,) = [b for b in run.bottlenecks if b.kind == "cpu_starved"]
+    assert finding.stage == "b"
+    assert "waited 10.0s for a core" in finding.detail
+    assert finding.saving_s == pytest.approx(8.0)  # with a second core both run at once
+
+
+def test_cpu_lost_to_the_stages_beside_it_is_starvation() -> None:
+    run = judged(
+        record(
+            stage("a", 10.0, cpu_percent=100, expected_s=10.0),
+            stage("b", 4.0, cpu_percent=100, worker="w2", expected_s=4.0),
+            strategy="process",
+            pool=PoolRecord(usable_cpus=1.0, total_duration_s=10.0),
+        )
+    )
+    # For 4 s the two wanted 2 cores of 1: each lost 2 s; only a's loss held the run.
+    (finding,) = [b for b in run.bottlenecks if b.kind == "cpu_starved"]
+    assert finding.stage == "a"
+    assert "took 25% longer than it would alone" in finding.detail
+    assert finding.saving_s == pytest.approx(2.0)
+
+
+def test_one_more_worker_when_stages_queue_and_the_cores_allow() -> None:
+    run = judged(
+        scheduled(
+            stage("a", 10.0, expected_s=10.0),
+            stage("b", 10.0, expected_s=9.0),
+            workers=1,
+            strategy="thread",
+            pool=PoolRecord(usable_cpus=4.0),
+        )
+    )
+    (finding,) = [b for b in run.bottlenecks if b.kind == "worker_wait"]
+    assert finding.stage is None and "b waited 10.0s for a worker" in finding.detail
+    assert "--workers 2" in finding.recommendation
+    assert finding.saving_s == pytest.approx(10.0)
+
+
+def test_savings_under_the_floor_are_not_findings() -> None:
+    run = judged(scheduled(stage("a", 0.4), stage("b", 0.3), workers=1, strategy="thread"))
+    assert not [b for b in run.bottlenecks if b.saving_s is not None]
+    assert "No single change found would save more than" in headline(run)
+    assert floor_s(4.0) == 0.5 and floor_s(200.0) == pytest.approx(2.0)
 
 
 def test_a_cpu_bound_callable_on_a_thread_should_use_a_process() -> None:
-    run = record(
-        stage("crunch", 10.0, command="call pkg.mod:crunch", cpu_percent=97, executor="thread"),
-        stage("lint", 5.0, cpu_percent=97, executor="thread", worker="w2", start_offset_s=2.0),
+    run = judged(
+        record(
+            stage("crunch", 10.0, command="call pkg.mod:crunch", cpu_percent=97),
+            stage("lint", 5.0, cpu_percent=97, worker="w2", start_offset_s=2.0),
+        )
     )
-    (finding,) = of_kind(run, "strategy_mismatch")
-    assert finding.stage == "crunch"
-    assert "GIL" in finding.detail
-    assert "--strategy process or hybrid" in finding.recommendation
-    assert finding.cost_s == pytest.approx(5.0)  # the seconds it shared the interpreter
-
-
-def test_a_cpu_bound_command_on_a_thread_is_fine() -> None:
-    # A thread only waits on a child process; the child has its own interpreter.
-    run = record(stage("lint", 10.0, command="ruff check .", cpu_percent=99, executor="thread"))
-    assert not of_kind(run, "strategy_mismatch")
+    (finding,) = [b for b in run.bottlenecks if b.kind == "strategy_mismatch"]
+    assert finding.stage == "crunch" and "GIL" in finding.detail
+    assert finding.saving_s is None
 
 
 def test_stages_that_mostly_wait_do_not_need_a_process_pool() -> None:
-    run = record(
-        stage("fetch", 10.0, executor="process", cpu_percent=3.0),
-        stage("crunch", 10.0, executor="process", cpu_percent=95.0, worker="w2"),
+    run = judged(
+        record(
+            stage("fetch", 10.0, executor="process", cpu_percent=3.0),
+            stage("crunch", 10.0, executor="process", cpu_percent=95.0, worker="w2"),
+        )
     )
-    (finding,) = of_kind(run, "strategy_mismatch")
-    assert finding.stage == "fetch"
-    assert "--strategy thread" in finding.recommendation
+    (finding,) = [b for b in run.bottlenecks if b.kind == "strategy_mismatch"]
+    assert finding.stage == "fetch" and "--strategy thread" in finding.recommendation
 
 
-def test_a_pool_busy_under_half_the_time_is_too_big() -> None:
-    run = record(stage("a", 10.0), workers=8, pool=PoolRecord(worker_utilization_percent=20.0))
-    (finding,) = of_kind(run, "pool_underused")
-    assert "--workers 2" in finding.recommendation
-    assert finding.cost_s == 0  # idle workers cost resources, not wall time
-
-
-@pytest.mark.parametrize(
-    ("workers", "utilization"),
-    [(1, 10.0), (4, 0.0), (4, 50.0), (4, 90.0)],  # 0.0: not measured
-)
-def test_a_busy_or_single_worker_pool_is_not_underused(workers: int, utilization: float) -> None:
-    pool = PoolRecord(worker_utilization_percent=utilization)
-    assert not of_kind(record(stage("a", 10.0), workers=workers, pool=pool), "pool_underused")
-
-
-def three_cpu_bound(overlap: float) -> RunRecord:
-    return record(
-        stage("a", 10.0, cpu_percent=100),
-        stage("b", 10.0, cpu_percent=100, worker="w2"),
-        stage("c", overlap, cpu_percent=100, worker="w3"),
-        workers=3,
-        pool=PoolRecord(usable_cpus=2.0),
+def test_idle_workers_are_advice_without_a_saving() -> None:
+    run = judged(
+        record(stage("a", 10.0), workers=8, pool=PoolRecord(worker_utilization_percent=20))
     )
+    (finding,) = [b for b in run.bottlenecks if b.kind == "worker_idle"]
+    assert "--workers 2" in finding.recommendation and finding.saving_s is None
+    assert run.bottlenecks[-1] == finding  # advice comes after what saves time
 
 
-def test_more_cpu_demand_than_cores_for_long_is_oversubscription() -> None:
-    (finding,) = of_kind(three_cpu_bound(10.0), "pool_oversubscribed")
-    assert "3.0 cores of the 2 usable, for 10.0s" in finding.detail
-    assert finding.cost_s == pytest.approx(10 / 3, abs=0.01)  # a third of the time lost
-
-
-def test_brief_oversubscription_is_tolerated_unless_the_threshold_says_otherwise() -> None:
-    assert not of_kind(three_cpu_bound(3.0), "pool_oversubscribed")
-    strict = BottleneckThresholds(oversubscribed_min_s=1.0)
-    assert of_kind(three_cpu_bound(3.0), "pool_oversubscribed", thresholds=strict)
-
-
-def test_oversubscription_uses_the_host_cores_when_the_pool_did_not_say() -> None:
-    run = replace(three_cpu_bound(10.0), pool=PoolRecord(), host=HostRecord(cpus=4))
-    assert not of_kind(run, "pool_oversubscribed")
-
-
-def test_a_stage_near_the_available_memory_is_pressure() -> None:
-    run = record(
-        stage("unit", 10.0, peak_rss_bytes=int(3.8 * GIB)),
-        host=HostRecord(memory_bytes=4 * GIB),
+def test_memory_near_the_limit_alone_or_together() -> None:
+    alone = judged(
+        record(stage("unit", 10.0, peak_rss_bytes=int(3.8 * GIB))),
+        available_memory_bytes=4 * GIB,
     )
-    (finding,) = of_kind(run, "memory_pressure")
-    assert finding.stage == "unit"
-    assert "3.8 GiB of 4.0 GiB" in finding.detail
-    assert "max_rss_mb" in finding.recommendation
-
-
-def test_stages_near_the_memory_together_are_pressure() -> None:
-    run = record(
+    (finding,) = [b for b in alone.bottlenecks if b.kind == "memory"]
+    assert finding.stage == "unit" and "3.8 GiB of 4.0 GiB" in finding.detail
+    together = record(
         stage("a", 10.0, peak_rss_bytes=2 * GIB),
         stage("b", 10.0, peak_rss_bytes=2 * GIB, worker="w2"),
-        stage("c", 10.0, peak_rss_bytes=2 * GIB, start_offset_s=10.0),
+        host=HostRecord(memory_bytes=4 * GIB),
     )
-    (finding,) = of_kind(run, "memory_pressure", available_memory_bytes=4 * GIB)
+    (finding,) = [b for b in judged(together).bottlenecks if b.kind == "memory"]
     assert finding.stage is None
-    assert "4.0 GiB" in finding.detail
-    assert not of_kind(run, "memory_pressure", available_memory_bytes=16 * GIB)
 
 
-def test_the_critical_path_follows_needs_and_halving_the_slowest_stage() -> None:
-    run = record(
-        stage("lint", 5.0),
-        stage("unit", 40.0, start_offset_s=5.0, needs=("lint",)),
-        stage("typecheck", 20.0, worker="w2"),
-        pool=PoolRecord(total_duration_s=45.0),
-    )
-    assert critical_path(run) == ("lint", "unit")
-    (finding,) = of_kind(run, "critical_path")
-    assert finding.stage == "unit"
-    assert "lint → unit" in finding.detail
-    assert "would take the run to about 25.0s" in finding.detail
-    assert finding.cost_s == pytest.approx(20.0)
-
-
-def test_the_critical_path_follows_a_wait_for_a_worker() -> None:
-    run = record(
-        stage("typecheck", 26.0, worker="w2"),
-        stage("integration", 30.0, worker="w2", start_offset_s=26.1),
-        stage("unit", 20.0, worker="w1"),
-    )
-    assert critical_path(run) == ("typecheck", "integration")
-
-
-def test_the_pool_critical_path_wins_when_the_engine_recorded_one() -> None:
-    run = record(stage("a", 5.0), pool=PoolRecord(critical_path=("x", "a")))
-    assert critical_path(run) == ("x", "a")
-
-
-def test_a_sequential_run_saves_half_its_slowest_stage() -> None:
-    run = record(stage("a", 10.0), stage("b", 30.0, start_offset_s=10.0), workers=1)
-    (finding,) = of_kind(run, "critical_path")
-    assert finding.cost_s == pytest.approx(15.0)
-
-
-def test_a_dependency_cycle_does_not_break_the_detector() -> None:
+def test_a_dependency_cycle_does_not_break_the_finder() -> None:
     run = record(stage("a", 5.0, needs=("b",)), stage("b", 5.0, needs=("a",), worker="w2"))
-    assert not of_kind(run, "critical_path")
-    assert critical_path(run)  # still names the chain that ended last
+    assert judged(run).bottlenecks == ()
 
 
-def test_skipped_stages_are_ignored() -> None:
-    run = record(stage("a", 10.0), stage("b", 10.0), stage("c", 0.0, status=StageStatus.SKIPPED))
-    assert not of_kind(run, "slow_stage")
-
-
-def test_findings_are_ranked_by_the_seconds_they_cost() -> None:
-    run = record(
-        stage("lint", 5.0),
-        stage("unit", 40.0, start_offset_s=5.0, needs=("lint",)),
-        stage("typecheck", 20.0, worker="w2"),
-        workers=8,
-        pool=PoolRecord(total_duration_s=45.0, worker_utilization_percent=20.0),
-    )
-    found = find_bottlenecks(run)
-    assert [b.cost_s for b in found] == sorted((b.cost_s for b in found), reverse=True)
-    assert found[0].kind == "critical_path"
-    assert found[-1].kind == "pool_underused"
-
-
-def test_attach_bottlenecks_fills_the_record() -> None:
-    run = record(stage("a", 10), stage("b", 10), stage("c", 40))
-    assert attach_bottlenecks(run).bottlenecks == find_bottlenecks(run)
-
-
-names = st.sampled_from(["lint", "typecheck", "unit", "integration", "security", "docs"])
-stages = st.builds(
-    stage,
-    names,
-    st.floats(min_value=0, max_value=3_000),
-    start_offset_s=st.floats(min_value=0, max_value=3_000),
-    status=st.sampled_from(list(StageStatus)),
-    cpu_percent=st.floats(min_value=0, max_value=800),
-    peak_rss_bytes=st.integers(min_value=0, max_value=64 * GIB),
-    worker=st.sampled_from([None, "w1", "w2", "w3"]),
-    executor=st.sampled_from([None, "thread", "process", "inline"]),
-    command=st.sampled_from([None, "pytest", "call pkg.mod:fn"]),
-    needs=st.lists(names, max_size=3).map(tuple),
-)
-runs = st.builds(
-    record,
-    workers=st.integers(min_value=1, max_value=16),
-    pool=st.builds(
-        PoolRecord,
-        total_duration_s=st.floats(min_value=0, max_value=10_000),
-        worker_utilization_percent=st.floats(min_value=0, max_value=100),
-        usable_cpus=st.floats(min_value=0, max_value=64),
-    ),
-    host=st.builds(HostRecord, memory_bytes=st.integers(min_value=0, max_value=64 * GIB)),
-)
-
-
-@settings(deadline=None)  # CI runners are shared; the property matters, not the speed
-@given(runs, st.lists(stages, max_size=8))
-def test_any_run_gets_ranked_findings_about_its_own_stages(
-    run: RunRecord, run_stages: list[StageRecord]
+@settings(deadline=None, max_examples=100)
+@given(projects())
+def test_any_run_gets_unique_ranked_findings_that_never_claim_more_than_the_wall(
+    project: Any,
 ) -> None:
-    run = replace(run, stages=tuple(run_stages))
-    found = find_bottlenecks(run)
-    costs = [b.cost_s for b in found]
-    assert costs == sorted(costs, reverse=True)
-    assert all(cost >= 0 for cost in costs)
-    names_in_run = {s.name for s in run.stages}
-    assert all(b.stage is None or b.stage in names_in_run for b in found)
-    kinds = {"slow_stage", "uneven_distribution", "strategy_mismatch", "pool_underused"}
-    kinds |= {"pool_oversubscribed", "memory_pressure", "critical_path"}
-    assert {b.kind for b in found} <= kinds
+    stages, setup = project
+    run = as_record(stages, setup, 0.01)
+    found = find_bottlenecks(run, replay_record(run))
+    keys = [(b.stage, b.kind) for b in found]
+    assert len(keys) == len(set(keys))
+    savings = [b.saving_s for b in found if b.saving_s is not None]
+    assert savings == sorted(savings, reverse=True)
+    wall = run.pool.total_duration_s
+    assert all(x >= floor_s(wall) and x > 0 for x in savings)
+    assert sum(savings) <= wall + 1e-6
+    assert all(b.stage is None or run.stage(b.stage) for b in found)
     assert all(b.detail and b.recommendation for b in found)
+    assert simulate(replay_record(run).stages, setup).keys() == {s.name for s in run.stages}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+from pathlib import Path
 
 from orchestrator.engine.pool import submit_subtask
 
@@ -40,3 +43,43 @@ def fans_out() -> int:
     for future in futures:
         future.result(timeout=30)
     return 0
+
+
+def exits_zero() -> None:
+    """Calls sys.exit(0): still a failure of its stage (DESIGN: raising fails)."""
+    raise SystemExit(0)
+
+
+def interrupts() -> None:
+    """Raises KeyboardInterrupt itself: its stage's failure, not workflow's interrupt."""
+    raise KeyboardInterrupt
+
+
+def changes_dir() -> None:
+    """Moves the working directory elsewhere and returns."""
+    os.chdir(Path.cwd().parent)
+
+
+def shows_env_cwd() -> None:
+    """Prints what a stage's `env` and `cwd` should have set."""
+    print("X =", os.environ.get("X"), "cwd =", Path.cwd())
+
+
+def hangs() -> None:
+    """Sleeps far longer than the tests' timeouts."""
+    time.sleep(60)
+
+
+def naps() -> None:
+    """Sleeps a little: long enough to pass a 0.05 s timeout."""
+    time.sleep(0.3)
+
+
+def writes_key_in_pieces() -> bool:
+    """Writes TEST_SIGNING_KEY five characters at a time, then fails."""
+
+    text = os.environ["TEST_SIGNING_KEY"]
+    for start in range(0, len(text), 5):
+        sys.stdout.write(text[start : start + 5])
+    sys.stdout.write("\nno newline at the end")
+    return False

@@ -1,0 +1,183 @@
+"""JUnit XML files: which one a stage writes (pytest gets one added) and what it says.
+
+Real tools write JUnit in many shapes: suites nested in suites, no `time`, a skip with
+only a message, files of many megabytes, or no file at all because the tool crashed.
+`read_junit` reads any of them incrementally with lxml (memory stays flat on huge files)
+and returns None for a file that is missing, stale or not XML: a stage's outcome never
+depends on its JUnit file being readable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+from lxml import etree
+
+from orchestrator.model.masking import Masker
+from orchestrator.model.testresults import Outcome, TestCase
+from orchestrator.model.writes import WriteWarnings
+
+_JUNIT_OPTIONS = ("--junit-xml", "--junitxml")
+# pytest ends a failure's text with "path/to/test_x.py:12: AssertionError".
+_FAILED_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
+
+
+class JunitTarget(NamedTuple):
+    """The command to run and the JUnit file it leaves (None: the stage writes none)."""
+
+    argv: tuple[str, ...]
+    path: Path | None
+    pytest: bool  # its failed tests can be run again by node id
+
+
+def is_pytest(argv: tuple[str, ...]) -> bool:
+    """`pytest ...`, `py.test ...` or `python -m pytest ...`."""
+    if not argv:
+        return False
+    program = PurePosixPath(argv[0].replace("\\", "/")).name.removesuffix(".exe")
+    if program in ("pytest", "py.test"):
+        return True
+    return program.startswith("python") and tuple(argv[1:3]) == ("-m", "pytest")
+
+
+def named_junit(argv: tuple[str, ...]) -> str | None:
+    """The JUnit file `argv` already asks pytest for (`--junit-xml[=]PATH`), if any."""
+    for index, arg in enumerate(argv):
+        for option in _JUNIT_OPTIONS:
+            if arg.startswith(option + "="):
+                return arg.split("=", 1)[1]
+            if arg == option and index + 1 < len(argv):
+                return argv[index + 1]
+    return None
+
+
+def junit_target(
+    argv: tuple[str, ...], setting: str | bool | None, cwd: Path, default: Path
+) -> JunitTarget:
+    """Where the stage's JUnit file will be, adding pytest's options when it needs them.
+
+    `setting` is the stage's `junit` key (None: automatic, False: none, a path relative
+    to `cwd`); `default` is the file an automatic pytest stage writes (in the run's
+    `tests/` directory). xunit1 is asked for because it gives each test's file and line.
+    """
+    pytest = is_pytest(argv)
+    if setting is False:
+        return JunitTarget(argv, None, pytest=False)
+    if isinstance(setting, str):
+        return JunitTarget(argv, cwd / setting, pytest=pytest)
+    if not pytest:
+        return JunitTarget(argv, None, pytest=False)
+    named = named_junit(argv)
+    if named is not None:
+        return JunitTarget(argv, cwd / named, pytest=True)
+    added = (f"--junit-xml={default}", "-o", "junit_family=xunit1")
+    return JunitTarget((*argv, *added), default, pytest=True)
+
+
+def mask_file(path: Path, masker: Masker, warnings: WriteWarnings) -> None:
+    """Replace secrets in a file a stage's tool wrote into the run directory, in place."""
+    if not masker.values:
+        return
+    with warnings.guard("JUnit file", path):
+        data = path.read_bytes()
+        masked = masker.mask_bytes(data)
+        if masked != data:
+            path.write_bytes(masked)
+
+
+def read_junit(
+    path: Path, *, not_before: float = 0.0, pytest: bool = False
+) -> list[TestCase] | None:
+    """Every test case in the file, in file order; None when the file is missing, older
+    than `not_before` (epoch seconds: left by an earlier run), or not JUnit XML.
+
+    `pytest`: the file came from pytest, whose `line` attributes count from 0.
+    """
+    try:
+        if path.stat().st_mtime < not_before:
+            return None
+        return list(_cases(path, 1 if pytest else 0))
+    except (OSError, etree.XMLSyntaxError):
+        return None
+
+
+def _cases(path: Path, line_offset: int) -> Iterator[TestCase]:
+    # huge_tree: a suite's captured output can exceed lxml's default text limits; entities
+    # are never resolved and nothing is fetched (the file is a tool's output, not trusted).
+    events = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag="testcase",
+        huge_tree=True,
+        resolve_entities=False,
+        no_network=True,
+    )
+    for _, element in events:
+        yield _case(element, line_offset)
+        # Free what was read: a 100 MB file is then read in constant memory.
+        element.clear(keep_tail=False)
+        parent = element.getparent()
+        while parent is not None and element.getprevious() is not None:
+            del parent[0]
+
+
+def _case(element: etree._Element, line_offset: int) -> TestCase:
+    name = element.get("name") or "?"
+    classname = element.get("classname") or ""
+    file = element.get("file")
+    outcome, message = _outcome(element)
+    line = _integer(element.get("line"))
+    if line is not None:
+        line += line_offset
+    if outcome.bad and message:
+        found = [m for m in _FAILED_AT.finditer(message) if file is None or m.group(1) == file]
+        if found:
+            file, line = found[-1].group(1), int(found[-1].group(2))
+    return TestCase(
+        id=node_id(classname, name, element.get("file")),
+        outcome=outcome,
+        duration_s=max(0.0, _number(element.get("time"))),
+        file=file,
+        line=line,
+        message=message,
+    )
+
+
+def _outcome(element: etree._Element) -> tuple[Outcome, str | None]:
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in ("failure", "error", "skipped"):
+            message = child.get("message") or (child.text or "").strip() or None
+            text = (child.text or "").strip()
+            if tag != "skipped" and text:
+                message = f"{child.get('message') or ''}\n{text}".strip()
+            outcome = {"failure": Outcome.FAILED, "error": Outcome.ERROR}.get(tag, Outcome.SKIPPED)
+            return outcome, message
+    return Outcome.PASSED, None
+
+
+def node_id(classname: str, name: str, file: str | None) -> str:
+    """pytest's node id when the file is known (`tests/test_x.py::TestC::test_a[1]`),
+    else `classname::name`, so a test keeps one id across runs of the same tool."""
+    if file and file.endswith(".py"):
+        module = file[: -len(".py")].replace("/", ".").replace("\\", ".")
+        rest = classname[len(module) :].lstrip(".") if classname.startswith(module) else ""
+        return "::".join([file, *([rest.replace(".", "::")] if rest else []), name])
+    return f"{classname}::{name}" if classname else name
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _integer(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None

@@ -1,0 +1,142 @@
+"""Per-test rows in the history: every test's outcome and duration, per run and stage.
+
+Rows are kept for the most recent `KEEP_RUNS` runs of each lane (what flaky detection and
+per-test trends read) and pruned after that, so a 10,000-test suite recorded a thousand
+times stays a bounded file (DESIGN.md, "Per-test results", "Scale"). Rows are grouped by
+`inputs_key`: two outcomes of one test only say something about flakiness when the code
+under test was the same (the cache's key, else the commit of a clean tree; None: unknown).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from orchestrator.history.schema import HistoryError, connect
+
+KEEP_RUNS = 100  # per lane
+BROKEN_SHARE = 0.5  # a stage run where more than this share of its tests failed is broken
+
+_INSERT = """INSERT OR REPLACE INTO test_results
+    (run_id, stage, test_id, outcome, duration_s, inputs_key) VALUES (?, ?, ?, ?, ?, ?)"""
+# Runs of this lane past the newest KEEP_RUNS, in `run_order`'s order.
+_PRUNE = """DELETE FROM test_results WHERE run_id IN (
+    SELECT run_id FROM runs WHERE lane = ?
+    ORDER BY started_utc DESC, seq DESC LIMIT -1 OFFSET ?)"""
+# Tests that passed and failed with the same inputs in the last N runs. A stage run where
+# most tests failed (a broken environment) is no evidence; a flaky outcome is both.
+_FLAKY = """WITH recent AS (
+        SELECT run_id FROM runs ORDER BY started_utc DESC, seq DESC LIMIT ?
+    ), healthy AS (
+        SELECT t.run_id, t.stage FROM test_results AS t JOIN recent USING (run_id)
+        GROUP BY t.run_id, t.stage
+        HAVING SUM(t.outcome IN ('failed', 'error')) <= ? * SUM(t.outcome != 'skipped')
+    ), counted AS (
+        SELECT t.stage, t.test_id, t.inputs_key,
+            SUM(t.outcome IN ('passed', 'flaky')) AS passed,
+            SUM(t.outcome IN ('failed', 'error', 'flaky')) AS failed,
+            SUM(t.outcome = 'flaky') AS flipped,
+            COUNT(*) AS runs
+        FROM test_results AS t JOIN healthy USING (run_id, stage)
+        WHERE t.inputs_key IS NOT NULL
+        GROUP BY t.stage, t.test_id, t.inputs_key
+        HAVING passed > 0 AND failed > 0
+    )
+    SELECT stage, test_id, SUM(runs), SUM(passed), SUM(failed), SUM(flipped),
+        COUNT(*) FROM counted GROUP BY stage, test_id
+    ORDER BY SUM(failed) DESC, stage, test_id"""
+_DURATIONS = """SELECT r.run_id, r.git_sha, t.test_id, t.duration_s FROM test_results AS t
+    JOIN runs AS r USING (run_id)
+    WHERE r.lane = ? AND t.stage = ? AND t.outcome IN ('passed', 'flaky')
+    ORDER BY r.started_utc, r.seq"""
+
+
+class ResultRow(NamedTuple):
+    """One test of one stage in one run; `outcome` is an `Outcome` value."""
+
+    stage: str
+    test_id: str
+    outcome: str
+    duration_s: float
+    inputs_key: str | None
+
+
+@dataclass(frozen=True)
+class FlakyTest:
+    """A test that both passed and failed on the same inputs, with its counts."""
+
+    __test__ = False
+
+    stage: str
+    test_id: str
+    runs: int  # runs counted (same inputs as a run where it flipped)
+    passed: int
+    failed: int
+    flipped: int  # runs where it failed and then passed on a rerun
+    inputs: int  # distinct inputs it flipped on
+
+
+def record_tests(path: Path, run_id: str, lane: str, rows: Iterable[ResultRow]) -> None:
+    """Replace the run's test rows with `rows` and prune the lane's oldest; all or none.
+
+    The run must already be recorded (`HistoryStore.record_run`).
+    """
+    with _connection(path) as connection:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
+            connection.executemany(_INSERT, ((run_id, *row) for row in rows))
+            connection.execute(_PRUNE, (lane, KEEP_RUNS))
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+
+def flaky_tests(path: Path, last: int) -> list[FlakyTest]:
+    """Tests that passed and failed on the same inputs within the last `last` runs."""
+    if not path.exists():
+        return []
+    with _connection(path) as connection:
+        rows = connection.execute(_FLAKY, (last, BROKEN_SHARE)).fetchall()
+    return [FlakyTest(*row) for row in rows]
+
+
+def tested_stages(path: Path) -> list[tuple[str, str]]:
+    """(lane, stage) pairs that have per-test rows, sorted."""
+    if not path.exists():
+        return []
+    query = """SELECT DISTINCT r.lane, t.stage FROM test_results AS t JOIN runs AS r
+        USING (run_id) ORDER BY r.lane, t.stage"""
+    with _connection(path) as connection:
+        return [(str(lane), str(stage)) for lane, stage in connection.execute(query)]
+
+
+def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str | None, str, float]]:
+    """(run_id, git sha, test id, seconds) of every passing test of `stage`, oldest first."""
+    if not path.exists():
+        return []
+    with _connection(path) as connection:
+        rows = connection.execute(_DURATIONS, (lane, stage)).fetchall()
+    return [(str(r), s, str(t), float(d)) for r, s, t, d in rows]
+
+
+@contextmanager
+def _connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """The database, with sqlite and OS errors turned into one-sentence HistoryErrors."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(connect(path)) as connection:
+            yield connection
+    except (sqlite3.Error, OSError) as exc:
+        raise _error(path, exc) from exc
+
+
+def _error(path: Path, exc: BaseException) -> HistoryError:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return HistoryError(f"{path}: cannot use the history database: {reason}.")

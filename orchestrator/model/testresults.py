@@ -1,0 +1,132 @@
+"""Per-test results: one test's outcome, and the summary a stage's record carries.
+
+A JUnit file can list 10,000 tests; the run record keeps only the summary (counts, the
+ten slowest, at most 50 failed ids, the flaky ones), while the history keeps every test
+(DESIGN.md, "Per-test results"). Durations are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+SLOWEST = 10
+MAX_FAILED_IDS = 50
+
+
+class Outcome(StrEnum):
+    """How one test ended; FLAKY: failed, then passed when run again in the same run."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    FLAKY = "flaky"
+
+    @property
+    def bad(self) -> bool:
+        """Failed or errored: what a rerun retries and a report lists."""
+        return self in (Outcome.FAILED, Outcome.ERROR)
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One test as its JUnit file reports it; `file`/`line` when the tool wrote them."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    id: str
+    outcome: Outcome
+    duration_s: float = 0.0
+    file: str | None = None
+    line: int | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlowTest:
+    """One of a stage's slowest tests."""
+
+    id: str
+    duration_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedTest:
+    """A failed test with where it failed, for annotations (file/line may be unknown)."""
+
+    id: str
+    file: str | None = None
+    line: int | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TestsSummary:
+    """A stage record's `tests`: counts, the slowest, the failed (at most 50), the flaky.
+
+    `failed` counts tests still failing after any reruns; a flaky test counts as passed.
+    `duration_s` is the sum of the tests' own times (the share of the slowest is of it
+    when the stage's wall time is unknown). `junit` is the file the counts came from,
+    relative to the run directory when it lies inside it.
+    """
+
+    __test__ = False
+
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    duration_s: float = 0.0
+    slowest: tuple[SlowTest, ...] = ()
+    failed_ids: tuple[str, ...] = ()
+    failures: tuple[FailedTest, ...] = ()
+    flaky: tuple[str, ...] = ()
+    reruns: int = 0
+    junit: str | None = None
+
+
+def summarize(
+    cases: Sequence[TestCase], flaky: Iterable[str] = (), *, reruns: int = 0
+) -> TestsSummary:
+    """The summary of `cases`; ids in `flaky` count as passed and are listed as flaky."""
+    flaky_ids = set(flaky)
+    outcomes = [Outcome.PASSED if c.id in flaky_ids else c.outcome for c in cases]
+    failed = [c for c, o in zip(cases, outcomes, strict=True) if o.bad]
+    slowest = sorted(cases, key=lambda c: (-c.duration_s, c.id))[:SLOWEST]
+    return TestsSummary(
+        total=len(cases),
+        passed=sum(1 for o in outcomes if o is Outcome.PASSED),
+        failed=sum(1 for o in outcomes if o is Outcome.FAILED),
+        skipped=sum(1 for o in outcomes if o is Outcome.SKIPPED),
+        errors=sum(1 for o in outcomes if o is Outcome.ERROR),
+        duration_s=round(sum(c.duration_s for c in cases), 4),
+        slowest=tuple(SlowTest(id=c.id, duration_s=round(c.duration_s, 4)) for c in slowest),
+        failed_ids=tuple(c.id for c in failed[:MAX_FAILED_IDS]),
+        failures=tuple(
+            FailedTest(id=c.id, file=c.file, line=c.line, message=_one_line(c.message))
+            for c in failed[:MAX_FAILED_IDS]
+        ),
+        flaky=tuple(sorted(flaky_ids & {c.id for c in cases})),
+        reruns=reruns,
+    )
+
+
+def final_outcomes(cases: Sequence[TestCase], flaky: Iterable[str]) -> list[TestCase]:
+    """The cases as the history keeps them: a test that flipped is FLAKY, not passed."""
+    flaky_ids = set(flaky)
+    return [
+        TestCase(c.id, Outcome.FLAKY, c.duration_s, c.file, c.line, c.message)
+        if c.id in flaky_ids
+        else c
+        for c in cases
+    ]
+
+
+def _one_line(message: str | None) -> str | None:
+    if not message:
+        return None
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return first[:300] or None

@@ -1,0 +1,67 @@
+"""What a replay of a run's schedule answers, as values the SLA rules can read.
+
+The engine replays a run with its own admission policy (engine/replay.py); the bottleneck
+rules (sla/) may not import the engine, so they receive the replay through this
+`Replayed` protocol. All times are seconds from the run's start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """One change to the run: a stage faster (or gone), its needs dropped, a larger pool.
+
+    `factor` scales `stage`'s duration (0.5: half as long, 0: gone); `drop_needs` lets
+    that stage start without waiting for its needs; `more_workers` and `more_cores` grow
+    the pool. The default changes nothing.
+    """
+
+    stage: str | None = None
+    factor: float = 1.0
+    drop_needs: bool = False
+    more_workers: int = 0
+    more_cores: float = 0.0
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the replay put one stage: when it could start, when it did, and why so late.
+
+    `waited_worker_s`: ready but every worker busy (or the pool draining for a serial
+    stage); `waited_core_s`: a worker was free but the core budget was spent; `after`: the
+    stage whose end let it start (a need, or the stage that freed its worker), None at 0.
+    """
+
+    ready_s: float
+    start_s: float
+    end_s: float
+    waited_worker_s: float = 0.0
+    waited_core_s: float = 0.0
+    after: str | None = None
+    after_need: bool = False  # `after` is one of its needs (else it freed a worker/cores)
+    slot: int = 1  # the worker slot it ran on, from 1 (the record's `worker` number)
+
+
+class Replayed(Protocol):
+    """A replayed run: its schedule, its critical path, and what-if questions."""
+
+    @property
+    def wall_s(self) -> float: ...  # the replayed wall time
+
+    @property
+    def placements(self) -> Mapping[str, Placement]: ...
+
+    @property
+    def critical_path(self) -> tuple[str, ...]: ...  # earliest first; no mere waiters
+
+    @property
+    def waiting(self) -> tuple[str, ...]: ...  # on the chain only because they waited
+
+    def saving(self, change: WhatIf) -> float:
+        """Seconds the replayed run gets shorter with `change` (0.0 when it does not)."""
+        ...
