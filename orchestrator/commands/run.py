@@ -175,7 +175,9 @@ def command(
     try:
         result = run_workflow(options, view)
     except UnknownStageError as exc:
-        raise exc.naming("--only") from exc
+        # A shard's stages come from the plan (its file, or the plan made again here).
+        option = "--plan" if plan_file is not None else "--shard" if shard else "--only"
+        raise exc.naming(option) from exc
     except ReportsDirError as exc:
         if report_dir is None:
             raise

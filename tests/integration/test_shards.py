@@ -131,3 +131,25 @@ def test_the_plan_follows_history(tmp_path: Path) -> None:
     again = workflow(tmp_path, "run", "--shard", "1/2", "--lane", "heavy", "--format", "json")
     assert "1 stages" in again.stdout
     assert "unit" in again.stdout
+
+
+def test_a_plan_naming_an_unknown_stage_or_a_bad_shard_is_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path)
+    plan = {"include": [{"shard": "1/1", "lane": "heavy", "stages": ["nope"], "predicted_s": 1}]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    result = workflow(tmp_path, "run", "--shard", "1/1", "--plan", "plan.json")
+    assert result.returncode == 2
+    assert result.stderr.startswith("workflow: --plan: no stage named 'nope'")
+    for args, expected in [
+        (("--shard", "3/2"), '--shard: expected "K/N"'),
+        (("--shard", "1/2", "--plan", "missing.json"), "--plan: cannot read missing.json"),
+        (("--plan", "plan.json"), "--plan: only with --shard K/N."),
+        (("--shard", "1/2", "--only", "lint"), "--shard: cannot be combined with --only"),
+    ]:
+        result = workflow(tmp_path, "run", "--lane", "heavy", *args)
+        assert result.returncode == 2, args
+        assert expected in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".workflow").exists()  # nothing ran, nothing was written
