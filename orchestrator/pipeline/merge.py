@@ -36,6 +36,7 @@ from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.finish import final_exit_code
 from orchestrator.pipeline.recorder import RECORD_NAME
 from orchestrator.pipeline.run import new_run_id
+from orchestrator.pipeline.testrows import record_test_rows_safely
 from reports import write_reports
 from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
@@ -185,24 +186,31 @@ def merge_shards(
     warnings = WriteWarnings()
     with warnings.guard(RECORD_NAME, run_dir / RECORD_NAME):
         write_record(record, run_dir / RECORD_NAME)
-    _copy_logs(paths, run_dir / "logs", warnings)
+    _copy_files(paths, run_dir, warnings)
     write_reports(record, run_dir, formats, Masker(()), warnings)
     history = loaded.history_file
     if history is not None:
         unrecorded = record_safely(history, record)
+        if unrecorded is None:
+            masker = Masker(())  # the shards' files were masked by their runs
+            unrecorded = record_test_rows_safely(history, record, run_dir, masker)
         if unrecorded is not None:
             warnings.note(unrecorded)
     return Merged(record, run_dir, warnings.lines)
 
 
-def _copy_logs(paths: Sequence[Path], logs: Path, warnings: WriteWarnings) -> None:
-    # The reports show each stage's log tail from the run's logs/ directory: the shards'
-    # logs (already masked by their runs) come along when their run directories are given.
+def _copy_files(paths: Sequence[Path], run_dir: Path, warnings: WriteWarnings) -> None:
+    # The reports show each stage's log tail from the run's logs/ directory, and the
+    # per-test rows come from its tests/ directory: the shards' files (already masked by
+    # their runs) come along; stage names are unique across shards, so are their files.
     for given in paths:
-        source = given / "logs" if given.is_dir() else given.parent / "logs"
-        if not source.is_dir():
-            continue
-        for log in sorted(source.iterdir()):
-            with warnings.guard("log", logs / log.name):
-                logs.mkdir(exist_ok=True)
-                shutil.copy2(log, logs / log.name)
+        shard_dir = given if given.is_dir() else given.parent
+        for sub in ("logs", "tests"):
+            source = shard_dir / sub
+            if not source.is_dir():
+                continue
+            for item in sorted(p for p in source.iterdir() if p.is_file()):
+                target = run_dir / sub / item.name
+                with warnings.guard(sub, target):
+                    target.parent.mkdir(exist_ok=True)
+                    shutil.copy2(item, target)

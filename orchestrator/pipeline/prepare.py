@@ -125,7 +125,11 @@ def prepare_run(
         host=host,
         cache_lookup=options.cache,
     )
-    return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
+    # A shard reads the history (its plan depends on it) but leaves it as it was: its
+    # shards are planned from the same history, and `workflow merge` records the whole run
+    # once.
+    record_into = history if options.shard is None else None
+    return Prepared(loaded, plan.lane_reasons, plan, request, record_into, options.formats)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
