@@ -1,12 +1,14 @@
 """Splitting a lane's stages into N shards for N CI runners, balanced by history (pure).
 
 Longest-processing-time-first: the longest expected unit of work goes onto the shard
-with the least predicted work so far. A unit is a stage together with every stage it is
-tied to by `needs` (a shard runs alone, so a stage and the stage it needs must share
-one). A stage that history does not know counts at the median of the known ones (1 s
-when none is known). The same stages and durations always give the same plan: ties are
-broken by the stages' order in the lane, so every runner of a matrix computes the shard
-it was given.
+whose predicted wall time stays the shortest with it. A shard runs its stages side by
+side on its runner, so its predicted wall time is its longest stage or its total work
+spread over `parallel` cores, whichever is longer (`parallel` = 1: the plain sum). A
+unit is a stage together with every stage it is tied to by `needs` (a shard runs alone,
+so a stage and the stage it needs must share one). A stage that history does not know
+counts at the median of the known ones (1 s when none is known). The same stages and
+durations always give the same plan: ties are broken by the stages' order in the lane,
+so every runner of a matrix computes the shard it was given.
 """
 
 from __future__ import annotations
@@ -54,24 +56,36 @@ def parse_shard(text: str) -> tuple[int, int]:
     raise UsageError(f'--shard: expected "K/N" with 1 <= K <= N (e.g. 2/3), not {text!r}.')
 
 
-def plan_shards(works: Sequence[Work], total: int) -> list[Shard]:
-    """`total` shards (some may be empty when there are fewer units than shards)."""
+def plan_shards(works: Sequence[Work], total: int, parallel: float = 1.0) -> list[Shard]:
+    """`total` shards (some may be empty when there are fewer units than shards).
+
+    `parallel` is how many stages a runner keeps busy at once (its workers and cores,
+    at least 1); `predicted_s` is each shard's predicted wall time in seconds.
+    """
     if total < 1:
         raise UsageError(f"--shards: must be a positive integer, not {total}.")
+    parallel = max(1.0, parallel)
     order = {work.name: i for i, work in enumerate(works)}
     weights = _weights(works)
     units = sorted(
         _units(works),
         key=lambda unit: (-sum(weights[n] for n in unit), min(order[n] for n in unit)),
     )
-    loads = [0.0] * total
+    loads = [0.0] * total  # work, seconds
+    longest = [0.0] * total  # the longest unit on the shard, seconds
     members: list[list[str]] = [[] for _ in range(total)]
+
+    def wall(i: int, work: float = 0.0) -> float:
+        return max(longest[i], work, (loads[i] + work) / parallel)
+
     for unit in units:
-        target = min(range(total), key=lambda i: (loads[i], i))
-        loads[target] += sum(weights[n] for n in unit)
+        work = sum(weights[n] for n in unit)
+        target = min(range(total), key=lambda i: (wall(i, work), loads[i], i))
+        loads[target] += work
+        longest[target] = max(longest[target], work)
         members[target].extend(unit)
     return [
-        Shard(i + 1, total, tuple(sorted(members[i], key=order.__getitem__)), round(loads[i], 3))
+        Shard(i + 1, total, tuple(sorted(members[i], key=order.__getitem__)), round(wall(i), 3))
         for i in range(total)
     ]
 

@@ -40,7 +40,10 @@ def shard_plan(
     plan = prepared.plan
     in_lane_order = sorted(plan.stages, key=lambda s: (s.number, s.name))
     works = [Work(s.name, s.expected_s, s.needs) for s in in_lane_order]
-    return ShardPlan(plan.lane, tuple(plan_shards(works, total)), plan.lane_reasons)
+    # A runner like this one runs a shard's stages side by side on its workers and cores.
+    parallel = min(float(plan.workers), plan.usable_cpus)
+    shards = plan_shards(works, total, parallel)
+    return ShardPlan(plan.lane, tuple(shards), plan.lane_reasons)
 
 
 def shard_options(

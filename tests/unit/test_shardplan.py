@@ -72,3 +72,13 @@ def test_parse_shard_and_the_matrix_round_trip() -> None:
         shard_in(data, "3/3", "plan.json")
     with pytest.raises(UsageError, match=r"^plan.json: not a shard plan"):
         shard_in([1, 2], "1/2", "plan.json")
+
+
+def test_on_two_cores_a_shard_is_predicted_at_its_longest_stage_or_its_work_over_two() -> None:
+    works = [Work("pylint", 18.0), Work("pytest", 11.0), Work("mypy", 4.0), Work("flake8", 3.0)]
+    shards = plan_shards(works, 2, parallel=2.0)
+    # pylint alone sets 18 s; the rest (18 s of work) fit beside each other in 11 s
+    assert [s.stages for s in shards] == [("pylint",), ("pytest", "mypy", "flake8")]
+    assert [s.predicted_s for s in shards] == [18.0, 11.0]
+    # with one core per runner the same stages are balanced by their sums
+    assert [s.predicted_s for s in plan_shards(works, 2)] == [18.0, 18.0]
