@@ -140,6 +140,18 @@ def untracked(root: Path) -> tuple[str, ...]:
     return tuple(path for path in output.split("\0") if path)
 
 
+def project_files(root: Path) -> list[str] | None:
+    """Files git tracks or would track under `root` (ignored ones left out), relative and
+    "/"-separated; None outside a work tree or without git."""
+    try:
+        result = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except GitError:
+        return None
+    if result.returncode != 0:
+        return None
+    return [path for path in result.stdout.split("\0") if path]
+
+
 def git_path(root: Path, name: str) -> Path:
     """`git rev-parse --git-path NAME`: honours core.hooksPath, worktrees and submodules."""
     result = run_git(root, "rev-parse", "--git-path", name)

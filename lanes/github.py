@@ -9,6 +9,7 @@ from typing import Any
 
 from lanes.git import is_all_zero
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
+from orchestrator.model.textinput import read_text
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 CHECK_EVERYTHING_EVENTS = ("schedule", "workflow_dispatch")
@@ -104,7 +105,7 @@ def read_event(env: Mapping[str, str]) -> tuple[dict[str, Any] | None, str]:
     if not name:
         return None, "GITHUB_EVENT_PATH is not set"
     try:
-        data = json.loads(Path(name).read_text(encoding="utf-8"))
+        data = json.loads(read_text(Path(name)))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"the GitHub event file {name} cannot be read ({exc})"
     if not isinstance(data, dict):

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.engine.toolpath import stage_environment
+
 _SHEBANG_READ = 512
 
 
@@ -63,8 +65,7 @@ def search_path(stage_env: Mapping[str, str], inherited: Mapping[str, str]) -> s
     directory of the environment running workflow, then the inherited PATH."""
     if "PATH" in stage_env:
         return stage_env["PATH"]
-    scripts = sysconfig.get_path("scripts")
-    return os.pathsep.join(p for p in (scripts, inherited.get("PATH", "")) if p)
+    return stage_environment(inherited).get("PATH", "")  # the engine's own rule
 
 
 def resolve_tool(argv0: str, cwd: Path, path: str) -> Path | None:

@@ -12,6 +12,7 @@ import click
 
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.model.errors import UsageError
+from orchestrator.model.textinput import read_stream, read_text
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -56,8 +57,19 @@ def config_option(func: F) -> F:
 
 
 def load(config_path: Path | None) -> LoadedConfig:
-    """Load the configuration named on the command line, or the default one."""
-    return load_config(config_path)
+    """Load the configuration named on the command line, or the default one.
+
+    The built-in stages (no configuration) look only at the files git tracks or would
+    track, so a virtualenv or build tree in the project is never linted or scanned.
+    """
+    return load_config(config_path, files=_git_files)
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """What git tracks or would track under `root`; asked only for the built-in stages."""
+    from lanes.git import project_files  # noqa: PLC0415 - only without a configuration
+
+    return project_files(root)
 
 
 def change_source_options(func: F) -> F:
@@ -113,16 +125,16 @@ def change_inputs(
         raise UsageError("--pre-push and --changed-files - both want standard input.")
     source = stdin or sys.stdin
     listed = None if changed_files is None else tuple(read_path_list(changed_files, source))
-    pushed = tuple(source.read().splitlines()) if pre_push else None
+    pushed = tuple(read_stream(source).splitlines()) if pre_push else None
     return ChangeInputs(base=base, head=head, changed_files=listed, push_lines=pushed)
 
 
 def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
     """The lines of `--changed-files FILE|-` (`-`: standard input)."""
     if spec == "-":
-        return (stdin or sys.stdin).read().splitlines()
+        return read_stream(stdin or sys.stdin).splitlines()
     try:
-        return Path(spec).read_text(encoding="utf-8").splitlines()
+        return read_text(Path(spec)).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc

@@ -112,6 +112,8 @@ def command(
     except UnknownStageError as exc:
         raise exc.naming("--only") from exc
     log_dir = profile_log_dir(loaded)
+    if loaded.path is None:
+        click.echo(f"workflow: configuration: {loaded.source}")
     click.echo(
         f"workflow: profiling {len(plan.stages)} stages of the {lane} lane, {iterations} "
         f"times each, one at a time ({plan.usable_cpus:g} usable cores)"

@@ -16,9 +16,10 @@ from orchestrator.commands.options import (
 )
 from orchestrator.commands.progress import Progress
 from orchestrator.configfile.defaults import gate_note
+from orchestrator.engine.toolpath import ToolPath, resolve_executable, tool_path
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
-from orchestrator.pipeline.plan import Plan
+from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
 from orchestrator.pipeline.run import plan_masker
 from orchestrator.pipeline.shards import shard_options
@@ -60,15 +61,19 @@ def parse_formats(value: str) -> tuple[str, ...]:
     return names
 
 
-def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[str]:
-    """The plan as `--dry-run` prints it; `cache` says per stage what the cache would do."""
+def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None = None) -> list[str]:
+    """The plan as `--dry-run` prints it, with the PATH entries workflow adds for the stages
+    and the executable each command stage resolves to; `cache` says per stage what the
+    cache would do."""
     forced = " (forced)" if plan.lane_forced else ""
     lines = [f"lane: {plan.lane.value}{forced}"]
     lines += [f"  because {reason}" for reason in plan.lane_reasons]
     lines.append(f"strategy: {plan.strategy.value}, workers: {plan.workers}")
     lines.append(f"  {plan.sizing_reason}")
     lines.append(f"fail fast: {'yes' if plan.fail_fast else 'no'}; budget: {plan.budget_s:g}s")
+    lines += tools.describe()
     lines.append("stages, in the order they would start:")
+    base_env = tools.apply(os.environ)
     for stage in plan.stages:
         needs = f", after {', '.join(stage.needs)}" if stage.needs else ""
         critical = ", critical" if stage.critical else ""
@@ -78,6 +83,7 @@ def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[st
         lines.append(
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
+            f"{_executable_note(stage, base_env)}"
         )
         gate = gate_note(stage.config.run)
         if gate is not None:
@@ -86,6 +92,16 @@ def describe_plan(plan: Plan, cache: Mapping[str, str] | None = None) -> list[st
             lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]
     return lines
+
+
+def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
+    """` (/path/to/tool)`, or why there is none, for a command stage; "" for a callable."""
+    argv = stage.config.run
+    if not argv:
+        return ""
+    own_path = " on its own env.PATH" if "PATH" in stage.config.env else ""
+    found = resolve_executable(argv[0], {**base_env, **stage.config.env}, stage.cwd)
+    return f" ({found}{own_path})" if found else f" (not found{own_path})"
 
 
 @click.command("run")
@@ -231,7 +247,7 @@ def render(result: RunResult) -> int:
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
     if result.record is None or result.start is None:
-        lines = describe_plan(result.plan, result.cache_preview)
+        lines = describe_plan(result.plan, tool_path(), result.cache_preview)
         click.echo(plan_masker(result.plan).mask("\n".join(lines)))
         return result.exit_code
     start = result.start

@@ -11,6 +11,7 @@ from tomlkit.exceptions import TOMLKitError
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import ConfigError, UsageError
 from orchestrator.model.files import KEEP, write_atomic
+from orchestrator.model.textinput import read_styled
 
 
 def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) -> Path:
@@ -19,7 +20,7 @@ def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) ->
     if path is None:
         raise UsageError("there is no workflow.toml to update (built-in defaults).")
     try:
-        text = path.read_text(encoding="utf-8")
+        text, style = read_styled(path)
         document = tomlkit.parse(text)
     except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}.") from exc
@@ -35,5 +36,5 @@ def write_targets(loaded: LoadedConfig, lane: str, targets: dict[str, float]) ->
     overrides = table["lanes"][lane]["sla"]
     for name, seconds in targets.items():
         overrides[name] = int(seconds) if float(seconds).is_integer() else seconds
-    write_atomic(path, tomlkit.dumps(document), KEEP)
+    write_atomic(path, style.encode(tomlkit.dumps(document)), KEEP)  # its BOM and line ends
     return path

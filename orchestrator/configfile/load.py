@@ -16,10 +16,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from orchestrator.configfile.defaults import default_stages
+from orchestrator.configfile.defaults import ProjectFiles, default_stages
 from orchestrator.configfile.schema import parse_config
 from orchestrator.model.config import WorkflowConfig
 from orchestrator.model.errors import ConfigError
+from orchestrator.model.textinput import read_text
 
 WORKFLOW_TOML = "workflow.toml"
 PYPROJECT_TOML = "pyproject.toml"
@@ -61,9 +62,17 @@ class LoadedConfig:
         return self.resolve(setting) if setting.strip() else None
 
 
-def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedConfig:
-    """Load `path`, or look for workflow.toml then pyproject.toml in `cwd`."""
+def load_config(
+    path: Path | None = None, *, cwd: Path | None = None, files: ProjectFiles | None = None
+) -> LoadedConfig:
+    """Load `path`, or look for workflow.toml then pyproject.toml in `cwd`.
+
+    `files` lists the project's files for the built-in stages (what git tracks; the command
+    line passes git's list, this layer never runs git itself); without it the built-in
+    stages look at the directory, virtualenvs and build trees left out.
+    """
     base = (cwd or Path.cwd()).resolve()
+    lister = files or _no_listing
     if path is not None:
         path = path if path.is_absolute() else base / path
         if not path.is_file():
@@ -71,31 +80,35 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> LoadedC
             raise ConfigError(f"{path}: {what}.")
         data = _read_toml(path)
         if path.name == PYPROJECT_TOML and path != base / WORKFLOW_TOML:
-            return _from_pyproject(path, data)
-        return _validated(data, path, "")
+            return _from_pyproject(path, data, lister)
+        return _validated(data, path, "", lister)
     candidate = base / WORKFLOW_TOML
     if candidate.is_file():
-        return _validated(_read_toml(candidate), candidate, "")
+        return _validated(_read_toml(candidate), candidate, "", lister)
     pyproject = base / PYPROJECT_TOML
     if pyproject.is_file():
         data = _read_toml(pyproject)
         if isinstance(data.get("tool"), dict) and "workflow" in data["tool"]:
-            return _from_pyproject(pyproject, data)
-    config = WorkflowConfig(stages=MappingProxyType(default_stages(base)))
+            return _from_pyproject(pyproject, data, lister)
+    config = WorkflowConfig(stages=MappingProxyType(default_stages(base, lister(base))))
     return LoadedConfig(config=config, path=None, root=base)
 
 
-def _from_pyproject(path: Path, data: dict[str, Any]) -> LoadedConfig:
+def _no_listing(_root: Path) -> list[str] | None:
+    return None
+
+
+def _from_pyproject(path: Path, data: dict[str, Any], lister: ProjectFiles) -> LoadedConfig:
     tool = data.get("tool", {})
     section = tool.get("workflow") if isinstance(tool, dict) else None
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: tool.workflow: no [tool.workflow] table found.")
-    return _validated(section, path, "tool.workflow.")
+    return _validated(section, path, "tool.workflow.", lister)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # a BOM or CRLF line ends from a Windows editor are fine
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc}.") from exc
     try:
@@ -113,7 +126,7 @@ def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
     return f"line {match.group(1)}, column {match.group(2)}: invalid TOML: {what}."
 
 
-def _validated(data: dict[str, Any], path: Path, prefix: str) -> LoadedConfig:
+def _validated(data: dict[str, Any], path: Path, prefix: str, lister: ProjectFiles) -> LoadedConfig:
     data = _with_stage_numbers(data)
     config, found = parse_config(data)
     problems = [f"{prefix}{line}" for line in found]
@@ -126,7 +139,8 @@ def _validated(data: dict[str, Any], path: Path, prefix: str) -> LoadedConfig:
             details=tuple(f"{path}: {line}" for line in _unique(problems)),
         )
     if not config.stages:
-        config = replace(config, stages=MappingProxyType(default_stages(path.parent)))
+        root = path.parent
+        config = replace(config, stages=MappingProxyType(default_stages(root, lister(root))))
     return LoadedConfig(config=config, path=path, root=path.parent.resolve(), key_prefix=prefix)
 
 

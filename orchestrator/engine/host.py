@@ -25,7 +25,7 @@ def cpu_model() -> str:
 def runner_class(machine: Machine, env: Mapping[str, str] | None = None) -> str:
     """OS, CPU model and usable cores, plus GitHub's runner labels when present."""
     env = os.environ if env is None else env
-    parts = [platform.system().lower(), cpu_model(), f"{machine.usable_cpus:g} cores"]
+    parts = [platform.system().lower(), cpu_model(), f"{machine.usable_cores} cores"]
     for name in ("RUNNER_OS", "RUNNER_NAME"):
         if env.get(name):
             parts.append(f"{name.lower()}={env[name]}")
@@ -35,7 +35,8 @@ def runner_class(machine: Machine, env: Mapping[str, str] | None = None) -> str:
 def host_record(machine: Machine, env: Mapping[str, str] | None = None) -> HostRecord:
     """The run record's `host`."""
     return HostRecord(
-        cpus=machine.usable_cpus,
+        cpus=machine.usable_cores,
+        cpu_quota=machine.quota_cpus,
         memory_bytes=machine.memory_total,
         available_memory_bytes=machine.memory_available,
         python=platform.python_version(),

@@ -60,6 +60,8 @@ class TreeMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.cpu_seconds = 0.0  # the monitor's own CPU, reported in the run record
+        self._cancelled = False  # once set, every tree watched from then on is ended too
+        self._immediate = False
         self.adopter = Adopter()
         self.watchdog: Watchdog | None = None
         self._subreaper = False
@@ -104,6 +106,12 @@ class TreeMonitor:
             self._watches[tree.root_pid] = watch
             if self.watchdog is not None and tree.token:
                 self.watchdog.stage(tree.token, grace)
+            cancelled, immediate = self._cancelled, self._immediate
+        if cancelled:
+            # The run was cancelled while this stage's process was starting (fail-fast or
+            # Ctrl-C between its start and this call): end it as cancel_all would have.
+            watch.cancelled = True
+            watch.terminate(immediate=immediate)
         return watch
 
     def unwatch(self, watch: Watch) -> None:
@@ -114,8 +122,10 @@ class TreeMonitor:
             self.adopter.forget(watch.tree.token)
 
     def cancel_all(self, *, immediate: bool = False) -> None:
-        """End every watched tree: graceful first, at once when `immediate`."""
+        """End every tree watched now or later: graceful first, at once when `immediate`."""
         with self._lock:
+            self._cancelled = True
+            self._immediate = self._immediate or immediate
             watches = list(self._watches.values())
         for watch in watches:
             watch.cancelled = True

@@ -31,6 +31,7 @@ from orchestrator.engine.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target
 from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner, check_in_thread
 from orchestrator.engine.subtasks import current_pool, submit_subtask
+from orchestrator.engine.toolpath import stage_environment
 from orchestrator.model.config import Strategy
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
@@ -68,7 +69,8 @@ class AdaptiveWorkerPool:
         self.resources = dict(resources or {})
         self.log_dir = log_dir
         self.on_event = on_event
-        self.base_env = dict(os.environ if base_env is None else base_env)
+        # Stage commands are looked up in workflow's own environment first (toolpath.py).
+        self.base_env = stage_environment(os.environ if base_env is None else base_env)
         self.sizing_reason = sizing_reason or f"{self.strategy.value}: {self.workers} workers"
         self.monitor = TreeMonitor()
         self.warnings = warnings if warnings is not None else WriteWarnings()

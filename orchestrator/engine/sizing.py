@@ -31,10 +31,20 @@ class Machine:
 
     @property
     def usable_cpus(self) -> float:
-        """The smaller of the affinity mask and the cgroup quota."""
+        """The smaller of the affinity mask and the cgroup quota, in cores (may be
+        fractional: a quota of 1.5 is what the scheduler budgets)."""
         if self.quota_cpus is None:
             return float(self.affinity_cpus)
         return max(0.1, min(float(self.affinity_cpus), self.quota_cpus))
+
+    @property
+    def usable_cores(self) -> int:
+        """Whole cores the run may keep busy: `usable_cpus` rounded down, at least 1.
+
+        The record's `host.cpus` (DESIGN.md: a count of usable cores); the fractional
+        quota is kept apart as `host.cpu_quota`.
+        """
+        return max(1, math.floor(self.usable_cpus))
 
     def describe(self) -> str:
         """One phrase for the sizing reason."""

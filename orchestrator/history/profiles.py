@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.model.run_order import newest_first
+from orchestrator.model.textinput import read_text
 
 RECENT_RUNS = 10  # the runs a profile is the median of, from history or the reports
 SCAN_LIMIT = 100  # run records read at most, newest written first
@@ -88,7 +89,7 @@ def _mtime(path: Path) -> float:
 
 def _load(path: Path) -> dict[str, object] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None

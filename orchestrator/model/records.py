@@ -12,15 +12,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 from orchestrator.model.testresults import TestsSummary
+from orchestrator.model.textinput import read_text
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -59,7 +61,14 @@ def to_data(value: Any) -> Any:
 
 
 class _Data:
-    """What every record part can do: turn into its JSON-ready form."""
+    """What every record part can do: turn into its JSON-ready form.
+
+    On read (pydantic validates these dataclasses, see `record_from_data`) a number where
+    text is expected is taken as its text: an older or hand-made record's `"worker": 3`
+    is worker "3", not a reason to refuse the whole record.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, object]] = {"coerce_numbers_to_str": True}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form."""
@@ -225,7 +234,7 @@ def write_record(record: RunRecord, path: Path) -> None:
 def read_record(path: Path) -> RunRecord:
     """Read a saved record, naming the file and the field when it is not one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except OSError as exc:
         raise RecordError(f"{path}: cannot read the run record: {exc.strerror}.") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -233,7 +242,7 @@ def read_record(path: Path) -> RunRecord:
     if not isinstance(data, dict):
         raise RecordError(f"{path}: not a run record: expected a JSON object.")
     schema = data.get("schema")
-    if schema != SCHEMA_VERSION:
+    if str(schema).strip() not in (str(SCHEMA_VERSION), f"{SCHEMA_VERSION}.0"):
         raise RecordError(f"{path}: schema: unsupported run record schema {schema!r}.")
     try:
         return record_from_data(data)
@@ -242,14 +251,33 @@ def read_record(path: Path) -> RunRecord:
 
 
 def record_from_data(data: Any) -> RunRecord:
-    """A run record from JSON data, validated; a ValueError names the first bad key."""
+    """A run record from JSON data, validated; a ValueError names the first bad key.
+
+    Records written by older versions, or by hand, are read as this version writes them
+    (`upgraded`): reading is wide, writing is exact.
+    """
     adapter, invalid = _pydantic()
     try:
-        return adapter.validate_python(data)
+        return adapter.validate_python(upgraded(data))
     except invalid as exc:
         first = exc.errors(include_url=False)[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ValueError(f"{key}: {first['msg']}") from exc
+
+
+def upgraded(data: Any) -> Any:
+    """Older shapes of a record's JSON data in today's: `host.cpus` was the usable share of
+    the machine (2.0, or 1.5 under a cgroup quota); it is now whole cores (at least 1), with
+    a fractional share kept as `host.cpu_quota`. Anything else is left for validation."""
+    if not isinstance(data, dict) or not isinstance(data.get("host"), dict):
+        return data
+    host = dict(data["host"])
+    cpus = host.get("cpus")
+    if isinstance(cpus, float) and math.isfinite(cpus):
+        host["cpus"] = max(1, math.floor(cpus)) if cpus > 0 else 0
+        if not cpus.is_integer():
+            host.setdefault("cpu_quota", cpus)
+    return {**data, "host": host}
 
 
 @functools.cache

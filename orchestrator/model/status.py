@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 
 class StageStatus(StrEnum):
@@ -37,9 +38,15 @@ class SlaStatus(StrEnum):
     NONE = "none"  # no target applies (e.g. a skipped stage)
 
 
+# Read back with pydantic (records.py): a number where text belongs is read as its text.
+_READ_WIDE: dict[str, object] = {"coerce_numbers_to_str": True}
+
+
 @dataclass(frozen=True)
 class GitRecord:
     """The commit the run checked."""
+
+    __pydantic_config__: ClassVar[dict[str, object]] = _READ_WIDE
 
     sha: str | None = None
     branch: str | None = None
@@ -51,7 +58,10 @@ class GitRecord:
 class HostRecord:
     """The machine, so that only comparable runs are compared."""
 
-    cpus: float = 0.0
+    __pydantic_config__: ClassVar[dict[str, object]] = _READ_WIDE
+
+    cpus: int = 0  # usable cores: affinity and cgroup quota, rounded down, at least 1
+    cpu_quota: float | None = None  # the cgroup CPU quota in cores, None when unlimited
     memory_bytes: int = 0
     available_memory_bytes: int = 0  # at the start of the run (memory-pressure findings)
     python: str = ""

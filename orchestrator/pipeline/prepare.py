@@ -78,7 +78,7 @@ def prepare_run(
     Raises ConfigError for an unusable configuration, UnknownStageError when `only`
     names no stage, UsageError for unusable change inputs (pre-push lines, refs).
     """
-    loaded = load_config(options.config_path, cwd=options.cwd)
+    loaded = load_config(options.config_path, cwd=options.cwd, files=project_files)
     decision = None
     lane = options.lane
     if lane is None:
@@ -137,10 +137,18 @@ def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> Gi
     return _lanes()[1](loaded.root, head, base)
 
 
-def _lanes() -> tuple[Callable[..., LaneDecision], Callable[..., GitRecord]]:
+def project_files(root: Path) -> list[str] | None:
+    """What git tracks or would track under `root`: the built-in stages' sources (asked
+    only when there is no configuration)."""
+    return _lanes()[2](root)
+
+
+def _lanes() -> tuple[
+    Callable[..., LaneDecision], Callable[..., GitRecord], Callable[[Path], list[str] | None]
+]:
     # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
     # else in the helper thread that looks up the commit while the stages run. A forced
     # lane reaches its first stage without them. This module's one deferred import.
     from lanes import decide, git  # noqa: PLC0415 - see the comment above
 
-    return decide.decide_lane, git.git_record
+    return decide.decide_lane, git.git_record, git.project_files

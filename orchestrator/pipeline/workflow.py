@@ -99,6 +99,8 @@ def run_workflow(
     """
     emit = on_event or _ignore
     prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
+    if prepared.loaded.path is None:
+        emit(Notice(f"configuration: {prepared.loaded.source}", warning=False))
     if prepared.plan is None or options.dry_run:
         said = None
         if prepared.request is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.history.store import HistoryStore
 from orchestrator.model.records import write_record
 from tests.integration.command import workflow
 from tests.unit.test_trends_data import run, stage
@@ -117,3 +118,34 @@ def test_config_option_reaches_the_import_subcommand(project: Path, tmp_path: Pa
     assert result.returncode == 0, result.stderr
     listed = workflow(elsewhere, "history", "--config", config, "--json")
     assert len(json.loads(listed.stdout)) == 1
+
+
+def test_older_and_hand_made_records_are_imported_and_read_back(project: Path) -> None:
+    # An older record: host.cpus was the usable share (1.5 under a cgroup quota), no
+    # cpu_quota; a hand-made one numbers its workers and its run id.
+    data = run(0, [stage("lint", 1.0)]).to_dict()
+    data["host"] = {"cpus": 1.5, "memory_bytes": 2**33, "python": "3.11.9"}
+    data["stages"][0]["worker"] = 3
+    data["run_id"] = 20261130
+    data["schema"] = "1"
+    older = project / "older.json"
+    older.write_text(json.dumps(data))
+    imported = workflow(project, "history", "import", str(older))
+    assert imported.returncode == 0, imported.stderr
+    listed = json.loads(workflow(project, "history", "--json").stdout)
+    assert [entry["run_id"] for entry in listed] == ["20261130"]
+    report = workflow(project, "report", str(older), "--format", "md", "-o", "-")
+    assert report.returncode == 0, report.stderr
+    (back,) = HistoryStore(project / "state" / "history.db").runs()
+    assert (back.host.cpus, back.host.cpu_quota) == (1, 1.5)
+    assert back.stages[0].worker == "3"
+
+
+def test_a_fractional_field_that_was_always_whole_is_still_refused(project: Path) -> None:
+    data = run(0, [stage("lint", 1.0)]).to_dict()
+    data["stages"][0]["attempts"] = 1.5
+    bad = project / "bad.json"
+    bad.write_text(json.dumps(data))
+    result = workflow(project, "history", "import", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"workflow: {bad}: stages.0.attempts:")

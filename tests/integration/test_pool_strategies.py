@@ -10,7 +10,7 @@ import pytest
 
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import Strategy
-from orchestrator.model.records import StageRecord, StageStatus
+from orchestrator.model.records import StageStatus
 from tests.integration.pooling import STAGEFUNCS, py, run
 
 FIVE = [
@@ -95,25 +95,55 @@ def test_stages_get_their_share_of_cores(tmp_path: Path) -> None:
     assert (tmp_path / "logs" / "s1.log").read_text().split() == ["2", "2", "2", "s1"]
 
 
+# A stage that proves what the scheduler decided, whatever the machine's speed. It fails at
+# once unless one of $AFTER has already ended (so it was admitted only after one of them
+# finished), marks its start, waits until every stage in $MEET has started (so they were
+# admitted together: none of them can end before all are running), then marks its end.
+# A wrong decision fails a stage at once, or after the 30 s deadline.
+HANDSHAKE = py(
+    "import os, pathlib, sys, time\n"
+    "d = pathlib.Path(os.environ['HANDSHAKE_DIR'])\n"
+    "me, meet, after = os.environ['WORKFLOW_STAGE'], os.environ['MEET'].split(), "
+    "os.environ['AFTER'].split()\n"
+    "if after and not any((d / f'{n}.ended').exists() for n in after):\n"
+    "    sys.exit(f'{me} started while none of {after} had ended')\n"
+    "(d / f'{me}.started').touch()\n"
+    "deadline = time.monotonic() + 30\n"
+    "while not all((d / f'{n}.started').exists() for n in meet):\n"
+    "    if time.monotonic() > deadline:\n"
+    "        sys.exit(f'{me} never ran beside all of {meet}')\n"
+    "    time.sleep(0.01)\n"
+    "(d / f'{me}.ended').touch()\n"
+)
+
+
+def handshake(directory: Path, *, meet: str = "", after: str = "") -> dict[str, str]:
+    """The environment of a HANDSHAKE stage: stage names separated by spaces."""
+    return {"HANDSHAKE_DIR": str(directory), "MEET": meet, "AFTER": after}
+
+
 def test_adaptive_admits_cpu_bound_stages_up_to_the_cores(tmp_path: Path) -> None:
-    sleep = py("import time; time.sleep(0.3)")
+    # The two longest CPU-bound stages start at once; the third waits for a core; the I/O
+    # stage overlaps them. Each stage checks its part of that (see HANDSHAKE).
+    together = handshake(tmp_path, meet="cpu0 cpu1 io")
     specs = [
-        StageSpec(f"cpu{i}", i, command=sleep, kind="cpu", expected_s=float(10 - i))
-        for i in range(3)
-    ] + [StageSpec("io", 9, command=sleep, kind="io")]
+        StageSpec("cpu0", 0, command=HANDSHAKE, kind="cpu", expected_s=10.0, env=together),
+        StageSpec("cpu1", 1, command=HANDSHAKE, kind="cpu", expected_s=9.0, env=together),
+        StageSpec(
+            "cpu2",
+            2,
+            command=HANDSHAKE,
+            kind="cpu",
+            expected_s=8.0,
+            env=handshake(tmp_path, after="cpu0 cpu1"),
+        ),
+        StageSpec("io", 9, command=HANDSHAKE, kind="io", env=together),
+    ]
     records = run(specs, tmp_path, usable_cpus=2.0, initial_size=4)
-
-    def overlap(a: StageRecord, b: StageRecord) -> bool:
-        return a.start_offset_s < b.start_offset_s + b.duration_s - 0.02 and (
-            b.start_offset_s < a.start_offset_s + a.duration_s - 0.02
-        )
-
-    cpu = [records[f"cpu{i}"] for i in range(3)]
-    # the two longest start at once; the third waits for a core; the I/O stage overlaps
-    assert overlap(cpu[0], cpu[1])
-    assert not overlap(cpu[2], cpu[0]) or not overlap(cpu[2], cpu[1])
-    assert cpu[2].start_offset_s >= min(c.start_offset_s + c.duration_s for c in cpu[:2]) - 0.05
-    assert overlap(records["io"], cpu[0])
+    logs = {name: (tmp_path / "logs" / f"{name}.log").read_text() for name in records}
+    assert {name: record.status for name, record in records.items()} == dict.fromkeys(
+        records, StageStatus.PASSED
+    ), logs
 
 
 def test_longest_expected_starts_first(tmp_path: Path) -> None:
@@ -127,34 +157,45 @@ def test_longest_expected_starts_first(tmp_path: Path) -> None:
 
 
 def test_stages_that_end_well_before_the_longest_yield_the_cpu(tmp_path: Path) -> None:
-    # Each stage prints its own niceness and its child's (forked after a moment, as tools
-    # that start workers do).
+    # Each stage prints its own niceness and that of a child it starts afterwards (as tools
+    # that start workers do). It first waits until it has the niceness $WANT the pool should
+    # give it: the pool lowers the priority just after the process starts, and how soon that
+    # is depends on the machine's load. Each print is flushed and the words are read as
+    # pairs, so which process's line reached the log first does not matter.
     report = py(
-        "import os, subprocess, sys, time; time.sleep(0.2); "
-        "print('own', os.getpriority(os.PRIO_PROCESS, 0)); "
+        "import os, subprocess, sys, time\n"
+        "deadline = time.monotonic() + 30\n"
+        "while os.getpriority(os.PRIO_PROCESS, 0) < int(os.environ['WANT']):\n"
+        "    if time.monotonic() > deadline: break\n"
+        "    time.sleep(0.01)\n"
+        "print('own', os.getpriority(os.PRIO_PROCESS, 0), flush=True)\n"
         "subprocess.run([sys.executable, '-c', "
-        "'import os; print(\\'child\\', os.getpriority(os.PRIO_PROCESS, 0))'], check=True)"
+        "'import os; print(\\'child\\', os.getpriority(os.PRIO_PROCESS, 0), flush=True)'], "
+        "check=True)\n"
     )
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    lowered = max(base, 10)
+    normal, yields = {"WANT": str(base)}, {"WANT": str(lowered)}
     specs = [
-        StageSpec("long", 2, command=report, kind="cpu", expected_s=30.0),
-        StageSpec("short", 3, command=report, kind="cpu", expected_s=2.0),
-        StageSpec("close", 4, command=report, kind="cpu", expected_s=29.0),
-        StageSpec("unknown", 5, command=report, kind="cpu"),
-        StageSpec("waits", 6, command=report, kind="io", expected_s=1.0),
+        StageSpec("long", 2, command=report, kind="cpu", expected_s=30.0, env=normal),
+        StageSpec("short", 3, command=report, kind="cpu", expected_s=2.0, env=yields),
+        StageSpec("close", 4, command=report, kind="cpu", expected_s=29.0, env=normal),
+        StageSpec("unknown", 5, command=report, kind="cpu", env=normal),
+        StageSpec("waits", 6, command=report, kind="io", expected_s=1.0, env=normal),
     ]
     records = run(specs, tmp_path, usable_cpus=8.0, initial_size=5)
-    base = os.getpriority(os.PRIO_PROCESS, 0)
 
-    def printed(name: str) -> list[str]:
-        return (tmp_path / "logs" / f"{name}.log").read_text().split()
+    def printed(name: str) -> dict[str, int]:
+        words = (tmp_path / "logs" / f"{name}.log").read_text().split()
+        return {key: int(value) for key, value in zip(words[::2], words[1::2], strict=True)}
 
     assert records["short"].nice == 10
-    assert printed("short") == ["own", str(max(base, 10)), "child", str(max(base, 10))]
+    assert printed("short") == {"own": lowered, "child": lowered}
     # the longest, one that ends about with it, one of unknown length and an I/O-bound one
     # keep the normal priority
     for name in ("long", "close", "unknown", "waits"):
         assert records[name].nice == 0, name
-        assert printed(name) == ["own", str(base), "child", str(base)], name
+        assert printed(name) == {"own": base, "child": base}, name
 
 
 def test_other_strategies_never_lower_priority(tmp_path: Path) -> None:

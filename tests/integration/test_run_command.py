@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
 PY = sys.executable
 
@@ -22,8 +25,24 @@ def write_config(tmp_path: Path, stages: dict[str, str]) -> None:
     (tmp_path / "workflow.toml").write_text("\n".join(lines) + "\n")
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_run_left_behind() -> Iterator[None]:
+    """A failed assertion leaves no `workflow run` running and no pipe open (which would
+    fail a later test with a ResourceWarning)."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        if process.stdout is not None and not process.stdout.closed:
+            process.communicate()
+
+
 def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [PY, "-m", "orchestrator", "run", "--lane", "standard", *args],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -31,6 +50,8 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subp
         text=True,
         env={**os.environ, "CI": "true", **(env or {})},
     )
+    _STARTED.append(process)
+    return process
 
 
 def reports_dir(output: str) -> Path:
@@ -99,8 +120,9 @@ def _signal_run(tmp_path: Path, signum: int) -> tuple[int, dict[str, object], li
     write_config(
         tmp_path,
         {
-            "a": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]',
-            "b": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]',
+            # I/O-bound, so both run at once whatever the number of cores
+            "a": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]\nkind = "io"',
+            "b": f'run = [{json.dumps(PY)}, "-c", {json.dumps(script)}]\nkind = "io"',
             "c": 'run = "true"\nneeds = ["a"]',
         },
     )
@@ -149,18 +171,25 @@ def test_sighup_ends_every_tree_and_exits_129(tmp_path: Path) -> None:
 
 
 def test_record_survives_sigkill_with_finished_stages(tmp_path: Path) -> None:
+    pid_file = tmp_path / "slow.pid"
+    slow = (
+        f"import os, pathlib, time; pathlib.Path({str(pid_file)!r} + '.tmp')"
+        f".write_text(str(os.getpid())); os.rename({str(pid_file)!r} + '.tmp', "
+        f"{str(pid_file)!r}); time.sleep(30)"
+    )
     write_config(
         tmp_path,
         {
             "quick": f'run = ["{PY}", "-c", "print(1)"]',
-            "slow": 'run = "sleep 30"',
+            "slow": f'run = [{json.dumps(PY)}, "-c", {json.dumps(slow)}]\nkind = "io"',
         },
     )
     process = start(tmp_path)
     deadline = time.monotonic() + 20
     while True:
         records = list((tmp_path / ".workflow" / "reports").glob("*/run.json"))
-        if records and stage_statuses(json.loads(records[0].read_text()))["quick"] == "passed":
+        quick = records and stage_statuses(json.loads(records[0].read_text()))["quick"]
+        if quick == "passed" and pid_file.exists():
             break
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -169,9 +198,13 @@ def test_record_survives_sigkill_with_finished_stages(tmp_path: Path) -> None:
     record = latest_record(tmp_path)
     assert stage_statuses(record)["quick"] == "passed"
     assert record["finished"] is False
-    for child in psutil.process_iter(["cmdline"]):
-        if child.info["cmdline"] == ["sleep", "30"]:
-            child.kill()  # an orphan of the SIGKILLed run; nothing can end it but us
+    # The slow stage is an orphan of the SIGKILLed run; nothing can end it but us. It is
+    # found by the pid it wrote (a reused pid would not name that file), never by a search
+    # of the machine's processes, which may hold the same command from another test run.
+    with contextlib.suppress(psutil.NoSuchProcess):
+        orphan = psutil.Process(int(pid_file.read_text()))
+        if str(pid_file) in " ".join(orphan.cmdline()):
+            orphan.kill()
 
 
 def test_hundred_megabytes_of_output_cost_workflow_no_memory(tmp_path: Path) -> None:

@@ -268,7 +268,6 @@ def _toml_value(value: object) -> str:
 
 @settings(
     max_examples=150,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(_document)

@@ -110,7 +110,7 @@ def test_when_even_the_table_is_too_big_it_is_cut_with_a_note(tmp_path: Path) ->
     assert "### Failed stages" not in md  # log tails go first
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.integers(min_value=200, max_value=40_000))
 def test_any_byte_budget_is_respected(max_bytes: int) -> None:
     stages = [stage(f"s{i}", 1.0 + i, number=i) for i in range(120)]

@@ -25,9 +25,15 @@ def test_readme_has_two_setup_commands() -> None:
     assert "pytest" in commands[1]
 
 
-def test_ci_runs_exactly_the_readme_test_command() -> None:
+def test_ci_runs_exactly_the_readme_main_command_then_its_test_command() -> None:
     ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert readme_commands()[1] in ci_lines
+    main, tests = readme_commands()
+    assert main in ci_lines
+    assert tests in ci_lines
+    assert ci_lines.index(main) < ci_lines.index(tests)
+    # the main command runs as a newcomer would type it: no PATH set up beforehand
+    before = ci_lines[: ci_lines.index(main)]
+    assert not any("PATH=" in line or "export PATH" in line for line in before)
 
 
 @pytest.mark.parametrize("workflow_file", sorted((REPO / ".github" / "workflows").glob("*.yml")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.model.records import PoolRecord, SlaStatus, StageRecord, StageStatus
@@ -180,7 +180,6 @@ stage_lists = st.lists(
 )
 
 
-@settings(deadline=None)  # CI runners are shared; the property matters, not the speed
 @given(stage_lists, st.integers(min_value=0, max_value=143))
 def test_apply_sla_is_idempotent_and_keeps_the_exit_code(
     stages: list[StageRecord], exit_code: int
