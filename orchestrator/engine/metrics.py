@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from orchestrator.model.status import StageStatus
@@ -22,6 +22,7 @@ def pool_metrics(  # noqa: PLR0913 - keyword-only figures of one pool run, all r
     sizing_reason: str,
     usable_cpus: float,
     monitor_cpu_seconds: float = 0.0,
+    resources: Mapping[str, int] | None = None,
 ) -> PoolRecord:
     """Throughput, utilisation, average and longest stage time (seconds).
 
@@ -46,4 +47,5 @@ def pool_metrics(  # noqa: PLR0913 - keyword-only figures of one pool run, all r
         sizing_reason=sizing_reason,
         usable_cpus=usable_cpus,
         monitor_cpu_seconds=round(monitor_cpu_seconds, 4),
+        resources=dict(resources or {}),  # the limits the pool honoured: name -> stages at once
     )

@@ -1,18 +1,15 @@
 """AdaptiveWorkerPool: runs stages as monitored process trees, longest expected first.
 
-The scheduler is one loop in the caller's thread: it starts whatever the rules admit
-(free worker, `needs` passed, `serial` alone, shared resources within their limits, and
-under the adaptive strategy CPU-bound stages only up to the usable cores), then waits
-for the first stage to finish. Stages are supervised from a thread pool; their work runs
-in their own processes. Subtasks that a callable stage fans out go to a separate
-executor, so nested use cannot deadlock the pool (the lesson of the dual-thread-pool
-seed).
+One loop in the caller's thread starts whatever the rules admit (free worker, `needs`
+passed, `serial` alone, shared resources within their limits, adaptive: CPU-bound stages
+up to the usable cores), then waits for the first stage to end. Stages are supervised
+from a thread pool and run in their own processes; subtasks a callable fans out go to a
+separate executor, so nested use cannot deadlock the pool.
 """
 
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import math
 import os
 import threading
@@ -78,8 +75,7 @@ class AdaptiveWorkerPool:
         self.context = ExecutionContext(
             self.monitor, masker, import_root, spawned=self._spawned, warnings=self.warnings
         )
-        # Set once the first stages admitted have their processes (or ended early): work that
-        # can wait (writing the first record) waits for it rather than compete with them.
+        # Set once the first stages have their processes: later work waits for it.
         self.launched = threading.Event()
         self._unlaunched = 0
         self._specs: dict[str, StageSpec] = {}
@@ -104,7 +100,6 @@ class AdaptiveWorkerPool:
         )
         self.runner = StageRunner(setup, self._specs)
 
-    # -- the seed's API -------------------------------------------------------------
     def submit_stage(
         self, number: int, name: str, task: Target | tuple[str, ...] | list[str], **options: Any
     ) -> None:
@@ -140,7 +135,7 @@ class AdaptiveWorkerPool:
     @property
     def metrics(self) -> PoolRecord:
         """Pool-level figures (`to_dict()` for JSON), with the resource limits it honoured."""
-        figures = pool_metrics(
+        return pool_metrics(
             self.results,
             workers=self.workers,
             started_at=self._started_at,
@@ -148,8 +143,8 @@ class AdaptiveWorkerPool:
             sizing_reason=self.sizing_reason,
             usable_cpus=self.cores,
             monitor_cpu_seconds=self.monitor.cpu_seconds,
+            resources=self.resources,
         )
-        return dataclasses.replace(figures, resources=dict(self.resources))
 
     def cancel(self, *, immediate: bool = False) -> None:
         """Stop scheduling and end every running tree (at once when `immediate`)."""
@@ -178,7 +173,6 @@ class AdaptiveWorkerPool:
                 )
             return self._subtasks
 
-    # -- scheduling -----------------------------------------------------------------
     def _run(self) -> None:
         self._started_at = time.monotonic()
         self.monitor.start(self.launched)
@@ -293,7 +287,6 @@ class AdaptiveWorkerPool:
         if self.fail_fast and not record.status.ok and not self._cancel.is_set():
             self.cancel()
 
-    # -- one stage ------------------------------------------------------------------
     def _execute(self, spec: StageSpec, slot: int, nice: int = 0) -> StageRecord:
         current_pool.set(self)  # submit_subtask finds this pool from the stage's thread
         return self.runner.run(spec, slot, nice, self._started_at)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from orchestrator.engine.logcopy import LogCopier, Writable
 from orchestrator.engine.monitor import TreeMonitor, Watch
 from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
+from orchestrator.engine.toolpath import not_found_reason
 from orchestrator.engine.treetoken import with_tree
 from orchestrator.model.errors import signal_name
 from orchestrator.model.masking import Masker
@@ -77,7 +77,7 @@ def run_command(  # noqa: PLR0913 - the niceness is the pool's, per launch; the 
         except FileNotFoundError:
             adopter.forget(token)
             context.spawned()
-            return _cannot_start(log, context, _not_found(argv[0], cwd, env), 127)
+            return _cannot_start(log, context, not_found_reason(argv[0], cwd, env), 127)
         except PermissionError:
             adopter.forget(token)
             context.spawned()
@@ -158,22 +158,6 @@ def _abandon(
         copier.finish(LOG_DRAIN_S)  # it closes the pipe when it stops reading
     elif process.stdout is not None:
         process.stdout.close()
-
-
-def _not_found(command: str, cwd: Path, env: Mapping[str, str]) -> str:
-    """Why exec said ENOENT: the command is missing, or it is a script whose `#!`
-    interpreter is (the kernel reports both the same way)."""
-    found = (cwd / command) if "/" in command else None
-    if found is None:
-        where = shutil.which(command, path=env.get("PATH", os.defpath))
-        found = Path(where) if where else None
-    if found is not None and found.is_file():
-        with contextlib.suppress(OSError), found.open("rb") as script:
-            first = script.readline(256)
-            if first.startswith(b"#!"):
-                interpreter = first[2:].strip().split(b" ")[0].decode(errors="replace")
-                return f"bad interpreter {interpreter} (from the #! line of {command})"
-    return f"command not found: {command}"
 
 
 def lower_priority(pid: int, nice: int) -> None:

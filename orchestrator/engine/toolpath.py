@@ -10,6 +10,7 @@ PATH; `VIRTUAL_ENV` names that environment when it is a virtual one. A stage tha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -89,3 +90,19 @@ def resolve_executable(command: str, env: Mapping[str, str], cwd: Path) -> str |
         path = cwd / command
         return str(path) if os.access(path, os.X_OK) and path.is_file() else None
     return shutil.which(command, path=env.get("PATH", os.defpath))
+
+
+def not_found_reason(command: str, cwd: Path, env: Mapping[str, str]) -> str:
+    """Why exec said ENOENT: the command is missing, or it is a script whose `#!`
+    interpreter is (the kernel reports both the same way)."""
+    found = (cwd / command) if "/" in command else None
+    if found is None:
+        where = shutil.which(command, path=env.get("PATH", os.defpath))
+        found = Path(where) if where else None
+    if found is not None and found.is_file():
+        with contextlib.suppress(OSError), found.open("rb") as script:
+            first = script.readline(256)
+            if first.startswith(b"#!"):
+                interpreter = first[2:].strip().split(b" ")[0].decode(errors="replace")
+                return f"bad interpreter {interpreter} (from the #! line of {command})"
+    return f"command not found: {command}"

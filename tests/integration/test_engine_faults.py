@@ -23,7 +23,7 @@ from tests.integration.command import workflow
 pytestmark = pytest.mark.integration
 
 PY = sys.executable
-SECRET = "dpl9f8e7d6c5b4a39281706"
+MADE_UP = "dpl9f8e7d6c5b4a39281706"
 FAILING = "def test_fails():\n    assert 1 + 1 == 3\n"
 
 
@@ -84,10 +84,10 @@ def test_a_secret_in_a_rerun_command_is_masked_in_the_log(tmp_path: Path) -> Non
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "tests" / "test_x.py").write_text(FAILING)
     # The secret is in the stage's own argv: `-k` is kept in the rerun's command.
-    argv = [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", f"test_ or {SECRET}"]
+    argv = [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", f"test_ or {MADE_UP}"]
     (tmp_path / "workflow.toml").write_text(
         f"[stages.unit]\nrun = {json.dumps([*argv, 'tests'])}\nrerun_failed = 1\n"
-        f'env = {{ API_TOKEN = "{SECRET}" }}\n'
+        f'env = {{ API_TOKEN = "{MADE_UP}" }}\n'
     )
     done = workflow(tmp_path, "run", "--lane", "standard", "--no-cache")
     assert done.returncode == 1, done.stdout + done.stderr
@@ -97,7 +97,7 @@ def test_a_secret_in_a_rerun_command_is_masked_in_the_log(tmp_path: Path) -> Non
     log = (run_dir / unit["log"]).read_text()
     [banner] = [line for line in log.splitlines() if "rerun of the failed tests" in line]
     assert "***" in banner
-    assert SECRET not in log
+    assert MADE_UP not in log
 
 
 def test_a_rerun_from_a_cwd_below_the_rootdir_finds_the_failed_tests(tmp_path: Path) -> None:
