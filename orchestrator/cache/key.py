@@ -27,7 +27,7 @@ from orchestrator.cache.fingerprint import (
 )
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
-from orchestrator.model.records import to_data
+from orchestrator.model.plain import to_data
 
 CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
 UNSET = "(unset)"
