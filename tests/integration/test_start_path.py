@@ -45,6 +45,7 @@ def test_the_result_cache_computes_its_keys_without_the_record_types() -> None:
     loaded = set(_loaded_after("import orchestrator.pipeline.cached, orchestrator.cache.key"))
     assert "orchestrator.model.records" not in loaded
     assert "orchestrator.cache.explain" not in loaded
+    assert "lanes.globs" not in loaded  # only a stage with `inputs` needs the matcher
 
 
 def test_the_helper_threads_preload_loads_the_junit_reader() -> None:
