@@ -23,6 +23,8 @@ NOT_ON_THE_START_PATH = (
     "jinja2",
     "sla.verdict",
     "reports",
+    "orchestrator.pipeline.shards",  # `run --shard` only
+    "statistics",  # planning shards
 )
 
 
