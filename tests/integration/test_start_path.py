@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 # Loaded once the stages run (the helper thread) or only by the commands that need them.
 NOT_ON_THE_START_PATH = (
@@ -48,6 +49,44 @@ def test_the_result_cache_computes_its_keys_without_the_record_types() -> None:
     assert "orchestrator.model.records" not in loaded
     assert "orchestrator.cache.explain" not in loaded
     assert "lanes.globs" not in loaded  # only a stage with `inputs` needs the matcher
+
+
+def test_reading_the_stage_profiles_from_history_leaves_the_record_types(tmp_path: Path) -> None:
+    # A real history with one recorded run: the plan reads its profiles before any stage.
+    history = tmp_path / "history.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator", "run", "--lane", "heavy"],
+        cwd=(project := _project(tmp_path, history)),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    code = (
+        "from pathlib import Path\n"
+        "from orchestrator.history.store import profiles_safely\n"
+        f"profiles = profiles_safely(Path({str(history)!r}), 'heavy', {_runner_class(project)!r})\n"
+        "assert list(profiles) == ['s1'], profiles"
+    )
+    assert "orchestrator.model.records" not in _loaded_after(code)
+
+
+def _project(root: Path, history: Path) -> Path:
+    project = root / "project"
+    project.mkdir()
+    (project / "workflow.toml").write_text(
+        f'[workflow]\nhistory = {json.dumps(str(history))}\ncache = ""\n'
+        '[stages.s1]\nrun = ["true"]\n',
+        encoding="utf-8",
+    )
+    return project
+
+
+def _runner_class(project: Path) -> str:
+    (written,) = project.glob(".workflow/reports/*/run.json")
+    runner_class: str = json.loads(written.read_text(encoding="utf-8"))["host"]["runner_class"]
+    return runner_class
 
 
 def test_the_helper_threads_preload_loads_the_junit_reader() -> None:
