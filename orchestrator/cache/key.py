@@ -14,9 +14,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lanes.globs import compile_globs
 from orchestrator.cache.fingerprint import (
     FingerprintMemo,
     environment_fingerprint,
@@ -27,7 +26,10 @@ from orchestrator.cache.fingerprint import (
 )
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
-from orchestrator.model.records import to_data
+from orchestrator.model.plain import to_data
+
+if TYPE_CHECKING:
+    from lanes.globs import GlobSet
 
 CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
 UNSET = "(unset)"
@@ -127,7 +129,7 @@ def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> 
     prefix = "" if cwd == "." else cwd + "/"
     excluded = [p for p in (_relative(e, snapshot.top) for e in stage.excluded) if p]
     patterns = stage.config.inputs
-    globs = None if patterns is None else compile_globs(patterns, f"stages.{stage.name}.inputs")
+    globs = None if patterns is None else _compile_inputs(patterns, stage.name)
     chosen: dict[str, str] = {}
     for path in snapshot.paths():
         if not path.startswith(prefix) or any(_under(path, e) for e in excluded):
@@ -181,3 +183,11 @@ def _under(path: str, excluded: str) -> bool:
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _compile_inputs(patterns: tuple[str, ...], stage: str) -> GlobSet:
+    # The glob matcher loads only for a stage with `inputs`: the keys are computed before
+    # the first stage starts, and most stages have none. This module's one deferred import.
+    from lanes.globs import compile_globs  # noqa: PLC0415 - see the comment above
+
+    return compile_globs(patterns, f"stages.{stage}.inputs")

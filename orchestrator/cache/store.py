@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -148,6 +147,10 @@ class CacheStore:
 
 def write_atomically(path: Path, payload: bytes) -> None:
     """Write `payload` to a temporary file beside `path` and rename it into place."""
+    # tempfile (with random) loads only when an entry is written, after a stage has
+    # passed, never on the way to the first stage. This module's one deferred import.
+    import tempfile  # noqa: PLC0415 - see the comment above
+
     handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         os.fchmod(handle, SHARED)  # the files' one mode policy (model/files.py)

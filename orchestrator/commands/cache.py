@@ -14,7 +14,8 @@ from orchestrator.commands.options import config_option, load
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UsageError
 from orchestrator.model.units import seconds, size
-from orchestrator.pipeline.cached import explain_stage, open_store
+from orchestrator.pipeline.cached import open_store
+from orchestrator.pipeline.explain import explain_stage
 
 
 def store_for(loaded: LoadedConfig) -> CacheStore:
