@@ -27,6 +27,7 @@ from orchestrator.cache.fingerprint import (
 )
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
+from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.records import to_data
 
 CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
@@ -86,7 +87,7 @@ class StageIdentity:
     name: str
     config: StageConfig
     cwd: Path  # absolute
-    excluded: tuple[Path, ...] = ()  # workflow's own reports, history and cache
+    excluded: tuple[Path, ...] = ()  # LoadedConfig.own_outputs: reports, history, cache
 
 
 def stage_key(
@@ -130,7 +131,7 @@ def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> 
     globs = None if patterns is None else compile_globs(patterns, f"stages.{stage.name}.inputs")
     chosen: dict[str, str] = {}
     for path in snapshot.paths():
-        if not path.startswith(prefix) or any(_under(path, e) for e in excluded):
+        if not path.startswith(prefix) or own_output_of(path, excluded) is not None:
             continue
         if globs is not None and globs.match(path[len(prefix) :]) is None:
             continue
@@ -167,15 +168,6 @@ def _relative(path: Path, top: Path) -> str | None:
         return None
     text = PurePosixPath(relative).as_posix()
     return text or "."
-
-
-def _under(path: str, excluded: str) -> bool:
-    # Also the SQLite journals beside a history file ("history.db-wal", "-journal"). An
-    # excluded directory that is the whole tree excludes nothing: every run would then miss,
-    # which is slow but never wrong, where excluding everything would be wrong.
-    if excluded == ".":
-        return False
-    return path == excluded or path.startswith((excluded + "/", excluded + "-"))
 
 
 def _digest(value: Any) -> str:

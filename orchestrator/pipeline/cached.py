@@ -41,14 +41,6 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
 
 
-def excluded_paths(loaded: LoadedConfig, report_dir: Path) -> tuple[Path, ...]:
-    """workflow's own reports, history and cache: never inputs, whatever git thinks."""
-    workflow = loaded.config.workflow
-    paths = [report_dir.resolve()]
-    paths += [loaded.resolve(value) for value in (workflow.history, workflow.cache) if value]
-    return tuple(paths)
-
-
 def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
     """What the key needs to know about a planned stage."""
     return StageIdentity(stage.name, stage.config, stage.cwd, excluded)
@@ -195,7 +187,7 @@ def preview(
     store = open_store(loaded)
     if store is None:
         return {s.name: "would run (the cache is off)" for s in plan.stages}
-    excluded = excluded_paths(loaded, report_dir)
+    excluded = loaded.own_outputs(report_dir)
     identities = [stage_identity(s, excluded) for s in plan.stages if s.config.cache]
     keys = current_keys(identities, os.environ)
     said: dict[str, str] = {}
@@ -223,10 +215,7 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
         raise UnknownStageError(f"no stage named {name!r} (stages: {known}).")
     if not stage.cache:
         return [f"{name}: cache = false: it always runs."]
-    reports = loaded.resolve(loaded.config.workflow.reports)
-    identity = StageIdentity(
-        name, stage, loaded.resolve(stage.cwd), excluded_paths(loaded, reports)
-    )
+    identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
     now = current_keys([identity], os.environ)[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
