@@ -92,7 +92,8 @@ class StageCache(_Data):
 
     A hit: `hit` true, `from_run` the run whose pass was reused, `saved_s` that run's
     duration of the stage. A stage that ran: `hit` false, `stored` whether its pass went
-    into the cache, `reason` why not when it did not. `key` is the hex key either way.
+    into the cache, `reason` why not when it did not. `key` is the hex key either way, or
+    "" when the stage could not be keyed (`reason` says why: no git, cwd outside the tree).
     """
 
     hit: bool

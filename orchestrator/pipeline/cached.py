@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lanes.git import GitError
 from orchestrator.cache.explain import explain
 from orchestrator.cache.fingerprint import FingerprintMemo
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
@@ -55,23 +56,32 @@ def current_keys(
     a stage inside a submodule is read from the submodule's own index.
     """
     memo = FingerprintMemo()
-    snapshots: dict[Path, Snapshot | None] = {}
+    snapshots: dict[Path, Snapshot | str] = {}
     keys: dict[str, KeyParts | str] = {}
     for stage in stages:
         if not stage.cwd.is_dir():
             keys[stage.name] = "its cwd does not exist"
             continue
         if stage.cwd not in snapshots:
-            snapshots[stage.cwd] = take_snapshot(stage.cwd)
+            snapshots[stage.cwd] = _snapshot(stage.cwd)
         snapshot = snapshots[stage.cwd]
-        if snapshot is None:
-            keys[stage.name] = "not in a git work tree: its inputs cannot be known"
+        if isinstance(snapshot, str):
+            keys[stage.name] = snapshot
             continue
         try:
             keys[stage.name] = stage_key(stage, snapshot, environ, memo)
         except OSError as exc:
             keys[stage.name] = f"its inputs could not be read: {exc.strerror or exc}"
     return keys
+
+
+def _snapshot(directory: Path) -> Snapshot | str:
+    """The work tree's reading, or why there is none (a sentence): the run goes on."""
+    try:
+        snapshot = take_snapshot(directory)
+    except GitError:  # git is not installed: nothing can say what the inputs are
+        return "git was not found: its inputs cannot be known"
+    return snapshot or "not in a git work tree: its inputs cannot be known"
 
 
 @dataclass
