@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from lanes.globs import compile_globs
 from orchestrator.cache.fingerprint import (
     FingerprintMemo,
     environment_fingerprint,
@@ -27,6 +26,7 @@ from orchestrator.cache.fingerprint import (
 )
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
+from orchestrator.model.globs import compile_globs
 from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.records import to_data
 

@@ -44,6 +44,7 @@ from orchestrator.model.config import (
     WorkflowConfig,
     WorkflowSection,
 )
+from orchestrator.model.globs import pattern_problem
 
 
 def _workers(value: Any) -> int | str:
@@ -111,6 +112,16 @@ def _variable_names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _patterns(value: Any) -> tuple[str, ...]:
+    # Compiled here, so `validate` catches what would otherwise end a run part-way.
+    patterns = strings(value)
+    for text in patterns:
+        problem = pattern_problem(text)
+        if problem is not None:
+            raise Invalid(problem)
+    return patterns
+
+
 def _junit(value: Any) -> str | bool:
     if value is False or (isinstance(value, str) and value.strip()):
         return value
@@ -145,7 +156,7 @@ _STAGE = fields(
         "needs": scalar(strings),
         "retries": integer(ge=0, le=10),
         "env": table_of(scalar(_no_nul), _env_name_problem),
-        "inputs": scalar(strings),
+        "inputs": scalar(_patterns),
         "cache_env": scalar(_variable_names),
         "cache": scalar(boolean),
         "junit": scalar(_junit),
@@ -195,8 +206,8 @@ CONFIG = fields(
         "detect": fields(
             DetectConfig,
             {
-                "docs": scalar(strings),
-                "heavy": scalar(strings),
+                "docs": scalar(_patterns),
+                "heavy": scalar(_patterns),
                 "heavy_files": integer(gt=0),
                 "heavy_lines": integer(gt=0),
             },

@@ -19,6 +19,10 @@ BAD_STAGES = {
     "env name empty": ('[stages.e]\nrun = ["true"]\nenv = { "" = "y" }\n', 'stages.e.env."":'),
     "name newline": ('[stages."x\\n::error::i"]\nrun = ["true"]\n', 'stages."x\\n::error::i":'),
     "name empty": ('[stages.""]\nrun = ["true"]\n', 'stages."":'),
+    # Patterns are compiled when the configuration is read, not when a run needs them.
+    "inputs empty": ('[stages.i]\nrun = ["true"]\ninputs = [""]\n', 'stages.i.inputs: "" is'),
+    "inputs bare !": ('[stages.i]\nrun = ["true"]\ninputs = ["src/**", "!"]\n', "stages.i.inputs:"),
+    "detect empty": ('[detect]\ndocs = ["/"]\n[stages.d]\nrun = ["true"]\n', "detect.docs:"),
 }
 
 
