@@ -3,12 +3,15 @@
 The parts are plain text, so the key of a stage in a fresh clone, on another machine with
 the same tools, or after a `touch` of every file is the same, and anything that can change
 what the stage does changes it (DESIGN "Result cache"). Values of `cache_env` variables
-enter as digests: a secret never reaches the cache's files.
+enter as digests (the configuration refuses secret-named ones there). A secret-named value
+in the stage's `env` enters as an HMAC under the cache's own random salt (`CacheStore.salt`,
+never exported): without the salt a stored digest cannot be tried against guesses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sys
 from collections.abc import Mapping
@@ -27,6 +30,7 @@ from orchestrator.cache.fingerprint import (
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
 from orchestrator.model.globs import compile_globs
+from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.records import to_data
 
@@ -95,13 +99,19 @@ def stage_key(
     snapshot: Snapshot,
     environ: Mapping[str, str],
     memo: FingerprintMemo,
+    salt: bytes,
 ) -> KeyParts:
     """The key parts of `stage` on the work tree `snapshot` read, in environment `environ`.
 
-    Raises ConfigError when `inputs` holds a pattern that cannot be used.
+    `salt` keys the stage's secret-named `env` values (HMAC-SHA256). Raises ConfigError
+    when `inputs` holds a pattern that cannot be used.
     """
     cwd = _relative(stage.cwd, snapshot.top)
     table = {f.name: to_data(getattr(stage.config, f.name)) for f in fields(stage.config)}
+    table["env"] = {
+        name: _keyed(value, salt) if SECRET_NAME.search(name) else value
+        for name, value in stage.config.env.items()
+    }
     stage_parts = {name: _digest(value) for name, value in table.items()}
     stage_parts["cwd (in the work tree)"] = _digest(cwd)
     env = {
@@ -168,6 +178,10 @@ def _relative(path: Path, top: Path) -> str | None:
         return None
     text = PurePosixPath(relative).as_posix()
     return text or "."
+
+
+def _keyed(value: str, salt: bytes) -> str:
+    return "hmac " + hmac.new(salt, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _digest(value: Any) -> str:

@@ -12,10 +12,12 @@ last use: a hit touches it, and pruning removes the least recently used entries 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
+import secrets
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +30,8 @@ from orchestrator.model.files import SHARED
 
 LAYOUT = "v1"
 SUFFIX = ".entry"
+SALT_NAME = "salt"
+SALT_BYTES = 32
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -64,6 +68,27 @@ class CacheStore:
         if not _KEY.match(key):
             raise ValueError(f"not a cache key: {key!r}")
         return self.root / LAYOUT / key[:2] / f"{key}{SUFFIX}"
+
+    def salt(self) -> bytes:
+        """This cache's random salt for secret values in keys (32 bytes), made on first use.
+
+        Kept in `<cache>/salt` (0600) and never exported: an entry keyed with a secret hits
+        only in the cache that stored it. Concurrent first uses agree (the file is linked
+        into place, never overwritten). Raises OSError when it can be neither read nor made.
+        """
+        path = self.root / SALT_NAME
+        with contextlib.suppress(FileNotFoundError):
+            return _whole_salt(path.read_bytes(), path)
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".tmp-salt-", dir=self.root)  # mode 0600
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(secrets.token_bytes(SALT_BYTES))
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            Path(temp).unlink(missing_ok=True)
+        return _whole_salt(path.read_bytes(), path)
 
     def get(self, key: str) -> Hit | None:
         """The verified entry for `key`, marked as just used; None for a miss."""
@@ -157,6 +182,12 @@ def write_atomically(path: Path, payload: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _whole_salt(data: bytes, path: Path) -> bytes:
+    if len(data) != SALT_BYTES:
+        raise OSError(errno.EINVAL, "not a salt of 32 bytes", str(path))
+    return data
 
 
 def verify_entry(data: bytes, key: str) -> Hit | None:

@@ -45,6 +45,7 @@ from orchestrator.model.config import (
     WorkflowSection,
 )
 from orchestrator.model.globs import pattern_problem
+from orchestrator.model.masking import SECRET_NAME
 
 
 def _workers(value: Any) -> int | str:
@@ -112,6 +113,18 @@ def _variable_names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _cache_env(value: Any) -> tuple[str, ...]:
+    # A secret's digest in a cache file could be tried against guesses: never keyed.
+    names = _variable_names(value)
+    secret = [name for name in names if SECRET_NAME.search(name)]
+    if secret:
+        raise Invalid(
+            f'"{secret[0]}" looks like a secret (TOKEN, SECRET, PASSWORD or KEY in its '
+            "name): a secret cannot be part of a cache key; leave it out"
+        )
+    return names
+
+
 def _patterns(value: Any) -> tuple[str, ...]:
     # Compiled here, so `validate` catches what would otherwise end a run part-way.
     patterns = strings(value)
@@ -157,7 +170,7 @@ _STAGE = fields(
         "retries": integer(ge=0, le=10),
         "env": table_of(scalar(_no_nul), _env_name_problem),
         "inputs": scalar(_patterns),
-        "cache_env": scalar(_variable_names),
+        "cache_env": scalar(_cache_env),
         "cache": scalar(boolean),
         "junit": scalar(_junit),
         "rerun_failed": integer(ge=0, le=10),

@@ -26,6 +26,7 @@ from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.filenames import file_stem
+from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.records import StageCache, StageRecord
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings
@@ -42,18 +43,28 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
 
 
+def store_salt(store: CacheStore) -> bytes | None:
+    """The store's salt, or None when its directory cannot give one (a miss, not a failure)."""
+    try:
+        return store.salt()
+    except OSError:
+        return None
+
+
 def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
     """What the key needs to know about a planned stage."""
     return StageIdentity(stage.name, stage.config, stage.cwd, excluded)
 
 
 def current_keys(
-    stages: list[StageIdentity], environ: Mapping[str, str]
+    stages: list[StageIdentity], environ: Mapping[str, str], salt: bytes | None
 ) -> dict[str, KeyParts | str]:
     """Each stage's key parts now, or the reason it cannot be cached (a sentence).
 
     The work tree is read once per distinct stage directory (usually once for the run):
-    a stage inside a submodule is read from the submodule's own index.
+    a stage inside a submodule is read from the submodule's own index. `salt` is the
+    store's (`CacheStore.salt`); None when it could not be had: a stage with secret
+    values in its `env` is then not cached.
     """
     memo = FingerprintMemo()
     snapshots: dict[Path, Snapshot | str] = {}
@@ -68,8 +79,11 @@ def current_keys(
         if isinstance(snapshot, str):
             keys[stage.name] = snapshot
             continue
+        if salt is None and any(SECRET_NAME.search(name) for name in stage.config.env):
+            keys[stage.name] = "the cache's salt for its secret env values cannot be read"
+            continue
         try:
-            keys[stage.name] = stage_key(stage, snapshot, environ, memo)
+            keys[stage.name] = stage_key(stage, snapshot, environ, memo, salt or b"")
         except OSError as exc:
             keys[stage.name] = f"its inputs could not be read: {exc.strerror or exc}"
     return keys
@@ -109,7 +123,7 @@ class RunCache:
     def hits(self) -> dict[str, StageRecord]:
         """Compute every cacheable stage's key; the records of the stages reused."""
         started = time.monotonic()
-        self.before = current_keys(self._identities(), self.environ)
+        self.before = current_keys(self._identities(), self.environ, store_salt(self.store))
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)
@@ -163,7 +177,9 @@ class RunCache:
         key = parts.digest()
         reason = _not_storable(record)
         if reason is None:
-            now = current_keys(self._identities({record.name}), self.environ).get(record.name)
+            now = current_keys(
+                self._identities({record.name}), self.environ, store_salt(self.store)
+            ).get(record.name)
             if not isinstance(now, KeyParts) or now.digest() != key:
                 reason = "its inputs or tools changed while it ran"
         if reason is None:
@@ -199,7 +215,7 @@ def preview(
         return {s.name: "would run (the cache is off)" for s in plan.stages}
     excluded = loaded.own_outputs(report_dir)
     identities = [stage_identity(s, excluded) for s in plan.stages if s.config.cache]
-    keys = current_keys(identities, os.environ)
+    keys = current_keys(identities, os.environ, store_salt(store))
     said: dict[str, str] = {}
     for stage in plan.stages:
         parts = keys.get(stage.name)
@@ -226,7 +242,7 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
     if not stage.cache:
         return [f"{name}: cache = false: it always runs."]
     identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
-    now = current_keys([identity], os.environ)[name]
+    now = current_keys([identity], os.environ, store_salt(store))[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
     last = store.last_pass(name)

@@ -22,6 +22,10 @@ BAD_STAGES = {
     # Patterns are compiled when the configuration is read, not when a run needs them.
     "inputs empty": ('[stages.i]\nrun = ["true"]\ninputs = [""]\n', 'stages.i.inputs: "" is'),
     "inputs bare !": ('[stages.i]\nrun = ["true"]\ninputs = ["src/**", "!"]\n', "stages.i.inputs:"),
+    "secret cache_env": (
+        '[stages.s]\nrun = ["true"]\ncache_env = ["PATH", "API_TOKEN"]\n',
+        'stages.s.cache_env: "API_TOKEN" looks like a secret',
+    ),
     "detect empty": ('[detect]\ndocs = ["/"]\n[stages.d]\nrun = ["true"]\n', "detect.docs:"),
 }
 

@@ -84,7 +84,7 @@ def test_the_cache_key_takes_paths_beside_outputs_and_leaves_out_the_journals(
     stage = StageIdentity("check", StageConfig(run=("true",)), repo.path, loaded.own_outputs())
     repo.write({"state/h.db": "db", "state/h.db-wal": "wal", "state/h.db-journal": "j"})
     repo.write({"kept-notes.md": "a project file", "out/x/run.json": "{}"})
-    parts = current_keys([stage], dict(os.environ))["check"]
+    parts = current_keys([stage], dict(os.environ), bytes(32))["check"]
     assert isinstance(parts, KeyParts), parts
     assert sorted(parts.inputs) == [
         ".gitignore",
