@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.cache.key import KeyParts, parts_from_data
-from orchestrator.model.files import SHARED
+from orchestrator.model.files import write_atomic
 
 LAYOUT = "v1"
 SUFFIX = ".entry"
@@ -109,7 +109,6 @@ class CacheStore:
     def put(self, entry: Entry, log: bytes) -> None:
         """Store a pass atomically, then prune to the size cap. Raises OSError."""
         path = self.path_for(entry.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {
             "layout": LAYOUT,
             "key": entry.key,
@@ -122,7 +121,7 @@ class CacheStore:
             "log_size": len(log),
         }
         payload = json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + log
-        write_atomically(path, payload)
+        write_atomic(path, payload)  # readers see a whole entry or none
         self.prune()
 
     def entries(self) -> list[Entry]:
@@ -169,19 +168,6 @@ class CacheStore:
         base = self.root / LAYOUT
         if base.is_dir():
             yield from (p for p in base.glob(f"??/*{SUFFIX}") if _KEY.match(p.stem))
-
-
-def write_atomically(path: Path, payload: bytes) -> None:
-    """Write `payload` to a temporary file beside `path` and rename it into place."""
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(handle, SHARED)  # the files' one mode policy (model/files.py)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _whole_salt(data: bytes, path: Path) -> bytes:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.cache.key import KeyParts
+from orchestrator.cache.store import CacheStore, Entry
 from orchestrator.model.files import (
     EXECUTABLE,
     KEEP,
@@ -96,3 +98,21 @@ def test_log_tails_are_safe_on_a_terminal(tmp_path: Path) -> None:
         "cleared\x1b[1;32m ok\x1b[m\tdone",
         "link 2J",  # a lone C1 CSI is dropped; UTF-8 terminals do not act on it
     ]
+
+
+def test_bytes_are_written_as_they_are_with_the_same_mode_policy(tmp_path: Path) -> None:
+    target = tmp_path / "v1" / "ab" / "entry"
+    payload = b'{"key": 1}\n\xff\xfe not text\r\n'
+    write_atomic(target, payload)
+    assert target.read_bytes() == payload
+    assert mode(target) == SHARED
+    assert [p.name for p in target.parent.iterdir()] == ["entry"]  # nothing staged is left
+
+
+def test_a_cache_entry_is_written_by_the_one_atomic_write(tmp_path: Path) -> None:
+    parts = KeyParts(stage={"run": "x"}, inputs={}, env={}, tool={})
+    store = CacheStore(tmp_path / "cache", 1 << 20)
+    store.put(Entry(parts.digest(), "lint", "run-1", 1.0, 0.0, parts), b"log\r\n\xff")
+    hit = store.get(parts.digest())
+    assert hit is not None and hit.log == b"log\r\n\xff"
+    assert mode(store.path_for(parts.digest())) == SHARED
