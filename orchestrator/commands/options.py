@@ -13,6 +13,7 @@ import click
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.model.errors import UsageError
 from orchestrator.model.textinput import read_stream, read_text
+from orchestrator.model.writes import reason
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -136,5 +137,5 @@ def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
     try:
         return read_text(Path(spec)).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc
+        why = reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise UsageError(f"--changed-files: cannot read {spec}: {why}.") from exc

@@ -12,6 +12,7 @@ from orchestrator.model.errors import UsageError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import read_record
+from orchestrator.model.writes import reason
 from reports import FILE_NAMES, RENDERERS
 
 FORMATS = ("html", "md", "junit")
@@ -41,6 +42,6 @@ def command(run_json: Path, fmt: str, output: Path | None) -> int:
     try:
         write_atomic(target, text)
     except OSError as exc:
-        raise UsageError(f"-o: cannot write {target}: {exc.strerror}.") from exc
+        raise UsageError(f"-o: cannot write {target}: {reason(exc)}.") from exc
     click.echo(str(target))
     return 0

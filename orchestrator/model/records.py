@@ -23,6 +23,7 @@ from orchestrator.model.files import write_atomic
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 from orchestrator.model.testresults import TestsSummary
 from orchestrator.model.textinput import read_text
+from orchestrator.model.writes import reason
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -222,7 +223,7 @@ def read_record(path: Path) -> RunRecord:
     try:
         data = json.loads(read_text(path))
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read the run record: {exc.strerror}.") from exc
+        raise RecordError(f"{path}: cannot read the run record: {reason(exc)}.") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(f"{path}: not a JSON run record: {exc}.") from exc
     if not isinstance(data, dict):

@@ -29,7 +29,7 @@ from orchestrator.model.filenames import file_stem
 from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.records import StageCache, StageRecord
 from orchestrator.model.status import StageStatus
-from orchestrator.model.writes import WriteWarnings
+from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
 
 MB = 1024 * 1024
@@ -85,7 +85,7 @@ def current_keys(
         try:
             keys[stage.name] = stage_key(stage, snapshot, environ, memo, salt or b"")
         except OSError as exc:
-            keys[stage.name] = f"its inputs could not be read: {exc.strerror or exc}"
+            keys[stage.name] = f"its inputs could not be read: {reason(exc)}"
     return keys
 
 
