@@ -28,7 +28,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode, ReportsDirError
-from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
@@ -108,7 +108,7 @@ class RunStart:
 def plan_masker(plan: Plan) -> Masker:
     """The masker for everything a run of `plan` prints or writes: the secrets of this
     environment and of every stage's own `env`."""
-    return Masker(secret_values(os.environ, *(s.config.env for s in plan.stages)))
+    return run_masker(s.config.env for s in plan.stages)
 
 
 def start_run(request: RunRequest) -> RunStart:
