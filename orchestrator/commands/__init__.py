@@ -17,6 +17,8 @@ _MODULES = (
     "trend",
     "profile",
     "cache",
+    "shard",
+    "merge",
     "flaky",
 )
 

@@ -22,6 +22,7 @@ from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageE
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
 from orchestrator.pipeline.run import plan_masker
+from orchestrator.pipeline.shards import shard_options
 from orchestrator.pipeline.workflow import (
     Notice,
     RunEvent,
@@ -77,6 +78,8 @@ def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None =
         needs = f", after {', '.join(stage.needs)}" if stage.needs else ""
         critical = ", critical" if stage.critical else ""
         serial = ", serial" if stage.config.serial else ""
+        if stage.config.uses:
+            serial += f", uses {', '.join(stage.config.uses)}"
         lines.append(
             f"  {stage.number} {stage.name}: SLA {stage.target_s:g}s{critical}, "
             f"{stage.kind} ({stage.kind_source}){serial}{needs}: {stage.config.display_command}"
@@ -126,6 +129,14 @@ def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
     hidden=True,
     help="Read the refs being pushed from standard input (the pre-push hook does this).",
 )
+@click.option("--shard", default=None, metavar="K/N", help="Run shard K of N (shard plan).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The shard plan JSON (`workflow shard plan --json`) that fixes --shard's stages.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show every stage's full output.")
 def command(
     lane: str,
@@ -143,6 +154,8 @@ def command(
     dry_run: bool,
     no_cache: bool,
     pre_push: bool,
+    shard: str | None,
+    plan_file: Path | None,
     verbose: bool,
 ) -> int:
     """Decide the lane, run its stages, judge the SLA, write reports, record history."""
@@ -167,11 +180,20 @@ def command(
         dry_run=dry_run,
         cache=not no_cache,
     )
+    if shard is not None:
+        options, stages = shard_options(options, shard, plan_file)
+        if not stages:
+            click.echo(f"workflow: shard {shard} has no stages to run")
+            return 0
+    elif plan_file is not None:
+        raise UsageError("--plan: only with --shard K/N.")
     view = LiveView(verbose=verbose)
     try:
         result = run_workflow(options, view)
     except UnknownStageError as exc:
-        raise exc.naming("--only") from exc
+        # A shard's stages come from the plan (its file, or the plan made again here).
+        option = "--plan" if plan_file is not None else "--shard" if shard else "--only"
+        raise exc.naming(option) from exc
     except ReportsDirError as exc:
         if report_dir is None:
             raise

@@ -172,6 +172,7 @@ def reference_problems(data: Mapping[str, Any]) -> list[str]:
     names = set(stages)
     problems = list(_needs_problems(stages, names))
     problems.extend(_lane_problems(data.get("lanes"), names))
+    problems.extend(_uses_problems(stages, data.get("resources")))
     sla = data.get("sla")
     if isinstance(sla, dict):
         problems.extend(_unknown_names(sla.get("critical"), names, "sla.critical"))
@@ -194,6 +195,20 @@ def _needs_problems(stages: Mapping[str, Any], names: set[str]) -> Iterable[str]
     except graphlib.CycleError as exc:
         cycle = " -> ".join(reversed(exc.args[1]))
         yield f"stages: the needs form a cycle: {cycle}"
+
+
+def _uses_problems(stages: Mapping[str, Any], resources: Any) -> Iterable[str]:
+    # A stage may only hold a resource that [resources] limits: a misspelt name would
+    # otherwise hold nothing and the stages meant to take turns would run together.
+    declared = set(resources) if isinstance(resources, dict) else set()
+    known = ", ".join(sorted(declared)) or "none declared"
+    for name, stage in stages.items():
+        uses = stage.get("uses") if isinstance(stage, dict) else None
+        if not isinstance(uses, list):
+            continue
+        for value in uses:
+            if isinstance(value, str) and value not in declared:
+                yield f'stages.{name}.uses: "{value}" is not in [resources] ({known})'
 
 
 def _lane_problems(lanes: Any, names: set[str]) -> Iterable[str]:

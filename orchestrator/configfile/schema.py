@@ -165,6 +165,7 @@ _STAGE = fields(
         "timeout": number(gt=0),
         "kill_grace": number(ge=0),
         "serial": scalar(boolean),
+        "uses": scalar(strings),
         "kind": choice("io", "cpu"),
         "needs": scalar(strings),
         "retries": integer(ge=0, le=10),
@@ -239,6 +240,7 @@ CONFIG = fields(
                 "significance": number(gt=0, lt=1),
             },
         ),
+        "resources": table_of(integer(gt=0)),
     },
 )
 

@@ -7,7 +7,8 @@ answer, so each rule is unit-tested on hand-built specs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 from orchestrator.engine.spec import StageSpec
@@ -45,12 +46,18 @@ def priority(stage: Ranked) -> tuple[float, float, int]:
     return (-expected, 0.0 if stage.kind == "cpu" else 1.0, stage.number)
 
 
+EVERYTHING = "everything"  # the resource a `serial` stage holds, limit 1
+NO_LIMITS: Mapping[str, int] = MappingProxyType({})
+
+
 class Capacity(NamedTuple):
-    """What admission may fill: worker slots, usable cores, and whether to budget them."""
+    """What admission may fill: worker slots, usable cores, whether to budget them, and
+    how many stages may hold each shared resource at once ([resources]: name -> limit)."""
 
     workers: int
     cores: float
     budget_cores: bool  # the adaptive strategy: CPU-bound stages only up to `cores`
+    limits: Mapping[str, int] = NO_LIMITS  # a resource absent here is not limited
 
 
 def admit(
@@ -59,8 +66,9 @@ def admit(
     """The ready stages to start now, in `ready`'s order (callers sort it by `priority`).
 
     A free worker is needed; a `serial` stage runs alone and waits for the pool to drain
-    (nothing starts before it); under a core budget a CPU-bound stage that does not fit
-    is passed over, so an I/O-bound stage further down may still start.
+    (nothing starts before it); a stage whose resource (`uses`) is held by as many
+    stages as its limit, or under a core budget a CPU-bound stage that does not fit, is
+    passed over, so a stage further down may still start.
     """
     chosen: list[StageSpec] = []
     for spec in ready:
@@ -71,10 +79,36 @@ def admit(
             if not active:
                 chosen.append(spec)
             break
+        if not fits_resources(spec, active, capacity.limits):
+            continue
         if capacity.budget_cores and not fits_cpu(spec, active, capacity.cores):
             continue
         chosen.append(spec)
     return chosen
+
+
+def holds(spec: StageSpec) -> frozenset[str]:
+    """The resources `spec` holds while it runs: its `uses`, and EVERYTHING when serial."""
+    return frozenset((*spec.uses, EVERYTHING) if spec.serial else spec.uses)
+
+
+def fits_resources(spec: StageSpec, active: Sequence[StageSpec], limits: Mapping[str, int]) -> bool:
+    """Whether every resource `spec` uses has a free place beside the `active` stages.
+
+    A resource without a limit in `limits` never blocks; EVERYTHING (a serial stage)
+    counts every active stage as a holder, so a serial stage only fits an empty pool and
+    nothing fits beside an active serial stage.
+    """
+    if any(s.serial for s in active):
+        return False
+    for name in holds(spec):
+        limit = 1 if name == EVERYTHING else limits.get(name)
+        if limit is None:
+            continue
+        holders = len(active) if name == EVERYTHING else sum(name in holds(s) for s in active)
+        if holders >= limit:
+            return False
+    return True
 
 
 def fits_cpu(spec: StageSpec, active: Sequence[StageSpec], cores: float) -> bool:

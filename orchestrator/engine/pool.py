@@ -1,16 +1,18 @@
 """AdaptiveWorkerPool: runs stages as monitored process trees, longest expected first.
 
 The scheduler is one loop in the caller's thread: it starts whatever the rules admit
-(free worker, `needs` passed, `serial` alone, and under the adaptive strategy CPU-bound
-stages only up to the usable cores), then waits for the first stage to finish. Stages are
-supervised from a thread pool; their work runs in their own processes. Subtasks that a
-callable stage fans out go to a separate executor, so nested use cannot deadlock the pool
-(the lesson of the dual-thread-pool seed).
+(free worker, `needs` passed, `serial` alone, shared resources within their limits, and
+under the adaptive strategy CPU-bound stages only up to the usable cores), then waits
+for the first stage to finish. Stages are supervised from a thread pool; their work runs
+in their own processes. Subtasks that a callable stage fans out go to a separate
+executor, so nested use cannot deadlock the pool (the lesson of the dual-thread-pool
+seed).
 """
 
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import math
 import os
 import threading
@@ -56,12 +58,15 @@ class AdaptiveWorkerPool:
         import_root: Path | None = None,
         sizing_reason: str = "",
         warnings: WriteWarnings | None = None,
+        resources: Mapping[str, int] | None = None,
     ) -> None:
         self.strategy = Strategy(strategy)
         self.cores = usable_cpus if usable_cpus is not None else read_machine().usable_cpus
         default_size = max(1, math.floor(self.cores))
         self.workers = 1 if self.strategy is Strategy.SEQUENTIAL else initial_size or default_size
         self.fail_fast = fail_fast
+        # [resources]: name -> how many stages that use it may run at once
+        self.resources = dict(resources or {})
         self.log_dir = log_dir
         self.on_event = on_event
         # Stage commands are looked up in workflow's own environment first (toolpath.py).
@@ -135,8 +140,8 @@ class AdaptiveWorkerPool:
 
     @property
     def metrics(self) -> PoolRecord:
-        """Pool-level figures (`to_dict()` for JSON)."""
-        return pool_metrics(
+        """Pool-level figures (`to_dict()` for JSON), with the resource limits it honoured."""
+        figures = pool_metrics(
             self.results,
             workers=self.workers,
             started_at=self._started_at,
@@ -145,6 +150,7 @@ class AdaptiveWorkerPool:
             usable_cpus=self.cores,
             monitor_cpu_seconds=self.monitor.cpu_seconds,
         )
+        return dataclasses.replace(figures, resources=dict(self.resources))
 
     def cancel(self, *, immediate: bool = False) -> None:
         """Stop scheduling and end every running tree (at once when `immediate`)."""
@@ -259,7 +265,8 @@ class AdaptiveWorkerPool:
 
     def _admissible(self) -> list[StageSpec]:
         running = [self._specs[name] for name in self._running]
-        capacity = Capacity(self.workers, self.cores, self.strategy is Strategy.ADAPTIVE)
+        adaptive = self.strategy is Strategy.ADAPTIVE
+        capacity = Capacity(self.workers, self.cores, adaptive, self.resources)
         return admission.admit(self._ready(), running, capacity)
 
     def _start(self, spec: StageSpec, executor: ThreadPoolExecutor | None) -> None:

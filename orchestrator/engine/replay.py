@@ -2,10 +2,11 @@
 
 A pure simulation: each stage keeps its recorded duration (a cached stage its ~0 s), and
 the pool's rules (engine/admission.py: ready by priority, a free worker, `serial` alone,
-the adaptive core budget, the lowest free worker slot) decide when it starts. Asking the
-same replay with one stage at half its duration says how much shorter the whole run
-would be: the "virtual speed-up" that ranks the bottlenecks. CPU contention between
-stages is not modelled: a stage takes its recorded time wherever it lands.
+shared resources within their limits, the adaptive core budget, the lowest free worker
+slot) decide when it starts. Asking the same replay with one stage at half its duration
+says how much shorter the whole run would be: the "virtual speed-up" that ranks the
+bottlenecks. CPU contention between stages is not modelled: a stage takes its recorded
+time wherever it lands.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ReplayStage:
     duration_s: float
     needs: tuple[str, ...] = ()
     serial: bool = False
+    uses: tuple[str, ...] = ()  # shared resources it held
     kind: str | None = None
     cpu_demand: float | None = None  # cores the pool budgeted for it
     expected_s: float | None = None  # what the pool expected (its start priority)
@@ -52,6 +54,7 @@ class ReplaySetup:
     workers: int
     cores: float
     budget_cores: bool
+    limits: tuple[tuple[str, int], ...] = ()  # [resources]: (name, limit) pairs
 
 
 @dataclass
@@ -76,6 +79,7 @@ def simulate(
         max(1, setup.workers + change.more_workers),
         setup.cores + change.more_cores,
         setup.budget_cores,
+        dict(setup.limits),
     )
     state = _State(0.0, dict(specs), {}, {}, {}, {n: [0.0, 0.0] for n in specs})
     while state.pending or state.running:
@@ -108,6 +112,7 @@ def _specs(
             number=stage.number,
             kind=stage.kind,
             serial=stage.serial,
+            uses=stage.uses,
             needs=needs,
             expected_s=stage.expected_s,
             cpu_demand=stage.cpu_demand,
@@ -244,6 +249,7 @@ def replay_record(record: RunRecord) -> Replay:
             duration_s=s.duration_s,
             needs=s.needs,
             serial=s.serial,
+            uses=s.uses,
             kind=s.kind,
             cpu_demand=s.cpu_demand,
             expected_s=s.expected_s,
@@ -256,5 +262,6 @@ def replay_record(record: RunRecord) -> Replay:
         workers=1 if sequential else max(1, record.workers),
         cores=record.pool.usable_cpus or float(record.host.cpus) or 1.0,
         budget_cores=record.strategy == Strategy.ADAPTIVE.value,
+        limits=tuple(sorted(record.pool.resources.items())),
     )
     return Replay(ran, setup)

@@ -26,6 +26,7 @@ class StageSpec:
     kill_grace: float = 5.0
     kind: str | None = None  # "cpu" or "io"; None: unknown
     serial: bool = False
+    uses: tuple[str, ...] = ()  # shared resources held while it runs (limits: Capacity)
     needs: tuple[str, ...] = ()
     retries: int = 0
     expected_s: float | None = None

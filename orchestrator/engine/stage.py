@@ -129,6 +129,7 @@ class StageRunner:
             log=self._log_reference(log_path),
             error=last.error,
             needs=spec.needs,
+            uses=spec.uses,
             serial=spec.serial,
             expected_s=spec.expected_s,
             cpu_demand=spec.cpu_demand,
@@ -234,6 +235,7 @@ class StageRunner:
             command=spec.display,
             error=reason,
             needs=spec.needs,
+            uses=spec.uses,
         )
 
     def _should_retry(self, spec: StageSpec, attempt: Attempt, count: int) -> bool:

@@ -64,7 +64,8 @@ class StageConfig:
     cwd: str = "."
     timeout: float = 900.0
     kill_grace: float = 5.0
-    serial: bool = False
+    serial: bool = False  # the resource "everything" with a limit of 1
+    uses: tuple[str, ...] = ()  # names in [resources]: held while the stage runs
     kind: StageKind | None = None
     needs: tuple[str, ...] = ()
     retries: int = 0
@@ -176,6 +177,8 @@ class WorkflowConfig:
     detect: DetectConfig = DetectConfig()
     sla: SlaConfig = SlaConfig()
     trend: TrendConfig = TrendConfig()
+    # [resources]: name -> how many stages that `use` it may run at once (positive int)
+    resources: Mapping[str, int] = field(default_factory=_frozen_mapping)
 
     def ordered_stages(self) -> list[tuple[str, StageConfig]]:
         """Stages by number, then by the order they were declared."""

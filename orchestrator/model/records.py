@@ -126,6 +126,7 @@ class StageRecord(_Data):
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()  # shared resources it held ([resources] has their limits)
     serial: bool = False
     expected_s: float | None = None  # what history expected: the pool's start priority
     cpu_demand: float | None = None  # cores the adaptive admission budgeted for it
@@ -158,6 +159,7 @@ class PoolRecord(_Data):
     sizing_reason: str = ""
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
+    resources: dict[str, int] = field(default_factory=dict)  # [resources]: name -> limit
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +190,17 @@ class Bottleneck(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShardRun(_Data):
+    """One shard that `workflow merge` took in: which, its run, its outcome, its wall time."""
+
+    shard: str  # "K/N"
+    run_id: str | None = None  # None: no record of this shard was given
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunRecord(_Data):
     """One run, as written to `<reports>/<run_id>/run.json`."""
 
@@ -197,6 +210,7 @@ class RunRecord(_Data):
     lane: str
     lane_reasons: tuple[str, ...] = ()
     lane_forced: bool = False
+    shard: str | None = None  # "K/N": this run is one shard of the lane (`run --shard`)
     strategy: str
     workers: int
     git: GitRecord = field(default_factory=GitRecord)
@@ -207,6 +221,7 @@ class RunRecord(_Data):
     bottlenecks: tuple[Bottleneck, ...] = ()
     exit_code: int | None = None
     finished: bool = False
+    shards: tuple[ShardRun, ...] = ()  # a merged run: the shards it was made of
 
     def stage(self, name: str) -> StageRecord | None:
         """The stage called `name`, if the run had one."""

@@ -64,6 +64,7 @@ class PlanOptions:
     workers: Workers | None = None
     only: tuple[str, ...] = ()
     fail_fast: bool | None = None
+    shard: str | None = None  # "K/N": `only` holds that shard's stages
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Plan:
     usable_cpus: float
     policy: SlaPolicy  # the targets the stages are planned with and judged against
     notes: tuple[str, ...] = field(default=())
+    shard: str | None = None  # "K/N" when the run is one shard of the lane
 
     def stage(self, name: str) -> PlannedStage:
         """The planned stage called `name`."""
@@ -130,6 +132,7 @@ def build_plan(
         usable_cpus=machine.usable_cpus,
         policy=policy,
         notes=tuple(notes),
+        shard=options.shard,
     )
 
 

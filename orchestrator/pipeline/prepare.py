@@ -53,6 +53,7 @@ class RunOptions(NamedTuple):
     history: bool = True
     dry_run: bool = False
     cache: bool = True  # False: look nothing up in the result cache (passes still stored)
+    shard: str | None = None  # "K/N" when this run is one shard of a lane (with `only`)
 
 
 class Prepared(NamedTuple):
@@ -102,6 +103,7 @@ def prepare_run(
         workers=options.workers,
         only=options.only,
         fail_fast=options.fail_fast,
+        shard=options.shard,
     )
     machine = read_machine()
     reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
@@ -123,7 +125,11 @@ def prepare_run(
         host=host,
         cache_lookup=options.cache,
     )
-    return Prepared(loaded, plan.lane_reasons, plan, request, history, options.formats)
+    # A shard reads the history (its plan depends on it) but leaves it as it was: its
+    # shards are planned from the same history, and `workflow merge` records the whole run
+    # once.
+    record_into = history if options.shard is None else None
+    return Prepared(loaded, plan.lane_reasons, plan, request, record_into, options.formats)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:

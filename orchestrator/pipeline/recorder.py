@@ -74,6 +74,7 @@ class RecordWriter:
             lane=plan.lane.value,
             lane_reasons=plan.lane_reasons,
             lane_forced=plan.lane_forced,
+            shard=plan.shard,
             strategy=plan.strategy.value,
             workers=plan.workers,
             git=self.git(),

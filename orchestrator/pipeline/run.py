@@ -80,6 +80,7 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         kill_grace=config.kill_grace,
         kind=stage.kind,
         serial=config.serial,
+        uses=config.uses,
         needs=stage.needs,
         retries=config.retries,
         expected_s=stage.expected_s,
@@ -161,6 +162,7 @@ def execute_run(
         import_root=request.loaded.root,
         sizing_reason=request.plan.sizing_reason,
         warnings=start.warnings,
+        resources=request.loaded.config.resources,
     )
 
     checks = CacheChecks(

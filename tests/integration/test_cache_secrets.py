@@ -21,7 +21,7 @@ from tests.integration.command import workflow
 
 pytestmark = pytest.mark.integration
 
-SECRET = "hunter2-correct-horse"
+SECRET = "hunter2-correct-horse"  # nosec B105
 
 
 def config(token: str) -> str:

@@ -19,7 +19,7 @@ from tests.unit.test_trends_data import run, stage
 
 pytestmark = pytest.mark.integration
 
-SECRET = "stage-only-deploy-secret"
+SECRET = "stage-only-deploy-secret"  # nosec B105
 CONFIG = (
     '[workflow]\nhistory = "state/history.db"\n\n[stages.deploy]\nrun = ["true"]\n'
     f'env = {{ DEPLOY_TOKEN = "{SECRET}" }}\n'

@@ -63,6 +63,8 @@ def test_the_readme_s_prose_keeps_to_its_wrap_width() -> None:
     long = [
         number
         for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), 1)
-        if len(line) > 92 and not line.startswith(("|", "python3 -m venv", "    "))
+        if len(line) > 92
+        and not line.startswith(("|", "python3 -m venv", "    "))
+        and not re.fullmatch(r"`[^`]+`[.,;:]?", line)  # one code span cannot be wrapped
     ]
     assert long == []

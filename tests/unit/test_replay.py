@@ -198,3 +198,22 @@ def test_a_short_stage_inside_the_chain_stays_on_it() -> None:
     run = Replay(stages, ONE)
     assert run.critical_path == ("types", "lint", "unit")
     assert run.waiting == ()
+
+
+def test_the_replay_honours_a_resource_limit_from_the_record() -> None:
+    db = ("db",)
+    recorded = record(
+        stage("migrate", 2.0, uses=db),
+        stage("integration", 3.0, start_offset_s=2.0, uses=db),
+        stage("lint", 1.0),
+        pool=PoolRecord(usable_cpus=4.0, resources={"db": 1}),
+        workers=3,
+        strategy="thread",
+    )
+    run = replay_record(recorded)
+    migrate, integration = run.placements["migrate"], run.placements["integration"]
+    assert integration.start_s >= migrate.end_s or migrate.start_s >= integration.end_s
+    assert run.wall_s == pytest.approx(5.0)
+    # without the limit the two overlap: the limit, not the worker count, decided
+    free = replay_record(replace(recorded, pool=PoolRecord(usable_cpus=4.0)))
+    assert free.wall_s == pytest.approx(3.0)

@@ -1,0 +1,150 @@
+"""Splitting a lane's stages into N shards for N CI runners, balanced by history (pure).
+
+Longest-processing-time-first: the longest expected unit of work goes onto the shard
+whose predicted wall time stays the shortest with it. A shard runs its stages side by
+side on its runner, so its predicted wall time is its longest stage or its total work
+spread over `parallel` cores, whichever is longer (`parallel` = 1: the plain sum). A
+unit is a stage together with every stage it is tied to by `needs` (a shard runs alone,
+so a stage and the stage it needs must share one). A stage that history does not know
+counts at the median of the known ones (1 s when none is known). The same stages and
+durations always give the same plan: ties are broken by the stages' order in the lane,
+so every runner of a matrix computes the shard it was given.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from orchestrator.model.errors import UsageError
+
+UNKNOWN_DEFAULT_S = 1.0  # seconds: an unknown stage's weight when history knows none
+
+
+class Work(NamedTuple):
+    """One stage to place: its name, expected seconds (None: unknown) and needs."""
+
+    name: str
+    expected_s: float | None
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `total` (from 1): its stages in lane order and predicted seconds."""
+
+    index: int
+    total: int
+    stages: tuple[str, ...]
+    predicted_s: float
+
+    @property
+    def label(self) -> str:
+        """ "K/N", as `workflow run --shard` takes it."""
+        return f"{self.index}/{self.total}"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """ "K/N" -> (K, N) with 1 <= K <= N; UsageError naming --shard otherwise."""
+    index, sep, total = text.partition("/")
+    if sep and index.strip().isdigit() and total.strip().isdigit():
+        k, n = int(index), int(total)
+        if 1 <= k <= n:
+            return k, n
+    raise UsageError(f'--shard: expected "K/N" with 1 <= K <= N (e.g. 2/3), not {text!r}.')
+
+
+def plan_shards(works: Sequence[Work], total: int, parallel: float = 1.0) -> list[Shard]:
+    """`total` shards (some may be empty when there are fewer units than shards).
+
+    `parallel` is how many stages a runner keeps busy at once (its workers and cores,
+    at least 1); `predicted_s` is each shard's predicted wall time in seconds.
+    """
+    if total < 1:
+        raise UsageError(f"--shards: must be a positive integer, not {total}.")
+    parallel = max(1.0, parallel)
+    order = {work.name: i for i, work in enumerate(works)}
+    weights = _weights(works)
+    units = sorted(
+        _units(works),
+        key=lambda unit: (-sum(weights[n] for n in unit), min(order[n] for n in unit)),
+    )
+    loads = [0.0] * total  # work, seconds
+    longest = [0.0] * total  # the longest unit on the shard, seconds
+    members: list[list[str]] = [[] for _ in range(total)]
+
+    def wall(i: int, work: float = 0.0) -> float:
+        return max(longest[i], work, (loads[i] + work) / parallel)
+
+    for unit in units:
+        work = sum(weights[n] for n in unit)
+        target = min(range(total), key=lambda i: (wall(i, work), loads[i], i))
+        loads[target] += work
+        longest[target] = max(longest[target], work)
+        members[target].extend(unit)
+    return [
+        Shard(i + 1, total, tuple(sorted(members[i], key=order.__getitem__)), round(wall(i), 3))
+        for i in range(total)
+    ]
+
+
+def _weights(works: Sequence[Work]) -> dict[str, float]:
+    known = [w.expected_s for w in works if w.expected_s is not None]
+    default = statistics.median(known) if known else UNKNOWN_DEFAULT_S
+    return {w.name: w.expected_s if w.expected_s is not None else default for w in works}
+
+
+def _units(works: Sequence[Work]) -> list[list[str]]:
+    # Stages joined by `needs` (either way) form one unit: a small union-find.
+    parent = {w.name: w.name for w in works}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for work in works:
+        for need in work.needs:
+            if need in parent:
+                parent[root(work.name)] = root(need)
+    groups: dict[str, list[str]] = {}
+    for work in works:
+        groups.setdefault(root(work.name), []).append(work.name)
+    return list(groups.values())
+
+
+def matrix(shards: Sequence[Shard], lane: str) -> dict[str, Any]:
+    """The GitHub Actions matrix: {"include": [{"shard", "lane", "stages", "predicted_s"}]}."""
+    return {
+        "include": [
+            {
+                "shard": s.label,
+                "lane": lane,
+                "stages": list(s.stages),
+                "predicted_s": s.predicted_s,
+            }
+            for s in shards
+        ]
+    }
+
+
+def shard_in(data: object, label: str, source: str) -> tuple[str, tuple[str, ...]]:
+    """(lane, stages) of shard `label` in a matrix that `matrix` made, read from `source`.
+
+    Raises UsageError naming `source` when the data is not such a matrix or lacks the
+    shard.
+    """
+    include = data.get("include") if isinstance(data, Mapping) else None
+    if not isinstance(include, list):
+        raise UsageError(f'{source}: not a shard plan (no "include" list).')
+    for entry in include:
+        if isinstance(entry, Mapping) and entry.get("shard") == label:
+            lane, stages = entry.get("lane"), entry.get("stages")
+            valid = isinstance(stages, list) and all(isinstance(s, str) for s in stages)
+            if not isinstance(lane, str) or not valid:
+                raise UsageError(f"{source}: shard {label} needs a lane and a list of stages.")
+            return lane, tuple(str(stage) for stage in stages or ())
+    raise UsageError(f"{source}: no shard {label} in the plan.")

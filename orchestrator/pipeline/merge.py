@@ -1,0 +1,216 @@
+"""`workflow merge`: one run made of the records of a lane's shards.
+
+The shards ran on separate runners, each from its own start, as a CI matrix runs them
+side by side; the merged timeline puts every shard's stages at their offsets from that
+shard's start, each on its shard's rows ("2/3 process-1"). The merged run's wall time is
+the longest shard's, and that is what the lane budget judges. The exit code is the
+worst of the shards' (an interruption over a failure over an SLA breach over a pass);
+a shard named by the plan but missing here counts as failed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.metrics import pool_metrics
+from orchestrator.engine.replay import replay_record
+from orchestrator.history.store import record_safely
+from orchestrator.model.config import Lane
+from orchestrator.model.errors import ExitCode, ReportsDirError, UsageError
+from orchestrator.model.masking import Masker
+from orchestrator.model.records import (
+    RunRecord,
+    ShardRun,
+    read_record,
+    wall_time_s,
+    write_record,
+)
+from orchestrator.model.shardplan import parse_shard
+from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.pipeline.finish import final_exit_code
+from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.run import new_run_id
+from orchestrator.pipeline.testrows import record_test_rows_safely
+from reports import write_reports
+from sla.bottlenecks import attach_bottlenecks
+from sla.targets import policy_for
+from sla.verdict import apply_sla
+
+# Worse outcomes rank higher: a pass, an SLA breach, a failure, a usage error, SIGTERM, SIGINT.
+_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 143: 4, 130: 5}
+
+
+def worst_exit_code(codes: Sequence[int | None]) -> int:
+    """The worst of the shards' exit codes; None (unfinished or missing) counts as 1."""
+    known = [int(ExitCode.STAGE_FAILED) if code is None else code for code in codes]
+    return max(known, key=lambda code: (_RANK.get(code, 2), code), default=0)
+
+
+def read_shards(paths: Sequence[Path]) -> list[RunRecord]:
+    """The shard records at `paths` (a run directory or its run.json), in shard order.
+
+    Raises RecordError for an unreadable record and UsageError naming the path for a
+    record that is no shard, or shards that do not belong together.
+    """
+    found: dict[int, tuple[Path, RunRecord]] = {}
+    for given in paths:
+        path = given / RECORD_NAME if given.is_dir() else given
+        record = read_record(path)
+        if record.shard is None:
+            raise UsageError(f"{path}: not a shard's record (made without run --shard K/N).")
+        index, total = parse_shard(record.shard)
+        if found:
+            first_path, first = next(iter(found.values()))
+            if record.lane != first.lane or parse_shard(first.shard or "")[1] != total:
+                raise UsageError(
+                    f"{path}: shard {record.shard} of the {record.lane} lane does not belong "
+                    f"with {first_path} (shard {first.shard} of the {first.lane} lane)."
+                )
+        if index in found:
+            raise UsageError(f"{path}: shard {record.shard} is already given by {found[index][0]}.")
+        found[index] = (path, record)
+    seen: dict[str, str] = {}
+    for index in sorted(found):
+        path, record = found[index]
+        for stage in record.stages:
+            if stage.name in seen:
+                raise UsageError(
+                    f"{path}: stage {stage.name} also ran in shard {seen[stage.name]}."
+                )
+            seen[stage.name] = record.shard or ""
+    return [found[index][1] for index in sorted(found)]
+
+
+def merged_record(shards: Sequence[RunRecord], run_id: str) -> RunRecord:
+    """One unjudged record of `shards` (all of one lane and one N, as `read_shards` gives)."""
+    first = shards[0]
+    total = parse_shard(first.shard or "1/1")[1]
+    by_label = {record.shard: record for record in shards}
+    runs = []
+    for index in range(1, total + 1):
+        label = f"{index}/{total}"
+        record = by_label.get(label)
+        runs.append(
+            ShardRun(shard=label)
+            if record is None
+            else ShardRun(
+                shard=label,
+                run_id=record.run_id,
+                exit_code=record.exit_code,
+                duration_s=round(wall_time_s(record), 4),
+                stages=tuple(stage.name for stage in record.stages),
+            )
+        )
+    stages = sorted(
+        (
+            replace(stage, worker=f"{record.shard} {stage.worker or 'main'}")
+            for record in shards
+            for stage in record.stages
+        ),
+        key=lambda stage: (stage.number, stage.name),
+    )
+    wall = max(wall_time_s(record) for record in shards)
+    resources: dict[str, int] = {}
+    for record in shards:
+        resources.update(record.pool.resources)
+    pool = pool_metrics(
+        stages,
+        workers=sum(record.workers for record in shards),
+        started_at=0.0,
+        finished_at=wall,
+        sizing_reason=f"{total} shards, one runner each; wall time is the longest shard's",
+        usable_cpus=sum(record.pool.usable_cpus for record in shards),
+        monitor_cpu_seconds=sum(record.pool.monitor_cpu_seconds for record in shards),
+    )
+    return RunRecord(
+        run_id=run_id,
+        started_at=min(record.started_at for record in shards),
+        lane=first.lane,
+        lane_reasons=first.lane_reasons,
+        lane_forced=first.lane_forced,
+        strategy=first.strategy,
+        workers=sum(record.workers for record in shards),
+        git=first.git,
+        host=first.host,
+        stages=tuple(stages),
+        pool=replace(pool, resources=resources),
+        exit_code=worst_exit_code([run.exit_code for run in runs]),
+        finished=all(record.finished for record in shards) and len(shards) == total,
+        shards=tuple(runs),
+    )
+
+
+class Merged(NamedTuple):
+    """The judged merged record, where it was written, and warnings of unwritten files."""
+
+    record: RunRecord
+    run_dir: Path
+    warnings: tuple[str, ...]
+
+
+def merge_shards(
+    paths: Sequence[Path],
+    loaded: LoadedConfig,
+    report_dir: Path | None = None,
+    formats: Sequence[str] = ("html", "md", "json", "junit"),
+) -> Merged:
+    """Read, merge, judge (the configuration's SLA policy), write reports, record history.
+
+    `report_dir` defaults to the configuration's reports directory. Raises RecordError or
+    UsageError (nothing written) for unusable records, ReportsDirError when the reports
+    directory cannot be made.
+    """
+    shards = read_shards(paths)
+    record = merged_record(shards, new_run_id(datetime.now(UTC)))
+    policy = policy_for(loaded.config, Lane(record.lane), [s.name for s in record.stages])
+    record = apply_sla(record, policy)
+    # The replay treats the shards as one pool of all their workers and cores: close to
+    # runners side by side, since the planner kept stages tied by needs on one shard.
+    record = attach_bottlenecks(
+        record,
+        replay_record(record),
+        available_memory_bytes=record.host.available_memory_bytes or None,
+    )
+    record = replace(record, exit_code=final_exit_code(record))
+    run_dir = (report_dir or loaded.resolve(loaded.config.workflow.reports)) / record.run_id
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise ReportsDirError(f"cannot create {run_dir}: {reason(exc)}.") from exc
+    warnings = WriteWarnings()
+    with warnings.guard(RECORD_NAME, run_dir / RECORD_NAME):
+        write_record(record, run_dir / RECORD_NAME)
+    _copy_files(paths, run_dir, warnings)
+    write_reports(record, run_dir, formats, Masker(()), warnings)
+    history = loaded.history_file
+    if history is not None:
+        unrecorded = record_safely(history, record)
+        if unrecorded is None:
+            masker = Masker(())  # the shards' files were masked by their runs
+            unrecorded = record_test_rows_safely(history, record, run_dir, masker)
+        if unrecorded is not None:
+            warnings.note(unrecorded)
+    return Merged(record, run_dir, warnings.lines)
+
+
+def _copy_files(paths: Sequence[Path], run_dir: Path, warnings: WriteWarnings) -> None:
+    # The reports show each stage's log tail from the run's logs/ directory, and the
+    # per-test rows come from its tests/ directory: the shards' files (already masked by
+    # their runs) come along; stage names are unique across shards, so are their files.
+    for given in paths:
+        shard_dir = given if given.is_dir() else given.parent
+        for sub in ("logs", "tests"):
+            source = shard_dir / sub
+            if not source.is_dir():
+                continue
+            for item in sorted(p for p in source.iterdir() if p.is_file()):
+                target = run_dir / sub / item.name
+                with warnings.guard(sub, target):
+                    target.parent.mkdir(exist_ok=True)
+                    shutil.copy2(item, target)
