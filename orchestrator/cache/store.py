@@ -69,16 +69,20 @@ class CacheStore:
             raise ValueError(f"not a cache key: {key!r}")
         return self.root / LAYOUT / key[:2] / f"{key}{SUFFIX}"
 
-    def salt(self) -> bytes:
+    def salt(self, *, create: bool = True) -> bytes:
         """This cache's random salt for secret values in keys (32 bytes), made on first use.
 
         Kept in `<cache>/salt` (0600) and never exported: an entry keyed with a secret hits
         only in the cache that stored it. Concurrent first uses agree (the file is linked
-        into place, never overwritten). Raises OSError when it can be neither read nor made.
+        into place, never overwritten). `create` False (a dry run, `cache explain`: they
+        write nothing) gives a throwaway salt when there is none yet: no entry can have been
+        keyed with it. Raises OSError when it can be neither read nor made.
         """
         path = self.root / SALT_NAME
         with contextlib.suppress(FileNotFoundError):
             return _whole_salt(path.read_bytes(), path)
+        if not create:
+            return secrets.token_bytes(SALT_BYTES)
         self.root.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(prefix=".tmp-salt-", dir=self.root)  # mode 0600
         try:

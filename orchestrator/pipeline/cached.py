@@ -43,10 +43,18 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
 
 
-def store_salt(store: CacheStore) -> bytes | None:
-    """The store's salt, or None when its directory cannot give one (a miss, not a failure)."""
+def store_salt(
+    store: CacheStore, stages: list[StageIdentity], *, create: bool = True
+) -> bytes | None:
+    """The store's salt for `stages`' keys, or None when its directory cannot give one (a
+    miss, not a failure); b"" when no stage has a secret-named `env` value to key.
+
+    `create` False for what only looks (a dry run, `cache explain`): nothing is written.
+    """
+    if not any(SECRET_NAME.search(name) for stage in stages for name in stage.config.env):
+        return b""  # unused: no salt file is made for nothing
     try:
-        return store.salt()
+        return store.salt(create=create)
     except OSError:
         return None
 
@@ -123,7 +131,8 @@ class RunCache:
     def hits(self) -> dict[str, StageRecord]:
         """Compute every cacheable stage's key; the records of the stages reused."""
         started = time.monotonic()
-        self.before = current_keys(self._identities(), self.environ, store_salt(self.store))
+        identities = self._identities()
+        self.before = current_keys(identities, self.environ, store_salt(self.store, identities))
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)
@@ -177,9 +186,9 @@ class RunCache:
         key = parts.digest()
         reason = _not_storable(record)
         if reason is None:
-            now = current_keys(
-                self._identities({record.name}), self.environ, store_salt(self.store)
-            ).get(record.name)
+            identities = self._identities({record.name})
+            salt = store_salt(self.store, identities)
+            now = current_keys(identities, self.environ, salt).get(record.name)
             if not isinstance(now, KeyParts) or now.digest() != key:
                 reason = "its inputs or tools changed while it ran"
         if reason is None:
@@ -215,7 +224,7 @@ def preview(
         return {s.name: "would run (the cache is off)" for s in plan.stages}
     excluded = loaded.own_outputs(report_dir)
     identities = [stage_identity(s, excluded) for s in plan.stages if s.config.cache]
-    keys = current_keys(identities, os.environ, store_salt(store))
+    keys = current_keys(identities, os.environ, store_salt(store, identities, create=False))
     said: dict[str, str] = {}
     for stage in plan.stages:
         parts = keys.get(stage.name)
@@ -242,7 +251,8 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
     if not stage.cache:
         return [f"{name}: cache = false: it always runs."]
     identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
-    now = current_keys([identity], os.environ, store_salt(store))[name]
+    salt = store_salt(store, [identity], create=False)
+    now = current_keys([identity], os.environ, salt)[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
     last = store.last_pass(name)
