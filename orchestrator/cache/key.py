@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.cache.fingerprint import (
     FingerprintMemo,
@@ -29,10 +29,12 @@ from orchestrator.cache.fingerprint import (
 )
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
-from orchestrator.model.globs import compile_globs
 from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.ownpaths import own_output_of
-from orchestrator.model.records import to_data
+from orchestrator.model.plain import to_data
+
+if TYPE_CHECKING:
+    from orchestrator.model.globs import GlobSet
 
 CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
 UNSET = "(unset)"
@@ -138,7 +140,7 @@ def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> 
     prefix = "" if cwd == "." else cwd + "/"
     excluded = [p for p in (_relative(e, snapshot.top) for e in stage.excluded) if p]
     patterns = stage.config.inputs
-    globs = None if patterns is None else compile_globs(patterns, f"stages.{stage.name}.inputs")
+    globs = None if patterns is None else _compile_inputs(patterns, stage.name)
     chosen: dict[str, str] = {}
     for path in snapshot.paths():
         if not path.startswith(prefix) or own_output_of(path, excluded) is not None:
@@ -187,3 +189,11 @@ def _keyed(value: str, salt: bytes) -> str:
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _compile_inputs(patterns: tuple[str, ...], stage: str) -> GlobSet:
+    # The glob matcher loads only for a stage with `inputs`: the keys are computed before
+    # the first stage starts, and most stages have none. This module's one deferred import.
+    from orchestrator.model.globs import compile_globs  # noqa: PLC0415 - see the comment above
+
+    return compile_globs(patterns, f"stages.{stage}.inputs")

@@ -17,8 +17,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,6 +79,11 @@ class CacheStore:
         path = self.root / SALT_NAME
         with contextlib.suppress(FileNotFoundError):
             return _whole_salt(path.read_bytes(), path)
+        # secrets and tempfile (with random) load only for a stage with a secret env value,
+        # never on the way to the first stage otherwise. This module's one deferred import.
+        import secrets  # noqa: PLC0415 - see the comment above
+        import tempfile  # noqa: PLC0415 - see the comment above
+
         if not create:
             return secrets.token_bytes(SALT_BYTES)
         self.root.mkdir(parents=True, exist_ok=True)

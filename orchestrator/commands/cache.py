@@ -15,7 +15,8 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UsageError
 from orchestrator.model.units import seconds, size
 from orchestrator.model.writes import reason
-from orchestrator.pipeline.cached import explain_stage, open_store
+from orchestrator.pipeline.cached import open_store
+from orchestrator.pipeline.explain import explain_stage
 
 
 def store_for(loaded: LoadedConfig) -> CacheStore:

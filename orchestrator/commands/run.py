@@ -22,7 +22,6 @@ from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageE
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
 from orchestrator.pipeline.run import plan_masker
-from orchestrator.pipeline.shards import shard_options
 from orchestrator.pipeline.workflow import (
     Notice,
     RunEvent,
@@ -181,6 +180,10 @@ def command(
         cache=not no_cache,
     )
     if shard is not None:
+        # The shard planner (with statistics) loads only for `--shard`: an ordinary run's
+        # first stage does not wait for it.
+        from orchestrator.pipeline.shards import shard_options  # noqa: PLC0415 - see above
+
         options, stages = shard_options(options, shard, plan_file)
         if not stages:
             click.echo(f"workflow: shard {shard} has no stages to run")

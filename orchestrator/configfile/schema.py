@@ -44,7 +44,6 @@ from orchestrator.model.config import (
     WorkflowConfig,
     WorkflowSection,
 )
-from orchestrator.model.globs import pattern_problem
 from orchestrator.model.masking import SECRET_NAME
 
 
@@ -126,7 +125,11 @@ def _cache_env(value: Any) -> tuple[str, ...]:
 
 
 def _patterns(value: Any) -> tuple[str, ...]:
-    # Compiled here, so `validate` catches what would otherwise end a run part-way.
+    # Compiled here, so `validate` catches what would otherwise end a run part-way. The
+    # glob matcher loads only for a configuration that lists patterns (start-up time).
+    # This module's one deferred import.
+    from orchestrator.model.globs import pattern_problem  # noqa: PLC0415 - see above
+
     patterns = strings(value)
     for text in patterns:
         problem = pattern_problem(text)

@@ -12,13 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
-
-from lxml import etree
+from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.testresults import Outcome, TestCase
 from orchestrator.model.writes import WriteWarnings
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from lxml import etree
 
 _JUNIT_OPTIONS = ("--junit-xml", "--junitxml")
 # pytest ends a failure's text with "path/to/test_x.py:12: AssertionError".
@@ -96,18 +99,19 @@ def read_junit(
 
     `pytest`: the file came from pytest, whose `line` attributes count from 0.
     """
+    parser = load_lxml()
     try:
         if path.stat().st_mtime < not_before:
             return None
-        return list(_cases(path, 1 if pytest else 0))
-    except (OSError, etree.XMLSyntaxError):
+        return list(_cases(parser, path, 1 if pytest else 0))
+    except (OSError, parser.XMLSyntaxError):
         return None
 
 
-def _cases(path: Path, line_offset: int) -> Iterator[TestCase]:
+def _cases(parser: ModuleType, path: Path, line_offset: int) -> Iterator[TestCase]:
     # huge_tree: a suite's captured output can exceed lxml's default text limits; entities
     # are never resolved and nothing is fetched (the file is a tool's output, not trusted).
-    events = etree.iterparse(
+    events = parser.iterparse(
         str(path),
         events=("end",),
         tag="testcase",
@@ -157,6 +161,18 @@ def _outcome(element: etree._Element) -> tuple[Outcome, str | None]:
             outcome = {"failure": Outcome.FAILED, "error": Outcome.ERROR}.get(tag, Outcome.SKIPPED)
             return outcome, message
     return Outcome.PASSED, None
+
+
+def load_lxml() -> ModuleType:
+    """`lxml.etree`, loaded on first use (about 5 ms).
+
+    lxml costs more start-up than the first stage may wait, and a JUnit file is read only
+    once its stage has ended: the run's helper thread loads it while the stages run
+    (`pipeline/finish.Finisher.prepare`). This module's one deferred import.
+    """
+    from lxml import etree  # noqa: PLC0415 - see the docstring
+
+    return etree
 
 
 def node_id(classname: str, name: str, file: str | None) -> str:

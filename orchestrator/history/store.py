@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from orchestrator.history.profiles import RECENT_RUNS, StageProfile, profile_of
 from orchestrator.history.schema import BUSY_TIMEOUT_S, HistoryError, connect
-from orchestrator.model.records import record_from_data
 from orchestrator.model.run_order import utc_key
 from orchestrator.model.writes import reason
 
@@ -115,6 +114,11 @@ class HistoryStore:
         return [self._parse(run_id, text) for run_id, text in rows]
 
     def _parse(self, run_id: str, text: str) -> RunRecord:
+        # The record module loads only to read whole runs back: a run reads the stage
+        # profiles (plain rows) before its first stage starts and must not wait for it.
+        # This module's one deferred import.
+        from orchestrator.model.records import record_from_data  # noqa: PLC0415 - see above
+
         try:
             return record_from_data(json.loads(text))
         except ValueError as exc:  # a JSON error, or a record that does not validate

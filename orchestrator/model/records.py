@@ -9,17 +9,16 @@ pydantic's validation of these same dataclasses (`record_from_data`), which load
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import math
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
+from orchestrator.model.plain import to_data
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 from orchestrator.model.testresults import TestsSummary
 from orchestrator.model.textinput import read_text
@@ -46,19 +45,6 @@ __all__ = [
     "to_data",
     "write_record",
 ]
-
-
-def to_data(value: Any) -> Any:
-    """The JSON-ready form of a record or any part of it: dicts, lists and plain values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [to_data(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): to_data(item) for key, item in value.items()}
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 class _Data:

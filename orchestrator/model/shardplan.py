@@ -13,7 +13,6 @@ so every runner of a matrix computes the shard it was given.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -91,6 +90,10 @@ def plan_shards(works: Sequence[Work], total: int, parallel: float = 1.0) -> lis
 
 
 def _weights(works: Sequence[Work]) -> dict[str, float]:
+    # statistics (with fractions, decimal and random) loads only when shards are planned,
+    # never on an ordinary run's way to its first stage. This module's one deferred import.
+    import statistics  # noqa: PLC0415 - see the comment above
+
     known = [w.expected_s for w in works if w.expected_s is not None]
     default = statistics.median(known) if known else UNKNOWN_DEFAULT_S
     return {w.name: w.expected_s if w.expected_s is not None else default for w in works}

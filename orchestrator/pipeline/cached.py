@@ -16,21 +16,22 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lanes.git import GitError
-from orchestrator.cache.explain import explain
 from orchestrator.cache.fingerprint import FingerprintMemo
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
 from orchestrator.cache.snapshot import Snapshot, take_snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.configfile.load import LoadedConfig
-from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.masking import SECRET_NAME
-from orchestrator.model.records import StageCache, StageRecord
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
+
+if TYPE_CHECKING:
+    from orchestrator.model.records import StageCache, StageRecord
 
 MB = 1024 * 1024
 
@@ -144,7 +145,7 @@ class RunCache:
                 continue
             spent = time.monotonic() - started
             reused[stage.name] = self._reused(stage, hit, spent)
-            self.results[stage.name] = StageCache(
+            self.results[stage.name] = _records()[0](
                 hit=True,
                 key=key,
                 from_run=hit.entry.run_id,
@@ -161,7 +162,7 @@ class RunCache:
             log.write_bytes(banner.encode("utf-8") + hit.log)
         except OSError as exc:
             self.warnings.add(f"{stage.name}'s log", log, exc)
-        return StageRecord(
+        return _records()[1](
             number=stage.number,
             name=stage.name,
             status=StageStatus.PASSED,
@@ -181,7 +182,7 @@ class RunCache:
         if parts is None or record.name in self.results:
             return
         if isinstance(parts, str):
-            self.results[record.name] = StageCache(hit=False, key="", stored=False, reason=parts)
+            self.results[record.name] = _records()[0](hit=False, key="", stored=False, reason=parts)
             return
         key = parts.digest()
         reason = _not_storable(record)
@@ -193,7 +194,7 @@ class RunCache:
                 reason = "its inputs or tools changed while it ran"
         if reason is None:
             reason = self._store(record, parts)
-        self.results[record.name] = StageCache(
+        self.results[record.name] = _records()[0](
             hit=False, key=key, stored=reason is None, reason=reason
         )
 
@@ -239,32 +240,6 @@ def preview(
     return said
 
 
-def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[str]:
-    """`workflow cache explain NAME`: what changed in the stage's key since its last pass.
-
-    Raises UnknownStageError when the configuration has no such stage.
-    """
-    stage = loaded.config.stages.get(name)
-    if stage is None:
-        known = ", ".join(loaded.config.stages) or "(none)"
-        raise UnknownStageError(f"no stage named {name!r} (stages: {known}).")
-    if not stage.cache:
-        return [f"{name}: cache = false: it always runs."]
-    identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
-    salt = store_salt(store, [identity], create=False)
-    now = current_keys([identity], os.environ, salt)[name]
-    if isinstance(now, str):
-        return [f"{name}: not cacheable: {now}."]
-    last = store.last_pass(name)
-    if last is None:
-        return [f"{name}: no pass of this stage is in the cache ({store.root})."]
-    if last.key == now.digest():
-        return [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
-    lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
-    lines += [f"  {line}" for line in explain(last.parts, now)]
-    return lines
-
-
 def _not_storable(record: StageRecord) -> str | None:
     if record.status is not StageStatus.PASSED:
         return "only passes are stored"
@@ -274,3 +249,16 @@ def _not_storable(record: StageRecord) -> str | None:
         # Reusing a pass that needed reruns would hide the flaky tests on every later run.
         return "it passed only after rerunning flaky tests"
     return None
+
+
+def _records() -> tuple[type[StageCache], type[StageRecord]]:
+    # The record module costs more start-up than the first stage may wait, and the keys are
+    # computed before it starts: it loads here only for a hit, or once a stage has ended
+    # (by then the helper thread has loaded it; see pipeline/run.py). The one load point
+    # for the record types this module builds.
+    from orchestrator.model.records import (  # noqa: PLC0415 - see the comment above
+        StageCache,
+        StageRecord,
+    )
+
+    return StageCache, StageRecord

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from orchestrator.engine.junit import load_lxml
 from orchestrator.engine.replay import replay_record
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
@@ -96,8 +97,10 @@ class Finisher:
     """The end of a run, loaded as one piece while the stages run (see pipeline.workflow)."""
 
     def prepare(self) -> None:
-        """Load and compile the report template now, so rendering at the end is quick."""
+        """Load and compile the report template now, so rendering at the end is quick, and
+        load what the stages' ends need but their start does not (the JUnit reader)."""
         prepare()
+        load_lxml()
 
     def finish(
         self,
