@@ -16,11 +16,11 @@ from lanes.changes import ChangeSet, FileChange, LaneDecision, Status
 from lanes.collect import collect
 from lanes.detect import choose_lane
 from lanes.github import github_request
-from lanes.globs import normalize_path
 from lanes.ownpaths import project_path, without_own_outputs
 from lanes.prepush import REMOTE_ENV, push_request
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
 from orchestrator.model.config import DetectConfig
+from orchestrator.model.globs import normalize_path
 
 __all__ = [
     "LaneDecision",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lanes.changes import ChangeSet, LaneDecision
-from lanes.globs import GlobSet, compile_globs
 from orchestrator.model.config import DetectConfig, Lane
+from orchestrator.model.globs import GlobSet, compile_globs
 
 SHOWN = 5  # paths named in one reason before "and N more"
 

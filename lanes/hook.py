@@ -19,6 +19,7 @@ from lanes import git
 from lanes.prepush import REMOTE_ENV
 from orchestrator.model.errors import UsageError
 from orchestrator.model.files import EXECUTABLE, staged
+from orchestrator.model.writes import reason
 
 HOOK_NAME = "pre-push"
 BACKUP_NAME = "pre-push.workflow-backup"
@@ -135,7 +136,7 @@ def install_hook(
             if hook.exists() or hook.is_symlink():
                 action = Action.UPDATED if is_ours(hook) else _keep_foreign(hook, backup, force)
     except OSError as exc:
-        raise UsageError(f"{hook}: cannot write the hook: {exc.strerror or exc}.") from exc
+        raise UsageError(f"{hook}: cannot write the hook: {reason(exc)}.") from exc
     return HookResult(action, hook, backup if backup.exists() else None)
 
 
@@ -154,7 +155,7 @@ def uninstall_hook(root: Path) -> HookResult:
             return HookResult(Action.RESTORED, hook, backup)
         hook.unlink()
     except OSError as exc:
-        raise UsageError(f"{hook}: cannot remove the hook: {exc.strerror or exc}.") from exc
+        raise UsageError(f"{hook}: cannot remove the hook: {reason(exc)}.") from exc
     return HookResult(Action.REMOVED, hook)
 
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from lanes.changes import ChangeSet
+from lanes.changes import ChangeSet, FileChange
+from orchestrator.model.ownpaths import own_output_of
 
 
 def project_path(line: str, root: Path) -> str | None:
@@ -37,21 +38,24 @@ def project_path(line: str, root: Path) -> str | None:
 
 
 def without_own_outputs(changes: ChangeSet, root: Path, outputs: Sequence[Path]) -> ChangeSet:
-    """`changes` less every file under one of `outputs` (absolute paths), with a note."""
+    """`changes` less every file that is or lies under one of `outputs` (absolute paths,
+    as `LoadedConfig.own_outputs` lists them), with a note naming the outputs it matched."""
     prefixes = [p for p in (project_path(str(out), root) for out in outputs) if p]
     if not prefixes:
         return changes
-
-    def own(path: str) -> bool:
-        # `-` covers SQLite's companions of the history file (history.db-wal, -journal).
-        return any(path == p or path.startswith((p + "/", p + "-")) for p in prefixes)
-
-    kept = tuple(c for c in changes.files if not all(own(path) for path in c.paths))
+    kept: list[FileChange] = []
+    matched: set[str] = set()
+    for change in changes.files:
+        owners = [own_output_of(path, prefixes) for path in change.paths]
+        if all(owners):
+            matched.update(owner for owner in owners if owner)
+        else:
+            kept.append(change)
     dropped = len(changes.files) - len(kept)
     if not dropped:
         return changes
     note = (
         f"{dropped} changed file{'s' if dropped != 1 else ''} of workflow's own output "
-        f"({', '.join(sorted(prefixes))}) left out: never an input"
+        f"({', '.join(sorted(matched))}) left out: never an input"
     )
-    return replace(changes, files=kept, notes=(*changes.notes, note))
+    return replace(changes, files=tuple(kept), notes=(*changes.notes, note))

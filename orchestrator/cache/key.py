@@ -3,12 +3,15 @@
 The parts are plain text, so the key of a stage in a fresh clone, on another machine with
 the same tools, or after a `touch` of every file is the same, and anything that can change
 what the stage does changes it (DESIGN "Result cache"). Values of `cache_env` variables
-enter as digests: a secret never reaches the cache's files.
+enter as digests (the configuration refuses secret-named ones there). A secret-named value
+in the stage's `env` enters as an HMAC under the cache's own random salt (`CacheStore.salt`,
+never exported): without the salt a stored digest cannot be tried against guesses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sys
 from collections.abc import Mapping
@@ -26,10 +29,12 @@ from orchestrator.cache.fingerprint import (
 )
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
+from orchestrator.model.masking import SECRET_NAME
+from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.plain import to_data
 
 if TYPE_CHECKING:
-    from lanes.globs import GlobSet
+    from orchestrator.model.globs import GlobSet
 
 CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
 UNSET = "(unset)"
@@ -88,7 +93,7 @@ class StageIdentity:
     name: str
     config: StageConfig
     cwd: Path  # absolute
-    excluded: tuple[Path, ...] = ()  # workflow's own reports, history and cache
+    excluded: tuple[Path, ...] = ()  # LoadedConfig.own_outputs: reports, history, cache
 
 
 def stage_key(
@@ -96,13 +101,19 @@ def stage_key(
     snapshot: Snapshot,
     environ: Mapping[str, str],
     memo: FingerprintMemo,
+    salt: bytes,
 ) -> KeyParts:
     """The key parts of `stage` on the work tree `snapshot` read, in environment `environ`.
 
-    Raises ConfigError when `inputs` holds a pattern that cannot be used.
+    `salt` keys the stage's secret-named `env` values (HMAC-SHA256). Raises ConfigError
+    when `inputs` holds a pattern that cannot be used.
     """
     cwd = _relative(stage.cwd, snapshot.top)
     table = {f.name: to_data(getattr(stage.config, f.name)) for f in fields(stage.config)}
+    table["env"] = {
+        name: _keyed(value, salt) if SECRET_NAME.search(name) else value
+        for name, value in stage.config.env.items()
+    }
     stage_parts = {name: _digest(value) for name, value in table.items()}
     stage_parts["cwd (in the work tree)"] = _digest(cwd)
     env = {
@@ -132,7 +143,7 @@ def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> 
     globs = None if patterns is None else _compile_inputs(patterns, stage.name)
     chosen: dict[str, str] = {}
     for path in snapshot.paths():
-        if not path.startswith(prefix) or any(_under(path, e) for e in excluded):
+        if not path.startswith(prefix) or own_output_of(path, excluded) is not None:
             continue
         if globs is not None and globs.match(path[len(prefix) :]) is None:
             continue
@@ -171,13 +182,8 @@ def _relative(path: Path, top: Path) -> str | None:
     return text or "."
 
 
-def _under(path: str, excluded: str) -> bool:
-    # Also the SQLite journals beside a history file ("history.db-wal", "-journal"). An
-    # excluded directory that is the whole tree excludes nothing: every run would then miss,
-    # which is slow but never wrong, where excluding everything would be wrong.
-    if excluded == ".":
-        return False
-    return path == excluded or path.startswith((excluded + "/", excluded + "-"))
+def _keyed(value: str, salt: bytes) -> str:
+    return "hmac " + hmac.new(salt, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _digest(value: Any) -> str:
@@ -188,6 +194,6 @@ def _digest(value: Any) -> str:
 def _compile_inputs(patterns: tuple[str, ...], stage: str) -> GlobSet:
     # The glob matcher loads only for a stage with `inputs`: the keys are computed before
     # the first stage starts, and most stages have none. This module's one deferred import.
-    from lanes.globs import compile_globs  # noqa: PLC0415 - see the comment above
+    from orchestrator.model.globs import compile_globs  # noqa: PLC0415 - see the comment above
 
     return compile_globs(patterns, f"stages.{stage}.inputs")

@@ -12,6 +12,7 @@ last use: a hit touches it, and pruning removes the least recently used entries 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -23,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.cache.key import KeyParts, parts_from_data
-from orchestrator.model.files import SHARED
+from orchestrator.model.files import write_atomic
 
 LAYOUT = "v1"
 SUFFIX = ".entry"
+SALT_NAME = "salt"
+SALT_BYTES = 32
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -64,6 +67,36 @@ class CacheStore:
             raise ValueError(f"not a cache key: {key!r}")
         return self.root / LAYOUT / key[:2] / f"{key}{SUFFIX}"
 
+    def salt(self, *, create: bool = True) -> bytes:
+        """This cache's random salt for secret values in keys (32 bytes), made on first use.
+
+        Kept in `<cache>/salt` (0600) and never exported: an entry keyed with a secret hits
+        only in the cache that stored it. Concurrent first uses agree (the file is linked
+        into place, never overwritten). `create` False (a dry run, `cache explain`: they
+        write nothing) gives a throwaway salt when there is none yet: no entry can have been
+        keyed with it. Raises OSError when it can be neither read nor made.
+        """
+        path = self.root / SALT_NAME
+        with contextlib.suppress(FileNotFoundError):
+            return _whole_salt(path.read_bytes(), path)
+        # secrets and tempfile (with random) load only for a stage with a secret env value,
+        # never on the way to the first stage otherwise. This module's one deferred import.
+        import secrets  # noqa: PLC0415 - see the comment above
+        import tempfile  # noqa: PLC0415 - see the comment above
+
+        if not create:
+            return secrets.token_bytes(SALT_BYTES)
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".tmp-salt-", dir=self.root)  # mode 0600
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(secrets.token_bytes(SALT_BYTES))
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            Path(temp).unlink(missing_ok=True)
+        return _whole_salt(path.read_bytes(), path)
+
     def get(self, key: str) -> Hit | None:
         """The verified entry for `key`, marked as just used; None for a miss."""
         path = self.path_for(key)
@@ -83,7 +116,6 @@ class CacheStore:
     def put(self, entry: Entry, log: bytes) -> None:
         """Store a pass atomically, then prune to the size cap. Raises OSError."""
         path = self.path_for(entry.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         header = {
             "layout": LAYOUT,
             "key": entry.key,
@@ -96,7 +128,7 @@ class CacheStore:
             "log_size": len(log),
         }
         payload = json.dumps(header, sort_keys=True).encode("utf-8") + b"\n" + log
-        write_atomically(path, payload)
+        write_atomic(path, payload)  # readers see a whole entry or none
         self.prune()
 
     def entries(self) -> list[Entry]:
@@ -145,21 +177,10 @@ class CacheStore:
             yield from (p for p in base.glob(f"??/*{SUFFIX}") if _KEY.match(p.stem))
 
 
-def write_atomically(path: Path, payload: bytes) -> None:
-    """Write `payload` to a temporary file beside `path` and rename it into place."""
-    # tempfile (with random) loads only when an entry is written, after a stage has
-    # passed, never on the way to the first stage. This module's one deferred import.
-    import tempfile  # noqa: PLC0415 - see the comment above
-
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        os.fchmod(handle, SHARED)  # the files' one mode policy (model/files.py)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _whole_salt(data: bytes, path: Path) -> bytes:
+    if len(data) != SALT_BYTES:
+        raise OSError(errno.EINVAL, "not a salt of 32 bytes", str(path))
+    return data
 
 
 def verify_entry(data: bytes, key: str) -> Hit | None:

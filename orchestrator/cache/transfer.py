@@ -13,7 +13,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.cache.store import LAYOUT, SUFFIX, CacheStore, verify_entry, write_atomically
+from orchestrator.cache.store import LAYOUT, SUFFIX, CacheStore, verify_entry
+from orchestrator.model.files import write_atomic
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 
@@ -68,8 +69,7 @@ def import_cache(store: CacheStore, archive: Path) -> Moved:
             if verify_entry(data, key) is None:
                 skipped += 1
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(target, data)
+            write_atomic(target, data)
             count += 1
     store.prune()
     return Moved(count, skipped)

@@ -14,6 +14,7 @@ from orchestrator.commands.options import config_option, load
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UsageError
 from orchestrator.model.units import seconds, size
+from orchestrator.model.writes import reason
 from orchestrator.pipeline.cached import open_store
 from orchestrator.pipeline.explain import explain_stage
 
@@ -79,7 +80,7 @@ def export(archive: Path, config_path: Path | None) -> int:
     try:
         moved = export_cache(store, archive)
     except OSError as exc:
-        raise UsageError(f"{archive}: cannot write the archive: {exc.strerror or exc}.") from exc
+        raise UsageError(f"{archive}: cannot write the archive: {reason(exc)}.") from exc
     click.echo(f"exported {moved.entries} entries to {archive}")
     return 0
 
@@ -94,8 +95,10 @@ def import_(archive: Path, config_path: Path | None) -> int:
         moved = import_cache(store, archive)
     except FileNotFoundError as exc:
         raise UsageError(f"{archive}: no such archive.") from exc
-    except (OSError, tarfile.TarError) as exc:
-        raise UsageError(f"{archive}: not a readable tar archive: {exc}.") from exc
+    except tarfile.TarError as exc:  # its own text can run over several lines
+        raise UsageError(f"{archive}: not a tar archive (or a damaged one).") from exc
+    except OSError as exc:
+        raise UsageError(f"{archive}: cannot import the archive: {reason(exc)}.") from exc
     skipped = f" ({moved.skipped} damaged or foreign members skipped)" if moved.skipped else ""
     click.echo(f"imported {moved.entries} entries into {store.root}{skipped}")
     return 0

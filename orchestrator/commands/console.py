@@ -15,6 +15,8 @@ import os
 import sys
 from typing import TextIO
 
+from orchestrator.model.writes import reason
+
 
 class GuardedStream(io.TextIOBase):
     """A text stream that drops what it cannot write. `stream` None: the fd was closed."""
@@ -64,11 +66,11 @@ class GuardedStream(io.TextIOBase):
 
     def _fail(self, exc: BaseException) -> None:
         self.broken = True
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        why = reason(exc) if isinstance(exc, OSError) else str(exc)
         if self.warn is not None:
             with contextlib.suppress(OSError, ValueError):
                 self.warn.write(
-                    f"workflow: warning: cannot write to {self.name_} ({reason}); "
+                    f"workflow: warning: cannot write to {self.name_} ({why}); "
                     "the run goes on and writes its record and reports\n"
                 )
                 self.warn.flush()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from orchestrator.commands.options import config_option, load, path_type
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.errors import RecordError, UsageError
-from orchestrator.model.masking import Masker, mask_fields, secret_values
+from orchestrator.model.masking import mask_fields, run_masker
 from orchestrator.model.records import RunRecord, read_record
 from orchestrator.model.run_order import started_at_problem
 from orchestrator.model.units import aligned, seconds
@@ -109,8 +108,10 @@ def import_command(ctx: click.Context, paths: tuple[Path, ...], config_path: Pat
     file given twice is one run).
     """
     parent = ctx.parent.params.get("config_path") if ctx.parent is not None else None
-    store = store_for(load(config_path or parent))
-    masker = Masker(secret_values(os.environ))  # a record from elsewhere may hold a secret
+    loaded = load(config_path or parent)
+    store = store_for(loaded)
+    # A record from elsewhere may hold a secret of this environment or of a stage's env.
+    masker = run_masker(stage.env for stage in loaded.config.stages.values())
     records = [mask_fields(_importable(path), masker) for path in paths]  # all valid first
     replaced = store.recorded(r.run_id for r in records)
     store.record_runs(records)  # in the order given: that breaks ties in start time

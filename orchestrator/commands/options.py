@@ -11,8 +11,10 @@ from typing import NamedTuple, TextIO, TypeVar
 import click
 
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.model.errors import UsageError
+from orchestrator.model.errors import ConfigError, UsageError
+from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.textinput import read_stream, read_text
+from orchestrator.model.writes import reason
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -63,6 +65,26 @@ def load(config_path: Path | None) -> LoadedConfig:
     track, so a virtualenv or build tree in the project is never linted or scanned.
     """
     return load_config(config_path, files=_git_files)
+
+
+def configured_masker(config_path: Path | None) -> Masker:
+    """The masker of a run, for a command that has a saved record instead of a plan: this
+    environment's secrets and those of every configured stage's `env`.
+
+    Raises ConfigError when a configuration named by `--config` cannot be read; without
+    one, a configuration that cannot be read adds no secrets (the record is the subject).
+    """
+    try:
+        loaded = load_config(config_path, files=_no_files)
+    except ConfigError:
+        if config_path is not None:
+            raise
+        return run_masker(())
+    return run_masker(stage.env for stage in loaded.config.stages.values())
+
+
+def _no_files(_root: Path) -> list[str]:
+    return []  # built-in stages carry no env: listing the project would be wasted
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -136,5 +158,5 @@ def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
     try:
         return read_text(Path(spec)).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"--changed-files: cannot read {spec}: {reason}.") from exc
+        why = reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise UsageError(f"--changed-files: cannot read {spec}: {why}.") from exc

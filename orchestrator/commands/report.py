@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import path_type
+from orchestrator.commands.options import config_option, configured_masker, path_type
 from orchestrator.model.errors import UsageError
 from orchestrator.model.files import write_atomic
-from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import read_record
+from orchestrator.model.writes import reason
 from reports import FILE_NAMES, RENDERERS
 
 FORMATS = ("html", "md", "junit")
@@ -27,10 +26,11 @@ FORMATS = ("html", "md", "junit")
     default=None,
     help="Where to write it; '-' for standard output (default: beside RUN.json).",
 )
-def command(run_json: Path, fmt: str, output: Path | None) -> int:
+@config_option
+def command(run_json: Path, fmt: str, output: Path | None, config_path: Path | None) -> int:
     """Render a report (html, md or junit) from a saved run record."""
     record = read_record(run_json)
-    masker = Masker(secret_values(dict(os.environ)))
+    masker = configured_masker(config_path)
     text = RENDERERS[fmt](record, run_json.parent, masker=masker)
     if output == Path("-"):
         click.echo(text, nl=False)
@@ -41,6 +41,6 @@ def command(run_json: Path, fmt: str, output: Path | None) -> int:
     try:
         write_atomic(target, text)
     except OSError as exc:
-        raise UsageError(f"-o: cannot write {target}: {exc.strerror}.") from exc
+        raise UsageError(f"-o: cannot write {target}: {reason(exc)}.") from exc
     click.echo(str(target))
     return 0

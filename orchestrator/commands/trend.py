@@ -12,6 +12,7 @@ from orchestrator.history.tests import passed_durations, tested_stages
 from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode, UsageError
 from orchestrator.model.files import write_atomic
+from orchestrator.model.writes import reason
 from reports.trend import TREND_RENDERERS
 from sla.test_trends import slower_tests
 from sla.trends import analyse
@@ -58,7 +59,7 @@ def command(
         try:
             write_atomic(output, text)
         except OSError as exc:
-            raise UsageError(f"-o: cannot write {output}: {exc.strerror}.") from exc
+            raise UsageError(f"-o: cannot write {output}: {reason(exc)}.") from exc
         click.echo(f"trend report: {output}")
     if not report.groups:
         click.echo(f"workflow: no runs recorded in {store.path} yet.", err=True)

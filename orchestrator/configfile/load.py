@@ -20,6 +20,7 @@ from orchestrator.configfile.defaults import ProjectFiles, default_stages
 from orchestrator.configfile.schema import parse_config
 from orchestrator.model.config import WorkflowConfig
 from orchestrator.model.errors import ConfigError
+from orchestrator.model.ownpaths import with_companions
 from orchestrator.model.textinput import read_text
 
 WORKFLOW_TOML = "workflow.toml"
@@ -48,12 +49,14 @@ class LoadedConfig:
 
     def own_outputs(self, report_dir: Path | None = None) -> tuple[Path, ...]:
         """What workflow itself writes in the project (absolute): the reports directory
-        (`report_dir` when a run names another), the history file and the result cache
-        (each unless turned off). Never a change."""
+        (`report_dir` when a run names another), the history file with SQLite's files
+        beside it, and the result cache (each unless turned off). Never a change, never a
+        cache input: the lane and the cache key both take this list."""
         section = self.config.workflow
-        reports = report_dir or self.resolve(section.reports)
-        others = (self.history_file, self.resolve(section.cache) if section.cache.strip() else None)
-        return (reports, *(path for path in others if path is not None))
+        reports = (report_dir or self.resolve(section.reports)).resolve()
+        history = () if self.history_file is None else with_companions(self.history_file)
+        cache = (self.resolve(section.cache),) if section.cache.strip() else ()
+        return (reports, *history, *cache)
 
     @property
     def history_file(self) -> Path | None:

@@ -44,6 +44,7 @@ from orchestrator.model.config import (
     WorkflowConfig,
     WorkflowSection,
 )
+from orchestrator.model.masking import SECRET_NAME
 
 
 def _workers(value: Any) -> int | str:
@@ -111,6 +112,32 @@ def _variable_names(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _cache_env(value: Any) -> tuple[str, ...]:
+    # A secret's digest in a cache file could be tried against guesses: never keyed.
+    names = _variable_names(value)
+    secret = [name for name in names if SECRET_NAME.search(name)]
+    if secret:
+        raise Invalid(
+            f'"{secret[0]}" looks like a secret (TOKEN, SECRET, PASSWORD or KEY in its '
+            "name): a secret cannot be part of a cache key; leave it out"
+        )
+    return names
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    # Compiled here, so `validate` catches what would otherwise end a run part-way. The
+    # glob matcher loads only for a configuration that lists patterns (start-up time).
+    # This module's one deferred import.
+    from orchestrator.model.globs import pattern_problem  # noqa: PLC0415 - see above
+
+    patterns = strings(value)
+    for text in patterns:
+        problem = pattern_problem(text)
+        if problem is not None:
+            raise Invalid(problem)
+    return patterns
+
+
 def _junit(value: Any) -> str | bool:
     if value is False or (isinstance(value, str) and value.strip()):
         return value
@@ -146,8 +173,8 @@ _STAGE = fields(
         "needs": scalar(strings),
         "retries": integer(ge=0, le=10),
         "env": table_of(scalar(_no_nul), _env_name_problem),
-        "inputs": scalar(strings),
-        "cache_env": scalar(_variable_names),
+        "inputs": scalar(_patterns),
+        "cache_env": scalar(_cache_env),
         "cache": scalar(boolean),
         "junit": scalar(_junit),
         "rerun_failed": integer(ge=0, le=10),
@@ -196,8 +223,8 @@ CONFIG = fields(
         "detect": fields(
             DetectConfig,
             {
-                "docs": scalar(strings),
-                "heavy": scalar(strings),
+                "docs": scalar(_patterns),
+                "heavy": scalar(_patterns),
                 "heavy_files": integer(gt=0),
                 "heavy_lines": integer(gt=0),
             },

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from orchestrator.history.profiles import RECENT_RUNS, StageProfile, profile_of
 from orchestrator.history.schema import BUSY_TIMEOUT_S, HistoryError, connect
 from orchestrator.model.run_order import utc_key
+from orchestrator.model.writes import reason
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord
@@ -66,8 +67,8 @@ class HistoryStore:
         except sqlite3.Error as exc:
             raise HistoryError(f"{self.path}: cannot use the history database: {exc}.") from exc
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise HistoryError(f"{self.path}: cannot use the history database: {reason}.") from exc
+            why = reason(exc)
+            raise HistoryError(f"{self.path}: cannot use the history database: {why}.") from exc
 
     def record_run(self, record: RunRecord) -> None:
         """Add a run, or replace the run with the same id (importing twice keeps one)."""

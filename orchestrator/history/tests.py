@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestrator.history.schema import HistoryError, connect
+from orchestrator.model.writes import reason
 
 KEEP_RUNS = 100  # per lane
 BROKEN_SHARE = 0.5  # a stage run where more than this share of its tests failed is broken
@@ -138,5 +139,5 @@ def _connection(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def _error(path: Path, exc: BaseException) -> HistoryError:
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return HistoryError(f"{path}: cannot use the history database: {reason}.")
+    why = reason(exc) if isinstance(exc, OSError) else str(exc)
+    return HistoryError(f"{path}: cannot use the history database: {why}.")

@@ -18,9 +18,10 @@ EXECUTABLE = 0o755  # the git hook
 KEEP = None  # an existing file keeps its mode (SHARED when it is new)
 
 
-def write_atomic(path: Path, text: str, mode: int | None = SHARED) -> None:
+def write_atomic(path: Path, text: str | bytes, mode: int | None = SHARED) -> None:
     """Write `text` so readers (and a process killed mid-write) see the old or the new file.
 
+    Text is written as UTF-8 with "\n" line ends, bytes as they are (a cache entry).
     Creates the parent directory. `mode` is the new file's permission bits, or KEEP.
     Raises OSError when the directory or the file cannot be written; nothing is left
     behind then.
@@ -31,8 +32,9 @@ def write_atomic(path: Path, text: str, mode: int | None = SHARED) -> None:
 
 
 @contextmanager
-def staged(path: Path, text: str, mode: int | None = SHARED) -> Iterator[Path]:
-    """Write `text` beside `path`, yield the staged file, then swap it in on a clean exit.
+def staged(path: Path, text: str | bytes, mode: int | None = SHARED) -> Iterator[Path]:
+    """Write `text` (or bytes) beside `path`, yield the staged file, then swap it in on a
+    clean exit.
 
     The caller may do what must happen between (e.g. keep the old file as a backup);
     an exception there removes the staged file and leaves `path` as it was.
@@ -40,8 +42,9 @@ def staged(path: Path, text: str, mode: int | None = SHARED) -> Iterator[Path]:
     handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         temporary.chmod(_mode_for(path, mode))  # mkstemp makes 0600

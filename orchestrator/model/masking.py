@@ -11,6 +11,7 @@ key is as secret as the whole.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Iterable, Mapping
 from enum import Enum
@@ -33,6 +34,14 @@ def secret_values(*environments: Mapping[str, str]) -> tuple[str, ...]:
         for line in _secret_lines(value)
     }
     return tuple(sorted(values, key=len, reverse=True))
+
+
+def run_masker(
+    stage_envs: Iterable[Mapping[str, str]], environ: Mapping[str, str] | None = None
+) -> Masker:
+    """The one masker for what workflow prints or writes: the secrets of `environ` (this
+    process's environment by default) and of every stage's own `env` (`stage_envs`)."""
+    return Masker(secret_values(os.environ if environ is None else environ, *stage_envs))
 
 
 def _secret_lines(value: str) -> list[str]:

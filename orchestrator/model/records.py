@@ -22,6 +22,7 @@ from orchestrator.model.plain import to_data
 from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
 from orchestrator.model.testresults import TestsSummary
 from orchestrator.model.textinput import read_text
+from orchestrator.model.writes import reason
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter, ValidationError
@@ -78,7 +79,8 @@ class StageCache(_Data):
 
     A hit: `hit` true, `from_run` the run whose pass was reused, `saved_s` that run's
     duration of the stage. A stage that ran: `hit` false, `stored` whether its pass went
-    into the cache, `reason` why not when it did not. `key` is the hex key either way.
+    into the cache, `reason` why not when it did not. `key` is the hex key either way, or
+    "" when the stage could not be keyed (`reason` says why: no git, cwd outside the tree).
     """
 
     hit: bool
@@ -222,7 +224,7 @@ def read_record(path: Path) -> RunRecord:
     try:
         data = json.loads(read_text(path))
     except OSError as exc:
-        raise RecordError(f"{path}: cannot read the run record: {exc.strerror}.") from exc
+        raise RecordError(f"{path}: cannot read the run record: {reason(exc)}.") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(f"{path}: not a JSON run record: {exc}.") from exc
     if not isinstance(data, dict):

@@ -18,14 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lanes.git import GitError
 from orchestrator.cache.fingerprint import FingerprintMemo
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
 from orchestrator.cache.snapshot import Snapshot, take_snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.filenames import file_stem
+from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.status import StageStatus
-from orchestrator.model.writes import WriteWarnings
+from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
 
 if TYPE_CHECKING:
@@ -42,12 +44,20 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
 
 
-def excluded_paths(loaded: LoadedConfig, report_dir: Path) -> tuple[Path, ...]:
-    """workflow's own reports, history and cache: never inputs, whatever git thinks."""
-    workflow = loaded.config.workflow
-    paths = [report_dir.resolve()]
-    paths += [loaded.resolve(value) for value in (workflow.history, workflow.cache) if value]
-    return tuple(paths)
+def store_salt(
+    store: CacheStore, stages: list[StageIdentity], *, create: bool = True
+) -> bytes | None:
+    """The store's salt for `stages`' keys, or None when its directory cannot give one (a
+    miss, not a failure); b"" when no stage has a secret-named `env` value to key.
+
+    `create` False for what only looks (a dry run, `cache explain`): nothing is written.
+    """
+    if not any(SECRET_NAME.search(name) for stage in stages for name in stage.config.env):
+        return b""  # unused: no salt file is made for nothing
+    try:
+        return store.salt(create=create)
+    except OSError:
+        return None
 
 
 def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
@@ -56,31 +66,45 @@ def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIden
 
 
 def current_keys(
-    stages: list[StageIdentity], environ: Mapping[str, str]
+    stages: list[StageIdentity], environ: Mapping[str, str], salt: bytes | None
 ) -> dict[str, KeyParts | str]:
     """Each stage's key parts now, or the reason it cannot be cached (a sentence).
 
     The work tree is read once per distinct stage directory (usually once for the run):
-    a stage inside a submodule is read from the submodule's own index.
+    a stage inside a submodule is read from the submodule's own index. `salt` is the
+    store's (`CacheStore.salt`); None when it could not be had: a stage with secret
+    values in its `env` is then not cached.
     """
     memo = FingerprintMemo()
-    snapshots: dict[Path, Snapshot | None] = {}
+    snapshots: dict[Path, Snapshot | str] = {}
     keys: dict[str, KeyParts | str] = {}
     for stage in stages:
         if not stage.cwd.is_dir():
             keys[stage.name] = "its cwd does not exist"
             continue
         if stage.cwd not in snapshots:
-            snapshots[stage.cwd] = take_snapshot(stage.cwd)
+            snapshots[stage.cwd] = _snapshot(stage.cwd)
         snapshot = snapshots[stage.cwd]
-        if snapshot is None:
-            keys[stage.name] = "not in a git work tree: its inputs cannot be known"
+        if isinstance(snapshot, str):
+            keys[stage.name] = snapshot
+            continue
+        if salt is None and any(SECRET_NAME.search(name) for name in stage.config.env):
+            keys[stage.name] = "the cache's salt for its secret env values cannot be read"
             continue
         try:
-            keys[stage.name] = stage_key(stage, snapshot, environ, memo)
+            keys[stage.name] = stage_key(stage, snapshot, environ, memo, salt or b"")
         except OSError as exc:
-            keys[stage.name] = f"its inputs could not be read: {exc.strerror or exc}"
+            keys[stage.name] = f"its inputs could not be read: {reason(exc)}"
     return keys
+
+
+def _snapshot(directory: Path) -> Snapshot | str:
+    """The work tree's reading, or why there is none (a sentence): the run goes on."""
+    try:
+        snapshot = take_snapshot(directory)
+    except GitError:  # git is not installed: nothing can say what the inputs are
+        return "git was not found: its inputs cannot be known"
+    return snapshot or "not in a git work tree: its inputs cannot be known"
 
 
 @dataclass
@@ -108,7 +132,8 @@ class RunCache:
     def hits(self) -> dict[str, StageRecord]:
         """Compute every cacheable stage's key; the records of the stages reused."""
         started = time.monotonic()
-        self.before = current_keys(self._identities(), self.environ)
+        identities = self._identities()
+        self.before = current_keys(identities, self.environ, store_salt(self.store, identities))
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)
@@ -162,7 +187,9 @@ class RunCache:
         key = parts.digest()
         reason = _not_storable(record)
         if reason is None:
-            now = current_keys(self._identities({record.name}), self.environ).get(record.name)
+            identities = self._identities({record.name})
+            salt = store_salt(self.store, identities)
+            now = current_keys(identities, self.environ, salt).get(record.name)
             if not isinstance(now, KeyParts) or now.digest() != key:
                 reason = "its inputs or tools changed while it ran"
         if reason is None:
@@ -196,9 +223,9 @@ def preview(
     store = open_store(loaded)
     if store is None:
         return {s.name: "would run (the cache is off)" for s in plan.stages}
-    excluded = excluded_paths(loaded, report_dir)
+    excluded = loaded.own_outputs(report_dir)
     identities = [stage_identity(s, excluded) for s in plan.stages if s.config.cache]
-    keys = current_keys(identities, os.environ)
+    keys = current_keys(identities, os.environ, store_salt(store, identities, create=False))
     said: dict[str, str] = {}
     for stage in plan.stages:
         parts = keys.get(stage.name)

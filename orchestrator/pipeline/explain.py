@@ -13,7 +13,7 @@ from orchestrator.cache.key import StageIdentity
 from orchestrator.cache.store import CacheStore
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UnknownStageError
-from orchestrator.pipeline.cached import current_keys, excluded_paths
+from orchestrator.pipeline.cached import current_keys, store_salt
 
 
 def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[str]:
@@ -27,11 +27,9 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
         raise UnknownStageError(f"no stage named {name!r} (stages: {known}).")
     if not stage.cache:
         return [f"{name}: cache = false: it always runs."]
-    reports = loaded.resolve(loaded.config.workflow.reports)
-    identity = StageIdentity(
-        name, stage, loaded.resolve(stage.cwd), excluded_paths(loaded, reports)
-    )
-    now = current_keys([identity], os.environ)[name]
+    identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
+    salt = store_salt(store, [identity], create=False)
+    now = current_keys([identity], os.environ, salt)[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
     last = store.last_pass(name)

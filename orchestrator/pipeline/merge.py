@@ -32,7 +32,7 @@ from orchestrator.model.records import (
     write_record,
 )
 from orchestrator.model.shardplan import parse_shard
-from orchestrator.model.writes import WriteWarnings
+from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.finish import final_exit_code
 from orchestrator.pipeline.recorder import RECORD_NAME
 from orchestrator.pipeline.run import new_run_id
@@ -182,7 +182,7 @@ def merge_shards(
     try:
         run_dir.mkdir(parents=True)
     except OSError as exc:
-        raise ReportsDirError(f"cannot create {run_dir}: {exc.strerror}.") from exc
+        raise ReportsDirError(f"cannot create {run_dir}: {reason(exc)}.") from exc
     warnings = WriteWarnings()
     with warnings.guard(RECORD_NAME, run_dir / RECORD_NAME):
         write_record(record, run_dir / RECORD_NAME)

@@ -8,7 +8,6 @@ rounds, so a slow spell of the machine spreads over all of them instead of one.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
 from orchestrator.model.config import Strategy
 from orchestrator.model.errors import Interrupted
-from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.masking import run_masker
 from orchestrator.model.records import StageRecord
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
@@ -79,8 +78,7 @@ def run_rounds(
     A log that cannot be written is noted in `warnings`; the stage runs all the same.
     """
     log_dir = profile_log_dir(loaded)
-    environments = [os.environ, *(s.config.env for s in plan.stages)]
-    masker = Masker(secret_values(*environments))
+    masker = run_masker(s.config.env for s in plan.stages)
     results: dict[str, list[StageRecord]] = {stage.name: [] for stage in plan.stages}
     for number in range(1, iterations + 1):
         pool = AdaptiveWorkerPool(

@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode, ReportsDirError
-from orchestrator.model.masking import Masker, secret_values
+from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
@@ -108,7 +109,7 @@ class RunStart:
 def plan_masker(plan: Plan) -> Masker:
     """The masker for everything a run of `plan` prints or writes: the secrets of this
     environment and of every stage's own `env`."""
-    return Masker(secret_values(os.environ, *(s.config.env for s in plan.stages)))
+    return run_masker(s.config.env for s in plan.stages)
 
 
 def start_run(request: RunRequest) -> RunStart:
@@ -164,10 +165,14 @@ def execute_run(
         resources=request.loaded.config.resources,
     )
 
+    checks = CacheChecks(
+        cache, lambda: writer.write(writer.build(pool, exit_code=None, finished=False))
+    )
+
     def relay(event: StageEvent) -> None:
         if event.kind == "end":
-            if cache is not None and event.record is not None:
-                cache.after(event.record)
+            if event.record is not None:
+                checks.offer(event.record)
             writer.write(writer.build(pool, exit_code=None, finished=False))
         if on_event is not None:
             on_event(event)
@@ -195,6 +200,7 @@ def execute_run(
             failures.append(exc)
         finally:
             pool.shutdown()
+    failures += checks.close()
     helper.join()
     if failures:
         internal_failure(writer, pool, start, failures[0])
@@ -203,6 +209,40 @@ def execute_run(
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+class CacheChecks:
+    """The result cache's after-run checks, one at a time on their own thread.
+
+    A check reads the work tree and tools again (git processes, hashing): on the pool's
+    event thread it would hold back the admission of the next stage. `rewrite` writes the
+    record again once a check has decided what the cache kept; `close` waits for every
+    check and returns what failed in them (the run's internal failures).
+    """
+
+    def __init__(self, cache: RunCache | None, rewrite: Callable[[], object]) -> None:
+        self.cache = cache
+        self.rewrite = rewrite
+        self.futures: list[Future[None]] = []
+        self.worker = (
+            None if cache is None else ThreadPoolExecutor(1, thread_name_prefix="workflow-cache")
+        )
+
+    def offer(self, record: StageRecord) -> None:
+        """Check (and maybe store) an ended stage's result, off the caller's thread."""
+        if self.worker is not None:
+            self.futures.append(self.worker.submit(self._check, record))
+
+    def _check(self, record: StageRecord) -> None:
+        if self.cache is not None:
+            self.cache.after(record)
+            self.rewrite()
+
+    def close(self) -> list[BaseException]:
+        """Wait for every check; the exceptions they raised."""
+        if self.worker is not None:
+            self.worker.shutdown(wait=True)
+        return [exc for future in self.futures if (exc := future.exception()) is not None]
 
 
 def _submit(

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import UsageError
 from orchestrator.model.shardplan import Shard, Work, parse_shard, plan_shards, shard_in
+from orchestrator.model.writes import reason
 from orchestrator.pipeline.prepare import RunOptions, prepare_run
 
 
@@ -78,6 +79,6 @@ def _read_json(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UsageError(f"--plan: cannot read {path}: {exc.strerror}.") from exc
+        raise UsageError(f"--plan: cannot read {path}: {reason(exc)}.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"--plan: {path} is not JSON: {exc}.") from exc

@@ -19,8 +19,12 @@ from orchestrator.model.testresults import final_outcomes
 
 def inputs_key(record: RunRecord, stage: StageRecord) -> str | None:
     """What the stage's results depend on: the result cache's key when the stage has one,
-    else the commit when the tree was clean; None when neither is known."""
-    if stage.cache is not None:
+    else the commit when the tree was clean; None when neither is known.
+
+    A stage the cache could not key has `cache.key` "": it must not key its rows, or every
+    such run would share one key and a regression would look flaky.
+    """
+    if stage.cache is not None and stage.cache.key:
         return f"cache {stage.cache.key}"
     if record.git.sha and record.git.clean:
         return f"commit {record.git.sha}"

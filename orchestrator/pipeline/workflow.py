@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.engine.pool import StageEvent
 from orchestrator.model.masking import Masker
-from orchestrator.pipeline.cached import RunCache, excluded_paths, open_store, preview
+from orchestrator.pipeline.cached import RunCache, open_store, preview
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
 from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, start_run
@@ -152,7 +152,7 @@ def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
         plan=request.plan,
         run_id=start.run_id,
         run_dir=start.run_dir,
-        excluded=excluded_paths(request.loaded, request.report_dir),
+        excluded=request.loaded.own_outputs(request.report_dir),
         warnings=start.warnings,
         lookup=request.cache_lookup,
     )

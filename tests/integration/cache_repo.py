@@ -33,6 +33,7 @@ FILES = {
     "README.md": "# pkg\n\nAdds numbers.\n",
     ".gitignore": "build/\n*.log\n.workflow/\n",
 }
+SALT = bytes(32)  # a fixed salt: keys here are compared within one test
 NARROW_INPUTS = ("src/**", "tests/**", "pyproject.toml", "mypy.ini")
 
 
@@ -76,7 +77,7 @@ def stages(
 
 def keys(stage_list: list[StageIdentity], environ: Mapping[str, str]) -> dict[str, str]:
     """Each stage's key digest; a stage that cannot be cached fails the test."""
-    found = current_keys(stage_list, environ)
+    found = current_keys(stage_list, environ, SALT)
     digests = {}
     for name, parts in found.items():
         assert isinstance(parts, KeyParts), f"{name}: {parts}"

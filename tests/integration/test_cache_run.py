@@ -182,7 +182,10 @@ def test_dry_run_and_the_cache_commands(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.tar"
     garbage.write_text("not a tar")
     broken = workflow(repo, "cache", "import", str(garbage))
-    assert broken.returncode == 2 and "garbage.tar: not a readable tar archive" in broken.stderr
+    assert broken.returncode == 2, broken.stderr
+    assert broken.stderr.splitlines() == [
+        f"workflow: {garbage}: not a tar archive (or a damaged one)."
+    ]
 
 
 def test_cache_settings_are_validated(tmp_path: Path) -> None:

@@ -1,16 +1,19 @@
 """The tool in the key: a distribution upgraded or downgraded, another interpreter.
 
 Real virtual environments of this machine's interpreters, with a tiny real package
-(six) installed from the package index at two versions (downloaded once per session).
-The stage runs a console script, `checker`, found on PATH in that environment.
+installed by pip at two versions from wheels the test builds (no network). The stage
+runs a console script, `checker`, found on PATH in that environment.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -38,28 +41,44 @@ def _interpreters() -> list[Path]:
     return list(found.values())
 
 
+PACKAGE = "tinypkg"
+VERSIONS = ("1.0", "2.0")
+
+
 @pytest.fixture(scope="session")
-def six_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two versions of a tiny real package, downloaded once per session."""
+def tiny_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two versions of a tiny package as real wheels, built once per session."""
     directory = tmp_path_factory.mktemp("wheels")
-    for version in ("1.16.0", "1.17.0"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "-d",
-                str(directory),
-                f"six=={version}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+    for version in VERSIONS:
+        _build_wheel(directory, version)
     return directory
+
+
+def _build_wheel(directory: Path, version: str) -> Path:
+    """A pure-Python wheel (PEP 427) of PACKAGE at `version`, RECORD hashes and all."""
+    info = f"{PACKAGE}-{version}.dist-info"
+    files = {
+        f"{PACKAGE}/__init__.py": f'__version__ = "{version}"\n',
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: {version}\n",
+        f"{info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = [
+        f"{name},sha256={_record_hash(text.encode())},{len(text.encode())}"
+        for name, text in files.items()
+    ]
+    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
+    wheel = directory / f"{PACKAGE}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return wheel
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _venv(path: Path, python: Path, *, copies: bool = False) -> Path:
@@ -79,7 +98,7 @@ def _on_path(venv: Path) -> dict[str, str]:
 
 
 def _install(venv: Path, wheels: Path, version: str) -> None:
-    """`pip install six==VERSION` into the venv (pip runs it for that interpreter)."""
+    """`pip install tinypkg==VERSION` into the venv (pip runs it for that interpreter)."""
     subprocess.run(
         [
             sys.executable,
@@ -93,7 +112,7 @@ def _install(venv: Path, wheels: Path, version: str) -> None:
             "--no-index",
             "--find-links",
             str(wheels),
-            f"six=={version}",
+            f"{PACKAGE}=={version}",
         ],
         check=True,
         capture_output=True,
@@ -101,19 +120,21 @@ def _install(venv: Path, wheels: Path, version: str) -> None:
     )
 
 
-def test_a_tool_upgraded_or_downgraded_misses(repo: Path, tmp_path: Path, six_wheels: Path) -> None:
+def test_a_tool_upgraded_or_downgraded_misses(
+    repo: Path, tmp_path: Path, tiny_wheels: Path
+) -> None:
     venv = _venv(tmp_path / "venv", _interpreters()[0])
     stage_list = stages(repo, python="checker")
     environ = _on_path(venv)
-    _install(venv, six_wheels, "1.16.0")
+    _install(venv, tiny_wheels, "1.0")
     old = keys(stage_list, environ)
     assert keys(stage_list, environ) == old  # nothing changed: a hit
-    _install(venv, six_wheels, "1.17.0")
+    _install(venv, tiny_wheels, "2.0")
     upgraded = keys(stage_list, environ)
     assert upgraded["narrow"] != old["narrow"] and upgraded["wide"] != old["wide"]
-    _install(venv, six_wheels, "1.16.0")
+    _install(venv, tiny_wheels, "1.0")
     assert keys(stage_list, environ) == old  # downgraded: the old environment's key again
-    _install(venv, six_wheels, "1.17.0")
+    _install(venv, tiny_wheels, "2.0")
     assert keys(stage_list, environ) == upgraded
 
 

@@ -19,6 +19,14 @@ BAD_STAGES = {
     "env name empty": ('[stages.e]\nrun = ["true"]\nenv = { "" = "y" }\n', 'stages.e.env."":'),
     "name newline": ('[stages."x\\n::error::i"]\nrun = ["true"]\n', 'stages."x\\n::error::i":'),
     "name empty": ('[stages.""]\nrun = ["true"]\n', 'stages."":'),
+    # Patterns are compiled when the configuration is read, not when a run needs them.
+    "inputs empty": ('[stages.i]\nrun = ["true"]\ninputs = [""]\n', 'stages.i.inputs: "" is'),
+    "inputs bare !": ('[stages.i]\nrun = ["true"]\ninputs = ["src/**", "!"]\n', "stages.i.inputs:"),
+    "secret cache_env": (
+        '[stages.s]\nrun = ["true"]\ncache_env = ["PATH", "API_TOKEN"]\n',
+        'stages.s.cache_env: "API_TOKEN" looks like a secret',
+    ),
+    "detect empty": ('[detect]\ndocs = ["/"]\n[stages.d]\nrun = ["true"]\n', "detect.docs:"),
 }
 
 

@@ -48,7 +48,7 @@ def test_the_result_cache_computes_its_keys_without_the_record_types() -> None:
     loaded = set(_loaded_after("import orchestrator.pipeline.cached, orchestrator.cache.key"))
     assert "orchestrator.model.records" not in loaded
     assert "orchestrator.cache.explain" not in loaded
-    assert "lanes.globs" not in loaded  # only a stage with `inputs` needs the matcher
+    assert "orchestrator.model.globs" not in loaded  # only a stage with `inputs` needs it
 
 
 def test_reading_the_stage_profiles_from_history_leaves_the_record_types(tmp_path: Path) -> None:

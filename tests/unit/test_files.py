@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.cache.key import KeyParts
+from orchestrator.cache.store import CacheStore, Entry
 from orchestrator.model.files import (
     EXECUTABLE,
     KEEP,
@@ -111,3 +113,21 @@ def test_a_tail_cut_inside_a_line_leaves_that_line_out(tmp_path: Path) -> None:
     log = tmp_path / "stage.log"
     log.write_bytes(b"x" * 100 + b"TOKENVALUE\nlast\n")
     assert tail_lines(log, 5, max_bytes=12) == ["last"]
+
+
+def test_bytes_are_written_as_they_are_with_the_same_mode_policy(tmp_path: Path) -> None:
+    target = tmp_path / "v1" / "ab" / "entry"
+    payload = b'{"key": 1}\n\xff\xfe not text\r\n'
+    write_atomic(target, payload)
+    assert target.read_bytes() == payload
+    assert mode(target) == SHARED
+    assert [p.name for p in target.parent.iterdir()] == ["entry"]  # nothing staged is left
+
+
+def test_a_cache_entry_is_written_by_the_one_atomic_write(tmp_path: Path) -> None:
+    parts = KeyParts(stage={"run": "x"}, inputs={}, env={}, tool={})
+    store = CacheStore(tmp_path / "cache", 1 << 20)
+    store.put(Entry(parts.digest(), "lint", "run-1", 1.0, 0.0, parts), b"log\r\n\xff")
+    hit = store.get(parts.digest())
+    assert hit is not None and hit.log == b"log\r\n\xff"
+    assert mode(store.path_for(parts.digest())) == SHARED

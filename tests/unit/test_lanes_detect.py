@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from lanes.changes import ChangeSet, FileChange, LaneDecision, Status
 from lanes.detect import choose_lane
-from lanes.globs import compile_globs
 from orchestrator.model.config import DetectConfig, Lane
+from orchestrator.model.globs import compile_globs
 
 DETECT = DetectConfig()
 

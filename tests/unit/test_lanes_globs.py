@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lanes.globs import compile_globs, normalize_path
 from orchestrator.model.errors import ConfigError
+from orchestrator.model.globs import compile_globs, normalize_path
 
 CASES = [
     # no slash: any depth

@@ -1,4 +1,7 @@
-"""Gitignore-style globs for `[detect]`, translated to regular expressions by hand.
+"""Gitignore-style globs for `[detect]` and a stage's `inputs`, translated by hand.
+
+The configuration reader compiles every pattern (`pattern_problem`), so a pattern that
+cannot be used fails `workflow validate`, never a run part-way.
 
 `fnmatch` lets `*` cross `/` and knows no `**`, so `docs/*` would match `docs/a/b.md` and
 `**/*.md` could not be written at all; the rules users know from `.gitignore` are these:
@@ -67,23 +70,39 @@ def normalize_path(path: str) -> str:
     return path.lstrip("/")
 
 
+class PatternError(ValueError):
+    """A pattern that cannot be used; the message is one phrase: '"x" is an empty pattern'."""
+
+
 def compile_globs(patterns: Iterable[str], key: str) -> GlobSet:
-    """Compile a `[detect]` list; a pattern that cannot be used is a configuration error."""
+    """Compile a list of patterns; one that cannot be used is a ConfigError naming `key`."""
     return _compile_cached(tuple(patterns), key)
+
+
+def pattern_problem(text: str) -> str | None:
+    """Why `text` cannot be used as a pattern (a phrase), or None when it can."""
+    try:
+        _compile_one(text)
+    except PatternError as exc:
+        return str(exc)
+    return None
 
 
 @functools.lru_cache(maxsize=32)
 def _compile_cached(patterns: tuple[str, ...], key: str) -> GlobSet:
-    return GlobSet(key=key, globs=tuple(_compile_one(text, key) for text in patterns))
+    try:
+        return GlobSet(key=key, globs=tuple(_compile_one(text) for text in patterns))
+    except PatternError as exc:
+        raise ConfigError(f"{key}: {exc}.") from exc
 
 
-def _compile_one(text: str, key: str) -> Glob:
+def _compile_one(text: str) -> Glob:
     negated = text.startswith("!")
     body = text[1:] if negated else text
     dir_only = body.endswith("/") and not body.endswith("\\/")
     body = body.rstrip("/") if dir_only else body
     if not body:
-        raise ConfigError(f'{key}: "{text}" is an empty pattern; remove it.')
+        raise PatternError(f'"{text}" is an empty pattern; remove it')
     anchored = "/" in body
     body = body.lstrip("/")
     prefix = "" if anchored else _ANY_DIRS
@@ -91,7 +110,7 @@ def _compile_one(text: str, key: str) -> Glob:
     try:
         regex = re.compile(rf"\A{prefix}{_translate(body)}{suffix}\Z", re.DOTALL)
     except re.error as exc:
-        raise ConfigError(f'{key}: "{text}" is not a valid pattern: {exc}.') from exc
+        raise PatternError(f'"{text}" is not a valid pattern: {exc}') from exc
     return Glob(text=text, regex=regex, negated=negated)
 
 
