@@ -141,7 +141,6 @@ TIMED: tuple[Callable[[Run, Replayed], list[Bottleneck]], ...] = (
 ADVICE: tuple[Callable[[Run], list[Bottleneck]], ...] = (
     strategy_mismatch,
     memory_pressure,
-    pool_underused,
 )
 
 
@@ -160,7 +159,10 @@ def find_bottlenecks(
     ran = tuple(
         s
         for s in record.stages
-        if s.status is not StageStatus.SKIPPED and s.duration_s > 0 and not s.cache_hit
+        # A cancelled stage's time says when the run stopped, not what the stage costs.
+        if s.status not in (StageStatus.SKIPPED, StageStatus.CANCELLED)
+        and s.duration_s > 0
+        and not s.cache_hit
     )
     memory = available_memory_bytes or record.host.memory_bytes
     run = Run(record=record, stages=ran, t=thresholds, memory_bytes=memory)
@@ -172,7 +174,7 @@ def find_bottlenecks(
         key=lambda f: -(f.saving_s or 0.0),
     )
     kept = within_wall(ranked, wall)
-    kept += [f for rule in ADVICE for f in rule(run)]
+    kept += [f for rule in ADVICE for f in rule(run)] + pool_underused(run, replay)
     return tuple(_unique(kept))
 
 

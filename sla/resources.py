@@ -12,7 +12,10 @@ import math
 
 from orchestrator.model.records import Bottleneck
 from orchestrator.model.units import size
+from orchestrator.model.whatif import Replayed, WhatIf
 from sla.findings import Run, finding, segments
+
+SAME_WALL = 0.01  # share of the replayed wall time that counts as no longer
 
 
 def strategy_mismatch(run: Run) -> list[Bottleneck]:
@@ -53,17 +56,32 @@ def strategy_mismatch(run: Run) -> list[Bottleneck]:
     return findings
 
 
-def pool_underused(run: Run) -> list[Bottleneck]:
-    """Worker utilization under `underused_percent`: workers sat idle."""
+def pool_underused(run: Run, replay: Replayed) -> list[Bottleneck]:
+    """Worker utilization under `underused_percent`: workers sat idle.
+
+    The advice names the fewest workers with which the replayed run is no longer (within
+    `SAME_WALL`): idle workers that the schedule needed (a stage queued for one) are not
+    idle, whatever the utilization says.
+    """
     used, workers = run.record.pool.worker_utilization_percent, run.record.workers
     if workers < 2 or not 0 < used < run.t.underused_percent:
         return []
-    enough = max(1, math.ceil(workers * used / 100))
+    enough = next(
+        (
+            n
+            for n in range(max(1, math.ceil(workers * used / 100)), workers)
+            if replay.wall_if(WhatIf(more_workers=n - workers)) <= (1 + SAME_WALL) * replay.wall_s
+        ),
+        workers,
+    )
+    if enough >= workers:
+        return []
     return [
         finding(
             "worker_idle",
             None,
-            f"the {workers} workers were busy {used:.0f}% of the time.",
+            f"the {workers} workers were busy {used:.0f}% of the time; replayed with "
+            f"{enough}, the run takes as long.",
             f"Use fewer workers (--workers {enough}): idle workers cost memory and "
             "start-up without shortening the run.",
         )

@@ -62,6 +62,10 @@ class Replayed(Protocol):
     @property
     def waiting(self) -> tuple[str, ...]: ...  # on the chain only because they waited
 
+    def wall_if(self, change: WhatIf) -> float:
+        """The replayed wall time with `change` (longer than `wall_s` when it slows the run)."""
+        ...
+
     def saving(self, change: WhatIf) -> float:
         """Seconds the replayed run gets shorter with `change` (0.0 when it does not)."""
         ...

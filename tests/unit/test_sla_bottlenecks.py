@@ -253,6 +253,20 @@ def test_idle_workers_are_advice_without_a_saving() -> None:
     assert run.bottlenecks[-1] == finding  # advice comes after what saves time
 
 
+def test_idle_workers_advice_keeps_the_workers_the_replay_needs() -> None:
+    three = (stage("a", 10.0), stage("b", 10.0), stage("c", 10.0))
+    run = judged(scheduled(*three, workers=8, pool=PoolRecord(worker_utilization_percent=20)))
+    (finding,) = [b for b in run.bottlenecks if b.kind == "worker_idle"]
+    # 20% of 8 is 2 workers, but three stages side by side need 3 to end as soon.
+    assert "--workers 3" in finding.recommendation
+
+
+def test_a_cancelled_stage_gets_no_advice_to_be_faster() -> None:
+    cut = replace(stage("slow", 30.0), status=StageStatus.CANCELLED)
+    run = judged(scheduled(stage("quick", 1.0), cut))
+    assert about(run, "slow") == []
+
+
 def test_memory_near_the_limit_alone_or_together() -> None:
     alone = judged(
         record(stage("unit", 10.0, peak_rss_bytes=int(3.8 * GIB))),
