@@ -14,7 +14,7 @@ from pathlib import Path
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
-from orchestrator.model.units import markdown_row, percent, seconds
+from orchestrator.model.units import count, markdown_row, percent, seconds
 from reports.tests_view import stage_tests
 from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
@@ -66,7 +66,7 @@ def _header(view: RunView) -> list[str]:
     forced = " (forced)" if r.lane_forced else ""
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     commit = f", commit {code(r.git.sha[:12])}" if r.git.sha else ""
-    workers = f"{r.workers} worker{'s' if r.workers != 1 else ''}"
+    workers = count(r.workers, "worker")
     lines = [
         f"## {icon} workflow: {view.outcome.word}",
         "",

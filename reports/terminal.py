@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
-from orchestrator.model.units import aligned, percent, seconds
+from orchestrator.model.units import aligned, count, percent, seconds
 from reports.view import RunView, StageRow, build_view, memory_text, target_text
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def headline(view: RunView) -> str:
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     return (
         f"workflow: {view.outcome.word}{code}; lane {r.lane}, {r.strategy} with "
-        f"{r.workers} worker{'s' if r.workers != 1 else ''}, {seconds(view.wall_s)}{budget}"
+        f"{count(r.workers, 'worker')}, {seconds(view.wall_s)}{budget}"
     )
 
 

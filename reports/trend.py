@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrator import __version__
+from orchestrator.model.units import count as plural
 from orchestrator.model.units import markdown_row, seconds, size
 from reports.templating import environment
 from sla.trend_json import report_to_dict
@@ -201,7 +202,7 @@ def _markdown_group(group: GroupTrend) -> list[str]:
 def render_trend_markdown(report: TrendReport) -> str:
     """Markdown for the GitHub job summary."""
     count = sum(len(group.regressions) for group in report.groups)
-    head = f"{count} regression{'s' if count != 1 else ''}" if count else "no regression"
+    head = plural(count, "regression") if count else "no regression"
     lines = [f"## workflow trend: {head}", ""]
     if not report.groups:
         lines += ["No runs recorded yet.", ""]

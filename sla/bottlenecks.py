@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from orchestrator.model.records import Bottleneck, RunRecord, StageStatus, wall_time_s
-from orchestrator.model.units import seconds
+from orchestrator.model.units import count, seconds
 from orchestrator.model.whatif import Replayed, WhatIf
 from sla.findings import BottleneckThresholds, Run, contention, evidence
 from sla.resources import memory_pressure, pool_underused, strategy_mismatch
@@ -125,7 +125,7 @@ def worker_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
     saving = replay.saving(WhatIf(more_workers=1))
     detail = (
         f"{longest} waited {seconds(waits[longest])} for a worker while "
-        f"{len(waits)} stage{'s' if len(waits) > 1 else ''} queued for the {workers}."
+        f"{count(len(waits), 'stage')} queued for the {workers}."
     )
     advice = f"Use one more worker (--workers {workers + 1}): the cores allow it."
     return [_timed("worker_wait", None, (detail, advice), saving)]

@@ -19,6 +19,7 @@ from orchestrator.configfile.defaults import gate_note
 from orchestrator.engine.toolpath import ToolPath, resolve_executable, tool_path
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
+from orchestrator.model.units import count
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
 from orchestrator.pipeline.run import plan_masker
@@ -221,8 +222,8 @@ class LiveView:
         elif isinstance(event, RunStarted):
             plan = event.plan
             click.echo(
-                f"workflow: {plan.lane.value} lane, {len(plan.stages)} stages, "
-                f"{plan.strategy.value} strategy, {plan.workers} workers"
+                f"workflow: {plan.lane.value} lane, {count(len(plan.stages), 'stage')}, "
+                f"{plan.strategy.value} strategy, {count(plan.workers, 'worker')}"
             )
             for note in plan.notes:  # why a stage runs that the lane did not name
                 click.echo(f"note: {note}")

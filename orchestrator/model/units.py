@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def count(number: int, noun: str) -> str:
+    """`1 stage`, `3 stages`: a count with its noun (English plural in -s)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def seconds(value: float, digits: int = 1) -> str:
     """A duration in seconds with about three significant figures: `digits` decimals
     (1: "12.3s"; 2 where short stages matter: "1.23s"), one fewer from 10**(3 - digits)

@@ -130,7 +130,7 @@ def test_the_plan_follows_history(tmp_path: Path) -> None:
     assert shards[0]["predicted_s"] == 100.0
     assert shards[1]["stages"] == ["lint", "types", "integration", "security"]
     again = workflow(tmp_path, "run", "--shard", "1/2", "--lane", "heavy", "--format", "json")
-    assert "1 stages" in again.stdout
+    assert "1 stage," in again.stdout
     assert "unit" in again.stdout
 
 

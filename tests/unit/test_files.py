@@ -131,3 +131,9 @@ def test_a_cache_entry_is_written_by_the_one_atomic_write(tmp_path: Path) -> Non
     hit = store.get(parts.digest())
     assert hit is not None and hit.log == b"log\r\n\xff"
     assert mode(store.path_for(parts.digest())) == SHARED
+
+
+def test_a_count_names_its_noun_in_the_singular_only_for_one() -> None:
+    from orchestrator.model.units import count
+
+    assert [count(n, "stage") for n in (0, 1, 2)] == ["0 stages", "1 stage", "2 stages"]
