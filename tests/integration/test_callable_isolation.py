@@ -16,22 +16,14 @@ from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import Strategy
 from orchestrator.model.masking import Masker, secret_values
 from orchestrator.model.records import StageRecord, StageStatus
-from tests.integration import stagefuncs
+from tests.integration import pooling, stagefuncs
 from tests.integration.command import workflow
 
 STAGEFUNCS = "tests.integration.stagefuncs"
-ROOT = Path(__file__).parents[2]
 
 
 def run(specs: list[StageSpec], tmp_path: Path, strategy: Strategy) -> dict[str, StageRecord]:
-    pool = AdaptiveWorkerPool(strategy, 2, log_dir=tmp_path / "logs", import_root=ROOT)
-    for spec in specs:
-        pool.submit(spec)
-    try:
-        pool.wait_all()
-    finally:
-        pool.shutdown()
-    return {record.name: record for record in pool.results}
+    return pooling.run(specs, tmp_path, strategy=strategy, initial_size=2)
 
 
 @pytest.mark.parametrize("strategy", [Strategy.SEQUENTIAL, Strategy.THREAD])
