@@ -125,8 +125,10 @@ def _cases(parser: ModuleType, path: Path, line_offset: int) -> Iterator[TestCas
         resolve_entities=False,
         no_network=True,
     )
+    # A suite's tests share a few (classname, file) pairs: each id prefix is worked out once.
+    prefixes: dict[tuple[str, str | None], str] = {}
     for _, element in events:
-        yield _case(element, line_offset)
+        yield _case(element, line_offset, prefixes)
         # Free what was read: a 100 MB file is then read in constant memory.
         element.clear(keep_tail=False)
         parent = element.getparent()
@@ -134,26 +136,31 @@ def _cases(parser: ModuleType, path: Path, line_offset: int) -> Iterator[TestCas
             del parent[0]
 
 
-def _case(element: etree._Element, line_offset: int) -> TestCase:
-    name = element.get("name") or "?"
-    classname = element.get("classname") or ""
-    file = element.get("file")
-    outcome, message = _outcome(element)
-    line = _integer(element.get("line"))
+def _case(
+    element: etree._Element, line_offset: int, prefixes: dict[tuple[str, str | None], str]
+) -> TestCase:
+    # Most tests pass: a test case without children costs a few attribute reads.
+    get = element.attrib.get
+    name = get("name") or "?"
+    classname = get("classname") or ""
+    file = get("file")
+    key = (classname, file)
+    prefix = prefixes.get(key)
+    if prefix is None:
+        prefix = prefixes[key] = node_id(classname, "", file)
+    test_id = prefix + name
+    line = _integer(get("line"))
     if line is not None:
         line += line_offset
+    duration_s = max(0.0, _number(get("time")))
+    if not len(element):
+        return TestCase(test_id, Outcome.PASSED, duration_s, file, line)
+    outcome, message = _outcome(element)
     if outcome.bad and message:
         found = [m for m in _FAILED_AT.finditer(message) if file is None or m.group(1) == file]
         if found:
             file, line = found[-1].group(1), int(found[-1].group(2))
-    return TestCase(
-        id=node_id(classname, name, element.get("file")),
-        outcome=outcome,
-        duration_s=max(0.0, _number(element.get("time"))),
-        file=file,
-        line=line,
-        message=message,
-    )
+    return TestCase(test_id, outcome, duration_s, file, line, message)
 
 
 def _outcome(element: etree._Element) -> tuple[Outcome, str | None]:
