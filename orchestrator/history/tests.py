@@ -22,12 +22,21 @@ from orchestrator.model.writes import reason
 KEEP_RUNS = 100  # per lane
 BROKEN_SHARE = 0.5  # a stage run where more than this share of its tests failed is broken
 
-_INSERT = """INSERT OR REPLACE INTO test_results
-    (run_id, stage, test_id, outcome, duration_s, inputs_key) VALUES (?, ?, ?, ?, ?, ?)"""
-# Runs of this lane past the newest KEEP_RUNS, in `run_order`'s order.
-_PRUNE = """DELETE FROM test_results WHERE run_id IN (
+# A run's rows, stage by stage: the stage run, its tests' ids (new ones added), then one
+# row per test, its id's key found in C by the INSERT ... SELECT.
+_INSERT_RUN = "INSERT INTO test_runs (run_id, stage, inputs_key) VALUES (?, ?, ?)"
+_INSERT_ID = "INSERT OR IGNORE INTO test_ids (stage, test_id) VALUES (?, ?)"
+_INSERT = """INSERT OR REPLACE INTO test_outcomes (test_run, test_key, outcome, duration_s)
+    SELECT ?, test_key, ?, ? FROM test_ids WHERE stage = ? AND test_id = ?"""
+# Runs of this lane past the newest KEEP_RUNS, in `run_order`'s order; their outcomes go
+# with them (ON DELETE CASCADE).
+_PRUNE = """DELETE FROM test_runs WHERE run_id IN (
     SELECT run_id FROM runs WHERE lane = ?
     ORDER BY started_utc DESC, seq DESC LIMIT -1 OFFSET ?)"""
+# Ids no kept row refers to (renamed tests, ids with generated parts): without this the
+# id table would grow with every run whose test ids differ.
+_PRUNE_IDS = """DELETE FROM test_ids WHERE NOT EXISTS (
+    SELECT 1 FROM test_outcomes AS o WHERE o.test_key = test_ids.test_key)"""
 # Tests that passed and failed with the same inputs in the last N runs. A stage run where
 # most tests failed (a broken environment) is no evidence; a flaky outcome is both.
 _FLAKY = """WITH recent AS (
@@ -84,19 +93,36 @@ class FlakyTest:
 def record_tests(path: Path, run_id: str, lane: str, rows: Iterable[ResultRow]) -> None:
     """Replace the run's test rows with `rows` and prune the lane's oldest; all or none.
 
-    The run must already be recorded (`HistoryStore.record_run`).
+    The run must already be recorded (`HistoryStore.record_run`). A stage's rows share
+    one inputs key: the first row's is kept for the stage.
     """
+    by_stage: dict[str, list[ResultRow]] = {}
+    for row in rows:
+        by_stage.setdefault(row.stage, []).append(row)
     with _connection(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-            connection.executemany(_INSERT, ((run_id, *row) for row in rows))
-            connection.execute(_PRUNE, (lane, KEEP_RUNS))
+            connection.execute("DELETE FROM test_runs WHERE run_id = ?", (run_id,))
+            for stage, stage_rows in by_stage.items():
+                _insert_stage(connection, run_id, stage, stage_rows)
+            if connection.execute(_PRUNE, (lane, KEEP_RUNS)).rowcount > 0:
+                connection.execute(_PRUNE_IDS)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+
+
+def _insert_stage(
+    connection: sqlite3.Connection, run_id: str, stage: str, rows: list[ResultRow]
+) -> None:
+    cursor = connection.execute(_INSERT_RUN, (run_id, stage, rows[0].inputs_key))
+    test_run = cursor.lastrowid
+    connection.executemany(_INSERT_ID, ((stage, row.test_id) for row in rows))
+    connection.executemany(
+        _INSERT, ((test_run, r.outcome, r.duration_s, stage, r.test_id) for r in rows)
+    )
 
 
 def flaky_tests(path: Path, last: int) -> list[FlakyTest]:
