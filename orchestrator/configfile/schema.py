@@ -45,6 +45,9 @@ from orchestrator.model.config import (
     WorkflowSection,
 )
 from orchestrator.model.masking import SECRET_NAME
+from orchestrator.model.pytestargv import is_pytest
+
+MAX_SPLIT = 64  # parts of one stage: more processes than any runner has cores
 
 
 def _workers(value: Any) -> int | str:
@@ -146,14 +149,34 @@ def _junit(value: Any) -> str | bool:
     )
 
 
+def _split(value: Any) -> int | str:
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        if isinstance(value, int) and value > MAX_SPLIT:
+            raise Invalid(f"must be at most {MAX_SPLIT} parts, not {value}")
+        return value  # type: ignore[no-any-return]  # "auto" or a positive int, checked
+    raise Invalid(f'must be a positive number of parts or "auto", not {describe(value)}')
+
+
 def _one_of_run_or_call(raw: dict[str, Any], path: tuple[str, ...], problems: Problems) -> bool:
     if ("run" in raw) == ("call" in raw):
         problems.add(path, 'needs exactly one of "run" (a command) or "call" (a function)')
         return False
     ok = True
-    for key in ("junit", "rerun_failed"):
+    for key in ("junit", "rerun_failed", "split"):
         if "call" in raw and key in raw:
             problems.add((*path, key), 'applies to a "run" command, not to a "call" stage')
+            ok = False
+    if "split" in raw and "run" in raw:
+        try:
+            argv = _command(raw["run"])
+        except Invalid:
+            return ok  # "run" has its own problem
+        if not is_pytest(argv):
+            problems.add(
+                (*path, "split"),
+                "applies to a pytest command (pytest, py.test or python -m pytest), "
+                f"not to {argv[0]!r}",
+            )
             ok = False
     return ok
 
@@ -178,6 +201,7 @@ _STAGE = fields(
         "cache": scalar(boolean),
         "junit": scalar(_junit),
         "rerun_failed": integer(ge=0, le=10),
+        "split": scalar(_split),
     },
     _one_of_run_or_call,
 )

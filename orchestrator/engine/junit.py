@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.model.masking import Masker
+from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.testresults import Outcome, TestCase
 from orchestrator.model.writes import WriteWarnings
 
@@ -35,16 +36,6 @@ class JunitTarget(NamedTuple):
     argv: tuple[str, ...]
     path: Path | None
     pytest: bool  # its failed tests can be run again by node id
-
-
-def is_pytest(argv: tuple[str, ...]) -> bool:
-    """`pytest ...`, `py.test ...` or `python -m pytest ...`."""
-    if not argv:
-        return False
-    program = PurePosixPath(argv[0].replace("\\", "/")).name.removesuffix(".exe")
-    if program in ("pytest", "py.test"):
-        return True
-    return program.startswith("python") and tuple(argv[1:3]) == ("-m", "pytest")
 
 
 def named_junit(argv: tuple[str, ...]) -> str | None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import StageStatus
 
 Target = str | Callable[[], object]  # "pkg.module:function" or the function itself
@@ -33,6 +34,8 @@ class StageSpec:
     cpu_demand: float | None = None  # cores it keeps busy, when known
     junit: str | bool | None = None  # the stage's `junit` key (engine/junit.py)
     rerun_failed: int = 0  # reruns of failed tests alone (engine/testrun.py)
+    split: SplitPlan | None = None  # a pytest stage run as parts (engine/split.py)
+    split_parts: tuple[int, ...] = ()  # the parts this run runs (from 0); empty: all
 
     @property
     def display(self) -> str:

@@ -44,6 +44,45 @@ class StageEvent:
     detail: str = ""
 
 
+class Placement(NamedTuple):
+    """Where a stage runs: its worker slot, niceness, executor, and its start offset
+    (seconds from the pool's start)."""
+
+    slot: int
+    nice: int
+    executor: str
+    offset_s: float
+
+
+class PartSetup(NamedTuple):
+    """One part of a split stage: the stem of its files, and what its environment adds."""
+
+    stem: str
+    env: Mapping[str, str]
+
+
+class _TestsAt(NamedTuple):
+    """Where a command's tests are read and rerun: its log, niceness and executor, the
+    time its JUnit file may not be older than (epoch seconds), its scratch JUnit path."""
+
+    log_path: Path
+    nice: int
+    executor: str
+    since: float
+    scratch: Path
+
+
+class Ran(NamedTuple):
+    """What one command's attempts came to: every attempt (with reruns), how many tries,
+    its wall seconds, its tests, and when it started (monotonic seconds)."""
+
+    attempts: list[Attempt]
+    tries: int
+    duration_s: float
+    tests: TestsOutcome
+    started: float
+
+
 class RunnerSetup(NamedTuple):
     """What every stage of one pool shares: strategy, sizes, environment, logs, process
     context, the cancel flag and the event sink."""
@@ -72,16 +111,67 @@ class StageRunner:
         """Run `spec` (with its retries) on worker `slot` at niceness `nice`.
 
         `started_at` is the pool's start (monotonic seconds): the record's start offset
-        is measured from it.
+        is measured from it. A stage with a split plan runs its parts side by side
+        (`engine/split.py`) and still returns one record.
+        """
+        executor = self.executor_name(spec)
+        offset = time.monotonic() - started_at
+        if spec.split is not None:
+            from orchestrator.engine.split import run_split  # noqa: PLC0415 - split stages only
+
+            return run_split(self, spec, Placement(slot, nice, executor, offset))
+        log_path = self.log_path(spec.name)
+        ran = self.execute(spec, log_path, Placement(slot, nice, executor, offset))
+        attempts = ran.attempts
+        last = ran.tests.attempt
+        return record_type()(
+            number=spec.number,
+            name=spec.name,
+            status=last.status,
+            exit_code=last.exit_code,
+            attempts=ran.tries,
+            start_offset_s=round(offset, 4),
+            duration_s=round(ran.duration_s, 4),
+            cpu_seconds=round(sum(a.cpu_seconds for a in attempts), 4),
+            cpu_percent=_percent(sum(a.cpu_seconds for a in attempts), attempts),
+            peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),
+            worker=f"{executor}-{slot}",
+            executor=executor,
+            kind=spec.kind,
+            command=spec.display,
+            log=self.log_reference(log_path),
+            error=last.error,
+            needs=spec.needs,
+            uses=spec.uses,
+            serial=spec.serial,
+            expected_s=spec.expected_s,
+            cpu_demand=spec.cpu_demand,
+            nice=nice,
+            tests=ran.tests.summary,
+        )
+
+    def execute(
+        self,
+        spec: StageSpec,
+        log_path: Path,
+        where: Placement,
+        part: PartSetup | None = None,
+    ) -> Ran:
+        """The attempts of one command (a stage, or one part of a split stage) and its tests.
+
+        `part` gives a split stage's part its own JUnit file name and the environment that
+        selects its tests (the reruns of its failed tests run without it: they name their
+        tests themselves).
         """
         setup = self.setup
-        executor = self.executor_name(spec)
-        log_path = self._log_path(spec.name)
-        offset = time.monotonic() - started_at
-        target = self._junit_target(spec)
+        stem = part.stem if part is not None else file_stem(spec.name)
+        target = self._junit_target(spec, stem)
         if target is not None:
             spec = replace(spec, command=target.argv)
         since = time.time() - JUNIT_MTIME_SLACK_S
+        env = self.env_for(spec)
+        if part is not None:
+            env.update(part.env)
         attempts: list[Attempt] = []
         started = last_started = time.monotonic()
         while True:
@@ -92,10 +182,10 @@ class StageRunner:
             attempt = run_attempt(
                 spec,
                 log_path,
-                self.env_for(spec),
+                env,
                 setup.context,
-                in_process=executor == "process",
-                nice=nice,
+                in_process=where.executor == "process",
+                nice=where.nice,
             )
             attempts.append(attempt)
             if not self._should_retry(spec, attempt, len(attempts)):
@@ -108,41 +198,27 @@ class StageRunner:
         # Up to the moment the last attempt's process was reaped, not including the
         # bookkeeping after it (log flush, leftover checks); reruns of failed tests add theirs.
         own_s = last_started - started + attempts[-1].duration_s
-        tests = self._tests(spec, target, attempts[-1], (log_path, nice, executor), since)
-        last = tests.attempt
-        attempts += tests.reruns
-        return _stage_record()(
-            number=spec.number,
-            name=spec.name,
-            status=last.status,
-            exit_code=last.exit_code,
-            attempts=tries,
-            start_offset_s=round(offset, 4),
-            duration_s=round(own_s + sum(a.duration_s for a in tests.reruns), 4),
-            cpu_seconds=round(sum(a.cpu_seconds for a in attempts), 4),
-            cpu_percent=_percent(sum(a.cpu_seconds for a in attempts), attempts),
-            peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),
-            worker=f"{executor}-{slot}",
-            executor=executor,
-            kind=spec.kind,
-            command=spec.display,
-            log=self._log_reference(log_path),
-            error=last.error,
-            needs=spec.needs,
-            uses=spec.uses,
-            serial=spec.serial,
-            expected_s=spec.expected_s,
-            cpu_demand=spec.cpu_demand,
-            nice=nice,
-            tests=tests.summary,
+        scratch = self._tests_dir() / f"{stem}.xml"
+        at = _TestsAt(log_path, where.nice, where.executor, since, scratch)
+        tests = self._tests(spec, target, attempts[-1], at)
+        return Ran(
+            attempts=[*attempts, *tests.reruns],
+            tries=tries,
+            duration_s=own_s + sum(a.duration_s for a in tests.reruns),
+            tests=tests,
+            started=started,
         )
 
-    def _junit_target(self, spec: StageSpec) -> JunitTarget | None:
+    def _junit_target(self, spec: StageSpec, stem: str) -> JunitTarget | None:
         if spec.command is None:
             return None
-        default = self._tests_dir() / f"{file_stem(spec.name)}.xml"
+        default = self._tests_dir() / f"{stem}.xml"
         target = junit_target(spec.command, spec.junit, spec.cwd or Path.cwd(), default)
         return target if target.path is not None else None
+
+    def scratch_dir(self) -> Path:
+        """The run's tests/ directory: JUnit files, rerun id lists, split part files."""
+        return self._tests_dir()
 
     def _tests_dir(self) -> Path:
         log_dir = self.setup.log_dir
@@ -153,13 +229,12 @@ class StageRunner:
         spec: StageSpec,
         target: JunitTarget | None,
         last: Attempt,
-        where: tuple[Path, int, str],
-        since: float,
+        at: _TestsAt,
     ) -> TestsOutcome:
         """The stage's tests from its JUnit file, after reruns of the failed ones."""
         if target is None:
             return TestsOutcome(None, last, ())
-        log_path, nice, executor = where
+        log_path, nice, executor, since, scratch = at
 
         def again(argv: tuple[str, ...]) -> Attempt:
             # The command may carry a secret (its argv is the stage's own): mask it as the
@@ -174,7 +249,6 @@ class StageRunner:
                 rerun_spec, log_path, env, self.setup.context, in_process=in_process, nice=nice
             )
 
-        scratch = self._tests_dir() / f"{file_stem(spec.name)}.xml"
         rerun = Rerun(spec.rerun_failed, scratch, spec.cwd or Path.cwd(), again)
         outcome = collect_tests(target, last, rerun, since=since)
         # The tool wrote these files into the run directory itself: mask them as the logs are.
@@ -182,7 +256,7 @@ class StageRunner:
             mask_file(written, self.setup.context.masker, self.setup.warnings)
         summary = outcome.summary
         if summary is not None and summary.junit is not None:
-            summary = replace(summary, junit=self._log_reference(Path(summary.junit)))
+            summary = replace(summary, junit=self.log_reference(Path(summary.junit)))
         return outcome._replace(summary=summary)
 
     def executor_name(self, spec: StageSpec) -> str:
@@ -224,7 +298,7 @@ class StageRunner:
 
     def unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:
         """The record of a stage that never started (skipped, cancelled, unsatisfiable)."""
-        return _stage_record()(
+        return record_type()(
             number=spec.number,
             name=spec.name,
             status=status,
@@ -239,9 +313,10 @@ class StageRunner:
         retryable = attempt.status in (StageStatus.FAILED, StageStatus.TIMEOUT)
         return retryable and count <= spec.retries and not self.setup.cancel.is_set()
 
-    def _log_path(self, name: str) -> Path:
+    def log_path(self, name: str, stem: str | None = None) -> Path:
+        """A fresh, empty log for stage `name` (or the file stem `stem`)."""
         directory = self.setup.log_dir or self._temp_dir()
-        path = directory / f"{file_stem(name)}.log"
+        path = directory / f"{stem or file_stem(name)}.log"
         with self.setup.warnings.guard("log", path):
             if not directory.exists():  # else the file's own error says more than mkdir's
                 directory.mkdir(parents=True, exist_ok=True)
@@ -255,7 +330,7 @@ class StageRunner:
                 self._temp_logs = temporary_directory("workflow-logs-")
             return self._temp_logs
 
-    def _log_reference(self, path: Path) -> str:
+    def log_reference(self, path: Path) -> str:
         """A file the run wrote, as the record names it: relative to the run directory
         when it is inside it, else absolute (a library caller's temporary logs)."""
         log_dir = self.setup.log_dir
@@ -272,7 +347,7 @@ def backoff(attempt: int) -> float:
     return base * (0.5 + int.from_bytes(os.urandom(2), "big") / 65536)
 
 
-def _stage_record() -> type[StageRecord]:
+def record_type() -> type[StageRecord]:
     # The record module costs more start-up than a run of `true` takes; the first stage
     # is launched before it loads (this module's one deferred import).
     from orchestrator.model.records import StageRecord  # noqa: PLC0415 - see the comment above

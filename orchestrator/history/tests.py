@@ -153,6 +153,30 @@ def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str |
     return [(str(r), s, str(t), float(d)) for r, s, t, d in rows]
 
 
+# The newest runs of a lane that have per-test rows of a stage, then those rows.
+_RECENT_OF_STAGE = """WITH recent AS (
+        SELECT run_id FROM runs WHERE lane = ? AND EXISTS (
+            SELECT 1 FROM test_results AS t WHERE t.run_id = runs.run_id AND t.stage = ?)
+        ORDER BY started_utc DESC, seq DESC LIMIT ?
+    )
+    SELECT t.test_id, t.duration_s FROM test_results AS t JOIN recent USING (run_id)
+    WHERE t.stage = ? AND t.outcome IN ('passed', 'flaky', 'failed', 'error')"""
+SPLIT_RUNS = 3  # a test's expected seconds: the median of its newest runs
+
+
+def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, float]:
+    """Test id -> expected seconds (median of its last `SPLIT_RUNS` runs in `lane`): what
+    a split plan balances. Skipped tests are left out (they take no time wherever they go)."""
+    if not path.exists():
+        return {}
+    with _connection(path) as connection:
+        rows = connection.execute(_RECENT_OF_STAGE, (lane, stage, SPLIT_RUNS, stage)).fetchall()
+    seen: dict[str, list[float]] = {}
+    for test_id, seconds in rows:
+        seen.setdefault(str(test_id), []).append(float(seconds))
+    return {test: sorted(values)[len(values) // 2] for test, values in seen.items()}
+
+
 @contextmanager
 def _connection(path: Path) -> Iterator[sqlite3.Connection]:
     """The database, with sqlite and OS errors turned into one-sentence HistoryErrors."""

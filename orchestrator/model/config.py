@@ -78,6 +78,9 @@ class StageConfig:
     # to `cwd`): the JUnit file the stage's own tool writes.
     junit: str | Literal[False] | None = None
     rerun_failed: int = 0  # reruns of a pytest stage's failed tests alone
+    # A pytest stage cut into this many parts by test file ("auto": as many as shorten the
+    # run, from history; model/splitplan.py); None or 1: one process.
+    split: int | Literal["auto"] | None = None
 
     @property
     def display_command(self) -> str:

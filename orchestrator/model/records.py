@@ -37,6 +37,7 @@ __all__ = [
     "SlaRecord",
     "SlaStatus",
     "StageCache",
+    "StagePart",
     "StageRecord",
     "StageSla",
     "StageStatus",
@@ -92,6 +93,27 @@ class StageCache(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StagePart(_Data):
+    """One part of a split stage (DESIGN "Beyond one machine: shards"): a pytest process
+    given its share of the test files, measured as a stage is. `start_offset_s` is from
+    the start of the run it ran in; `shard` names that run's shard after a merge."""
+
+    part: str  # "K/N"
+    status: StageStatus
+    exit_code: int | None = None
+    start_offset_s: float = 0.0
+    duration_s: float = 0.0
+    cpu_seconds: float = 0.0
+    peak_rss_bytes: int = 0
+    tests: int | None = None  # tests it ran, from its JUnit file
+    predicted_s: float | None = None  # what the split plan expected of it
+    log: str | None = None
+    junit: str | None = None
+    error: str | None = None
+    shard: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageRecord(_Data):
     """One stage's outcome and measurements."""
 
@@ -127,6 +149,10 @@ class StageRecord(_Data):
         return self.cache is not None and self.cache.hit
 
     tests: TestsSummary | None = None  # when the stage wrote a JUnit file
+    # A split stage's parts; its own figures are theirs together: the wall time from its
+    # start to its last part's end, CPU seconds added, peak memory added (the parts run
+    # at the same time).
+    parts: tuple[StagePart, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -134,3 +134,25 @@ def _one_line(message: str | None) -> str | None:
         return None
     first = message.strip().splitlines()[0] if message.strip() else ""
     return first[:300] or None
+
+
+def merge_summaries(summaries: Sequence[TestsSummary]) -> TestsSummary:
+    """One summary of a stage whose tests ran in parts (a split stage, its shards): the
+    counts added, the ten slowest and the first 50 failed of them all, every flaky test.
+    `junit` is None: each part keeps its own file."""
+    slowest = sorted(
+        (test for s in summaries for test in s.slowest), key=lambda t: (-t.duration_s, t.id)
+    )
+    return TestsSummary(
+        total=sum(s.total for s in summaries),
+        passed=sum(s.passed for s in summaries),
+        failed=sum(s.failed for s in summaries),
+        skipped=sum(s.skipped for s in summaries),
+        errors=sum(s.errors for s in summaries),
+        duration_s=round(sum(s.duration_s for s in summaries), 4),
+        slowest=tuple(slowest[:SLOWEST]),
+        failed_ids=tuple(i for s in summaries for i in s.failed_ids)[:MAX_FAILED_IDS],
+        failures=tuple(f for s in summaries for f in s.failures)[:MAX_FAILED_IDS],
+        flaky=tuple(sorted({test for s in summaries for test in s.flaky})),
+        reruns=max((s.reruns for s in summaries), default=0),
+    )

@@ -19,6 +19,7 @@ from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
 from orchestrator.model.errors import UnknownStageError
+from orchestrator.model.splitplan import SplitPlan
 from sla.targets import SlaPolicy, policy_for
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
@@ -39,17 +40,31 @@ class PlannedStage:
     kind_source: str  # "declared", "history" or "assumed"
     expected: StageProfile | None
     needs: tuple[str, ...]  # only the needs that are part of this run
+    split: SplitPlan | None = None  # run as parts (pipeline/splits.py)
+    split_parts: tuple[int, ...] = ()  # the parts this run holds (from 0); empty: all
+
+    @property
+    def parts_here(self) -> tuple[int, ...]:
+        """The split parts this run runs (from 0); () when the stage runs whole."""
+        if self.split is None:
+            return ()
+        return self.split_parts or tuple(range(self.split.parts))
 
     @property
     def cpu_demand(self) -> float:
-        """Cores the stage is expected to keep busy; what adaptive admission budgets."""
+        """Cores the stage is expected to keep busy; what adaptive admission budgets (a
+        split stage's parts each keep about one core busy)."""
+        if self.split is not None:
+            return float(len(self.parts_here))
         if self.expected is not None and self.kind_source == "history":
             return max(0.05, self.expected.cpu_percent / 100.0)
         return 1.0 if self.kind == "cpu" else 0.1
 
     @property
     def expected_s(self) -> float | None:
-        """The stage's expected duration, when history knows it."""
+        """The stage's expected duration, when history knows it (split: its longest part)."""
+        if self.split is not None:
+            return max(self.split.predicted_s(i) for i in self.parts_here)
         return None if self.expected is None else self.expected.duration_s
 
 

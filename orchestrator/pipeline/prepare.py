@@ -19,6 +19,7 @@ from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
+from orchestrator.pipeline.splits import split_stages
 
 if TYPE_CHECKING:
     from lanes.changes import LaneDecision
@@ -115,6 +116,7 @@ def prepare_run(
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
+    plan = split_stages(plan, _test_durations(loaded, history, lane, warn))
     base = decision.base if decision else options.base
     head = options.head
     request = RunRequest(
@@ -130,6 +132,24 @@ def prepare_run(
     # once.
     record_into = history if options.shard is None else None
     return Prepared(loaded, plan.lane_reasons, plan, request, record_into, options.formats)
+
+
+def _test_durations(
+    loaded: LoadedConfig, history: Path | None, lane: Lane, warn: Callable[[str], None] | None
+) -> dict[str, dict[str, float]]:
+    """Per-test seconds of the stages with `split`, from the history (read only for them)."""
+    split = [name for name, stage in loaded.config.stages.items() if stage.split not in (None, 1)]
+    if history is None or not split:
+        return {}
+    from orchestrator.history.schema import HistoryError  # noqa: PLC0415 - split stages only
+    from orchestrator.history.tests import expected_test_durations  # noqa: PLC0415
+
+    try:
+        return {name: expected_test_durations(history, lane.value, name) for name in split}
+    except HistoryError as exc:
+        if warn is not None:
+            warn(f"test durations not read, the split plans know no tests: {exc.message}")
+        return {}
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:

@@ -87,6 +87,8 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         cpu_demand=stage.cpu_demand,
         junit=config.junit,
         rerun_failed=config.rerun_failed,
+        split=stage.split,
+        split_parts=stage.split_parts,
     )
 
 

@@ -36,9 +36,16 @@ def result_rows(record: RunRecord, run_dir: Path, masker: Masker) -> list[Result
     rows: list[ResultRow] = []
     for stage in record.stages:
         summary = stage.tests
-        if summary is None or summary.junit is None:
+        # A split stage's tests are in its parts' files (`junit` of each part).
+        files = [part.junit for part in stage.parts] if stage.parts else [None]
+        if summary is None or (not any(files) and summary.junit is None):
             continue
-        cases = read_junit(run_dir / summary.junit, pytest=True) or []
+        cases = [
+            case
+            for junit in (files if stage.parts else [summary.junit])
+            if junit is not None
+            for case in read_junit(run_dir / junit, pytest=True) or []
+        ]
         key = inputs_key(record, stage)
         rows += [
             ResultRow(stage.name, masker.mask(case.id), case.outcome.value, case.duration_s, key)

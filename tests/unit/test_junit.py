@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine.junit import is_pytest, junit_target, node_id, read_junit
+from orchestrator.engine.junit import junit_target, node_id, read_junit
 from orchestrator.engine.testrun import rerun_argv
+from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.testresults import (
     MAX_FAILED_IDS,
     Outcome,

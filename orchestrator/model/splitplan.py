@@ -1,0 +1,137 @@
+"""Cutting one pytest stage into parts by test file, balanced by per-test history (pure).
+
+A stage with `split = N | "auto"` runs as N pytest processes, each given its share of
+the test files (DESIGN.md, "Beyond one machine: shards"). The plan assigns every test
+file the history knows to a part, longest expected first onto the least loaded part (as
+pytest-split and Knapsack do, but from the history every run refreshes: no durations
+file goes stale). Test files stay whole, so module- and class-scoped fixtures run once;
+tests the history does not know are placed when the parts run, by the pytest plugin
+`engine/pytest_split/workflow_split.py`, at the median test's duration, from the same
+plan in every part: every test collected runs in exactly one part.
+
+Units: seconds. Part indexes in a plan are 0-based; labels ("2/3") are 1-based.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SplitSetting = int | Literal["auto"]
+UNKNOWN_TEST_S = 1.0  # an unknown test's weight when history knows no test of the stage
+MIN_TEST_S = 0.001
+
+
+def test_file(test_id: str) -> str:
+    """The file part of a pytest node id: `tests/test_a.py::TestX::test_b` -> `tests/test_a.py`."""
+    return test_id.split("::", 1)[0]
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Which part runs which test file, and what each part is expected to take.
+
+    `files` maps a test file (as node ids name it, relative to pytest's rootdir) to a part
+    index; `loads_s` is each part's expected seconds of tests; `median_s` what a test the
+    history does not know is expected to take (the plugin places those files).
+    """
+
+    parts: int
+    files: Mapping[str, int]
+    loads_s: tuple[float, ...]
+    median_s: float
+    overhead_s: float = 0.0  # what every part pays besides its tests (start-up, collection)
+
+    def label(self, index: int) -> str:
+        """ "K/N" of part `index` (0-based)."""
+        return f"{index + 1}/{self.parts}"
+
+    def predicted_s(self, index: int) -> float:
+        """Part `index`'s expected wall time: its tests plus the overhead every part pays."""
+        return round(self.loads_s[index] + self.overhead_s, 3)
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON form the plugin reads (and a shard plan file carries)."""
+        return {
+            "parts": self.parts,
+            "files": dict(sorted(self.files.items())),
+            "loads_s": list(self.loads_s),
+            "median_s": self.median_s,
+            "overhead_s": self.overhead_s,
+        }
+
+
+def file_weights(durations: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """Seconds per test file from per-test seconds, and the median test's seconds."""
+    weights: dict[str, float] = {}
+    for test_id, seconds in durations.items():
+        file = test_file(test_id)
+        weights[file] = weights.get(file, 0.0) + max(0.0, seconds)
+    values = sorted(durations.values())
+    # At least a millisecond: unknown files are then spread by their test counts.
+    median = max(MIN_TEST_S, _median(values)) if values else UNKNOWN_TEST_S
+    return weights, median
+
+
+def plan_split(durations: Mapping[str, float], parts: int, overhead_s: float = 0.0) -> SplitPlan:
+    """`parts` parts of the tests in `durations` (node id -> seconds), whole files each.
+
+    Longest file first onto the part with the least load; ties go to the lower index,
+    and equal files are taken in name order, so the same durations always give the same
+    plan. Raises ValueError for fewer than one part.
+    """
+    if parts < 1:
+        raise ValueError(f"a split needs at least one part, not {parts}")
+    weights, median = file_weights(durations)
+    loads = [0.0] * parts
+    files: dict[str, int] = {}
+    for file, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        target = min(range(parts), key=lambda i: (loads[i], i))
+        files[file] = target
+        loads[target] += weight
+    return SplitPlan(
+        parts=parts,
+        files=files,
+        loads_s=tuple(round(load, 4) for load in loads),
+        median_s=round(median, 6),
+        overhead_s=round(max(0.0, overhead_s), 4),
+    )
+
+
+def auto_parts(stage_s: float, overhead_s: float, others_cpu_s: float, cores: int) -> int:
+    """How many parts `split = "auto"` cuts a stage into on a runner with `cores` cores.
+
+    A run cannot end before its longest piece of work, nor before all its work spread
+    over the cores (the lower bound: max(longest, total / cores)). Cutting the stage into
+    n parts makes its longest piece (stage_s - overhead_s) / n + overhead_s, and adds
+    (n - 1) * overhead_s of work (each part starts pytest and collects again). The count
+    that minimises that bound wins, but each extra part must shorten it by more than the
+    overhead it adds (a split that saves less wall time than it costs in work is not
+    worth its processes); never more parts than `cores`.
+    `stage_s`: the stage's expected seconds; `others_cpu_s`: the CPU seconds of the
+    run's other stages.
+    """
+    tests_s = max(0.0, stage_s - overhead_s)
+    best, best_bound = 1, math.inf
+    for n in range(1, max(1, cores) + 1):
+        longest = tests_s / n + overhead_s
+        spread = (stage_s + (n - 1) * overhead_s + others_cpu_s) / max(1, cores)
+        bound = max(longest, spread)
+        if bound < best_bound - max(overhead_s, 1e-9):
+            best, best_bound = n, bound
+    return best
+
+
+def overhead_of(stage_s: float, durations: Sequence[float]) -> float:
+    """What a stage spends besides its tests' own time (start-up, collection, fixtures
+    outside the tests): its wall time minus the sum of its tests' times, at least 0."""
+    return max(0.0, stage_s - sum(durations))
+
+
+def _median(values: Sequence[float]) -> float:
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2

@@ -1,0 +1,83 @@
+"""Which stages of a plan run split, into how many parts, with which test files each.
+
+The decisions are `model/splitplan.py`'s pure functions; this module hands them what the
+plan and the history know: each split stage's per-test seconds, its overhead (its wall
+time beyond its tests' own), the other stages' CPU seconds and the runner's cores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from orchestrator.model.splitplan import auto_parts, overhead_of, plan_split
+from orchestrator.model.units import count
+from orchestrator.pipeline.plan import Plan, PlannedStage, start_order
+
+# Seconds a part is assumed to pay besides its tests when history cannot tell (a split
+# stage's wall time says nothing about one process): pytest's start-up and collection.
+OVERHEAD_FLOOR_S = 0.5
+
+
+def split_stages(plan: Plan, durations: Mapping[str, Mapping[str, float]]) -> Plan:
+    """`plan` with its `split` stages cut into parts (see `with_splits`), in start order."""
+    if not any(stage.config.split not in (None, 1) for stage in plan.stages):
+        return plan
+    cores = min(float(plan.workers), plan.usable_cpus)
+    stages, notes = with_splits(plan.stages, durations, cores)
+    return replace(
+        plan, stages=tuple(start_order(stages, plan.strategy)), notes=(*plan.notes, *notes)
+    )
+
+
+def with_splits(
+    stages: Sequence[PlannedStage],
+    durations: Mapping[str, Mapping[str, float]],
+    cores: float,
+) -> tuple[list[PlannedStage], list[str]]:
+    """`stages` with their split plans, and a note for each stage that is (or is not) split.
+
+    `durations`: stage -> test id -> expected seconds (history's per-test rows). `split =
+    N` always gives N parts; `"auto"` as many as shorten the run on `cores` cores
+    (`auto_parts`), and none while the history knows none of the stage's tests.
+    """
+    whole = max(1, math.floor(cores + 1e-9))
+    result: list[PlannedStage] = []
+    notes: list[str] = []
+    for stage in stages:
+        setting = stage.config.split
+        if setting is None or setting == 1:
+            result.append(stage)
+            continue
+        tests = durations.get(stage.name, {})
+        tests_s = sum(tests.values())
+        wall = stage.expected_s
+        overhead = OVERHEAD_FLOOR_S
+        if wall is not None and tests:
+            overhead = max(overhead, overhead_of(wall, list(tests.values())))
+        if setting == "auto":
+            if not tests:
+                notes.append(f"{stage.name} runs whole: no test durations in the history yet")
+                result.append(stage)
+                continue
+            others = sum(_cpu_s(other) for other in stages if other.name != stage.name)
+            parts = auto_parts(tests_s + overhead, overhead, others, whole)
+            if parts == 1:
+                notes.append(f"{stage.name} runs whole: splitting would not shorten the run")
+                result.append(stage)
+                continue
+        else:
+            parts = setting
+        plan = plan_split(tests, parts, overhead)
+        known = f"{count(len(tests), 'known test')}" if tests else "no known tests"
+        notes.append(f"{stage.name} split into {parts} parts by test file ({known})")
+        result.append(replace(stage, split=plan))
+    return result, notes
+
+
+def _cpu_s(stage: PlannedStage) -> float:
+    """CPU seconds a stage is expected to take (0 when history does not know it)."""
+    if stage.expected is None:
+        return 0.0
+    return stage.expected.duration_s * max(0.05, stage.expected.cpu_percent / 100.0)

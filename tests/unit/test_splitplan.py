@@ -1,0 +1,135 @@
+"""The split plan (test files onto parts), the `auto` part count, and the plugin's choice
+of part for every collected test: plain functions, tested directly and with hypothesis."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orchestrator.engine.pytest_split.workflow_split import assign_parts
+from orchestrator.model.splitplan import (
+    MIN_TEST_S,
+    auto_parts,
+    file_weights,
+    plan_split,
+)
+from orchestrator.model.splitplan import (
+    test_file as file_of,
+)
+
+files = st.sampled_from([f"tests/test_{name}.py" for name in "abcdefghij"])
+test_ids = st.builds(lambda f, n: f"{f}::test_{n}", files, st.integers(0, 30))
+durations = st.dictionaries(test_ids, st.floats(0, 100, allow_nan=False), max_size=60)
+
+
+def test_files_are_balanced_longest_first() -> None:
+    tests = {
+        "tests/test_a.py::test_1": 6.0,
+        "tests/test_a.py::test_2": 4.0,  # file a: 10 s
+        "tests/test_b.py::test_1": 7.0,
+        "tests/test_c.py::test_1": 3.0,
+        "tests/test_d.py::test_1": 2.0,
+    }
+    plan = plan_split(tests, 2, overhead_s=0.5)
+    assert plan.files == {
+        "tests/test_a.py": 0,
+        "tests/test_b.py": 1,
+        "tests/test_c.py": 1,
+        "tests/test_d.py": 0,  # a tie (10 s each) goes to the first part
+    }
+    assert plan.loads_s == (12.0, 10.0)
+    assert plan.predicted_s(0) == 12.5
+    assert plan.label(1) == "2/2"
+
+
+@given(durations, st.integers(1, 6))
+def test_every_known_file_is_placed_once_and_no_part_exceeds_the_lpt_bound(
+    tests: dict[str, float], parts: int
+) -> None:
+    plan = plan_split(tests, parts)
+    weights, _ = file_weights(tests)
+    assert set(plan.files) == set(weights)
+    assert all(0 <= part < parts for part in plan.files.values())
+    # Greedy least-loaded placement: no part ends above the mean plus the largest file.
+    mean = sum(weights.values()) / parts
+    biggest = max(weights.values(), default=0.0)
+    assert max(plan.loads_s) <= mean + biggest + 1e-6
+    assert plan_split(dict(reversed(list(tests.items()))), parts) == plan
+
+
+def test_unknown_tests_weigh_the_median_and_never_nothing() -> None:
+    _, median = file_weights({"a.py::x": 0.0, "a.py::y": 0.0, "b.py::z": 3.0})
+    assert median == MIN_TEST_S
+    assert file_weights({})[1] == 1.0
+    assert file_of("tests/test_a.py::TestX::test_b[1-2]") == "tests/test_a.py"
+
+
+def test_auto_splits_the_stage_that_outweighs_the_rest() -> None:
+    # 60 s of tests beside 20 s of other work on 2 cores: two parts (30.5 s) beat one.
+    assert auto_parts(60.5, 0.5, 20.0, 2) == 2
+    # A short stage beside long ones: cutting it cannot shorten the run.
+    assert auto_parts(5.0, 0.5, 100.0, 2) == 1
+    # One core: never more parts than cores.
+    assert auto_parts(100.0, 0.5, 0.0, 1) == 1
+    # Collection dearer than the tests: one part.
+    assert auto_parts(3.0, 2.9, 0.0, 4) == 1
+
+
+@given(
+    st.floats(0, 1000, allow_nan=False),
+    st.floats(0, 10, allow_nan=False),
+    st.floats(0, 1000, allow_nan=False),
+    st.integers(1, 16),
+)
+def test_auto_never_makes_the_bound_worse(
+    stage_s: float, overhead_s: float, others_s: float, cores: int
+) -> None:
+    parts = auto_parts(stage_s, overhead_s, others_s, cores)
+    assert 1 <= parts <= cores
+
+    def bound(n: int) -> float:
+        tests = max(0.0, stage_s - overhead_s)
+        return max(tests / n + overhead_s, (stage_s + (n - 1) * overhead_s + others_s) / cores)
+
+    assert bound(parts) <= bound(1) + 1e-9
+
+
+def _plan_data(tests: dict[str, float], parts: int) -> dict[str, object]:
+    return plan_split(tests, parts).to_data()
+
+
+@given(
+    st.lists(st.tuples(test_ids, st.sampled_from([None, "db", "net"])), max_size=40),
+    durations,
+    st.integers(1, 5),
+)
+def test_every_collected_test_runs_in_exactly_one_part(
+    items: list[tuple[str, str | None]], tests: dict[str, float], parts: int
+) -> None:
+    data = _plan_data(tests, parts)
+    chosen = assign_parts(items, data)
+    assert len(chosen) == len(items)
+    assert all(0 <= part < parts for part in chosen)
+    # Every part computes the same assignment from the same collection.
+    assert assign_parts(items, data) == chosen
+    # Tests of one xdist_group share a part; so do the ungrouped tests of one file.
+    by_group: dict[str, set[int]] = {}
+    by_file: dict[str, set[int]] = {}
+    for (test, group), part in zip(items, chosen, strict=True):
+        if group is not None:
+            by_group.setdefault(group, set()).add(part)
+        else:
+            by_file.setdefault(file_of(test), set()).add(part)
+    assert all(len(found) == 1 for found in by_group.values())
+    assert all(len(found) == 1 for found in by_file.values())
+
+
+def test_new_files_spread_over_the_parts_by_their_test_counts() -> None:
+    data = _plan_data({"tests/test_old.py::test_a": 1.0}, 2)
+    items = [(f"tests/test_new.py::test_{i}", None) for i in range(3)]
+    items += [(f"tests/test_newer.py::test_{i}", None) for i in range(2)]
+    items += [("tests/test_old.py::test_a", None)]
+    chosen = assign_parts(items, data)
+    # test_old.py holds part 0; the three-test new file goes to the empty part 1, then the
+    # two-test file to the lighter part.
+    assert chosen == [1, 1, 1, 0, 0, 0]
