@@ -10,13 +10,30 @@ through what the end of a real run calls (`pipeline.finish._record`):
 xunit1 shape, `--tests` test cases, default 10,000, about 1% failing) and writes its rows,
 pruning the runs past the newest 100 of the lane. Durations differ between runs (four
 JUnit files take turns) and every run has its own inputs key, as a changing tree gives.
-Reported: the database's size on disk (with its WAL file) and the median and maximum
-end-of-run write, both parts together, and the test rows' part alone.
+Reported: the database's size on disk (with its WAL file), the end-of-run write's wall
+time (median, p95, max: the target is judged on the max), the test rows' part alone, and
+the write's CPU time in this process (what the write costs whatever else the machine does;
+the load average is printed beside it).
+
+What was learned (SQLite 3.40, 2 shared cores):
+- Schema 3 (one row per test with its run id, stage, test id and inputs key as text, and a
+  second index by (stage, test id)) reached 377 MB at 100 kept runs, writes of 0.4 s
+  median and 0.9 s max: the rows were 300+ bytes and each write touched two big indexes.
+- Schema 4 stores each id and each stage run once; a row is (stage run, test key, outcome,
+  duration). With an index by test key (for pruning unused ids) it was 40 MB and 0.15 s;
+  without it 30 MB and 0.05-0.1 s: the random inserts into a million-entry index cost more
+  than the rows. So unused ids are found from the pruned run's keys instead
+  (history/testprune.py), and a stage's ids are read as one dict, not probed per row.
+- About half of the write is reading the 10,000-test JUnit file again (lxml, ~50 ms).
+- Ids that change every run (a generated parameter in every test id) are the costly
+  case: 10% of ids changing costs about 0.25 s per write, all of them about 0.6 s, as
+  each write then proves the pruned run's ids unused with one pass over the kept rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -117,9 +134,11 @@ def main() -> int:
         db: Path = args.db or run_dir / "history.db"
         whole: list[float] = []
         rows_only: list[float] = []
+        cpu: list[float] = []
+        load = os.getloadavg()[0]
         for index in range(args.runs):
             record = run_record(index, args.tests)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             problem = record_safely(db, record)
             between = time.perf_counter()
             problem = problem or record_test_rows_safely(db, record, run_dir, masker)
@@ -129,6 +148,7 @@ def main() -> int:
                 return 1
             whole.append(ended - started)
             rows_only.append(ended - between)
+            cpu.append(time.process_time() - cpu_started)
             if (index + 1) % 100 == 0:
                 print(
                     f"  {index + 1} runs: {on_disk(db) / 1e6:.1f} MB, last write "
@@ -136,20 +156,24 @@ def main() -> int:
                     flush=True,
                 )
         size = on_disk(db)
-    return report(args.runs, args.tests, size, whole, rows_only)
+    print(f"load average (1 min) at the start {load:.2f}, at the end {os.getloadavg()[0]:.2f}")
+    print(f"{args.runs} runs x {args.tests} tests, one lane")
+    return report(size, whole, rows_only, cpu)
 
 
-def report(runs: int, tests: int, size: int, whole: list[float], rows_only: list[float]) -> int:
-    """Print the figures against the targets; 0 when both are met."""
-    median, worst = statistics.median(whole), max(whole)
-    print(f"{runs} runs x {tests} tests, one lane")
+def _spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"median {statistics.median(values):.3f} s, p95 {p95:.3f} s, max {ordered[-1]:.3f} s"
+
+
+def report(size: int, whole: list[float], rows_only: list[float], cpu: list[float]) -> int:
+    """Print the figures against the targets; 0 when both are met (the write's maximum)."""
     print(f"history on disk: {size / 1e6:.1f} MB (target under {SIZE_TARGET_BYTES / 1e6:.0f} MB)")
-    print(f"end-of-run write: median {median:.3f} s, max {worst:.3f} s (target under 0.5 s)")
-    print(
-        f"  of which test rows (read JUnit, write, prune): median "
-        f"{statistics.median(rows_only):.3f} s, max {max(rows_only):.3f} s"
-    )
-    met = size < SIZE_TARGET_BYTES and worst < WRITE_TARGET_S
+    print(f"end-of-run write (wall): {_spread(whole)} (target: under {WRITE_TARGET_S} s)")
+    print(f"  of which test rows (read JUnit, write, prune): {_spread(rows_only)}")
+    print(f"  CPU time of the whole write in this process: {_spread(cpu)}")
+    met = size < SIZE_TARGET_BYTES and max(whole) < WRITE_TARGET_S
     print("targets met" if met else "targets MISSED")
     return 0 if met else 1
 

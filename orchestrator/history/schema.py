@@ -89,11 +89,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX test_results_by_test ON test_results (stage, test_id)",
     ),
-    # 4: the same rows in a third of the space (10,000 tests x 100 kept runs went from
-    # about 380 MB to under 100, bench/bench_test_history.py): each test id is stored once
+    # 4: the same rows in a tenth of the space (10,000 tests x 100 kept runs went from
+    # about 380 MB to about 30, bench/bench_test_history.py): each test id is stored once
     # (`test_ids`), each stage run once with its inputs key (`test_runs`), and a result row
-    # holds two small integers, its outcome and duration. `test_results` stays as a view
-    # with its old columns, for the queries and for anyone reading the file.
+    # holds two small integers, its outcome and duration. No index or foreign key by test
+    # key: history/testprune.py says why. `test_results` stays as a view with its old
+    # columns, for the queries and for anyone reading the file.
     (
         """CREATE TABLE test_ids (
             test_key INTEGER PRIMARY KEY,
@@ -110,13 +111,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         """CREATE TABLE test_outcomes (
             test_run INTEGER NOT NULL REFERENCES test_runs (test_run) ON DELETE CASCADE,
-            test_key INTEGER NOT NULL REFERENCES test_ids (test_key),
+            test_key INTEGER NOT NULL,
             outcome TEXT NOT NULL,
             duration_s REAL NOT NULL,
             PRIMARY KEY (test_run, test_key)
         ) WITHOUT ROWID""",
-        # Finds the ids no kept run refers to any more (history/tests.py prunes them).
-        "CREATE INDEX test_outcomes_by_test ON test_outcomes (test_key)",
         "INSERT INTO test_ids (stage, test_id) SELECT DISTINCT stage, test_id FROM test_results",
         """INSERT INTO test_runs (run_id, stage, inputs_key)
             SELECT run_id, stage, MAX(inputs_key) FROM test_results GROUP BY run_id, stage""",
