@@ -1,8 +1,8 @@
 """How long per-test rows stay: the newest KEEP_RUNS runs of each lane, and no longer.
 
 Real SQLite files and the real store; the runs are synthetic records. The retention is
-the shipped one (100 runs per lane), not a patched smaller number, so these tests check
-what the code decides at its real size.
+the shipped one (100 runs per lane), not a patched smaller number, so the first test
+checks what the code decides at its real size; the id test needs only a few runs.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from orchestrator.history import tests as history_tests
 from orchestrator.history.schema import MIGRATIONS, SCHEMA_VERSION, connect
 from orchestrator.history.store import HistoryStore
 from orchestrator.history.tests import KEEP_RUNS, ResultRow, record_tests
@@ -108,3 +111,24 @@ def test_a_schema_three_history_keeps_its_test_rows(tmp_path: Path) -> None:
         ).fetchall()
     assert version == SCHEMA_VERSION
     assert migrated == old_rows
+
+
+def test_an_id_another_lane_still_uses_outlives_the_pruned_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_tests, "KEEP_RUNS", 2)
+    db = tmp_path / "h.db"
+    shared = ResultRow("unit", "t.py::shared", "passed", 0.1, None)
+    only_old = ResultRow("unit", "t.py::only_old", "passed", 0.1, None)
+    stable = ResultRow("unit", "t.py::stable", "passed", 0.1, None)
+    for index, lane, rows_of_run in (
+        (0, "heavy", [shared, only_old, stable]),
+        (1, "docs", [shared]),
+        (2, "heavy", [stable]),
+        (3, "heavy", [stable]),  # the heavy run 0 is now past the retention
+    ):
+        made = run(index, [stage("unit", 1.0)], lane=lane)
+        HistoryStore(db).record_run(made)
+        record_tests(db, made.run_id, made.lane, rows_of_run)
+    assert stored(db, "SELECT test_id FROM test_ids") == {"t.py::shared", "t.py::stable"}
+    assert stored(db, "SELECT test_id FROM test_results") == {"t.py::shared", "t.py::stable"}
