@@ -16,7 +16,8 @@ rounds (default 5), the median of the paired ratios (b / a within one round: wha
 target is judged on), the cost per test, and what the parse and summary took here. The
 children run with bytecode writing on, so the warm-up leaves the rewritten test modules
 cached and every measured run is a warm one (the stricter baseline: a cold run spends
-about half a second more on assertion rewriting, which dilutes the JUnit share).
+about half a second more on assertion rewriting, which dilutes the JUnit share; the
+earlier figure of +4.6% was measured that way, with PYTHONDONTWRITEBYTECODE set).
 
 What was learned (pytest 9.2, lxml 6, Python 3.11, 2 cores):
 - Nearly all of the cost is pytest's own JUnit writer: 50-60 us per test of hook work in
@@ -32,8 +33,9 @@ What was learned (pytest 9.2, lxml 6, Python 3.11, 2 cores):
   worked out once per (classname, file), passing tests read without looking for a
   failure, and the ten slowest picked with a partial selection, it is about 8 + 1 ms,
   under 1% of the trivial suite's wall. The lxml import (6 ms) is off the stage's path.
-- So the 2% target holds only when tests do some work: the "work" suite shows the share
-  at about 1 ms per test.
+- So the 2% target holds only when tests do some work: at 50-70 us per test it takes
+  tests of about 3 ms on average (the benchmark prints the figure from its own
+  measurement); the "work" suite shows the share at about 1 ms per test, about +4%.
 """
 
 from __future__ import annotations
@@ -158,7 +160,11 @@ def report(title: str, tests: int, figures: Figures) -> bool:
     print(f"  plain pytest:          median {a:.3f}s  {[round(w, 3) for w in figures.plain_s]}")
     print(f"  with JUnit + parsing:  median {b:.3f}s  {[round(w, 3) for w in figures.junit_s]}")
     print(f"  of which parse+summary in workflow: median {parse_ms:.1f} ms")
-    print(f"  cost per test: {(b - a) / tests * 1e6:.0f} us (plain: {a / tests * 1e3:.2f} ms)")
+    per_test = (b - a) / tests
+    print(f"  cost per test: {per_test * 1e6:.0f} us (plain: {a / tests * 1e3:.2f} ms)")
+    # The cost is per test, whatever the test does: the share is under the target once
+    # the tests take this long on average (pytest's start-up aside).
+    print(f"  the target holds for tests of {per_test / TARGET * 1e3:.1f} ms or more on average")
     met = ratio - 1 <= TARGET
     verdict = f"target +{TARGET:.0%}: {'met' if met else 'MISSED'}"
     print(f"  paired ratio (median): {ratio:.4f} ({ratio - 1:+.2%}; {verdict})")
