@@ -99,11 +99,13 @@ def parse_entry(entry: str) -> tuple[str, int | None, int | None]:
 
 
 def file_weights(durations: Mapping[str, float]) -> tuple[dict[str, float], float]:
-    """Seconds per test file from per-test seconds, and the median test's seconds."""
+    """Seconds per test file from per-test seconds (at least `MIN_TEST_S` a test), and
+    the median test's seconds."""
     weights: dict[str, float] = {}
     for test_id, seconds in durations.items():
         file = test_file(test_id)
-        weights[file] = weights.get(file, 0.0) + max(0.0, seconds)
+        # At least a millisecond a test: files of instant tests still balance by count.
+        weights[file] = weights.get(file, 0.0) + max(MIN_TEST_S, seconds)
     values = sorted(durations.values())
     # At least a millisecond: unknown files are then spread by their test counts.
     median = max(MIN_TEST_S, _median(values)) if values else UNKNOWN_TEST_S

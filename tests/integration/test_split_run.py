@@ -126,6 +126,7 @@ def test_the_next_plan_balances_by_the_recorded_tests(tmp_path: Path) -> None:
     assert "(no known tests)" in first.stdout
     planned = workflow(root, "run", "--lane", "heavy", "--dry-run")
     assert "unit split into 2 parts by test file (10 known tests)" in planned.stdout
+    assert "    parts (predicted): 1/2 " in planned.stdout
 
 
 def test_a_failing_part_fails_the_stage_and_says_which(tmp_path: Path) -> None:
