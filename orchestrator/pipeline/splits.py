@@ -47,10 +47,16 @@ def shard_parts(
             continue
         split = fixed.get(stage.name, stage.split)
         wanted = tuple(sorted(set(parts[stage.name])))
-        if split is None or any(not 0 <= i < split.parts for i in wanted):
+        if split is None:
             raise UsageError(
                 f"--shard: the plan runs parts of {stage.name}, which this run does not split "
-                "that way (give the plan file with --plan)"
+                "(give the plan file with --plan)."
+            )
+        beyond = [i + 1 for i in wanted if not 0 <= i < split.parts]
+        if beyond:
+            raise UsageError(
+                f"--shard: the plan runs part {beyond[0]} of {stage.name}, whose split has "
+                f"{split.parts} parts."
             )
         stages.append(replace(stage, split=split, split_parts=wanted))
     return replace(plan, stages=tuple(start_order(stages, plan.strategy)))

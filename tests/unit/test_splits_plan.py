@@ -90,5 +90,7 @@ def test_a_shard_runs_only_its_parts_of_the_plan_file(tmp_path: Path) -> None:
     stage = shard.stage("integration")
     assert stage.parts_here == (0, 2)
     assert stage.cpu_demand == 2.0
+    with pytest.raises(UsageError, match="has 3 parts"):
+        shard_parts(plan, {"integration": [3]}, {})
     with pytest.raises(UsageError, match="does not split"):
         shard_parts(planned(tmp_path, "1"), {"integration": [0]}, {})
