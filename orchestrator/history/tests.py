@@ -69,7 +69,7 @@ _DURATIONS = """SELECT r.run_id, r.git_sha, i.test_id, o.duration_s FROM runs AS
     JOIN test_outcomes AS o USING (test_run)
     JOIN test_ids AS i USING (test_key)
     WHERE r.lane = ? AND s.stage = ? AND o.outcome IN ('passed', 'flaky')
-    ORDER BY r.started_utc, r.seq"""
+    ORDER BY started_utc, seq"""
 _TESTED = """SELECT DISTINCT r.lane, s.stage FROM test_runs AS s JOIN runs AS r USING (run_id)
     ORDER BY r.lane, s.stage"""
 
@@ -189,7 +189,7 @@ def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str |
 _RECENT_OF_STAGE = """WITH recent AS (
         SELECT s.test_run FROM runs AS r JOIN test_runs AS s USING (run_id)
         WHERE r.lane = ? AND s.stage = ?
-        ORDER BY r.started_utc DESC, r.seq DESC LIMIT ?
+        ORDER BY started_utc DESC, seq DESC LIMIT ?
     )
     SELECT i.test_id, o.duration_s FROM test_outcomes AS o JOIN recent USING (test_run)
     JOIN test_ids AS i USING (test_key)
