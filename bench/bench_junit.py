@@ -20,22 +20,22 @@ about half a second more on assertion rewriting, which dilutes the JUnit share; 
 earlier figure of +4.6% was measured that way, with PYTHONDONTWRITEBYTECODE set).
 
 What was learned (pytest 9.2, lxml 6, Python 3.11, 2 cores):
-- Nearly all of the cost is pytest's own JUnit writer: 50-60 us per test of hook work in
+- pytest's own JUnit writer (`--junit-xml`) costs 50-60 us per test of hook work in
   `_pytest.junitxml` (a node reporter looked up for each of setup/call/teardown, node ids
   parsed twice per test, an ElementTree element per test). A trivial test costs about
-  0.7 ms under pytest, so the writer adds about 8% there; no ini option makes it cheaper:
-  `junit_logging` is already "no" (captured output is not written), xunit1 is the cheaper
-  family (xunit2 filters every test's attributes against its schema; measured no faster),
-  and `junit_duration_report=call` saves only a few lookups while dropping fixture time
-  from every test's duration (measured no faster within noise). Replacing pytest's writer
-  with our own plugin would break the `record_property` fixtures, which live in it.
-- Our side was 11 ms (read) + 2 ms (summary) for 2,000 tests; with each test id's prefix
-  worked out once per (classname, file), passing tests read without looking for a
-  failure, and the ten slowest picked with a partial selection, it is about 8 + 1 ms,
-  under 1% of the trivial suite's wall. The lxml import (6 ms) is off the stage's path.
-- So the 2% target holds only when tests do some work: at 50-70 us per test it takes
-  tests of about 3 ms on average (the benchmark prints the figure from its own
-  measurement); the "work" suite shows the share at about 1 ms per test, about +4%.
+  0.7 ms under pytest, so that writer adds about 8% there, and no ini option makes it
+  cheaper (`junit_logging` is already "no"; xunit2 is no faster; `junit_duration_report
+  = call` drops fixture time and is no faster within noise).
+- So workflow writes the file with its own plugin (`engine/plugins/workflow_junit.py`,
+  `-p workflow_junit --workflow-junit=PATH`): one small record per test, the same xunit1
+  file written once at the end (tests/integration/test_junit_writer.py checks that it reads
+  back exactly as pytest's). A stage that names its own `--junit-xml` keeps pytest's.
+- Our reading side is about 8 ms (read) + 1 ms (summary) for 2,000 tests: each test id's
+  prefix worked out once per (classname, file), passing tests read without looking for
+  a failure, the ten slowest picked with a partial selection. The lxml import (6 ms) is
+  off the stage's path.
+Both runs of a round get workflow's plugin directory on PYTHONPATH, as every pytest
+stage does; only (b) loads the plugin.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestrator.engine.junit import load_lxml, pytest_junit_args, read_junit
+from orchestrator.engine.plugins import PLUGIN_DIR
 from orchestrator.model.testresults import summarize
 
 TARGET = 0.02
@@ -107,8 +108,10 @@ def make_suite(root: Path, tests: int, loops: int | None) -> None:
 
 
 def child_env() -> dict[str, str]:
-    """The caller's environment with bytecode writing on (see the module docstring)."""
-    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    """The caller's environment with bytecode writing on (see the module docstring) and
+    workflow's plugins on PYTHONPATH, as a pytest stage's environment has them."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(PLUGIN_DIR)}
 
 
 def plain(root: Path) -> float:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 JUNIT_OPTIONS = ("--junit-xml", "--junitxml")  # both spellings pytest accepts
 JUNIT_FAMILY = "junit_family="  # the ini option (`-o junit_family=...`) that picks the shape
+JUNIT_PLUGIN = "workflow_junit"  # workflow's writer (engine/plugins), `-p workflow_junit`
+JUNIT_PLUGIN_OPTION = "--workflow-junit"
 # pytest ends a failure's text with "path/to/test_x.py:12: AssertionError".
 _FAILED_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
 
@@ -73,8 +75,33 @@ def junit_target(
 
 def pytest_junit_args(path: Path) -> tuple[str, ...]:
     """The options that make pytest write its JUnit file at `path`, in the xunit1 shape
-    (the one whose test cases carry their file and line)."""
-    return (f"--junit-xml={path}", "-o", f"{JUNIT_FAMILY}xunit1")
+    (the one whose test cases carry their file and line), with workflow's own writer
+    (`engine/plugins/workflow_junit.py`: pytest's costs about 60 us a test)."""
+    return ("-p", JUNIT_PLUGIN, f"{JUNIT_PLUGIN_OPTION}={path}")
+
+
+def without_junit(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """`argv` without the options that ask for a JUnit file (pytest's or workflow's)."""
+    kept: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        pair = (arg, following)
+        if (
+            arg in (*JUNIT_OPTIONS, JUNIT_PLUGIN_OPTION)
+            or pair == ("-o", f"{JUNIT_FAMILY}xunit1")
+            or (arg == "-o" and following.startswith(JUNIT_FAMILY))
+            or pair == ("-p", JUNIT_PLUGIN)
+        ):
+            index += 2
+            continue
+        index += 1
+        prefixes = tuple(f"{option}=" for option in (*JUNIT_OPTIONS, JUNIT_PLUGIN_OPTION))
+        if arg.startswith(prefixes) or arg == f"-p{JUNIT_PLUGIN}":
+            continue
+        kept.append(arg)
+    return tuple(kept)
 
 
 def mask_file(path: Path, masker: Masker, warnings: WriteWarnings) -> None:
