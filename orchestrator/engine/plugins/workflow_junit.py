@@ -10,7 +10,8 @@ once, at the end of the session: each `testcase` with pytest's `classname`, `nam
 `--junit-xml` keeps pytest's writer; this plugin is loaded only by workflow
 (`-p workflow_junit --workflow-junit=PATH`, this directory on PYTHONPATH).
 
-It runs inside the stage's own Python environment: standard library and pytest only.
+It runs inside the stage's own Python environment (3.8 or later): standard library and
+pytest only.
 Under pytest-xdist only the controlling process writes, as pytest's writer does.
 """
 
@@ -58,6 +59,11 @@ def quoteattr(text: str) -> str:
     """Text as a double-quoted attribute value; line ends and tabs kept as references."""
     value = escape(text).replace('"', "&quot;")
     return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
+
+
+def _without(text: str, prefix: str) -> str:
+    # str.removeprefix needs Python 3.9; a stage's own Python may be older.
+    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def mangled(nodeid: str) -> tuple[str, str]:
@@ -124,12 +130,12 @@ class JunitWriter:
                 self._set(case, "error", message, str(report.longrepr))
             return
         if hasattr(report, "wasxfail"):
-            self._set(case, "skipped", str(report.wasxfail).removeprefix("reason: "), "")
+            self._set(case, "skipped", _without(str(report.wasxfail), "reason: "), "")
             return
         longrepr = report.longrepr
         if isinstance(longrepr, tuple) and len(longrepr) == 3:
             file, line, reason = longrepr
-            reason = str(reason).removeprefix("Skipped: ")
+            reason = _without(str(reason), "Skipped: ")
             self._set(case, "skipped", reason, f"{file}:{line}: {reason}")
         else:
             self._set(case, "skipped", str(longrepr), "")
