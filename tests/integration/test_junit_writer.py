@@ -20,6 +20,7 @@ import pytest
 
 from orchestrator.engine.junit import pytest_junit_args, read_junit
 from orchestrator.engine.plugins import PLUGIN_DIR
+from orchestrator.model.testresults import TestCase
 
 pytestmark = pytest.mark.integration
 
@@ -110,9 +111,9 @@ def test_the_writer_reports_what_pytests_writer_reports(tmp_path: Path) -> None:
     assert found is not None
     assert len(expected) == 15  # 13 tests, a teardown error listed again, a collection error
 
-    def shape(cases: list) -> list[tuple[object, ...]]:  # type: ignore[type-arg]
+    def shape(cases: list[TestCase]) -> list[tuple[object, ...]]:
         # pytest lists a test with a failure and a teardown error twice; the first says it.
-        first = {}
+        first: dict[str, TestCase] = {}
         for case in cases:
             first.setdefault(case.id, case)
         # Object addresses differ from one run to the next.
