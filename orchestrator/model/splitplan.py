@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SplitSetting = int | Literal["auto"]
@@ -34,8 +34,9 @@ class SplitPlan:
     """Which part runs which test file, and what each part is expected to take.
 
     `files` maps a test file (as node ids name it, relative to pytest's rootdir) to a part
-    index; `loads_s` is each part's expected seconds of tests; `median_s` what a test the
-    history does not know is expected to take (the plugin places those files).
+    index, and `tests` each test of a file too heavy for one part to its part; `loads_s`
+    is each part's expected seconds of tests; `median_s` what a test the history does not
+    know is expected to take (the plugin places those files).
     """
 
     parts: int
@@ -43,6 +44,7 @@ class SplitPlan:
     loads_s: tuple[float, ...]
     median_s: float
     overhead_s: float = 0.0  # what every part pays besides its tests (start-up, collection)
+    tests: Mapping[str, int] = field(default_factory=dict)  # tests of files cut in pieces
 
     def label(self, index: int) -> str:
         """ "K/N" of part `index` (0-based)."""
@@ -63,14 +65,25 @@ class SplitPlan:
             loads = tuple(float(x) for x in data["loads_s"])
             median = float(data["median_s"])
             overhead = float(data.get("overhead_s", 0.0))
+            tests = data.get("tests", {})
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a split plan: {exc}") from None
         valid_parts = isinstance(parts, int) and not isinstance(parts, bool) and parts >= 1
         if not valid_parts or len(loads) != parts or not isinstance(files, Mapping):
             raise ValueError("a split plan needs parts >= 1, one load per part and files")
-        if not all(isinstance(p, int) and 0 <= p < parts for p in files.values()):
-            raise ValueError(f"every file's part must be from 0 to {parts - 1}")
-        return cls(parts, {str(f): int(p) for f, p in files.items()}, loads, median, overhead)
+        if not isinstance(tests, Mapping):
+            raise ValueError("a split plan's tests must be an object")
+        places = [*files.values(), *tests.values()]
+        if not all(isinstance(p, int) and 0 <= p < parts for p in places):
+            raise ValueError(f"every file's and test's part must be from 0 to {parts - 1}")
+        return cls(
+            parts,
+            {str(f): int(p) for f, p in files.items()},
+            loads,
+            median,
+            overhead,
+            {str(t): int(p) for t, p in tests.items()},
+        )
 
     def to_data(self) -> dict[str, Any]:
         """The JSON form the plugin reads (and a shard plan file carries)."""
@@ -80,6 +93,7 @@ class SplitPlan:
             "loads_s": list(self.loads_s),
             "median_s": self.median_s,
             "overhead_s": self.overhead_s,
+            "tests": dict(sorted(self.tests.items())),
         }
 
 
@@ -113,20 +127,32 @@ def file_weights(durations: Mapping[str, float]) -> tuple[dict[str, float], floa
 
 
 def plan_split(durations: Mapping[str, float], parts: int, overhead_s: float = 0.0) -> SplitPlan:
-    """`parts` parts of the tests in `durations` (node id -> seconds), whole files each.
+    """`parts` parts of the tests in `durations` (node id -> seconds).
 
-    Longest file first onto the part with the least load; ties go to the lower index,
-    and equal files are taken in name order, so the same durations always give the same
-    plan. Raises ValueError for fewer than one part.
+    Whole files, longest first onto the part with the least load; a file heavier than a
+    part's fair share (all the tests' time / parts) is cut into its tests instead, which
+    then go one by one (its module fixtures run once in each part that has some of them:
+    the price of a balance a file could not give). Ties go to the lower index and equal
+    weights are taken in name order, so the same durations always give the same plan.
+    Raises ValueError for fewer than one part.
     """
     if parts < 1:
         raise ValueError(f"a split needs at least one part, not {parts}")
     weights, median = file_weights(durations)
+    share = sum(weights.values()) / parts
+    units: list[tuple[float, str, bool]] = []  # (seconds, file or test id, is a test id)
+    for file, weight in weights.items():
+        tests = [t for t in durations if test_file(t) == file] if weight > share else []
+        if parts > 1 and len(tests) > 1:
+            units += [(max(MIN_TEST_S, durations[t]), t, True) for t in tests]
+        else:
+            units.append((weight, file, False))
     loads = [0.0] * parts
     files: dict[str, int] = {}
-    for file, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+    tests_placed: dict[str, int] = {}
+    for weight, name, is_test in sorted(units, key=lambda unit: (-unit[0], unit[1])):
         target = min(range(parts), key=lambda i: (loads[i], i))
-        files[file] = target
+        (tests_placed if is_test else files)[name] = target
         loads[target] += weight
     return SplitPlan(
         parts=parts,
@@ -134,6 +160,7 @@ def plan_split(durations: Mapping[str, float], parts: int, overhead_s: float = 0
         loads_s=tuple(round(load, 4) for load in loads),
         median_s=round(median, 6),
         overhead_s=round(max(0.0, overhead_s), 4),
+        tests=tests_placed,
     )
 
 

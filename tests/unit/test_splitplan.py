@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from orchestrator.engine.plugins.workflow_split import assign_parts
 from orchestrator.model.splitplan import (
     MIN_TEST_S,
+    SplitPlan,
     auto_parts,
     file_weights,
     plan_split,
@@ -43,18 +44,34 @@ def test_files_are_balanced_longest_first() -> None:
 
 
 @given(durations, st.integers(1, 6))
-def test_every_known_file_is_placed_once_and_no_part_exceeds_the_lpt_bound(
+def test_every_known_test_is_placed_once_and_no_part_exceeds_the_lpt_bound(
     tests: dict[str, float], parts: int
 ) -> None:
     plan = plan_split(tests, parts)
+    for test in tests:
+        # By its file, or (a file too heavy for one part) by its own id: never both.
+        assert (file_of(test) in plan.files) != (test in plan.tests)
+    assert all(0 <= part < parts for part in (*plan.files.values(), *plan.tests.values()))
     weights, _ = file_weights(tests)
-    assert set(plan.files) == set(weights)
-    assert all(0 <= part < parts for part in plan.files.values())
-    # Greedy least-loaded placement: no part ends above the mean plus the largest file.
+    units = [weights[f] for f in plan.files] + [max(MIN_TEST_S, tests[t]) for t in plan.tests]
+    # Greedy least-loaded placement: no part ends above the mean plus the largest unit.
     mean = sum(weights.values()) / parts
-    biggest = max(weights.values(), default=0.0)
-    assert max(plan.loads_s) <= mean + biggest + 1e-6
+    assert max(plan.loads_s) <= mean + max(units, default=0.0) + 1e-3
     assert plan_split(dict(reversed(list(tests.items()))), parts) == plan
+    assert SplitPlan.from_data(plan.to_data()) == plan
+
+
+def test_a_file_heavier_than_a_part_is_cut_into_its_tests() -> None:
+    tests = {f"tests/test_big.py::test_{i}": 10.0 for i in range(4)}
+    tests["tests/test_small.py::test_x"] = 5.0
+    plan = plan_split(tests, 3)  # 45 s: 15 s a part; the 40 s file cannot stay whole
+    assert plan.files == {"tests/test_small.py": 1}
+    assert [plan.tests[f"tests/test_big.py::test_{i}"] for i in range(4)] == [0, 1, 2, 0]
+    assert plan.loads_s == (20.0, 15.0, 10.0)
+    items = [(test, None) for test in tests] + [("tests/test_big.py::test_new", None)]
+    chosen = assign_parts(items, plan.to_data())
+    assert chosen[:5] == [0, 1, 2, 0, 1]
+    assert chosen[5] == 2  # a new test of the cut file: placed like an unknown file
 
 
 def test_unknown_tests_weigh_the_median_and_never_nothing() -> None:

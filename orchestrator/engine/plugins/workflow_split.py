@@ -4,7 +4,8 @@ workflow runs a stage with `split` as N pytest processes over the same arguments
 loads this plugin with `WORKFLOW_SPLIT` naming a JSON file: `{"part": k, "plan": {...}}`
 (k from 0; the plan as `orchestrator/model/splitplan.py` writes it). Every part collects
 the same tests and computes the same assignment, so every collected test runs in
-exactly one part (pytest-split works the same way). Files the plan does not know (new
+exactly one part (pytest-split works the same way). Tests the plan places one by one (of
+a file too heavy for one part) go where it put them; files the plan does not know (new
 tests) are placed here, each at the median test's duration times its test count onto the
 least loaded part; tests marked `xdist_group(name)` go to the part of the group's first
 test, so tests that must run together do.
@@ -32,19 +33,25 @@ def assign_parts(items: Sequence[tuple[str, str | None]], plan: Mapping[str, Any
     in collection order; `plan` is a split plan's JSON form."""
     parts = int(plan["parts"])
     placed = {str(f): int(p) for f, p in dict(plan["files"]).items() if 0 <= int(p) < parts}
+    by_test = {
+        str(t): int(p) for t, p in dict(plan.get("tests", {})).items() if 0 <= int(p) < parts
+    }
     loads = [float(x) for x in plan["loads_s"]][:parts]
     loads += [0.0] * (parts - len(loads))
     median = float(plan["median_s"])
     unknown: dict[str, int] = {}
     for node_id, _ in items:
         file = node_id.split("::", 1)[0]
-        if file not in placed:
+        if node_id not in by_test and file not in placed:
             unknown[file] = unknown.get(file, 0) + 1
     for file, count in sorted(unknown.items(), key=lambda item: (-item[1], item[0])):
         target = min(range(parts), key=lambda i: (loads[i], i))
         placed[file] = target
         loads[target] += count * median
-    chosen = [placed[node_id.split("::", 1)[0]] for node_id, _ in items]
+    chosen = [
+        by_test[node_id] if node_id in by_test else placed[node_id.split("::", 1)[0]]
+        for node_id, _ in items
+    ]
     first_of_group: dict[str, int] = {}
     for index, (_, group) in enumerate(items):
         if group is not None:
