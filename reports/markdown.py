@@ -110,6 +110,15 @@ def _table(view: RunView, rows: int | None) -> list[str]:
     ]
     if len(shown) < len(view.stages):
         lines += ["", f"*{len(view.stages) - len(shown)} more stages are in report.html.*"]
+    split = [row for row in shown if row.parts]
+    if split:
+        lines.append("")
+    for row in split:
+        each = ", ".join(
+            f"{label} {status.value} {seconds(duration)}" + (f" (shard {shard})" if shard else "")
+            for label, shard, status, _, duration in row.parts
+        )
+        lines.append(f"- {code(row.name)} ran as {count(len(row.parts), 'part')}: {each}")
     return lines
 
 

@@ -7,7 +7,7 @@ one file that needs no script and no network.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestrator.model.units import seconds
 from reports.view import StageRow
@@ -107,13 +107,41 @@ def _bar(row: StageRow, y: float, scale: float, axis: float) -> Bar:
     )
 
 
+def _shard_of(worker: str | None) -> tuple[int, int]:
+    """(K, N) of a merged run's row label ("2/3 process-1"); (0, 0) in a single run, so a
+    merged timeline shows each shard's rows together, shard by shard."""
+    head = (worker or "").split(" ", 1)[0]
+    index, slash, total = head.partition("/")
+    return (int(index), int(total)) if slash and index.isdigit() and total.isdigit() else (0, 0)
+
+
+def _pieces(row: StageRow) -> list[StageRow]:
+    """A stage's bars: the stage itself, or each part of a split stage on a row of its own
+    (`unit[2/3]`, after its shard's label in a merged run); a part's bar has no target."""
+    if not row.parts:
+        return [row]
+    return [
+        replace(
+            row,
+            name=f"{row.name}[{label}]",
+            status=status,
+            start_s=start,
+            duration_s=duration,
+            worker=f"{shard} {row.name}[{label}]" if shard else f"{row.name}[{label}]",
+            target_s=None,
+            parts=(),
+        )
+        for label, shard, status, start, duration in row.parts
+    ]
+
+
 def build_timeline(stages: tuple[StageRow, ...]) -> Timeline | None:
     """The timeline of the stages that ran, or None when none did."""
-    ran = [row for row in stages if row.ran]
+    ran = [piece for row in stages if row.ran for piece in _pieces(row)]
     if not ran:
         return None
     workers: list[str] = []
-    for row in sorted(ran, key=lambda r: r.start_s):
+    for row in sorted(ran, key=lambda r: (_shard_of(r.worker), r.start_s)):
         if (row.worker or NO_WORKER) not in workers:
             workers.append(row.worker or NO_WORKER)
     axis = _axis_end(ran)

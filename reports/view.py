@@ -98,6 +98,8 @@ class StageRow:
     tail: str | None
     cached_from: str | None = None  # the run whose pass was reused, for a cache hit
     saved_s: float | None = None  # that run's duration of the stage
+    # A split stage's parts: (part label "K/N", shard label or None, status, start s, wall s)
+    parts: tuple[tuple[str, str | None, StageStatus, float, float], ...] = ()
 
     @property
     def status_text(self) -> str:
@@ -174,6 +176,10 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
         tail=tail,
         cached_from=reused.from_run if reused is not None else None,
         saved_s=reused.saved_s if reused is not None else None,
+        parts=tuple(
+            (part.part, part.shard, part.status, part.start_offset_s, part.duration_s)
+            for part in stage.parts
+        ),
     )
 
 

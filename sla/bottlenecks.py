@@ -57,6 +57,13 @@ def on_the_path(run: Run, replay: Replayed) -> list[Bottleneck]:
             f"Make {name} faster: split it (shard its tests), cache its inputs, or trim "
             "its work. Time saved off the critical path does not shorten the run."
         )
+        if stage.parts:
+            longest = max(stage.parts, key=lambda part: part.duration_s)
+            advice = (
+                f"{name} already runs as {count(len(stage.parts), 'part')}; its longest, "
+                f"part {longest.part}, took {seconds(longest.duration_s)}: give it more "
+                "parts (split = N), or run its slowest tests as a stage of their own."
+            )
         found.append(_timed("critical_path", name, (detail, advice), saving))
     return found
 

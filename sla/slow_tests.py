@@ -44,7 +44,11 @@ def few_tests_finding(stage: StageRecord, replay: Replayed) -> Bottleneck | None
             f"{len(few)} of {tests.total:,} tests take {share:.0%} of {stage.name} "
             f"({taken:.1f}s of {tests.duration_s:.1f}s of test time)"
         ),
-        recommendation="mark them and run them as their own stage, or split the stage",
+        recommendation=(
+            "mark them and run them as their own stage: its parts cannot cut a test in two"
+            if stage.parts
+            else "mark them and run them as their own stage, or split the stage"
+        ),
         saving_s=round(replay.saving(WhatIf(stage=stage.name, factor=part)), 2),
     )
 

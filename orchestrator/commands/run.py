@@ -88,6 +88,12 @@ def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None =
         gate = gate_note(stage.config.run)
         if gate is not None:
             lines.append(f"    {gate}")
+        if stage.split is not None:
+            split = stage.split
+            each = ", ".join(
+                f"{split.label(i)} {split.predicted_s(i):g}s" for i in stage.parts_here
+            )
+            lines.append(f"    parts (predicted): {each}")
         if cache is not None and stage.name in cache:
             lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]

@@ -56,7 +56,7 @@ def plan(  # noqa: PLR0913 - click passes every option as a keyword
             click.echo("\n".join(f"  because {reason}" for reason in planned.reasons))
         return 0
     if as_json:
-        click.echo(json.dumps(matrix(planned.shards, planned.lane.value)))
+        click.echo(json.dumps(matrix(planned.shards, planned.lane.value, planned.splits)))
         return 0
     click.echo(f"lane: {planned.lane.value}, {shards} shards")
     for shard in planned.shards:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from orchestrator.model.errors import UsageError
+from orchestrator.model.splitplan import parse_entry
 
 UNKNOWN_DEFAULT_S = 1.0  # seconds: an unknown stage's weight when history knows none
 
@@ -119,23 +120,43 @@ def _units(works: Sequence[Work]) -> list[list[str]]:
     return list(groups.values())
 
 
-def matrix(shards: Sequence[Shard], lane: str) -> dict[str, Any]:
-    """The GitHub Actions matrix: {"include": [{"shard", "lane", "stages", "predicted_s"}]}."""
-    return {
-        "include": [
-            {
-                "shard": s.label,
-                "lane": lane,
-                "stages": list(s.stages),
-                "predicted_s": s.predicted_s,
-            }
-            for s in shards
-        ]
-    }
+def matrix(
+    shards: Sequence[Shard], lane: str, splits: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The GitHub Actions matrix: {"include": [{"shard", "lane", "stages", "predicted_s"}]}.
+
+    A shard that runs parts of a split stage (`unit[2/3]`) also carries that stage's split
+    plan (`"splits": {"unit": {...}}`, from `splits`), so its runner cuts the stage as the
+    planner did, whatever its own history says.
+    """
+    include = []
+    for s in shards:
+        entry: dict[str, Any] = {
+            "shard": s.label,
+            "lane": lane,
+            "stages": list(s.stages),
+            "predicted_s": s.predicted_s,
+        }
+        cut = sorted(
+            {parse_entry(name)[0] for name in s.stages if parse_entry(name)[1] is not None}
+        )
+        if splits and cut:
+            entry["splits"] = {name: splits[name] for name in cut if name in splits}
+        include.append(entry)
+    return {"include": include}
 
 
-def shard_in(data: object, label: str, source: str) -> tuple[str, tuple[str, ...]]:
-    """(lane, stages) of shard `label` in a matrix that `matrix` made, read from `source`.
+class ShardEntry(NamedTuple):
+    """One shard of a plan file: its lane, its entries (stages, `unit[2/3]` parts) and the
+    split plans of the stages it runs parts of (stage -> JSON data)."""
+
+    lane: str
+    stages: tuple[str, ...]
+    splits: Mapping[str, Any]
+
+
+def shard_in(data: object, label: str, source: str) -> ShardEntry:
+    """Shard `label` of a matrix that `matrix` made, read from `source`.
 
     Raises UsageError naming `source` when the data is not such a matrix or lacks the
     shard.
@@ -149,5 +170,8 @@ def shard_in(data: object, label: str, source: str) -> tuple[str, tuple[str, ...
             valid = isinstance(stages, list) and all(isinstance(s, str) for s in stages)
             if not isinstance(lane, str) or not valid:
                 raise UsageError(f"{source}: shard {label} needs a lane and a list of stages.")
-            return lane, tuple(str(stage) for stage in stages or ())
+            splits = entry.get("splits", {})
+            if not isinstance(splits, Mapping):
+                raise UsageError(f"{source}: shard {label}: splits must be an object.")
+            return ShardEntry(lane, tuple(str(stage) for stage in stages or ()), splits)
     raise UsageError(f"{source}: no shard {label} in the plan.")

@@ -52,6 +52,26 @@ class SplitPlan:
         """Part `index`'s expected wall time: its tests plus the overhead every part pays."""
         return round(self.loads_s[index] + self.overhead_s, 3)
 
+    @classmethod
+    def from_data(cls, data: Any) -> SplitPlan:
+        """The plan `to_data` wrote; ValueError saying what is wrong with anything else."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a split plan must be an object")
+        try:
+            parts = data["parts"]
+            files = data["files"]
+            loads = tuple(float(x) for x in data["loads_s"])
+            median = float(data["median_s"])
+            overhead = float(data.get("overhead_s", 0.0))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a split plan: {exc}") from None
+        valid_parts = isinstance(parts, int) and not isinstance(parts, bool) and parts >= 1
+        if not valid_parts or len(loads) != parts or not isinstance(files, Mapping):
+            raise ValueError("a split plan needs parts >= 1, one load per part and files")
+        if not all(isinstance(p, int) and 0 <= p < parts for p in files.values()):
+            raise ValueError(f"every file's part must be from 0 to {parts - 1}")
+        return cls(parts, {str(f): int(p) for f, p in files.items()}, loads, median, overhead)
+
     def to_data(self) -> dict[str, Any]:
         """The JSON form the plugin reads (and a shard plan file carries)."""
         return {
@@ -63,12 +83,29 @@ class SplitPlan:
         }
 
 
+def part_entry(stage: str, index: int, parts: int) -> str:
+    """How a shard plan names part `index` (from 0) of a split stage: `unit[2/3]`."""
+    return f"{stage}[{index + 1}/{parts}]"
+
+
+def parse_entry(entry: str) -> tuple[str, int | None, int | None]:
+    """A shard plan's entry: `unit` -> ("unit", None, None); `unit[2/3]` -> ("unit", 1, 3)."""
+    name, bracket, rest = entry.partition("[")
+    if bracket and rest.endswith("]"):
+        index, slash, total = rest[:-1].partition("/")
+        if slash and index.isdigit() and total.isdigit() and 1 <= int(index) <= int(total):
+            return name, int(index) - 1, int(total)
+    return entry, None, None
+
+
 def file_weights(durations: Mapping[str, float]) -> tuple[dict[str, float], float]:
-    """Seconds per test file from per-test seconds, and the median test's seconds."""
+    """Seconds per test file from per-test seconds (at least `MIN_TEST_S` a test), and
+    the median test's seconds."""
     weights: dict[str, float] = {}
     for test_id, seconds in durations.items():
         file = test_file(test_id)
-        weights[file] = weights.get(file, 0.0) + max(0.0, seconds)
+        # At least a millisecond a test: files of instant tests still balance by count.
+        weights[file] = weights.get(file, 0.0) + max(MIN_TEST_S, seconds)
     values = sorted(durations.values())
     # At least a millisecond: unknown files are then spread by their test counts.
     median = max(MIN_TEST_S, _median(values)) if values else UNKNOWN_TEST_S

@@ -137,7 +137,7 @@ class RunCache:
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)
-            if not isinstance(parts, KeyParts):
+            if not isinstance(parts, KeyParts) or _some_parts(stage):
                 continue
             key = parts.digest()
             hit = self.store.get(key) if self.lookup else None
@@ -240,9 +240,17 @@ def preview(
     return said
 
 
+def _some_parts(stage: PlannedStage) -> bool:
+    """A shard's parts of a split stage: their pass is not the stage's, nor is the
+    stage's pass theirs to reuse (`workflow merge` needs each shard's parts)."""
+    return stage.split is not None and len(stage.parts_here) < stage.split.parts
+
+
 def _not_storable(record: StageRecord) -> str | None:
     if record.status is not StageStatus.PASSED:
         return "only passes are stored"
+    if record.parts and len(record.parts) != int(record.parts[0].part.rpartition("/")[2]):
+        return "only some of its parts ran here"
     if record.attempts != 1:
         return "only a first attempt's pass is stored"
     if record.tests is not None and record.tests.flaky:

@@ -27,6 +27,7 @@ from orchestrator.model.masking import Masker
 from orchestrator.model.records import (
     RunRecord,
     ShardRun,
+    StageRecord,
     read_record,
     wall_time_s,
     write_record,
@@ -34,6 +35,7 @@ from orchestrator.model.records import (
 from orchestrator.model.shardplan import parse_shard
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.finish import final_exit_code
+from orchestrator.pipeline.mergeparts import fold_stage, join_part_logs
 from orchestrator.pipeline.recorder import RECORD_NAME
 from orchestrator.pipeline.run import new_run_id
 from orchestrator.pipeline.testrows import record_test_rows_safely
@@ -76,15 +78,26 @@ def read_shards(paths: Sequence[Path]) -> list[RunRecord]:
             raise UsageError(f"{path}: shard {record.shard} is already given by {found[index][0]}.")
         found[index] = (path, record)
     seen: dict[str, str] = {}
+    parts_seen: dict[tuple[str, str], str] = {}
     for index in sorted(found):
         path, record = found[index]
         for stage in record.stages:
+            # A split stage's parts may run on several shards; each part on one only.
+            if stage.parts and all(parts_seen.get(k) is None for k in seen_parts(stage)):
+                parts_seen.update(dict.fromkeys(seen_parts(stage), record.shard or ""))
+                seen.setdefault(stage.name, record.shard or "")
+                continue
             if stage.name in seen:
                 raise UsageError(
                     f"{path}: stage {stage.name} also ran in shard {seen[stage.name]}."
                 )
             seen[stage.name] = record.shard or ""
     return [found[index][1] for index in sorted(found)]
+
+
+def seen_parts(stage: StageRecord) -> list[tuple[str, str]]:
+    """(stage, part label) of each part a shard's stage ran."""
+    return [(stage.name, part.part) for part in stage.parts]
 
 
 def merged_record(shards: Sequence[RunRecord], run_id: str) -> RunRecord:
@@ -107,11 +120,16 @@ def merged_record(shards: Sequence[RunRecord], run_id: str) -> RunRecord:
                 stages=tuple(stage.name for stage in record.stages),
             )
         )
+    by_name: dict[str, list[tuple[str, StageRecord]]] = {}
+    for record in shards:
+        for stage in record.stages:
+            by_name.setdefault(stage.name, []).append((record.shard or "", stage))
     stages = sorted(
         (
-            replace(stage, worker=f"{record.shard} {stage.worker or 'main'}")
-            for record in shards
-            for stage in record.stages
+            fold_stage(found)
+            if found[0][1].parts
+            else replace(found[0][1], worker=f"{found[0][0]} {found[0][1].worker or 'main'}")
+            for found in by_name.values()
         ),
         key=lambda stage: (stage.number, stage.name),
     )
@@ -187,6 +205,10 @@ def merge_shards(
     with warnings.guard(RECORD_NAME, run_dir / RECORD_NAME):
         write_record(record, run_dir / RECORD_NAME)
     _copy_files(paths, run_dir, warnings)
+    for stage in record.stages:
+        if stage.parts and stage.log is not None:
+            with warnings.guard("log", run_dir / stage.log):
+                join_part_logs(run_dir, stage)
     write_reports(record, run_dir, formats, Masker(()), warnings)
     history = loaded.history_file
     if history is not None:

@@ -16,10 +16,11 @@ from orchestrator.engine.host import host_record
 from orchestrator.engine.sizing import read_machine
 from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
+from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
-from orchestrator.pipeline.splits import split_stages
+from orchestrator.pipeline.splits import shard_parts, split_stages
 
 if TYPE_CHECKING:
     from lanes.changes import LaneDecision
@@ -55,6 +56,10 @@ class RunOptions(NamedTuple):
     dry_run: bool = False
     cache: bool = True  # False: look nothing up in the result cache (passes still stored)
     shard: str | None = None  # "K/N" when this run is one shard of a lane (with `only`)
+    # A shard's parts of split stages: stage -> the parts it runs (from 0), and the split
+    # plans its plan file fixed (stage -> plan); see pipeline/shards.py.
+    split_parts: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    split_plans: tuple[tuple[str, SplitPlan], ...] = ()
 
 
 class Prepared(NamedTuple):
@@ -117,6 +122,8 @@ def prepare_run(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
     plan = split_stages(plan, _test_durations(loaded, history, lane, warn))
+    if options.split_parts:
+        plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base
     head = options.head
     request = RunRequest(

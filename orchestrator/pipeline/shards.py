@@ -8,23 +8,52 @@ ordinary run of that shard's stages that records which shard it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import UsageError
 from orchestrator.model.shardplan import Shard, Work, parse_shard, plan_shards, shard_in
+from orchestrator.model.splitplan import SplitPlan, parse_entry, part_entry
 from orchestrator.model.writes import reason
+from orchestrator.pipeline.plan import PlannedStage
 from orchestrator.pipeline.prepare import RunOptions, prepare_run
 
 
 class ShardPlan(NamedTuple):
-    """The lane the shards check (None: nothing to check, with `reasons`) and the shards."""
+    """The lane the shards check (None: nothing to check, with `reasons`), the shards, and
+    the split plans of stages whose parts are placed one by one (stage -> JSON data)."""
 
     lane: Lane | None
     shards: tuple[Shard, ...]
     reasons: tuple[str, ...] = ()
+    splits: dict[str, Any] = {}  # noqa: RUF012 - a NamedTuple default, never mutated
+
+
+def shard_works(stages: Sequence[PlannedStage]) -> list[Work]:
+    """The units the planner places: whole stages, and each part of a split stage (tied
+    by `needs` like its stage: a split stage that needs, or is needed by, another stays
+    with it, its parts on one shard)."""
+    names: dict[str, tuple[str, ...]] = {}
+    for stage in stages:
+        if stage.split is None:
+            names[stage.name] = (stage.name,)
+        else:
+            total = stage.split.parts
+            names[stage.name] = tuple(part_entry(stage.name, i, total) for i in range(total))
+    works: list[Work] = []
+    for stage in stages:
+        needs = tuple(entry for need in stage.needs for entry in names.get(need, (need,)))
+        if stage.split is None:
+            works.append(Work(stage.name, stage.expected_s, needs))
+            continue
+        entries = names[stage.name]
+        for index, entry in enumerate(entries):
+            # A part with needs is tied to them; the parts of one stage are not tied to
+            # each other unless through those needs.
+            works.append(Work(entry, stage.split.predicted_s(index), needs))
+    return works
 
 
 def shard_plan(
@@ -40,39 +69,66 @@ def shard_plan(
         return ShardPlan(None, (), prepared.reasons)
     plan = prepared.plan
     in_lane_order = sorted(plan.stages, key=lambda s: (s.number, s.name))
-    works = [Work(s.name, s.expected_s, s.needs) for s in in_lane_order]
+    works = shard_works(in_lane_order)
     # A runner like this one runs a shard's stages side by side on its workers and cores.
     parallel = min(float(plan.workers), plan.usable_cpus)
     shards = plan_shards(works, total, parallel)
-    return ShardPlan(plan.lane, tuple(shards), plan.lane_reasons)
+    splits = {s.name: s.split.to_data() for s in plan.stages if s.split is not None}
+    return ShardPlan(plan.lane, tuple(shards), plan.lane_reasons, splits)
 
 
 def shard_options(
     options: RunOptions, label: str, plan_file: Path | None = None
 ) -> tuple[RunOptions, tuple[str, ...]]:
-    """The options of shard `label` ("K/N") of `options`' run, and the shard's stages.
+    """The options of shard `label` ("K/N") of `options`' run, and the shard's entries.
 
-    With `plan_file` (the JSON `workflow shard plan --json` printed) the lane and stages
-    come from it; otherwise the plan is made again here, which gives the same shards for
-    the same configuration, lane and history. Raises UsageError naming `--shard`,
-    `--plan` or the file at fault; an empty stage tuple means the shard has nothing to run.
+    With `plan_file` (the JSON `workflow shard plan --json` printed) the lane, the stages
+    and the split plans of the stages it runs parts of come from it; otherwise the plan is
+    made again here, which gives the same shards for the same configuration, lane and
+    history. Raises UsageError naming `--shard`, `--plan` or the file at fault; an empty
+    tuple means the shard has nothing to run.
     """
     index, total = parse_shard(label)
     label = f"{index}/{total}"
     if options.only:
         raise UsageError("--shard: cannot be combined with --only (the shard picks its stages).")
     if plan_file is not None:
-        lane_name, stages = shard_in(_read_json(plan_file), label, str(plan_file))
+        entry = shard_in(_read_json(plan_file), label, str(plan_file))
         try:
-            lane = Lane(lane_name)
+            lane = Lane(entry.lane)
         except ValueError:
-            raise UsageError(f"{plan_file}: unknown lane {lane_name!r}.") from None
+            raise UsageError(f"{plan_file}: unknown lane {entry.lane!r}.") from None
+        stages, splits = entry.stages, _split_plans(entry.splits, str(plan_file))
     else:
         planned = shard_plan(options, total)
         if planned.lane is None:
             return options, ()
         lane, stages = planned.lane, planned.shards[index - 1].stages
-    return options._replace(lane=lane, only=stages, shard=label), stages
+        splits = _split_plans(planned.splits, "the shard plan")
+    names: list[str] = []
+    parts: dict[str, list[int]] = {}
+    for entry_name in stages:
+        name, part, _ = parse_entry(entry_name)
+        if name not in names:
+            names.append(name)
+        if part is not None:
+            parts.setdefault(name, []).append(part)
+    chosen = tuple((name, tuple(found)) for name, found in parts.items())
+    fixed = tuple((name, plan) for name, plan in splits.items() if name in parts)
+    changed = options._replace(
+        lane=lane, only=tuple(names), shard=label, split_parts=chosen, split_plans=fixed
+    )
+    return changed, stages
+
+
+def _split_plans(data: Mapping[str, Any], source: str) -> dict[str, SplitPlan]:
+    plans: dict[str, SplitPlan] = {}
+    for name, plan in data.items():
+        try:
+            plans[str(name)] = SplitPlan.from_data(plan)
+        except ValueError as exc:
+            raise UsageError(f"{source}: splits.{name}: {exc}.") from None
+    return plans
 
 
 def _read_json(path: Path) -> object:

@@ -11,7 +11,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from orchestrator.model.splitplan import auto_parts, overhead_of, plan_split
+from orchestrator.model.errors import UsageError
+from orchestrator.model.splitplan import SplitPlan, auto_parts, overhead_of, plan_split
 from orchestrator.model.units import count
 from orchestrator.pipeline.plan import Plan, PlannedStage, start_order
 
@@ -29,6 +30,36 @@ def split_stages(plan: Plan, durations: Mapping[str, Mapping[str, float]]) -> Pl
     return replace(
         plan, stages=tuple(start_order(stages, plan.strategy)), notes=(*plan.notes, *notes)
     )
+
+
+def shard_parts(
+    plan: Plan, parts: Mapping[str, Sequence[int]], fixed: Mapping[str, SplitPlan]
+) -> Plan:
+    """`plan` as one shard runs it: each stage in `parts` runs only those parts (from 0), of
+    the split plan `fixed` gives it (a plan file's), else of the one this run made.
+
+    Raises UsageError when a stage has parts but no split plan, or a part it does not have.
+    """
+    stages = []
+    for stage in plan.stages:
+        if stage.name not in parts:
+            stages.append(stage)
+            continue
+        split = fixed.get(stage.name, stage.split)
+        wanted = tuple(sorted(set(parts[stage.name])))
+        if split is None:
+            raise UsageError(
+                f"--shard: the plan runs parts of {stage.name}, which this run does not split "
+                "(give the plan file with --plan)."
+            )
+        beyond = [i + 1 for i in wanted if not 0 <= i < split.parts]
+        if beyond:
+            raise UsageError(
+                f"--shard: the plan runs part {beyond[0]} of {stage.name}, whose split has "
+                f"{split.parts} parts."
+            )
+        stages.append(replace(stage, split=split, split_parts=wanted))
+    return replace(plan, stages=tuple(start_order(stages, plan.strategy)))
 
 
 def with_splits(

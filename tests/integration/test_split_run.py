@@ -104,6 +104,7 @@ def test_every_test_runs_once_in_its_part_and_the_record_keeps_one_stage(
     assert [part["part"] for part in stage["parts"]] == ["1/3", "2/3", "3/3"]
     assert stage["tests"]["total"] == 10
     assert sum(part["tests"] for part in stage["parts"]) == 10
+    assert stage["cpu_demand"] == 3.0  # admitted for a core per part
     processes = ran(root)
     expected = {f"m{i}-{n}" for i in range(4) for n in ("one", "two")} | {"g-grouped", "h-grouped"}
     assert set(processes) == expected
@@ -126,6 +127,7 @@ def test_the_next_plan_balances_by_the_recorded_tests(tmp_path: Path) -> None:
     assert "(no known tests)" in first.stdout
     planned = workflow(root, "run", "--lane", "heavy", "--dry-run")
     assert "unit split into 2 parts by test file (10 known tests)" in planned.stdout
+    assert "    parts (predicted): 1/2 " in planned.stdout
 
 
 def test_a_failing_part_fails_the_stage_and_says_which(tmp_path: Path) -> None:

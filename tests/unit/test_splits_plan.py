@@ -1,0 +1,96 @@
+"""The plan's split stages (from per-test history) and their parts on shards: pure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.configfile.load import LoadedConfig, load_config
+from orchestrator.engine.sizing import Machine
+from orchestrator.history.profiles import StageProfile
+from orchestrator.model.config import Lane
+from orchestrator.model.errors import UsageError
+from orchestrator.model.shardplan import plan_shards
+from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
+from orchestrator.pipeline.shards import shard_works
+from orchestrator.pipeline.splits import shard_parts, split_stages
+
+MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)
+CONFIG = """
+[stages.lint]
+run = "ruff check ."
+[stages.integration]
+run = "pytest tests/integration"
+split = "{split}"
+[lanes.heavy]
+workers = 2
+"""
+# 60 s of tests in six files of 10 s; lint 20 s of one core.
+TESTS = {f"tests/integration/test_{i}.py::test_x": 10.0 for i in range(6)}
+PROFILES = {
+    "lint": StageProfile(duration_s=20.0, cpu_percent=100.0),
+    "integration": StageProfile(duration_s=61.0, cpu_percent=100.0),
+}
+
+
+def planned(tmp_path: Path, split: str, tests: dict[str, float] | None = None) -> Plan:
+    text = CONFIG.replace('"{split}"', split)
+    (tmp_path / "workflow.toml").write_text(text)
+    config: LoadedConfig = load_config(tmp_path / "workflow.toml")
+    plan = build_plan(config, PlanOptions(lane=Lane.HEAVY), MACHINE, PROFILES)
+    return split_stages(plan, {"integration": TESTS if tests is None else tests})
+
+
+def test_auto_splits_the_stage_longer_than_the_work_per_core(tmp_path: Path) -> None:
+    plan = planned(tmp_path, '"auto"')
+    stage = plan.stage("integration")
+    assert stage.split is not None
+    assert stage.split.parts == 2
+    assert stage.split.loads_s == (30.0, 30.0)
+    assert stage.split.overhead_s == 1.0  # 61 s of wall for 60 s of tests
+    assert stage.expected_s == 31.0  # the longest part: what the start order sees
+    assert stage.cpu_demand == 2.0  # admitted for a core per part
+    assert [s.name for s in plan.stages] == ["integration", "lint"]
+    assert "integration split into 2 parts by test file (6 known tests)" in plan.notes
+
+
+def test_auto_without_known_tests_runs_whole_and_says_why(tmp_path: Path) -> None:
+    plan = planned(tmp_path, '"auto"', tests={})
+    assert plan.stage("integration").split is None
+    assert "integration runs whole: no test durations in the history yet" in plan.notes
+
+
+def test_a_number_of_parts_splits_even_without_history(tmp_path: Path) -> None:
+    plan = planned(tmp_path, "3", tests={})
+    split = plan.stage("integration").split
+    assert split is not None
+    assert (split.parts, dict(split.files)) == (3, {})
+
+
+def test_parts_are_placed_on_shards_one_by_one(tmp_path: Path) -> None:
+    plan = planned(tmp_path, "3")
+    works = shard_works(sorted(plan.stages, key=lambda s: s.number))
+    assert [w.name for w in works] == [
+        "lint",
+        "integration[1/3]",
+        "integration[2/3]",
+        "integration[3/3]",
+    ]
+    shards = plan_shards(works, 2)
+    sizes = [shard.predicted_s for shard in shards]
+    assert max(sizes) / min(sizes) <= 1.10  # 20 s + 21 s beside 21 s + 21 s
+
+
+def test_a_shard_runs_only_its_parts_of_the_plan_file(tmp_path: Path) -> None:
+    plan = planned(tmp_path, "3")
+    fixed = plan.stage("integration").split
+    assert fixed is not None
+    shard = shard_parts(plan, {"integration": [2, 0]}, {"integration": fixed})
+    stage = shard.stage("integration")
+    assert stage.parts_here == (0, 2)
+    assert stage.cpu_demand == 2.0
+    with pytest.raises(UsageError, match="has 3 parts"):
+        shard_parts(plan, {"integration": [3]}, {})
+    with pytest.raises(UsageError, match="does not split"):
+        shard_parts(planned(tmp_path, "1"), {"integration": [0]}, {})
