@@ -208,6 +208,10 @@ def render_trend_markdown(report: TrendReport) -> str:
         lines += ["No runs recorded yet.", ""]
     for group in report.groups:
         lines += _markdown_group(group)
+    if report.slower_tests:
+        lines += ["### Tests that got slower", ""]
+        lines += [f"- {_cell(slower.line())}" for slower in report.slower_tests]
+        lines.append("")
     settings = report.settings
     lines.append(
         f"_Judged: the last {settings.recent} runs against up to {settings.baseline} before "

@@ -9,42 +9,15 @@ going from 0.2 s to 0.3 s is worth naming.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from orchestrator.model.config import TrendConfig
+from sla.trend_model import TestStep
 from sla.trend_steps import find_shifts
 
 MIN_TEST_SECONDS = 0.02
 MIN_RUNS = 8  # fewer runs of a test: no change point is looked for
 
 DurationRow = tuple[str, str | None, str, float]  # run id, commit, test id, seconds
-
-
-@dataclass(frozen=True)
-class TestStep:
-    """A test that got slower from run `run_id` on; `commits` is "before..first" when known."""
-
-    __test__ = False
-
-    test_id: str
-    run_id: str
-    commits: str | None
-    before_s: float
-    after_s: float
-    p_value: float
-
-    @property
-    def change(self) -> float:
-        """Relative: 0.3 is 30% slower."""
-        return self.after_s / self.before_s - 1.0 if self.before_s > 0 else 0.0
-
-    def line(self, stage: str) -> str:
-        """One line for a report or the terminal."""
-        where = f" (commits {self.commits})" if self.commits else ""
-        return (
-            f"{stage} {self.test_id}: {self.before_s:.3f}s -> {self.after_s:.3f}s "
-            f"({self.change:+.0%}) from run {self.run_id}{where}"
-        )
 
 
 def slower_tests(rows: Iterable[DurationRow], settings: TrendConfig) -> list[TestStep]:
@@ -62,8 +35,7 @@ def slower_tests(rows: Iterable[DurationRow], settings: TrendConfig) -> list[Tes
                 continue
             run_id, sha, _ = points[shift.index]
             previous = points[shift.index - 1][1]
-            commits = f"{previous[:12]}..{sha[:12]}" if previous and sha else None
             found.append(
-                TestStep(test_id, run_id, commits, shift.before, shift.after, shift.p_value)
+                TestStep(test_id, run_id, previous, sha, shift.before, shift.after, shift.p_value)
             )
     return sorted(found, key=lambda step: (-step.change, step.test_id))

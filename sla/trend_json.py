@@ -12,6 +12,7 @@ from sla.trend_model import (
     Headroom,
     ResourceTrend,
     SeriesTrend,
+    SlowerTest,
     Step,
     TrendReport,
 )
@@ -101,6 +102,24 @@ def group_to_dict(group: GroupTrend) -> dict[str, Any]:
     }
 
 
+def slower_test_to_dict(slower: SlowerTest) -> dict[str, Any]:
+    """One test's change point: the first run at the slower level and its commit range."""
+    step = slower.step
+    return {
+        "lane": slower.lane,
+        "stage": slower.stage,
+        "test_id": step.test_id,
+        "run_id": step.run_id,
+        "commits": step.commits,
+        "commit_before": step.commit_before,
+        "commit_first": step.commit_first,
+        "before_s": _number(step.before_s),
+        "after_s": _number(step.after_s),
+        "change": _number(step.change),
+        "p_value": _number(step.p_value),
+    }
+
+
 def report_to_dict(report: TrendReport) -> dict[str, Any]:
     """The whole report, with the settings that produced it."""
     return {
@@ -109,4 +128,5 @@ def report_to_dict(report: TrendReport) -> dict[str, Any]:
         "runs_read": report.runs_read,
         "regression": report.has_regression,
         "groups": [group_to_dict(group) for group in report.groups],
+        "slower_tests": [slower_test_to_dict(slower) for slower in report.slower_tests],
     }

@@ -149,12 +149,65 @@ class GroupTrend:
 
 
 @dataclass(frozen=True)
+class TestStep:
+    """A test that got slower from run `run_id` on (its first run at the new level), with
+    the commits of the run before it and of that run when they were recorded."""
+
+    __test__ = False
+
+    test_id: str
+    run_id: str
+    commit_before: str | None
+    commit_first: str | None
+    before_s: float
+    after_s: float
+    p_value: float
+
+    @property
+    def commits(self) -> str | None:
+        """The commit range "before..first" (12 hex digits each), when both are known."""
+        if not self.commit_before or not self.commit_first:
+            return None
+        return f"{self.commit_before[:12]}..{self.commit_first[:12]}"
+
+    @property
+    def change(self) -> float:
+        """Relative: 0.3 is 30% slower."""
+        return self.after_s / self.before_s - 1.0 if self.before_s > 0 else 0.0
+
+    def line(self, stage: str) -> str:
+        """One line for a report or the terminal."""
+        where = f" (commits {self.commits})" if self.commits else ""
+        return (
+            f"{stage} {self.test_id}: {self.before_s:.3f}s -> {self.after_s:.3f}s "
+            f"({self.change:+.0%}) from run {self.run_id}{where}"
+        )
+
+
+@dataclass(frozen=True)
+class SlowerTest:
+    """A test of one stage of one lane that got slower (per-test rows of the history)."""
+
+    __test__ = False
+
+    lane: str
+    stage: str
+    step: TestStep
+
+    def line(self) -> str:
+        """`lane: stage test: before -> after (+x%) from run R (commits a..b)`."""
+        return f"{self.lane}: {self.step.line(self.stage)}"
+
+
+@dataclass(frozen=True)
 class TrendReport:
-    """All groups found in the history that was read, with the settings that judged them."""
+    """All groups found in the history that was read, with the settings that judged them,
+    and the tests that got slower (by lane and stage; empty without per-test history)."""
 
     settings: TrendConfig
     groups: tuple[GroupTrend, ...]
     runs_read: int
+    slower_tests: tuple[SlowerTest, ...] = ()
 
     @property
     def has_regression(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from orchestrator.model.files import write_atomic
 from orchestrator.model.writes import reason
 from reports.trend import TREND_RENDERERS
 from sla.test_trends import slower_tests
+from sla.trend_model import SlowerTest
 from sla.trends import analyse
 
 
@@ -49,10 +51,8 @@ def command(
     loaded = load(config_path)
     store = store_for(loaded)
     report = analyse(store.runs(last), loaded.config.trend)
+    report = replace(report, slower_tests=_slower_tests(store.path, loaded.config.trend))
     text = TREND_RENDERERS[fmt](report)
-    slower = _slower_tests(store.path, loaded.config.trend)
-    if fmt == "md" and slower:
-        text += "\n### Tests that got slower\n\n" + "".join(f"- {line}\n" for line in slower)
     if output is None or output == Path("-"):
         click.echo(text, nl=False)
     else:
@@ -68,17 +68,17 @@ def command(
             click.echo(
                 f"workflow: regression: {group.lane} {series.name}: {series.reason}", err=True
             )
-    for line in slower:
-        click.echo(f"workflow: test slower: {line}", err=True)
+    for slower in report.slower_tests:
+        click.echo(f"workflow: test slower: {slower.line()}", err=True)
     if fail_on_regression and report.has_regression:
         return int(ExitCode.REGRESSION)
     return 0
 
 
-def _slower_tests(path: Path, settings: TrendConfig) -> list[str]:
-    """One line per test that got slower (the run it began, its commits), per lane."""
-    return [
-        f"{lane}: {step.line(stage)}"
+def _slower_tests(path: Path, settings: TrendConfig) -> tuple[SlowerTest, ...]:
+    """Every test that got slower (the run it began, its commits), by lane and stage."""
+    return tuple(
+        SlowerTest(lane, stage, step)
         for lane, stage in tested_stages(path)
         for step in slower_tests(passed_durations(path, lane, stage), settings)
-    ]
+    )

@@ -1,25 +1,24 @@
 """A split stage: its parts run side by side as pytest processes, folded into one record.
 
-Each part is the stage's own command with workflow's pytest plugin (`-p workflow_split`,
-found through PYTHONPATH) and a file that names its part of the split plan; the plugin
-deselects every test that belongs to another part. Every part collects the same tests,
-so together they run each collected test exactly once (DESIGN.md: `split`; the record
-keeps one stage with its `parts`). A part has its own log, JUnit file, attempts and
-reruns of its failed tests; the stage's log is the parts' logs one after another.
+Each part is the stage's own command with workflow's pytest plugin (`-p workflow_split`;
+every pytest stage has `engine/plugins` first on its PYTHONPATH) and a file that names
+its part of the split plan; the plugin deselects every test that belongs to another
+part. Every part collects the same tests, so together they run each collected test once
+(DESIGN.md: `split`; the record keeps one stage with its `parts`). A part has its own
+log, JUnit file, attempts and reruns of its failed tests; the stage's log is the parts'
+logs one after another.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.engine import pytest_split
-from orchestrator.engine.junit import JUNIT_FAMILY, JUNIT_OPTIONS
+from orchestrator.engine.junit import without_junit
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
 from orchestrator.model.filenames import file_stem
@@ -31,34 +30,13 @@ if TYPE_CHECKING:
     from orchestrator.model.records import StagePart, StageRecord
 
 PLUGIN = "workflow_split"
-PLUGIN_DIR = Path(pytest_split.__file__).parent
 SPLIT_ENV = "WORKFLOW_SPLIT"
 
 
 def part_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     """The stage's pytest command as a part runs it: without a JUnit file of the user's own
     (every part writes its own into the run directory) and with the split plugin."""
-    kept: list[str] = []
-    skip = False
-    for index, arg in enumerate(argv):
-        if skip:
-            skip = False
-            continue
-        following = argv[index + 1] if index + 1 < len(argv) else ""
-        if arg in JUNIT_OPTIONS or (arg == "-o" and following.startswith(JUNIT_FAMILY)):
-            skip = True
-            continue
-        if arg.startswith(tuple(f"{option}=" for option in JUNIT_OPTIONS)):
-            continue
-        kept.append(arg)
-    return (*kept, "-p", PLUGIN)
-
-
-def part_env(base: str | None, split_file: Path) -> dict[str, str]:
-    """What a part's environment adds: the plugin's directory first on PYTHONPATH (the
-    stage's own PYTHONPATH after it) and the part's file."""
-    path = str(PLUGIN_DIR) if not base else os.pathsep.join((str(PLUGIN_DIR), base))
-    return {"PYTHONPATH": path, SPLIT_ENV: str(split_file)}
+    return (*without_junit(argv), "-p", PLUGIN)
 
 
 def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRecord:
@@ -74,7 +52,6 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     log_path = runner.log_path(spec.name)
     command = part_argv(spec.command or ())
     part_spec = replace(spec, command=command, junit=None if spec.junit is not False else False)
-    base_path = runner.env_for(spec).get("PYTHONPATH")
     results: dict[int, tuple[Ran, Path]] = {}
     failures: list[BaseException] = []
     begun = time.monotonic()
@@ -87,7 +64,7 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
             data = {"part": index, "plan": plan.to_data()}
             split_file.write_text(json.dumps(data), encoding="utf-8")
             part_log = runner.log_path(spec.name, part_stem)
-            setup = PartSetup(part_stem, part_env(base_path, split_file))
+            setup = PartSetup(part_stem, {SPLIT_ENV: str(split_file)})
             results[index] = (runner.execute(part_spec, part_log, where, setup), part_log)
         except BaseException as exc:  # re-raised in the stage's own thread below
             failures.append(exc)

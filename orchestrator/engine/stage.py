@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
+from orchestrator.engine.plugins import PLUGIN_DIR
 from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory
+from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
@@ -286,7 +288,8 @@ class StageRunner:
 
     def env_for(self, spec: StageSpec) -> dict[str, str]:
         """The stage's environment: its share of the cores in WORKFLOW_CPUS and the usual
-        thread-count variables (unless set), then the stage's own `env`."""
+        thread-count variables (unless set), then the stage's own `env`; a pytest stage
+        also finds workflow's plugins first on its PYTHONPATH."""
         setup = self.setup
         cpu_stages = sum(1 for s in self.specs.values() if s.kind == "cpu") or 1
         share = str(max(1, math.floor(setup.cores / max(1, min(setup.workers, cpu_stages)))))
@@ -294,6 +297,12 @@ class StageRunner:
         for name in ("PYTEST_XDIST_AUTO_NUM_WORKERS", "OMP_NUM_THREADS"):
             env.setdefault(name, share)
         env.update(spec.env)
+        if spec.command is not None and is_pytest(spec.command):
+            # workflow's pytest plugins (its JUnit writer, a split stage's parts), first.
+            known = env.get("PYTHONPATH")
+            env["PYTHONPATH"] = os.pathsep.join(
+                (str(PLUGIN_DIR), known) if known else (str(PLUGIN_DIR),)
+            )
         return env
 
     def unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:

@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestrator.engine.junit import (
-    JUNIT_FAMILY,
-    JUNIT_OPTIONS,
     JunitTarget,
     pytest_junit_args,
     read_junit,
+    without_junit,
 )
 from orchestrator.engine.spec import Attempt
 from orchestrator.model.status import StageStatus
@@ -114,6 +113,7 @@ def rerun_argv(argv: tuple[str, ...], ids: Path, junit: Path, cwd: Path) -> tupl
     A positional argument is dropped when it names something under `cwd` (a directory,
     file or node id): the ids select the tests instead. Options and their values stay.
     """
+    argv = without_junit(argv)
     start = 3 if argv[1:3] == ("-m", "pytest") else 1
     kept: list[str] = list(argv[:start])
     rest = list(argv[start:])
@@ -121,15 +121,10 @@ def rerun_argv(argv: tuple[str, ...], ids: Path, junit: Path, cwd: Path) -> tupl
     while index < len(rest):
         arg = rest[index]
         following = rest[index + 1] if index + 1 < len(rest) else ""
-        if arg in JUNIT_OPTIONS or (arg == "-o" and following.startswith(JUNIT_FAMILY)):
-            index += 2  # the option and its value
-            continue
         index += 1
         if arg in _VALUE_OPTIONS and following:
             kept += [arg, following]  # e.g. `-c pytest.ini`: a path that is not a test
             index += 1
-            continue
-        if arg.startswith(tuple(f"{option}=" for option in JUNIT_OPTIONS)):
             continue
         if not arg.startswith("-") and (cwd / arg.split("::")[0]).exists():
             continue

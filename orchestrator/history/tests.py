@@ -17,43 +17,61 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestrator.history.schema import HistoryError, connect
+from orchestrator.history.testprune import drop_test_runs, drop_unused_ids
 from orchestrator.model.writes import reason
 
 KEEP_RUNS = 100  # per lane
 BROKEN_SHARE = 0.5  # a stage run where more than this share of its tests failed is broken
 
-_INSERT = """INSERT OR REPLACE INTO test_results
-    (run_id, stage, test_id, outcome, duration_s, inputs_key) VALUES (?, ?, ?, ?, ?, ?)"""
-# Runs of this lane past the newest KEEP_RUNS, in `run_order`'s order.
-_PRUNE = """DELETE FROM test_results WHERE run_id IN (
-    SELECT run_id FROM runs WHERE lane = ?
-    ORDER BY started_utc DESC, seq DESC LIMIT -1 OFFSET ?)"""
+# A run's rows, stage by stage: the stage run, its tests' ids (new ones added), then one
+# row per test with its id's key.
+_INSERT_RUN = "INSERT INTO test_runs (run_id, stage, inputs_key) VALUES (?, ?, ?)"
+_INSERT_ID = "INSERT OR IGNORE INTO test_ids (stage, test_id) VALUES (?, ?)"
+_KNOWN_IDS = "SELECT test_id, test_key FROM test_ids WHERE stage = ?"
+_COUNT_IDS = "SELECT COUNT(*) FROM test_ids WHERE stage = ?"
+_KEY = "SELECT test_key FROM test_ids WHERE stage = ? AND test_id = ?"
+DICT_IDS_FACTOR = 3  # read every id of a stage when it has at most this many per row
+_INSERT = """INSERT OR REPLACE INTO test_outcomes (test_run, test_key, outcome, duration_s)
+    VALUES (?, ?, ?, ?)"""
+# Stage runs of this lane's runs past the newest KEEP_RUNS, in `run_order`'s order.
+_PAST_RETENTION = """SELECT s.test_run FROM test_runs AS s JOIN (
+        SELECT run_id FROM runs WHERE lane = ?
+        ORDER BY started_utc DESC, seq DESC LIMIT -1 OFFSET ?
+    ) USING (run_id)"""
 # Tests that passed and failed with the same inputs in the last N runs. A stage run where
 # most tests failed (a broken environment) is no evidence; a flaky outcome is both.
+# The queries read the tables, not the `test_results` view: counting by test key and
+# naming the few tests found at the end is several times quicker on a million rows.
 _FLAKY = """WITH recent AS (
-        SELECT run_id FROM runs ORDER BY started_utc DESC, seq DESC LIMIT ?
+        SELECT s.test_run, s.stage, s.inputs_key FROM test_runs AS s JOIN (
+            SELECT run_id FROM runs ORDER BY started_utc DESC, seq DESC LIMIT ?
+        ) USING (run_id)
     ), healthy AS (
-        SELECT t.run_id, t.stage FROM test_results AS t JOIN recent USING (run_id)
-        GROUP BY t.run_id, t.stage
-        HAVING SUM(t.outcome IN ('failed', 'error')) <= ? * SUM(t.outcome != 'skipped')
+        SELECT o.test_run FROM test_outcomes AS o JOIN recent USING (test_run)
+        WHERE recent.inputs_key IS NOT NULL
+        GROUP BY o.test_run
+        HAVING SUM(o.outcome IN ('failed', 'error')) <= ? * SUM(o.outcome != 'skipped')
     ), counted AS (
-        SELECT t.stage, t.test_id, t.inputs_key,
-            SUM(t.outcome IN ('passed', 'flaky')) AS passed,
-            SUM(t.outcome IN ('failed', 'error', 'flaky')) AS failed,
-            SUM(t.outcome = 'flaky') AS flipped,
+        SELECT o.test_key, r.inputs_key,
+            SUM(o.outcome IN ('passed', 'flaky')) AS passed,
+            SUM(o.outcome IN ('failed', 'error', 'flaky')) AS failed,
+            SUM(o.outcome = 'flaky') AS flipped,
             COUNT(*) AS runs
-        FROM test_results AS t JOIN healthy USING (run_id, stage)
-        WHERE t.inputs_key IS NOT NULL
-        GROUP BY t.stage, t.test_id, t.inputs_key
+        FROM test_outcomes AS o JOIN healthy USING (test_run) JOIN recent AS r USING (test_run)
+        GROUP BY o.test_key, r.inputs_key
         HAVING passed > 0 AND failed > 0
     )
-    SELECT stage, test_id, SUM(runs), SUM(passed), SUM(failed), SUM(flipped),
-        COUNT(*) FROM counted GROUP BY stage, test_id
-    ORDER BY SUM(failed) DESC, stage, test_id"""
-_DURATIONS = """SELECT r.run_id, r.git_sha, t.test_id, t.duration_s FROM test_results AS t
-    JOIN runs AS r USING (run_id)
-    WHERE r.lane = ? AND t.stage = ? AND t.outcome IN ('passed', 'flaky')
+    SELECT i.stage, i.test_id, SUM(runs), SUM(passed), SUM(failed), SUM(flipped),
+        COUNT(*) FROM counted JOIN test_ids AS i USING (test_key) GROUP BY i.test_key
+    ORDER BY SUM(failed) DESC, i.stage, i.test_id"""
+_DURATIONS = """SELECT r.run_id, r.git_sha, i.test_id, o.duration_s FROM runs AS r
+    JOIN test_runs AS s USING (run_id)
+    JOIN test_outcomes AS o USING (test_run)
+    JOIN test_ids AS i USING (test_key)
+    WHERE r.lane = ? AND s.stage = ? AND o.outcome IN ('passed', 'flaky')
     ORDER BY started_utc, seq"""
+_TESTED = """SELECT DISTINCT r.lane, s.stage FROM test_runs AS s JOIN runs AS r USING (run_id)
+    ORDER BY r.lane, s.stage"""
 
 
 class ResultRow(NamedTuple):
@@ -84,19 +102,61 @@ class FlakyTest:
 def record_tests(path: Path, run_id: str, lane: str, rows: Iterable[ResultRow]) -> None:
     """Replace the run's test rows with `rows` and prune the lane's oldest; all or none.
 
-    The run must already be recorded (`HistoryStore.record_run`).
+    The run must already be recorded (`HistoryStore.record_run`). A stage's rows share
+    one inputs key: the first row's is kept for the stage.
     """
+    by_stage: dict[str, list[ResultRow]] = {}
+    for row in rows:
+        by_stage.setdefault(row.stage, []).append(row)
     with _connection(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.execute("DELETE FROM test_results WHERE run_id = ?", (run_id,))
-            connection.executemany(_INSERT, ((run_id, *row) for row in rows))
-            connection.execute(_PRUNE, (lane, KEEP_RUNS))
+            replaced = connection.execute(
+                "SELECT test_run FROM test_runs WHERE run_id = ?", (run_id,)
+            ).fetchall()
+            gone = drop_test_runs(connection, [test_run for (test_run,) in replaced])
+            written: dict[int, set[int]] = {}
+            for stage, stage_rows in by_stage.items():
+                test_run, keys = _insert_stage(connection, run_id, stage, stage_rows)
+                written[test_run] = keys
+            past = [r for (r,) in connection.execute(_PAST_RETENTION, (lane, KEEP_RUNS))]
+            gone |= drop_test_runs(connection, past)
+            for test_run, keys in written.items():
+                if test_run not in past:
+                    gone -= keys  # still used by this run, which is kept
+            drop_unused_ids(connection, gone)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+
+
+def _insert_stage(
+    connection: sqlite3.Connection, run_id: str, stage: str, rows: list[ResultRow]
+) -> tuple[int, set[int]]:
+    """Write one stage's rows; (its stage run, the test keys it used)."""
+    cursor = connection.execute(_INSERT_RUN, (run_id, stage, rows[0].inputs_key))
+    test_run = int(cursor.lastrowid or 0)
+    # The stage's ids read as one dict are quicker than a probe of the (stage, test_id)
+    # index per row, unless most of them belong to other runs (ids that change per run).
+    (known,) = connection.execute(_COUNT_IDS, (stage,)).fetchone()
+    if known <= DICT_IDS_FACTOR * len(rows):
+        keys: dict[str, int] = dict(connection.execute(_KNOWN_IDS, (stage,)).fetchall())
+        new = [(stage, row.test_id) for row in rows if row.test_id not in keys]
+        if new:
+            connection.executemany(_INSERT_ID, new)
+            keys = dict(connection.execute(_KNOWN_IDS, (stage,)).fetchall())
+    else:
+        connection.executemany(_INSERT_ID, ((stage, row.test_id) for row in rows))
+        keys = {
+            row.test_id: connection.execute(_KEY, (stage, row.test_id)).fetchone()[0]
+            for row in rows
+        }
+    connection.executemany(
+        _INSERT, ((test_run, keys[r.test_id], r.outcome, r.duration_s) for r in rows)
+    )
+    return test_run, {keys[row.test_id] for row in rows}
 
 
 def flaky_tests(path: Path, last: int) -> list[FlakyTest]:
@@ -112,10 +172,8 @@ def tested_stages(path: Path) -> list[tuple[str, str]]:
     """(lane, stage) pairs that have per-test rows, sorted."""
     if not path.exists():
         return []
-    query = """SELECT DISTINCT r.lane, t.stage FROM test_results AS t JOIN runs AS r
-        USING (run_id) ORDER BY r.lane, t.stage"""
     with _connection(path) as connection:
-        return [(str(lane), str(stage)) for lane, stage in connection.execute(query)]
+        return [(str(lane), str(stage)) for lane, stage in connection.execute(_TESTED)]
 
 
 def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str | None, str, float]]:
@@ -129,12 +187,13 @@ def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str |
 
 # The newest runs of a lane that have per-test rows of a stage, then those rows.
 _RECENT_OF_STAGE = """WITH recent AS (
-        SELECT run_id FROM runs WHERE lane = ? AND EXISTS (
-            SELECT 1 FROM test_results AS t WHERE t.run_id = runs.run_id AND t.stage = ?)
+        SELECT s.test_run FROM runs AS r JOIN test_runs AS s USING (run_id)
+        WHERE r.lane = ? AND s.stage = ?
         ORDER BY started_utc DESC, seq DESC LIMIT ?
     )
-    SELECT t.test_id, t.duration_s FROM test_results AS t JOIN recent USING (run_id)
-    WHERE t.stage = ? AND t.outcome IN ('passed', 'flaky', 'failed', 'error')"""
+    SELECT i.test_id, o.duration_s FROM test_outcomes AS o JOIN recent USING (test_run)
+    JOIN test_ids AS i USING (test_key)
+    WHERE o.outcome IN ('passed', 'flaky', 'failed', 'error')"""
 SPLIT_RUNS = 3  # a test's expected seconds: the median of its newest runs
 
 
@@ -144,7 +203,7 @@ def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, floa
     if not path.exists():
         return {}
     with _connection(path) as connection:
-        rows = connection.execute(_RECENT_OF_STAGE, (lane, stage, SPLIT_RUNS, stage)).fetchall()
+        rows = connection.execute(_RECENT_OF_STAGE, (lane, stage, SPLIT_RUNS)).fetchall()
     seen: dict[str, list[float]] = {}
     for test_id, seconds in rows:
         seen.setdefault(str(test_id), []).append(float(seconds))

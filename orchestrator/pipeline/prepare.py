@@ -60,6 +60,7 @@ class RunOptions(NamedTuple):
     # plans its plan file fixed (stage -> plan); see pipeline/shards.py.
     split_parts: tuple[tuple[str, tuple[int, ...]], ...] = ()
     split_plans: tuple[tuple[str, SplitPlan], ...] = ()
+    split_runners: int = 1  # runners sharing the lane: `split = "auto"` cuts for their cores
 
 
 class Prepared(NamedTuple):
@@ -121,7 +122,8 @@ def prepare_run(
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
-    plan = split_stages(plan, _test_durations(loaded, history, lane, warn))
+    durations = _test_durations(loaded, history, lane, warn)
+    plan = split_stages(plan, durations, options.split_runners)
     if options.split_parts:
         plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base

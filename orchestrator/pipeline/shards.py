@@ -64,7 +64,9 @@ def shard_plan(
     Raises what `prepare_run` raises (ConfigError, UsageError) and UsageError for a
     non-positive `total`.
     """
-    prepared = prepare_run(options._replace(dry_run=True), warn=warn)
+    # "auto" splits cut for the cores of all `total` runners: one runner's parts would be
+    # too few to spread over the shards.
+    prepared = prepare_run(options._replace(dry_run=True, split_runners=total), warn=warn)
     if prepared.plan is None:
         return ShardPlan(None, (), prepared.reasons)
     plan = prepared.plan

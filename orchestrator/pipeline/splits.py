@@ -21,11 +21,17 @@ from orchestrator.pipeline.plan import Plan, PlannedStage, start_order
 OVERHEAD_FLOOR_S = 0.5
 
 
-def split_stages(plan: Plan, durations: Mapping[str, Mapping[str, float]]) -> Plan:
-    """`plan` with its `split` stages cut into parts (see `with_splits`), in start order."""
+def split_stages(
+    plan: Plan, durations: Mapping[str, Mapping[str, float]], runners: int = 1
+) -> Plan:
+    """`plan` with its `split` stages cut into parts (see `with_splits`), in start order.
+
+    `runners`: how many runners like this one share the lane (the shards of a plan), so
+    that `split = "auto"` cuts for all their cores, not one runner's.
+    """
     if not any(stage.config.split not in (None, 1) for stage in plan.stages):
         return plan
-    cores = min(float(plan.workers), plan.usable_cpus)
+    cores = min(float(plan.workers), plan.usable_cpus) * max(1, runners)
     stages, notes = with_splits(plan.stages, durations, cores)
     return replace(
         plan, stages=tuple(start_order(stages, plan.strategy)), notes=(*plan.notes, *notes)

@@ -140,7 +140,7 @@ def test_pytest_is_recognised(argv: tuple[str, ...], expected: bool) -> None:
 def test_a_pytest_stage_gets_a_junit_file_and_the_xunit1_family(tmp_path: Path) -> None:
     default = tmp_path / "run" / "tests" / "unit.xml"
     target = junit_target(("pytest", "-q"), None, tmp_path, default)
-    assert target.argv == ("pytest", "-q", f"--junit-xml={default}", "-o", "junit_family=xunit1")
+    assert target.argv == ("pytest", "-q", "-p", "workflow_junit", f"--workflow-junit={default}")
     assert (target.path, target.pytest) == (default, True)
 
 
@@ -184,6 +184,9 @@ def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
         "junit_family=xunit1",
         "-k",
         "tests",
+        "-p",
+        "workflow_junit",
+        "--workflow-junit=/older.xml",
     )
     ids, junit = tmp_path / "ids", tmp_path / "r.xml"
     assert rerun_argv(argv, ids, junit, tmp_path) == (
@@ -195,9 +198,9 @@ def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
         "pytest.ini",
         "-k",
         "tests",
-        f"--junit-xml={junit}",
-        "-o",
-        "junit_family=xunit1",
+        "-p",
+        "workflow_junit",
+        f"--workflow-junit={junit}",
         f"@{ids}",
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.engine.pytest_split.workflow_split import assign_parts
+from orchestrator.engine.plugins.workflow_split import assign_parts
 from orchestrator.model.splitplan import (
     MIN_TEST_S,
     auto_parts,

@@ -34,12 +34,14 @@ PROFILES = {
 }
 
 
-def planned(tmp_path: Path, split: str, tests: dict[str, float] | None = None) -> Plan:
+def planned(
+    tmp_path: Path, split: str, tests: dict[str, float] | None = None, runners: int = 1
+) -> Plan:
     text = CONFIG.replace('"{split}"', split)
     (tmp_path / "workflow.toml").write_text(text)
     config: LoadedConfig = load_config(tmp_path / "workflow.toml")
     plan = build_plan(config, PlanOptions(lane=Lane.HEAVY), MACHINE, PROFILES)
-    return split_stages(plan, {"integration": TESTS if tests is None else tests})
+    return split_stages(plan, {"integration": TESTS if tests is None else tests}, runners)
 
 
 def test_auto_splits_the_stage_longer_than_the_work_per_core(tmp_path: Path) -> None:
@@ -94,3 +96,12 @@ def test_a_shard_runs_only_its_parts_of_the_plan_file(tmp_path: Path) -> None:
         shard_parts(plan, {"integration": [3]}, {})
     with pytest.raises(UsageError, match="does not split"):
         shard_parts(planned(tmp_path, "1"), {"integration": [0]}, {})
+
+
+def test_auto_cuts_for_the_cores_of_every_runner_of_a_shard_plan(tmp_path: Path) -> None:
+    # Three runners of two cores: 81 s of work spread over six cores is 13.5 s; five
+    # parts (13 s each, 14.2 s of work per core) come closest, a sixth gains less than
+    # the 1 s it costs.
+    split = planned(tmp_path, '"auto"', runners=3).stage("integration").split
+    assert split is not None
+    assert split.parts == 5

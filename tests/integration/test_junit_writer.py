@@ -1,0 +1,130 @@
+"""workflow's JUnit writer (`-p workflow_junit`) says what pytest's own xunit1 writer says.
+
+One real suite with every kind of outcome (pass, failure, setup and teardown errors,
+skips, xfail, strict and lax xpass, parametrized tests in classes, a module that cannot
+be collected, output with characters XML cannot hold) runs under pytest twice: once with
+`--junit-xml` (xunit1), once with workflow's plugin. Both files are read by
+`engine/junit.read_junit`; every test must come out with the same id, outcome, file,
+line and message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator.engine.junit import pytest_junit_args, read_junit
+from orchestrator.engine.plugins import PLUGIN_DIR
+from orchestrator.model.testresults import TestCase
+
+pytestmark = pytest.mark.integration
+
+SUITE = """
+import pytest
+
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup is broken")
+
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown is broken")
+
+
+def test_passes():
+    pass
+
+
+def test_fails():
+    assert 1 + 1 == 3, "arithmetic \\x07 with a bell"
+
+
+def test_setup_error(broken_setup):
+    pass
+
+
+def test_teardown_error(broken_teardown):
+    pass
+
+
+def test_fails_then_teardown_error(broken_teardown):
+    assert False
+
+
+def test_skipped():
+    pytest.skip("not here")
+
+
+@pytest.mark.skip(reason="marked")
+def test_marked_skip():
+    pass
+
+
+@pytest.mark.xfail(reason="known bug")
+def test_xfail():
+    assert False
+
+
+@pytest.mark.xfail(reason="fixed", strict=True)
+def test_strict_xpass():
+    pass
+
+
+@pytest.mark.xfail(reason="maybe")
+def test_lax_xpass():
+    pass
+
+
+class TestGroup:
+    @pytest.mark.parametrize("value", [1, 2, "a::b"])
+    def test_values(self, value):
+        assert value != 2
+"""
+
+
+def run_pytest(root: Path, *args: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(PLUGIN_DIR)}
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", *args]
+    argv.append("--continue-on-collection-errors")
+    subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
+
+
+def test_the_writer_reports_what_pytests_writer_reports(tmp_path: Path) -> None:
+    (tmp_path / "tests" / "sub").mkdir(parents=True)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "tests" / "sub" / "test_kinds.py").write_text(SUITE)
+    (tmp_path / "tests" / "test_unimportable.py").write_text("import no_such_module_here\n")
+    theirs, ours = tmp_path / "pytest.xml", tmp_path / "workflow.xml"
+    run_pytest(tmp_path, f"--junit-xml={theirs}", "-o", "junit_family=xunit1")
+    run_pytest(tmp_path, *pytest_junit_args(ours))
+    expected = read_junit(theirs, pytest=True)
+    found = read_junit(ours, pytest=True)
+    assert expected is not None
+    assert found is not None
+    assert len(expected) == 15  # 13 tests, a teardown error listed again, a collection error
+
+    def shape(cases: list[TestCase]) -> list[tuple[object, ...]]:
+        # pytest lists a test with a failure and a teardown error twice; the first says it.
+        first: dict[str, TestCase] = {}
+        for case in cases:
+            first.setdefault(case.id, case)
+        # Object addresses differ from one run to the next.
+        return sorted(
+            (c.id, c.outcome, c.file, c.line, re.sub(r"0x[0-9a-f]+", "0x", c.message or ""))
+            for c in first.values()
+        )
+
+    for mine, theirs_case in zip(shape(found), shape(expected), strict=True):
+        assert mine == theirs_case
+    outcomes = {case.id: case.outcome.value for case in found}
+    assert outcomes["tests/sub/test_kinds.py::test_setup_error"] == "error"
+    assert outcomes["tests/sub/test_kinds.py::TestGroup::test_values[2]"] == "failed"
+    assert outcomes["tests/test_unimportable.py::tests.test_unimportable"] == "error"
