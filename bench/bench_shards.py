@@ -4,15 +4,16 @@
                                  [--split auto|N] [--json PATH]
 
 Builds a real workload from PyPI: `real` (bench/runners.py: sqlparse and its five
-quality stages, whole stages only: its longest stage, pylint, cannot be split) or `split`
-(bench/split_workload.py: mpmath, whose longest stage is pytest, given `split = auto`
-or `split = N` by `--split`). It records one `workflow run --lane heavy` into a fresh
-history (with `split`, that run is pytest whole and records its tests), then for each N
-plans N shards from that history (the planned sizes, max/min; a split stage's parts are
-placed one by one), runs the shards one after another with the plan file, merges them,
-and prints each shard's measured wall time (max/min) and whether the merged record's
-stages equal the single run's. A shard can be no shorter than the longest piece of work
-it holds (a whole stage, or a part, which keeps its test files whole).
+quality stages, whole stages only: its longest stage, pylint, cannot be split) or
+`split` (bench/split_workload.py: mpmath, whose longest stage is pytest, given `split =
+auto` or `split = N` by `--split`). It records one `workflow run --lane heavy` into a
+fresh history (with `split`, that run is pytest whole and records its tests), then for
+each N plans N shards from that history (the planned sizes, max/min; a split stage's
+parts are placed one by one, and `auto` cuts it for the cores of all N runners), runs
+the shards one after another with the plan file, merges them, and prints each shard's
+measured wall time (max/min) and whether the merged record's stages equal the single
+run's. A shard can be no shorter than the longest piece of work it holds (a whole stage,
+or a part, which keeps its test files whole).
 """
 
 from __future__ import annotations
