@@ -1,14 +1,19 @@
-"""Shards on the real workload: planned sizes from history, then the shards run here.
+"""Shards on a real workload: planned sizes from history, then the shards run here.
 
-    python bench/bench_shards.py [--shards 2,3,4] [--json PATH]
+    python bench/bench_shards.py [--shards 2,3,4] [--workload real|split]
+                                 [--split auto|N] [--json PATH]
 
-Builds the real workload (bench/runners.py: a project's source distribution from PyPI
-and its five quality stages), records one `workflow run --lane heavy` into a fresh
-history, then for each N plans N shards from that history (the planned sizes, max/min),
-runs the shards one after another with the plan file, merges them, and prints each
-shard's measured wall time (max/min) and whether the merged record's stages equal the
-single run's. Whole stages only: a lane whose longest stage outweighs the rest cannot
-be balanced until that stage is split.
+Builds a real workload from PyPI: `real` (bench/runners.py: sqlparse and its five
+quality stages, whole stages only: its longest stage, pylint, cannot be split) or
+`split` (bench/split_workload.py: mpmath, whose longest stage is pytest, given `split =
+auto` or `split = N` by `--split`). It records one `workflow run --lane heavy` into a
+fresh history (with `split`, that run is pytest whole and records its tests), then for
+each N plans N shards from that history (the planned sizes, max/min; a split stage's
+parts are placed one by one, and `auto` cuts it for the cores of all N runners), runs
+the shards one after another with the plan file, merges them, and prints each shard's
+measured wall time (max/min) and whether the merged record's stages equal the single
+run's. A shard can be no shorter than the longest piece of work it holds (a whole stage,
+or a part, which keeps its test files whole).
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.runners import real_workload  # noqa: E402 - the bench package lives beside this file
+from bench.model import Workload  # noqa: E402 - the bench package lives beside this file
+from bench.runners import plain_env, real_workload  # noqa: E402 - as above
+from bench.split_workload import SPLIT_STAGE, split_workload, warm_pytest  # noqa: E402 - as above
 
 
 def workflow(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`python -m orchestrator ARGS` in `cwd`, output captured."""
     argv = [sys.executable, "-m", "orchestrator", *args]
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    env = plain_env()  # no inherited PYTHONDONTWRITEBYTECODE: pytest's rewrites stay cached
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
 def reports_of(output: str) -> Path:
@@ -39,12 +47,15 @@ def reports_of(output: str) -> Path:
     return Path(line.removeprefix("reports: "))
 
 
-def write_config(root: Path, stages: list[tuple[str, list[str], Path]]) -> None:
-    """A workflow.toml with history on, the workload's stages in order."""
+def write_config(root: Path, workload: Workload, split: str | int | None) -> None:
+    """A workflow.toml with history on, the workload's stages in order; `split` (if any)
+    on the split workload's pytest stage."""
     lines = ["[workflow]", 'history = "history.db"', 'reports = "reports"']
-    for number, (name, argv, cwd) in enumerate(stages, start=2):
-        lines += [f"[stages.{name}]", f"number = {number}", f"cwd = {json.dumps(str(cwd))}"]
-        lines.append(f"run = {json.dumps(argv)}")
+    for number, stage in enumerate(workload.stages, start=2):
+        lines += [f"[stages.{stage.name}]", f"number = {number}"]
+        lines += [f"cwd = {json.dumps(str(stage.cwd))}", f"run = {json.dumps(list(stage.argv))}"]
+        if split is not None and stage.name == SPLIT_STAGE:
+            lines.append(f"split = {json.dumps(split)}")
     (root / "workflow.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -81,12 +92,23 @@ def main() -> int:
     """Run the benchmark; print one JSON object per N."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shards", default="2,3,4")
+    parser.add_argument("--workload", choices=("real", "split"), default="real")
+    parser.add_argument("--split", default="auto", help="the split workload's pytest split")
     parser.add_argument("--json", type=Path, default=None)
     options = parser.parse_args()
+    split: str | int | None = None
+    if options.workload == "split":
+        if options.split != "auto" and not (options.split.isdigit() and int(options.split) >= 1):
+            parser.error(f'--split: expected "auto" or a number of parts, not {options.split!r}')
+        split = "auto" if options.split == "auto" else int(options.split)
     with tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp:
         root = Path(tmp)
-        workload = real_workload(root / "src")
-        write_config(root, [(s.name, list(s.argv), s.cwd) for s in workload.stages])
+        if split is None:
+            workload = real_workload(root / "src")
+        else:
+            workload = split_workload(root / "src")
+            warm_pytest(workload, plain_env())
+        write_config(root, workload, split)
         seeded = workflow(root, "run", "--lane", "heavy")
         first = json.loads((reports_of(seeded.stdout) / "run.json").read_text())
         single = [stage["name"] for stage in first["stages"]]
