@@ -25,8 +25,10 @@ from typing import Any
 
 import pytest
 
+_SPECIAL = re.compile('[&<>"]')  # what an attribute value cannot hold as it is
 # Characters XML 1.0 cannot hold; pytest's writer shows them as #xNN, and so does this.
-_ILLEGAL = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Compiled on first use (about 4 ms): most suites never print one.
+_ILLEGAL = "[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _clean(text: str) -> str:
     if text.isprintable():  # the common case: nothing XML cannot hold
         return text
-    return _ILLEGAL.sub(lambda m: f"#x{ord(m.group()):02X}", text)
+    return re.sub(_ILLEGAL, lambda m: f"#x{ord(m.group()):02X}", text)
 
 
 def escape(text: str) -> str:
@@ -57,6 +59,8 @@ def escape(text: str) -> str:
 
 def quoteattr(text: str) -> str:
     """Text as a double-quoted attribute value; line ends and tabs kept as references."""
+    if text.isprintable() and _SPECIAL.search(text) is None:
+        return f'"{text}"'  # most names and paths: nothing to replace
     value = escape(text).replace('"', "&quot;")
     return '"' + value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;") + '"'
 
@@ -71,9 +75,15 @@ def mangled(nodeid: str) -> tuple[str, str]:
     `tests/test_a.py::TestX::test_b[1]` -> ("tests.test_a.TestX", "test_b[1]")."""
     path, bracket, params = nodeid.partition("[")
     names = path.split("::")
-    names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+    module = _MODULES.get(names[0])
+    if module is None:
+        module = _MODULES[names[0]] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+    names[0] = module
     names[-1] += bracket + params
     return ".".join(names[:-1]), names[-1]
+
+
+_MODULES: dict[str, str] = {}  # a test file's path -> its dotted name, worked out once
 
 
 class _Case:
@@ -112,9 +122,10 @@ class JunitWriter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Add the phase's time; note a failure, an error (setup/teardown) or a skip."""
-        case = self._case(report)
-        case.time += getattr(report, "duration", 0.0)
-        if report.passed:
+        # Called three times a test: the passing path is kept to a lookup and an add.
+        case = self.cases.get(report.nodeid) or self._case(report)
+        case.time += report.duration
+        if report.outcome == "passed":
             return
         if report.failed:
             if report.when == "call" and hasattr(report, "wasxfail"):
@@ -154,13 +165,15 @@ class JunitWriter:
         """Write the file (atomically: a reader never sees half of it)."""
         counts = {"failure": 0, "error": 0, "skipped": 0}
         body: list[str] = []
+        opening: dict[tuple[str, str], str] = {}  # tests share a few (classname, file) pairs
         for case in self.cases.values():
             classname, name = mangled(case.nodeid)
-            line = "" if case.line is None else f" line={quoteattr(str(case.line))}"
-            head = (
-                f"<testcase classname={quoteattr(classname)} name={quoteattr(name)} "
-                f'file={quoteattr(case.file)}{line} time="{case.time:.3f}"'
-            )
+            start = opening.get((classname, case.file))
+            if start is None:
+                start = f"<testcase classname={quoteattr(classname)} file={quoteattr(case.file)}"
+                opening[classname, case.file] = start
+            line = "" if case.line is None else f' line="{case.line}"'
+            head = f'{start} name={quoteattr(name)}{line} time="{case.time:.3f}"'
             if case.kind is None:
                 body.append(head + " />")
                 continue
