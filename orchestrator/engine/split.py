@@ -31,12 +31,26 @@ if TYPE_CHECKING:
 
 PLUGIN = "workflow_split"
 SPLIT_ENV = "WORKFLOW_SPLIT"
+INLINE_MAX = 32_768  # characters of a part's JSON handed in the environment itself
 
 
 def part_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     """The stage's pytest command as a part runs it: without a JUnit file of the user's own
     (every part writes its own into the run directory) and with the split plugin."""
     return (*without_junit(argv), "-p", PLUGIN)
+
+
+def _handed(text: str, path: Path) -> str:
+    """WORKFLOW_SPLIT's value: the part's JSON itself when it is small (nothing to write,
+    so an unwritable run directory cannot stop a part), else a file that holds it."""
+    if len(text) <= INLINE_MAX:
+        return text
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError:
+        return text  # the environment then carries it, if the system takes one so long
+    return str(path)
 
 
 def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRecord:
@@ -59,12 +73,10 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     def one(index: int) -> None:
         try:
             part_stem = f"{stem}.part{index + 1}"
-            split_file = runner.scratch_dir() / f"{part_stem}.split.json"
-            split_file.parent.mkdir(parents=True, exist_ok=True)
-            data = {"part": index, "plan": plan.to_data()}
-            split_file.write_text(json.dumps(data), encoding="utf-8")
+            text = json.dumps({"part": index, "plan": plan.to_data()})
+            where_to = runner.scratch_dir() / f"{part_stem}.split.json"
             part_log = runner.log_path(spec.name, part_stem)
-            setup = PartSetup(part_stem, {SPLIT_ENV: str(split_file)})
+            setup = PartSetup(part_stem, {SPLIT_ENV: _handed(text, where_to)})
             results[index] = (runner.execute(part_spec, part_log, where, setup), part_log)
         except BaseException as exc:  # re-raised in the stage's own thread below
             failures.append(exc)

@@ -3,10 +3,15 @@ of part for every collected test: plain functions, tested directly and with hypo
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.engine.plugins.workflow_split import assign_parts
+from orchestrator.engine.plugins.workflow_split import _read, assign_parts
+from orchestrator.engine.split import INLINE_MAX, _handed
 from orchestrator.model.splitplan import (
     MIN_TEST_S,
     SplitPlan,
@@ -150,3 +155,16 @@ def test_new_files_spread_over_the_parts_by_their_test_counts() -> None:
     # test_old.py holds part 0; the three-test new file goes to the empty part 1, then the
     # two-test file to the lighter part.
     assert chosen == [1, 1, 1, 0, 0, 0]
+
+
+def test_a_part_is_handed_its_plan_inline_or_in_a_file(tmp_path: Path) -> None:
+    plan = plan_split({"tests/test_a.py::test_x": 1.0}, 2)
+    text = json.dumps({"part": 1, "plan": plan.to_data()})
+    assert _handed(text, tmp_path / "p.json") == text  # small: in the environment
+    assert _read(text) == (1, plan.to_data())
+    big = json.dumps({"part": 0, "plan": plan.to_data(), "pad": "x" * INLINE_MAX})
+    handed = _handed(big, tmp_path / "p.json")
+    assert handed == str(tmp_path / "p.json")
+    assert _read(handed)[0] == 0
+    with pytest.raises(pytest.UsageError, match="not a split part"):
+        _read(str(tmp_path / "missing.json"))

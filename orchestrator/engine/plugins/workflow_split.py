@@ -1,8 +1,9 @@
 """pytest plugin: keep this part's share of the collected tests, deselect the rest.
 
 workflow runs a stage with `split` as N pytest processes over the same arguments; each
-loads this plugin with `WORKFLOW_SPLIT` naming a JSON file: `{"part": k, "plan": {...}}`
-(k from 0; the plan as `orchestrator/model/splitplan.py` writes it). Every part collects
+loads this plugin with `WORKFLOW_SPLIT` holding (or naming a file of) the JSON
+`{"part": k, "plan": {...}}` (k from 0; the plan as `orchestrator/model/splitplan.py`
+writes it). Every part collects
 the same tests and computes the same assignment, so every collected test runs in
 exactly one part (pytest-split works the same way). Tests the plan places one by one (of
 a file too heavy for one part) go where it put them; files the plan does not know (new
@@ -67,12 +68,14 @@ def _group(item: pytest.Item) -> str | None:
     return None if name is None else str(name)
 
 
-def _read(path: str) -> tuple[int, Mapping[str, Any]]:
+def _read(value: str) -> tuple[int, Mapping[str, Any]]:
+    """The part and plan in WORKFLOW_SPLIT: the JSON itself, or the path of a file of it."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = value if value.lstrip().startswith("{") else Path(value).read_text("utf-8")
+        data = json.loads(text)
         return int(data["part"]), data["plan"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise pytest.UsageError(f"{ENV}={path}: not a split part: {exc}") from exc
+        raise pytest.UsageError(f"{ENV}: not a split part: {exc}") from exc
 
 
 @pytest.hookimpl(trylast=True)
