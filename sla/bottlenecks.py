@@ -11,9 +11,11 @@ the rest are ranked by saving, and together they never claim more than the wall 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import replace
 
+from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.records import Bottleneck, RunRecord, StageStatus, wall_time_s
 from orchestrator.model.units import count, seconds
 from orchestrator.model.whatif import Replayed, WhatIf
@@ -53,16 +55,20 @@ def on_the_path(run: Run, replay: Replayed) -> list[Bottleneck]:
             f"{evidence(run, stage)}; halving it would take the run to about "
             f"{seconds(max(0.0, wall_time_s(run.record) - saving))}."
         )
+        ways = 'split it (split = N or "auto"), cache its inputs, or trim its work'
+        if not is_pytest(tuple(shlex.split(stage.command or ""))):
+            ways = "cache its inputs, trim its work, or divide it into stages"
         advice = (
-            f"Make {name} faster: split it (shard its tests), cache its inputs, or trim "
-            "its work. Time saved off the critical path does not shorten the run."
+            f"Make {name} faster: {ways}. Time saved off the critical path does not "
+            "shorten the run."
         )
         if stage.parts:
             longest = max(stage.parts, key=lambda part: part.duration_s)
+            total = longest.part.rpartition("/")[2]
             advice = (
-                f"{name} already runs as {count(len(stage.parts), 'part')}; its longest, "
+                f"{name} runs as {len(stage.parts)} of {total} parts here; its longest, "
                 f"part {longest.part}, took {seconds(longest.duration_s)}: give it more "
-                "parts (split = N), or run its slowest tests as a stage of their own."
+                "parts, or run its slowest tests as a stage of their own."
             )
         found.append(_timed("critical_path", name, (detail, advice), saving))
     return found

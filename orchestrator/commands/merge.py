@@ -44,7 +44,8 @@ def command(
         error = f": {stage.error}" if stage.error else ""
         click.echo(f"failed: {stage.name} ({stage.status.value}){error}", err=True)
     click.echo(
-        f"workflow: merged {len(record.shards)} shards (exit {record.exit_code}); "
+        f"workflow: merged {sum(1 for run in record.shards if run.run_id)} of "
+        f"{len(record.shards)} shards (exit {record.exit_code}); "
         f"lane {record.lane}, {record.pool.total_duration_s:.1f}s wall (the longest shard)"
     )
     for warning in merged.warnings:

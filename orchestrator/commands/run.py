@@ -93,7 +93,9 @@ def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None =
             each = ", ".join(
                 f"{split.label(i)} {split.predicted_s(i):g}s" for i in stage.parts_here
             )
-            lines.append(f"    parts (predicted): {each}")
+            known = bool(split.files or split.tests)
+            shown = f"parts (predicted): {each}" if known else "parts: no test durations yet"
+            lines.append(f"    {shown}")
         if cache is not None and stage.name in cache:
             lines.append(f"    {cache[stage.name]}")
     lines += [f"note: {note}" for note in plan.notes]

@@ -55,8 +55,9 @@ def shard_parts(
         wanted = tuple(sorted(set(parts[stage.name])))
         if split is None:
             raise UsageError(
-                f"--shard: the plan runs parts of {stage.name}, which this run does not split "
-                "(give the plan file with --plan)."
+                f"--shard: the plan runs parts of {stage.name}, which this run does not split, "
+                "and names no split plan for it (a plan file's shard entry carries it in "
+                '"splits").'
             )
         beyond = [i + 1 for i in wanted if not 0 <= i < split.parts]
         if beyond:
