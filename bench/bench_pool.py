@@ -54,7 +54,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.model import WORKLOADS, Context, Summary, summarize
+from bench.model import WORKLOADS, Context, Summary, end_note, summarize
 from bench.printing import print_startup, print_summary, print_workload
 from bench.runners import bench_workload, build_workload, engines, plain_env
 
@@ -113,10 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(scratch, ignore_errors=True)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"\nload average at end: {load}; the benchmark took {time.perf_counter() - started:.0f} s"
-    )
+    print(end_note(started))
     if args.json is not None:
         args.json.write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")
     return 1 if any(s.failures for s in summaries) else 0

@@ -40,7 +40,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.model import Measurements, Sample, Workload
+from bench.model import Measurements, Sample, Workload, end_note
 from bench.runners import engines, measure, plain_argv, plain_env, run_workflow
 from bench.split_report import figures, print_figures, split_parts
 from bench.split_workload import split_workload, warm_pytest, write_split_files
@@ -143,10 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(scratch, ignore_errors=True)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"\nload average at end: {load}; the benchmark took {time.perf_counter() - started:.0f} s"
-    )
+    print(end_note(started))
     if args.json is not None:
         raw = {"figures": dataclasses.asdict(fig), "samples": dataclasses.asdict(data), **extra}
         args.json.write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,3 +203,18 @@ def failures(data: Measurements) -> tuple[str, ...]:
         if stage.get("status") != "passed"
     }
     return tuple(sorted(found))
+
+
+def runner_row(label: str, width: int, wall: float, spread: tuple[float, float], cpu: float) -> str:
+    """One runner's line: its median wall time, the spread of its rounds, its CPU seconds."""
+    low, high = spread
+    return f"  {label:<{width}} {wall:8.3f} s  ({low:.3f}..{high:.3f})  cpu {cpu:7.3f} s"
+
+
+def end_note(started: float) -> str:
+    """The closing line: the load average, and how long the benchmark took since `started`
+    (a `time.perf_counter()` reading)."""
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"\nload average at end: {load}; the benchmark took {time.perf_counter() - started:.0f} s"
+    )

@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.model import Context, Engine, Measurements, Summary, WorkflowSample, median
+from bench.model import Context, Engine, Measurements, Summary, WorkflowSample, median, runner_row
 from bench.runners import measure
 
 
@@ -17,11 +17,8 @@ def print_workload(summary: Summary, data: Measurements, ctx: Context) -> None:
     labels |= {e.key: e.label for e in ctx.engines}
     print(f"\n{summary.title}: medians of {ctx.runs} runs, wall (min..max) and CPU of the tree")
     for runner, label in labels.items():
-        low, high = summary.spread[runner]
-        print(
-            f"  {label:<20} {summary.wall[runner]:8.3f} s  ({low:.3f}..{high:.3f})"
-            f"  cpu {summary.cpu[runner]:7.3f} s"
-        )
+        spread = summary.spread[runner]
+        print(runner_row(label, 20, summary.wall[runner], spread, summary.cpu[runner]))
     print(f"  {'lower bound':<20} {summary.lower_bound_s:8.3f} s  {_bound_note(summary, ctx)}")
     print_rounds(summary, data)
     for key, figures in summary.engines.items():

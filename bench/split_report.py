@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bench.model import LOWER_BOUND_SLACK, Measurements, median
+from bench.model import LOWER_BOUND_SLACK, Measurements, median, runner_row
 
 RUNNERS = {
     "workflow": 'workflow run (split = "auto")',
@@ -106,11 +106,7 @@ def print_figures(title: str, fig: SplitFigures, data: Measurements, cores: int)
     rounds = len(data.runners["workflow"])
     print(f"\n{title}: medians of {rounds} rounds on {cores} usable cores, wall (min..max), CPU")
     for key, label in RUNNERS.items():
-        low, high = fig.spread[key]
-        print(
-            f"  {label:<30} {fig.wall[key]:8.3f} s  ({low:.3f}..{high:.3f})"
-            f"  cpu {fig.cpu[key]:7.3f} s"
-        )
+        print(runner_row(label, 30, fig.wall[key], fig.spread[key], fig.cpu[key]))
     print(f"  {fig.longest_stage + ' alone (whole)':<30} {fig.longest_alone_s:8.3f} s")
     print(f"  {'CPU / cores (lower bound)':<30} {fig.cpu_bound_s:8.3f} s  (stages alone)")
     print(f"  {'split run CPU / cores':<30} {fig.split_cpu_bound_s:8.3f} s  (its records)")
