@@ -3,9 +3,10 @@
 One real suite with every kind of outcome (pass, failure, setup and teardown errors,
 skips, xfail, strict and lax xpass, parametrized tests in classes, a module that cannot
 be collected, output with characters XML cannot hold) runs under pytest twice: once with
-`--junit-xml` (xunit1), once with workflow's plugin. Both files are read by
-`engine/junit.read_junit`; every test must come out with the same id, outcome, file,
-line and message.
+`--junit-xml` (xunit1), once with workflow's plugin (reading the terminal reporter's
+reports, or, when a plugin's reporter took its place, collecting them itself). Both
+files are read by `engine/junit.read_junit`; every test must come out with the same id,
+outcome, file, line and message, in the same order.
 """
 
 from __future__ import annotations
@@ -90,21 +91,49 @@ class TestGroup:
 """
 
 
+# A plugin that puts its own terminal reporter in the place of pytest's, as pytest-sugar
+# does: workflow's writer cannot read the reports from it, so it collects them itself.
+OWN_REPORTER = """
+import pytest
+from _pytest.terminal import TerminalReporter
+
+
+class OwnReporter(TerminalReporter):
+    def _add_stats(self, category, items):
+        pass  # keeps no reports
+
+
+@pytest.hookimpl(trylast=True)  # once pytest's reporter is there to replace
+def pytest_configure(config):
+    standard = config.pluginmanager.get_plugin("terminalreporter")
+    config.pluginmanager.unregister(standard)
+    config.pluginmanager.register(OwnReporter(config), "terminalreporter")
+"""
+
+
 def run_pytest(root: Path, *args: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(PLUGIN_DIR)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), str(root)])}
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", *args]
     argv.append("--continue-on-collection-errors")
     subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
 
 
-def test_the_writer_reports_what_pytests_writer_reports(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "reporter",
+    [(), ("-p", "own_reporter")],
+    ids=["from-the-terminal-reporters-stats", "from-its-own-hooks"],
+)
+def test_the_writer_reports_what_pytests_writer_reports(
+    tmp_path: Path, reporter: tuple[str, ...]
+) -> None:
     (tmp_path / "tests" / "sub").mkdir(parents=True)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "tests" / "sub" / "test_kinds.py").write_text(SUITE)
     (tmp_path / "tests" / "test_unimportable.py").write_text("import no_such_module_here\n")
+    (tmp_path / "own_reporter.py").write_text(OWN_REPORTER)
     theirs, ours = tmp_path / "pytest.xml", tmp_path / "workflow.xml"
     run_pytest(tmp_path, f"--junit-xml={theirs}", "-o", "junit_family=xunit1")
-    run_pytest(tmp_path, *pytest_junit_args(ours))
+    run_pytest(tmp_path, *pytest_junit_args(ours), *reporter)
     expected = read_junit(theirs, pytest=True)
     found = read_junit(ours, pytest=True)
     assert expected is not None
@@ -124,6 +153,8 @@ def test_the_writer_reports_what_pytests_writer_reports(tmp_path: Path) -> None:
 
     for mine, theirs_case in zip(shape(found), shape(expected), strict=True):
         assert mine == theirs_case
+    # The same order: collection errors first, then the tests as they ran.
+    assert list(dict.fromkeys(c.id for c in found)) == list(dict.fromkeys(c.id for c in expected))
     outcomes = {case.id: case.outcome.value for case in found}
     assert outcomes["tests/sub/test_kinds.py::test_setup_error"] == "error"
     assert outcomes["tests/sub/test_kinds.py::TestGroup::test_values[2]"] == "failed"

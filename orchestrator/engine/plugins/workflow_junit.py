@@ -1,12 +1,15 @@
-"""pytest plugin: the stage's JUnit file (xunit1 shape) at a few microseconds a test.
+"""pytest plugin: the stage's JUnit file (xunit1 shape), written once at the session's end.
 
 workflow gives every pytest stage a JUnit file (DESIGN.md, "Per-test results"). pytest's
 own writer (`--junit-xml`) builds an element tree per test and costs about 60 us a test:
 7% of the wall time of a stage of 2,000 trivial tests, past the 2% that per-test results
-may cost. This plugin keeps one small record per test and writes the same JUnit shape
-once, at the end of the session: each `testcase` with pytest's `classname`, `name`,
-`file`, `line` (from 0, as pytest writes it) and `time` (setup, call and teardown), and
-`failure`, `error` or `skipped` with pytest's messages. A stage that names its own
+may cost. This plugin does no work while the tests run: at the end of the session it
+reads the reports pytest's terminal reporter has kept for its summary and writes the same
+JUnit shape from them: each `testcase` with pytest's `classname`, `name`, `file`, `line`
+(from 0, as pytest writes it) and `time` (setup, call and teardown), and `failure`,
+`error` or `skipped` with pytest's messages, in the order the tests ran (about 7 us a test
+in all; bench/bench_junit.py). Where a plugin's reporter replaced pytest's (pytest-sugar)
+or there is none, it collects each report itself. A stage that names its own
 `--junit-xml` keeps pytest's writer; this plugin is loaded only by workflow
 (`-p workflow_junit --workflow-junit=PATH`, this directory on PYTHONPATH).
 
@@ -24,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.reports import BaseReport
+from _pytest.terminal import TerminalReporter
 
 _SPECIAL = re.compile('[&<>"]')  # what an attribute value cannot hold as it is
 # Characters XML 1.0 cannot hold; pytest's writer shows them as #xNN, and so does this.
@@ -38,11 +43,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Write a file only when asked, and not in an xdist worker (its controller writes)."""
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Write a file only when asked, and not in an xdist worker (its controller writes).
+
+    pytest's own terminal reporter keeps every report of the session in its `stats`
+    (the reports its summary is made of), so when it is the reporter, the writer reads
+    them there at the end and adds no work to each test. Where another plugin's reporter
+    took its place (pytest-sugar's, say; every plugin has been configured by now) or
+    there is none (`-p no:terminal`), the writer collects each report itself."""
+    config = session.config
     path = config.getoption("workflow_junit")
-    if path and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(JunitWriter(path), "workflow-junit-writer")
+    if not path or hasattr(config, "workerinput"):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if type(reporter) is TerminalReporter:
+        writer = JunitWriter(path, reporter.stats)
+    else:
+        writer = _HookedWriter(path)
+    config.pluginmanager.register(writer, "workflow-junit-writer")
 
 
 def _clean(text: str) -> str:
@@ -83,7 +101,26 @@ def mangled(nodeid: str) -> tuple[str, str]:
     return ".".join(names[:-1]), names[-1]
 
 
+_PHASES = {"collect": 0, "setup": 1, "call": 2, "teardown": 3}
 _MODULES: dict[str, str] = {}  # a test file's path -> its dotted name, worked out once
+
+
+def _gathered(stats: dict[str, list[Any]]) -> tuple[dict[str, list[Any]], list[Any]]:
+    """({node id: [seconds, its first report]}, the reports that did not pass)."""
+    found: dict[str, list[Any]] = {}
+    failed = []
+    for group in stats.values():
+        for report in group:
+            if not isinstance(report, BaseReport):
+                continue  # warnings, and whatever else a plugin keeps there
+            entry = found.get(report.nodeid)
+            if entry is None:
+                entry = found[report.nodeid] = [0.0, report]
+            if report.when != "collect":
+                entry[0] += report.duration
+            if report.outcome != "passed":
+                failed.append(report)
+    return found, failed
 
 
 class _Case:
@@ -102,10 +139,12 @@ class _Case:
 
 
 class JunitWriter:
-    """Collects the reports of a session; writes the file at its end."""
+    """Writes the file at the end of the session, from the terminal reporter's `stats`
+    (every report of the session, grouped by outcome) when given them."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, stats: dict[str, list[Any]] | None = None) -> None:
         self.path = Path(path)
+        self.stats = stats
         self.cases: dict[str, _Case] = {}
         self.started = time.time()
 
@@ -120,14 +159,23 @@ class JunitWriter:
         if case.kind is None or (case.kind == "skipped" and kind != "skipped"):
             case.kind, case.message, case.text = kind, message, text
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Add the phase's time; note a failure, an error (setup/teardown) or a skip."""
-        # Called three times a test: the passing path is kept to a lookup and an add.
+    def add(self, report: Any) -> None:
+        """Add a phase's time to its test; note a failure, an error or a skip."""
         case = self.cases.get(report.nodeid) or self._case(report)
-        case.time += report.duration
-        if report.outcome == "passed":
-            return
-        if report.failed:
+        if report.when != "collect":
+            case.time += report.duration
+        if not report.passed:
+            self.note(case, report)
+
+    def note(self, case: _Case, report: Any) -> None:
+        """What a report that did not pass makes of its test (the first one counts,
+        except that a failure or an error replaces a skip)."""
+        if report.when == "collect":  # a file that could not be collected
+            if report.failed:
+                self._set(case, "error", "collection failure", str(report.longrepr))
+            else:
+                self._set(case, "skipped", "collection skipped", str(report.longrepr))
+        elif report.failed:
             if report.when == "call" and hasattr(report, "wasxfail"):
                 self._set(case, "skipped", "xfail-marked test passes unexpectedly", "")
             elif report.when == "call":
@@ -139,30 +187,38 @@ class JunitWriter:
                 reason = crash.message if crash is not None else str(report.longrepr)
                 message = f'failed on {report.when} with "{reason}"'
                 self._set(case, "error", message, str(report.longrepr))
-            return
-        if hasattr(report, "wasxfail"):
+        elif not report.skipped:
+            return  # another plugin's outcome (a "rerun"): its time is all it adds
+        elif hasattr(report, "wasxfail"):
             self._set(case, "skipped", _without(str(report.wasxfail), "reason: "), "")
-            return
-        longrepr = report.longrepr
-        if isinstance(longrepr, tuple) and len(longrepr) == 3:
-            file, line, reason = longrepr
+        elif isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+            file, line, reason = report.longrepr
             reason = _without(str(reason), "Skipped: ")
             self._set(case, "skipped", reason, f"{file}:{line}: {reason}")
         else:
-            self._set(case, "skipped", str(longrepr), "")
+            self._set(case, "skipped", str(report.longrepr), "")
 
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        """A file that could not be collected is an error (or a skip), as in pytest's file."""
-        if report.passed:
-            return
-        case = self._case(report)
-        if report.failed:
-            self._set(case, "error", "collection failure", str(report.longrepr))
-        else:
-            self._set(case, "skipped", "collection skipped", str(report.longrepr))
+    def read_stats(self, stats: dict[str, list[Any]], items: list[Any]) -> None:
+        """The cases of every report in `stats`, where pytest groups them by outcome, in
+        the order of the file: collection errors, then the tests as they ran (`items`),
+        then any other (an xdist controller has no items)."""
+        found, failed = _gathered(stats)
+        order = [nodeid for nodeid, (_, first) in found.items() if first.when == "collect"]
+        order += [item.nodeid for item in items]
+        for nodeid in [*order, *found]:
+            entry = found.pop(nodeid, None)
+            if entry is not None:
+                self._case(entry[1]).time = entry[0]
+        if failed:  # noted in the order they were made: each test's in order of phase
+            position = {nodeid: index for index, nodeid in enumerate(self.cases)}
+            failed.sort(key=lambda r: (position[r.nodeid], _PHASES.get(r.when or "", 4)))
+            for report in failed:
+                self.note(self.cases[report.nodeid], report)
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the file (atomically: a reader never sees half of it)."""
+        if self.stats is not None:
+            self.read_stats(self.stats, list(getattr(session, "items", None) or ()))
         counts = {"failure": 0, "error": 0, "skipped": 0}
         body: list[str] = []
         opening: dict[tuple[str, str], str] = {}  # tests share a few (classname, file) pairs
@@ -199,3 +255,14 @@ class JunitWriter:
         partial = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         partial.write_text(document, encoding="utf-8")
         partial.replace(self.path)
+
+
+class _HookedWriter(JunitWriter):
+    """The writer where pytest's terminal reporter is not there to keep the reports."""
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.add(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not report.passed:
+            self.add(report)
