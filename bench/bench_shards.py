@@ -1,11 +1,11 @@
 """Shards on a real workload: planned sizes from history, then the shards run here.
 
     python bench/bench_shards.py [--shards 2,3,4] [--workload real|split]
-                                 [--split auto|N] [--json PATH]
+                                 [--split auto|N] [--json PATH] [--workdir DIR]
 
 Builds a real workload from PyPI: `real` (bench/runners.py: sqlparse and its five
 quality stages, whole stages only: its longest stage, pylint, cannot be split) or
-`split` (bench/split_workload.py: mpmath, whose longest stage is pytest, given `split =
+`split` (bench/split_workload.py: networkx, whose longest stage is pytest, given `split =
 auto` or `split = N` by `--split`). It records one `workflow run --lane heavy` into a
 fresh history (with `split`, that run is pytest whole and records its tests), then for
 each N plans N shards from that history (the planned sizes, max/min; a split stage's
@@ -95,6 +95,7 @@ def main() -> int:
     parser.add_argument("--workload", choices=("real", "split"), default="real")
     parser.add_argument("--split", default="auto", help="the split workload's pytest split")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, help="kept scratch directory (default: temp)")
     options = parser.parse_args()
     split: str | int | None = None
     if options.workload == "split":
@@ -102,7 +103,8 @@ def main() -> int:
             parser.error(f'--split: expected "auto" or a number of parts, not {options.split!r}')
         split = "auto" if options.split == "auto" else int(options.split)
     with tempfile.TemporaryDirectory(prefix="bench-shards-") as tmp:
-        root = Path(tmp)
+        root = Path(tmp) if options.workdir is None else options.workdir.resolve()
+        root.mkdir(parents=True, exist_ok=True)
         if split is None:
             workload = real_workload(root / "src")
         else:

@@ -3,7 +3,7 @@
     python bench/bench_split.py [--runs N] [--keep] [--workdir DIR] [--json PATH]
 
 The workload (bench/split_workload.py) is a real project from PyPI whose longest stage is
-its pytest stage: mpmath 1.3.0, its pinned sdist cached in bench/.work/sdist, with flake8,
+its pytest stage: networkx 3.4.2, its pinned sdist cached in bench/.work/sdist, with flake8,
 bandit, mypy and pylint beside pytest (needs `pip install flake8 pylint`). The generated
 workflow.toml declares no `kind`, keeps a history and sets `split = "auto"` on pytest.
 

@@ -1,9 +1,14 @@
 """The split benchmark's workload: a real project whose longest stage is its pytest stage.
 
-mpmath 1.3.0 (pure Python, no dependencies) from PyPI: its test suite takes about 50 s
-of one core, its four lint stages together about 20 s of CPU, so the pytest stage alone
-is longer than all the lane's CPU seconds spread over two cores, and only splitting it
-lets one runner reach that bound (bench/bench_split.py).
+networkx 3.4.2 (pure Python; its optional numpy, scipy and pandas absent here, so their
+tests skip) from PyPI: its test suite takes about 55 s of one core in some 5,000 tests,
+none longer than 3 s, and its four lint stages together about 18 s of CPU. So the pytest
+stage alone is longer than all the lane's CPU seconds spread over two cores, and only
+splitting it lets one runner reach that bound (bench/bench_split.py); and with no test
+longer than a core's share of the lane on 4 runners of 2 cores, shards can be balanced
+(bench/bench_shards.py). mpmath 1.3.0 was the workload before: one of its tests alone
+(`test_bessel_zeros_extra`, 20-24 s) is longer than a core's share on 3 or 4 runners,
+so no plan of 3 or 4 shards could come within 1.10x there.
 """
 
 from __future__ import annotations
@@ -17,31 +22,26 @@ from pathlib import Path
 from bench.model import Stage, Workload
 from bench.runners import fetch_sdist, tool, write_plain
 
-SPLIT_PROJECT = "mpmath"
-SPLIT_VERSION = "1.3.0"
+SPLIT_PROJECT = "networkx"
+SPLIT_VERSION = "3.4.2"
 SPLIT_STAGE = "pytest"
 CONFIG = "workflow.toml"
 REPORTS = "reports-workflow"  # where bench.runners.run_workflow reads the record
 HISTORY = "history.db"
-# test_visualization draws with matplotlib when it is installed (a display, a backend).
-# Two interval tests depend on the order of the files: after test_gammazeta's
-# high-precision tests (test_polygamma_high_prec, test_gamma_huge_2, ...) they fail unless
-# a file such as test_hp ran in between, as it does in the whole suite's order but not
-# in every part of a split. The other 337 tests need nothing beyond mpmath itself.
-_IGNORED = (
-    "--ignore=mpmath/tests/test_visualization.py",
-    "--deselect=mpmath/tests/test_interval.py::test_interval_arithmetic",
-    "--deselect=mpmath/tests/test_interval.py::test_interval_cos_sin",
-)
-_PYLINTED = ("mpmath/calculus", "mpmath/functions")  # about 8 s of CPU
+# Each lint stage is kept shorter than a core's share of the lane on 4 runners (about
+# 9 s): flake8 and bandit on a few subpackages, pylint on the smallest one it infers
+# networkx for (about 8 s, most of it pylint's own start and networkx's inference).
+_FLAKED = ("networkx/classes", "networkx/generators", "networkx/readwrite")  # about 4 s
+_BANDITED = (*_FLAKED, "networkx/utils")  # about 3.5 s
+_PYLINTED = ("networkx/linalg",)
 
 
 def split_workload(root: Path) -> Workload:
-    """mpmath's stages in `root` (unpacked from the cached sdist): flake8, bandit, mypy
+    """networkx's stages in `root` (unpacked from the cached sdist): flake8, bandit, mypy
     and pylint on parts of the package, each passing on its own sources, and pytest.
 
     The lint stages are chosen for CPU seconds, not for findings: `--exit-zero` where the
-    tool has it, mypy on the two subpackages it passes with two error codes off. Raises
+    tool has it, mypy on the package without its tests, three error codes off. Raises
     SystemExit when a tool is not installed or the sdist cannot be downloaded.
     """
     root.mkdir(parents=True, exist_ok=True)
@@ -49,16 +49,16 @@ def split_workload(root: Path) -> Workload:
         archive.extractall(root, filter="data")
     src = root / f"{SPLIT_PROJECT}-{SPLIT_VERSION}"
     mypy = (tool("mypy"), "--config-file=", "--no-incremental", "--cache-dir=/dev/null")
-    mypy_scope = ("--follow-imports=silent", "--ignore-missing-imports")
-    mypy_codes = ("--disable-error-code=attr-defined", "--disable-error-code=assignment")
-    subpackages = ("mpmath/calculus", "mpmath/matrices")
-    pytest = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *_IGNORED)
+    mypy_scope = ("--follow-imports=silent", "--ignore-missing-imports", "--exclude=/tests/")
+    codes = ("attr-defined", "assignment", "var-annotated")
+    mypy_codes = tuple(f"--disable-error-code={code}" for code in codes)
+    pytest = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
     stages = (
-        Stage("flake8", (tool("flake8"), "--exit-zero", "--jobs=1", "mpmath"), src),
-        Stage("bandit", (tool("bandit"), "-q", "--exit-zero", "-r", "mpmath"), src),
-        Stage("mypy", (*mypy, *mypy_scope, *mypy_codes, *subpackages), src),
+        Stage("flake8", (tool("flake8"), "--exit-zero", "--jobs=1", *_FLAKED), src),
+        Stage("bandit", (tool("bandit"), "-q", "--exit-zero", "-r", *_BANDITED), src),
+        Stage("mypy", (*mypy, *mypy_scope, *mypy_codes, "networkx"), src),
         Stage("pylint", (tool("pylint"), "--exit-zero", "--persistent=n", *_PYLINTED), src),
-        Stage(SPLIT_STAGE, (*pytest, "mpmath/tests"), src),
+        Stage(SPLIT_STAGE, (*pytest, "networkx"), src),
     )
     return Workload("split", f"{SPLIT_PROJECT} {SPLIT_VERSION}", stages, root)
 
@@ -85,8 +85,9 @@ def write_split_files(workload: Workload) -> Path:
 
 def warm_pytest(workload: Workload, env: dict[str, str]) -> None:
     """Collect the tests once, so that pytest's rewritten test modules are cached beside
-    them: otherwise the first runner to start pytest pays about 5 s of assertion rewriting
-    that no later run pays. SystemExit when collection fails (the workload is broken)."""
+    them: otherwise the first runner to start pytest pays several seconds of assertion
+    rewriting (about 6 s on networkx) that no later run pays. SystemExit when collection
+    fails (the workload is broken)."""
     stage = next(s for s in workload.stages if s.name == SPLIT_STAGE)
     argv = [*stage.argv, "--collect-only"]
     done = subprocess.run(argv, cwd=stage.cwd, env=env, capture_output=True, check=False)

@@ -208,11 +208,23 @@ def load_lxml() -> ModuleType:
 
 def node_id(classname: str, name: str, file: str | None) -> str:
     """pytest's node id when the file is known (`tests/test_x.py::TestC::test_a[1]`),
-    else `classname::name`, so a test keeps one id across runs of the same tool."""
+    else `classname::name`, so a test keeps one id across runs of the same tool.
+
+    pytest's `file` is where the test function is written, and `classname` the module
+    that collected it, dotted, with its classes: they differ for a test inherited from a
+    base class (or imported) from another file. The id is the collecting module's, as
+    pytest's node id is: its path is the dotted classname up to the first class, which by
+    convention starts with a capital letter (`tests.test_b.TestB` -> `tests/test_b.py`).
+    """
     if file and file.endswith(".py"):
         module = file[: -len(".py")].replace("/", ".").replace("\\", ".")
-        rest = classname[len(module) :].lstrip(".") if classname.startswith(module) else ""
-        return "::".join([file, *([rest.replace(".", "::")] if rest else []), name])
+        if not classname or classname == module or classname.startswith(module + "."):
+            rest = classname[len(module) + 1 :].split(".") if len(classname) > len(module) else []
+            return "::".join([file, *rest, name])
+        parts = classname.split(".")
+        classes = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts))
+        if classes > 0:
+            return "::".join(["/".join(parts[:classes]) + ".py", *parts[classes:], name])
     return f"{classname}::{name}" if classname else name
 
 

@@ -84,6 +84,13 @@ def test_lax_xpass():
     pass
 
 
+from bases import BaseChecks
+
+
+class TestInherits(BaseChecks):
+    pass
+
+
 class TestGroup:
     @pytest.mark.parametrize("value", [1, 2, "a::b"])
     def test_values(self, value):
@@ -130,6 +137,10 @@ def test_the_writer_reports_what_pytests_writer_reports(
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "tests" / "sub" / "test_kinds.py").write_text(SUITE)
     (tmp_path / "tests" / "test_unimportable.py").write_text("import no_such_module_here\n")
+    # An inherited test: pytest's `file` names bases.py, its node id test_kinds.py.
+    (tmp_path / "tests" / "sub" / "bases.py").write_text(
+        "class BaseChecks:\n    def test_base(self):\n        pass\n"
+    )
     (tmp_path / "own_reporter.py").write_text(OWN_REPORTER)
     theirs, ours = tmp_path / "pytest.xml", tmp_path / "workflow.xml"
     run_pytest(tmp_path, f"--junit-xml={theirs}", "-o", "junit_family=xunit1")
@@ -138,7 +149,8 @@ def test_the_writer_reports_what_pytests_writer_reports(
     found = read_junit(ours, pytest=True)
     assert expected is not None
     assert found is not None
-    assert len(expected) == 15  # 13 tests, a teardown error listed again, a collection error
+    # 14 tests, a teardown error listed again, a collection error
+    assert len(expected) == 16
 
     def shape(cases: list[TestCase]) -> list[tuple[object, ...]]:
         # pytest lists a test with a failure and a teardown error twice; the first says it.
@@ -159,3 +171,4 @@ def test_the_writer_reports_what_pytests_writer_reports(
     assert outcomes["tests/sub/test_kinds.py::test_setup_error"] == "error"
     assert outcomes["tests/sub/test_kinds.py::TestGroup::test_values[2]"] == "failed"
     assert outcomes["tests/test_unimportable.py::tests.test_unimportable"] == "error"
+    assert outcomes["tests/sub/test_kinds.py::TestInherits::test_base"] == "passed"

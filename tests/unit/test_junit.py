@@ -165,6 +165,21 @@ def test_node_ids_follow_pytest(tmp_path: Path) -> None:
     )
     assert node_id("pkg.Suite", "case", None) == "pkg.Suite::case"
     assert node_id("", "case", None) == "case"
+    # A module's prefix must end at a dot: test_ab is not inside test_a.
+    assert node_id("tests.test_ab.TestX", "t", "tests/test_a.py") == "tests/test_ab.py::TestX::t"
+
+
+def test_an_inherited_test_keeps_the_id_of_the_module_that_collected_it() -> None:
+    # pytest's `file` is the base class's file; two subclasses' tests must not share an id.
+    base = "networkx/classes/tests/test_graph.py"
+    assert node_id("networkx.classes.tests.test_digraph.TestDiGraph", "test_contains", base) == (
+        "networkx/classes/tests/test_digraph.py::TestDiGraph::test_contains"
+    )
+    assert node_id("tests.unit.test_x.TestX", "test_a", "tests/common.py") == (
+        "tests/unit/test_x.py::TestX::test_a"
+    )
+    # A test function imported into another module.
+    assert node_id("tests.test_y", "test_b", "tests/helpers.py") == "tests/test_y.py::test_b"
 
 
 def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
