@@ -129,6 +129,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             FROM test_outcomes AS o JOIN test_runs AS r USING (test_run)
             JOIN test_ids AS i USING (test_key)""",
     ),
+    # 5: what each pytest process of a stage run spent besides its tests (start-up,
+    # collection): the overhead every part of a split pays. A split run's stage wall time
+    # says nothing about one process, so it is measured per part when the run is recorded
+    # (pipeline/testrows.py); NULL where it is not known (rows from before, reruns).
+    ("ALTER TABLE test_runs ADD COLUMN overhead_s REAL",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

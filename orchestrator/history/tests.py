@@ -10,7 +10,7 @@ under test was the same (the cache's key, else the commit of a clean tree; None:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,8 @@ BROKEN_SHARE = 0.5  # a stage run where more than this share of its tests failed
 
 # A run's rows, stage by stage: the stage run, its tests' ids (new ones added), then one
 # row per test with its id's key.
-_INSERT_RUN = "INSERT INTO test_runs (run_id, stage, inputs_key) VALUES (?, ?, ?)"
+_INSERT_RUN = """INSERT INTO test_runs (run_id, stage, inputs_key, overhead_s)
+    VALUES (?, ?, ?, ?)"""
 _INSERT_ID = "INSERT OR IGNORE INTO test_ids (stage, test_id) VALUES (?, ?)"
 _KNOWN_IDS = "SELECT test_id, test_key FROM test_ids WHERE stage = ?"
 _COUNT_IDS = "SELECT COUNT(*) FROM test_ids WHERE stage = ?"
@@ -99,11 +100,18 @@ class FlakyTest:
     inputs: int  # distinct inputs it flipped on
 
 
-def record_tests(path: Path, run_id: str, lane: str, rows: Iterable[ResultRow]) -> None:
+def record_tests(
+    path: Path,
+    run_id: str,
+    lane: str,
+    rows: Iterable[ResultRow],
+    overheads: Mapping[str, float] | None = None,
+) -> None:
     """Replace the run's test rows with `rows` and prune the lane's oldest; all or none.
 
     The run must already be recorded (`HistoryStore.record_run`). A stage's rows share
-    one inputs key: the first row's is kept for the stage.
+    one inputs key: the first row's is kept for the stage. `overheads`: stage -> seconds
+    each of its pytest processes spent besides its tests (`expected_overhead` reads them).
     """
     by_stage: dict[str, list[ResultRow]] = {}
     for row in rows:
@@ -117,7 +125,8 @@ def record_tests(path: Path, run_id: str, lane: str, rows: Iterable[ResultRow]) 
             gone = drop_test_runs(connection, [test_run for (test_run,) in replaced])
             written: dict[int, set[int]] = {}
             for stage, stage_rows in by_stage.items():
-                test_run, keys = _insert_stage(connection, run_id, stage, stage_rows)
+                overhead = (overheads or {}).get(stage)
+                test_run, keys = _insert_stage(connection, run_id, stage, stage_rows, overhead)
                 written[test_run] = keys
             past = [r for (r,) in connection.execute(_PAST_RETENTION, (lane, KEEP_RUNS))]
             gone |= drop_test_runs(connection, past)
@@ -133,10 +142,14 @@ def record_tests(path: Path, run_id: str, lane: str, rows: Iterable[ResultRow]) 
 
 
 def _insert_stage(
-    connection: sqlite3.Connection, run_id: str, stage: str, rows: list[ResultRow]
+    connection: sqlite3.Connection,
+    run_id: str,
+    stage: str,
+    rows: list[ResultRow],
+    overhead_s: float | None,
 ) -> tuple[int, set[int]]:
     """Write one stage's rows; (its stage run, the test keys it used)."""
-    cursor = connection.execute(_INSERT_RUN, (run_id, stage, rows[0].inputs_key))
+    cursor = connection.execute(_INSERT_RUN, (run_id, stage, rows[0].inputs_key, overhead_s))
     test_run = int(cursor.lastrowid or 0)
     # The stage's ids read as one dict are quicker than a probe of the (stage, test_id)
     # index per row, unless most of them belong to other runs (ids that change per run).
@@ -208,6 +221,23 @@ def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, floa
     for test_id, seconds in rows:
         seen.setdefault(str(test_id), []).append(float(seconds))
     return {test: sorted(values)[len(values) // 2] for test, values in seen.items()}
+
+
+_RECENT_OVERHEADS = """SELECT s.overhead_s FROM runs AS r JOIN test_runs AS s USING (run_id)
+    WHERE r.lane = ? AND s.stage = ? AND s.overhead_s IS NOT NULL
+    ORDER BY started_utc DESC, seq DESC LIMIT ?"""
+
+
+def expected_overhead(path: Path, lane: str, stage: str) -> float | None:
+    """Seconds each pytest process of `stage` is expected to spend besides its tests
+    (start-up, collection): the median of its newest `SPLIT_RUNS` measurements in `lane`,
+    the overhead every part of a split pays; None when no run measured it."""
+    if not path.exists():
+        return None
+    with _connection(path) as connection:
+        rows = connection.execute(_RECENT_OVERHEADS, (lane, stage, SPLIT_RUNS)).fetchall()
+    values = sorted(float(seconds) for (seconds,) in rows)
+    return values[len(values) // 2] if values else None
 
 
 @contextmanager

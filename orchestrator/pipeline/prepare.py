@@ -122,8 +122,8 @@ def prepare_run(
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
-    durations = _test_durations(loaded, history, lane, warn)
-    plan = split_stages(plan, durations, options.split_runners)
+    durations, overheads = _test_durations(loaded, history, lane, warn)
+    plan = split_stages(plan, durations, options.split_runners, overheads)
     if options.split_parts:
         plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base
@@ -143,22 +143,37 @@ def prepare_run(
     return Prepared(loaded, plan.lane_reasons, plan, request, record_into, options.formats)
 
 
+class SplitHistory(NamedTuple):
+    """What the history knows of the split stages: stage -> test id -> expected seconds,
+    and stage -> seconds each pytest process spends besides its tests."""
+
+    durations: dict[str, dict[str, float]]
+    overheads: dict[str, float]
+
+
 def _test_durations(
     loaded: LoadedConfig, history: Path | None, lane: Lane, warn: Callable[[str], None] | None
-) -> dict[str, dict[str, float]]:
-    """Per-test seconds of the stages with `split`, from the history (read only for them)."""
+) -> SplitHistory:
+    """Per-test seconds and process overheads of the stages with `split`, from the history
+    (read only for them)."""
     split = [name for name, stage in loaded.config.stages.items() if stage.split not in (None, 1)]
     if history is None or not split:
-        return {}
+        return SplitHistory({}, {})
     from orchestrator.history.schema import HistoryError  # noqa: PLC0415 - split stages only
-    from orchestrator.history.tests import expected_test_durations  # noqa: PLC0415
+    from orchestrator.history.tests import (  # noqa: PLC0415
+        expected_overhead,
+        expected_test_durations,
+    )
 
     try:
-        return {name: expected_test_durations(history, lane.value, name) for name in split}
+        durations = {name: expected_test_durations(history, lane.value, name) for name in split}
+        overheads = {name: expected_overhead(history, lane.value, name) for name in split}
     except HistoryError as exc:
         if warn is not None:
             warn(f"test durations not read, the split plans know no tests: {exc.message}")
-        return {}
+        return SplitHistory({}, {})
+    known = {name: seconds for name, seconds in overheads.items() if seconds is not None}
+    return SplitHistory(durations, known)
 
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:

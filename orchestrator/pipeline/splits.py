@@ -1,8 +1,9 @@
 """Which stages of a plan run split, into how many parts, with which test files each.
 
 The decisions are `model/splitplan.py`'s pure functions; this module hands them what the
-plan and the history know: each split stage's per-test seconds, its overhead (its wall
-time beyond its tests' own), the other stages' CPU seconds and the runner's cores.
+plan and the history know: each split stage's per-test seconds, its overhead (what each
+of its pytest processes spent beyond its tests, as measured; else its expected wall time
+beyond its tests' own), the other stages' CPU seconds and the runner's cores.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ OVERHEAD_FLOOR_S = 0.5
 
 
 def split_stages(
-    plan: Plan, durations: Mapping[str, Mapping[str, float]], runners: int = 1
+    plan: Plan,
+    durations: Mapping[str, Mapping[str, float]],
+    runners: int = 1,
+    overheads: Mapping[str, float] | None = None,
 ) -> Plan:
     """`plan` with its `split` stages cut into parts (see `with_splits`), in start order.
 
@@ -32,7 +36,7 @@ def split_stages(
     if not any(stage.config.split not in (None, 1) for stage in plan.stages):
         return plan
     cores = min(float(plan.workers), plan.usable_cpus) * max(1, runners)
-    stages, notes = with_splits(plan.stages, durations, cores)
+    stages, notes = with_splits(plan.stages, durations, cores, overheads)
     return replace(
         plan, stages=tuple(start_order(stages, plan.strategy)), notes=(*plan.notes, *notes)
     )
@@ -73,10 +77,14 @@ def with_splits(
     stages: Sequence[PlannedStage],
     durations: Mapping[str, Mapping[str, float]],
     cores: float,
+    overheads: Mapping[str, float] | None = None,
 ) -> tuple[list[PlannedStage], list[str]]:
     """`stages` with their split plans, and a note for each stage that is (or is not) split.
 
-    `durations`: stage -> test id -> expected seconds (history's per-test rows). `split =
+    `durations`: stage -> test id -> expected seconds (history's per-test rows);
+    `overheads`: stage -> seconds each of its pytest processes is expected to spend
+    besides its tests (history's measurement; without one, the stage's expected wall time
+    minus its tests' seconds, which a split run's wall time makes too small). `split =
     N` always gives N parts; `"auto"` as many as shorten the run on `cores` cores
     (`auto_parts`), and none while the history knows none of the stage's tests.
     """
@@ -92,7 +100,10 @@ def with_splits(
         tests_s = sum(tests.values())
         wall = stage.expected_s
         overhead = OVERHEAD_FLOOR_S
-        if wall is not None and tests:
+        measured = (overheads or {}).get(stage.name)
+        if measured is not None:
+            overhead = max(overhead, measured)
+        elif wall is not None and tests:
             overhead = max(overhead, overhead_of(wall, list(tests.values())))
         if setting == "auto":
             if not tests:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.history.tests import expected_overhead
 from tests.integration.command import workflow
 
 pytestmark = pytest.mark.integration
@@ -128,6 +129,11 @@ def test_the_next_plan_balances_by_the_recorded_tests(tmp_path: Path) -> None:
     planned = workflow(root, "run", "--lane", "heavy", "--dry-run")
     assert "unit split into 2 parts by test file (10 known tests)" in planned.stdout
     assert "    parts (predicted): 1/2 " in planned.stdout
+    # What each part's pytest process spent besides its tests was measured and kept: the
+    # next plan's parts pay that, not the stage's wall time beyond all its tests.
+    overhead = expected_overhead(root / "history.db", "heavy", "unit")
+    assert overhead is not None
+    assert overhead > 0
 
 
 def test_a_failing_part_fails_the_stage_and_says_which(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 from orchestrator.history import tests as history_tests
 from orchestrator.history.schema import MIGRATIONS, SCHEMA_VERSION, connect
 from orchestrator.history.store import HistoryStore
-from orchestrator.history.tests import KEEP_RUNS, ResultRow, record_tests
+from orchestrator.history.tests import KEEP_RUNS, ResultRow, expected_overhead, record_tests
 from orchestrator.model.records import RunRecord
 from tests.unit.test_trends_data import run, stage
 
@@ -111,6 +111,20 @@ def test_a_schema_three_history_keeps_its_test_rows(tmp_path: Path) -> None:
         ).fetchall()
     assert version == SCHEMA_VERSION
     assert migrated == old_rows
+
+
+def test_a_schema_four_history_gains_the_process_overhead_column(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    made = record(db, 0, "heavy")
+    record_tests(db, made.run_id, made.lane, rows(0))
+    with closing(sqlite3.connect(db, isolation_level=None)) as connection:
+        connection.execute("ALTER TABLE test_runs DROP COLUMN overhead_s")  # as schema 4 was
+        connection.execute("UPDATE schema_version SET version = 4")
+    assert expected_overhead(db, "heavy", "unit") is None  # migrated: the column, no value
+    with closing(connect(db)) as connection:
+        version = connection.execute("SELECT version FROM schema_version").fetchone()[0]
+    assert version == SCHEMA_VERSION
+    assert stored(db, "SELECT test_id FROM test_results") == {r.test_id for r in rows(0)}
 
 
 def test_an_id_another_lane_still_uses_outlives_the_pruned_run(

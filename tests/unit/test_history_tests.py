@@ -16,7 +16,7 @@ import pytest
 
 from orchestrator.history import tests as history_tests
 from orchestrator.history.store import HistoryStore
-from orchestrator.history.tests import ResultRow, flaky_tests, record_tests
+from orchestrator.history.tests import ResultRow, expected_overhead, flaky_tests, record_tests
 from orchestrator.model.records import RunRecord, StageCache
 from tests.unit.test_trends_data import run, stage
 
@@ -45,6 +45,20 @@ def test_every_test_is_kept_with_its_outcome_duration_and_key(tmp_path: Path) ->
     record = recorded(db, 0, rows)
     record_tests(db, record.run_id, record.lane, rows)  # recorded again: still one row each
     assert rows_of(db) == [(record.run_id, *row) for row in rows]
+
+
+def test_a_stages_process_overhead_is_the_median_of_its_newest_three(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    assert expected_overhead(db, "heavy", "unit") is None
+    row = [ResultRow("unit", "t.py::a", "passed", 0.5, None)]
+    for index, overhead in enumerate([9.0, 2.0, None, 4.0, 3.0]):
+        made = run(index, [stage("unit", 10.0)])
+        HistoryStore(db).record_run(made)
+        known = {"unit": overhead} if overhead is not None else None
+        record_tests(db, made.run_id, made.lane, row, known)
+    assert expected_overhead(db, "heavy", "unit") == 3.0  # of 2, 4 and 3: a run without one
+    assert expected_overhead(db, "docs", "unit") is None  # is skipped; other lanes are apart
+    assert expected_overhead(db, "heavy", "lint") is None
 
 
 def test_rows_past_the_newest_runs_of_a_lane_are_pruned(

@@ -173,7 +173,7 @@ def test_every_history_query_lists_runs_in_run_orders_order() -> None:
         for text in vars(module).values()
         if isinstance(text, str) and "started_utc" in text and "ORDER BY" in text
     ]
-    assert len(queries) == 6
+    assert len(queries) == 7
     for query in queries:
         orders = query.count(f"ORDER BY {NEWEST_FIRST_SQL}") + query.count(
             f"ORDER BY {OLDEST_FIRST_SQL}"

@@ -34,14 +34,36 @@ PROFILES = {
 }
 
 
-def planned(
-    tmp_path: Path, split: str, tests: dict[str, float] | None = None, runners: int = 1
+def planned(  # noqa: PLR0913 - a plan builder: keyword-only history with defaults
+    tmp_path: Path,
+    split: str,
+    tests: dict[str, float] | None = None,
+    runners: int = 1,
+    *,
+    profiles: dict[str, StageProfile] | None = None,
+    overheads: dict[str, float] | None = None,
 ) -> Plan:
     text = CONFIG.replace('"{split}"', split)
     (tmp_path / "workflow.toml").write_text(text)
     config: LoadedConfig = load_config(tmp_path / "workflow.toml")
-    plan = build_plan(config, PlanOptions(lane=Lane.HEAVY), MACHINE, PROFILES)
-    return split_stages(plan, {"integration": TESTS if tests is None else tests}, runners)
+    plan = build_plan(config, PlanOptions(lane=Lane.HEAVY), MACHINE, profiles or PROFILES)
+    durations = {"integration": TESTS if tests is None else tests}
+    return split_stages(plan, durations, runners, overheads)
+
+
+def test_a_measured_process_overhead_wins_over_a_split_runs_wall_time(tmp_path: Path) -> None:
+    # After a split run the stage's expected wall time (31 s, its longest part) is less than
+    # its tests' 60 s: the wall time says nothing of one process's overhead, the measured
+    # overhead (3 s a process) does.
+    after_split = {**PROFILES, "integration": StageProfile(duration_s=31.0, cpu_percent=100.0)}
+    guessed = planned(tmp_path, "2", profiles=after_split).stage("integration").split
+    assert guessed is not None
+    assert guessed.overhead_s == 0.5  # the floor: 31 s of wall minus 60 s of tests is nothing
+    measured = planned(tmp_path, "2", profiles=after_split, overheads={"integration": 3.0})
+    split = measured.stage("integration").split
+    assert split is not None
+    assert split.overhead_s == 3.0
+    assert split.predicted_s(0) == 33.0
 
 
 def test_auto_splits_the_stage_longer_than_the_work_per_core(tmp_path: Path) -> None:
