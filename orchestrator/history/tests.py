@@ -10,6 +10,7 @@ under test was the same (the cache's key, else the commit of a clean tree; None:
 from __future__ import annotations
 
 import sqlite3
+import statistics
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -220,7 +221,7 @@ def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, floa
     seen: dict[str, list[float]] = {}
     for test_id, seconds in rows:
         seen.setdefault(str(test_id), []).append(float(seconds))
-    return {test: sorted(values)[len(values) // 2] for test, values in seen.items()}
+    return {test: statistics.median(values) for test, values in seen.items()}
 
 
 _RECENT_OVERHEADS = """SELECT s.overhead_s FROM runs AS r JOIN test_runs AS s USING (run_id)
@@ -236,8 +237,8 @@ def expected_overhead(path: Path, lane: str, stage: str) -> float | None:
         return None
     with _connection(path) as connection:
         rows = connection.execute(_RECENT_OVERHEADS, (lane, stage, SPLIT_RUNS)).fetchall()
-    values = sorted(float(seconds) for (seconds,) in rows)
-    return values[len(values) // 2] if values else None
+    values = [float(seconds) for (seconds,) in rows]
+    return statistics.median(values) if values else None
 
 
 @contextmanager

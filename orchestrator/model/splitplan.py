@@ -189,9 +189,11 @@ def auto_parts(stage_s: float, overhead_s: float, others_cpu_s: float, cores: in
 
 
 def overhead_of(stage_s: float, durations: Sequence[float]) -> float:
-    """What a stage spends besides its tests' own time (start-up, collection, fixtures
-    outside the tests): its wall time minus the sum of its tests' times, at least 0."""
-    return max(0.0, stage_s - sum(durations))
+    """What a pytest process spends besides its tests (start-up, collection): its wall
+    time minus its tests' times, each counted as a plan weighs it (at least `MIN_TEST_S`,
+    which stands for pytest's own work around a test), at least 0. So the overhead is what
+    every part pays once, and the plan's loads already hold what grows with their tests."""
+    return max(0.0, stage_s - sum(max(MIN_TEST_S, seconds) for seconds in durations))
 
 
 def _median(values: Sequence[float]) -> float:

@@ -7,6 +7,7 @@ tests that flipped on a rerun marked flaky.
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import NamedTuple
 
@@ -80,12 +81,12 @@ def process_overhead(stage: StageRecord, cases: list[list[TestCase]]) -> float |
     if stage.cache_hit or summary is None or summary.reruns or stage.attempts > 1:
         return None
     walls = [part.duration_s for part in stage.parts] if stage.parts else [stage.duration_s]
-    spent = sorted(
+    spent = [
         overhead_of(wall, [case.duration_s for case in part])
         for wall, part in zip(walls, cases, strict=False)
         if part
-    )
-    return round(spent[len(spent) // 2], 4) if spent else None
+    ]
+    return round(statistics.median(spent), 4) if spent else None
 
 
 def record_test_rows_safely(
