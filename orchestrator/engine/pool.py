@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,7 @@ class AdaptiveWorkerPool:
         self._event_lock = threading.Lock()
         self._subtasks: ThreadPoolExecutor | None = None
         self._launched_at: dict[str, float] = {}
+        self._released: dict[str, float] = {}  # cores a running split stage gave back
         self._started_at = 0.0
         self._finished_at = 0.0
         setup = RunnerSetup(
@@ -173,6 +175,22 @@ class AdaptiveWorkerPool:
                 )
             return self._subtasks
 
+    def release_core(self, stage: str) -> None:
+        """A part of the split stage `stage` ended while its others still run: its core is
+        free for another stage (the next admission, within a quarter second, sees it)."""
+        with self._event_lock:
+            self._released[stage] = self._released.get(stage, 0.0) + 1.0
+
+    def _holding(self, name: str) -> StageSpec:
+        """A running stage as admission sees it: a split stage holds one core fewer for
+        each part that ended."""
+        spec = self._specs[name]
+        with self._event_lock:
+            released = self._released.get(name, 0.0)
+        if not released:
+            return spec
+        return replace(spec, cpu_demand=max(1.0, spec.demand - released))
+
     def _run(self) -> None:
         self._started_at = time.monotonic()
         self.monitor.start(self.launched)
@@ -257,7 +275,7 @@ class AdaptiveWorkerPool:
         return admission.ready(self._pending(), set(self._records), set(self._specs))
 
     def _admissible(self) -> list[StageSpec]:
-        running = [self._specs[name] for name in self._running]
+        running = [self._holding(name) for name in self._running]
         adaptive = self.strategy is Strategy.ADAPTIVE
         capacity = Capacity(self.workers, self.cores, adaptive, self.resources)
         return admission.admit(self._ready(), running, capacity)

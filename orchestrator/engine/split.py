@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from orchestrator.engine.junit import without_junit
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
+from orchestrator.engine.subtasks import current_pool
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import merge_summaries
@@ -69,6 +70,9 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     results: dict[int, tuple[Ran, Path]] = {}
     failures: list[BaseException] = []
     begun = time.monotonic()
+    host = current_pool.get()  # the pool, told of each part that ends before the last
+    running = [len(indexes)]
+    counting = threading.Lock()
 
     def one(index: int) -> None:
         try:
@@ -80,6 +84,12 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
             results[index] = (runner.execute(part_spec, part_log, where, setup), part_log)
         except BaseException as exc:  # re-raised in the stage's own thread below
             failures.append(exc)
+        finally:
+            with counting:
+                running[0] -= 1
+                others_run = running[0] > 0
+            if others_run and host is not None:
+                host.release_core(spec.name)  # its core may take another stage now
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in indexes[1:]]
     for thread in threads:

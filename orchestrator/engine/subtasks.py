@@ -15,9 +15,12 @@ from typing import Any, Protocol
 
 
 class SubtaskHost(Protocol):
-    """A pool that can run subtasks (AdaptiveWorkerPool)."""
+    """A pool that can run subtasks (AdaptiveWorkerPool) and that a split stage tells
+    when one of its parts has ended."""
 
     def subtask_executor(self) -> ThreadPoolExecutor: ...
+
+    def release_core(self, stage: str) -> None: ...
 
 
 current_pool: contextvars.ContextVar[SubtaskHost | None] = contextvars.ContextVar(
