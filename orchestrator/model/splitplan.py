@@ -126,20 +126,33 @@ def file_weights(durations: Mapping[str, float]) -> tuple[dict[str, float], floa
     return weights, median
 
 
-def plan_split(durations: Mapping[str, float], parts: int, overhead_s: float = 0.0) -> SplitPlan:
+def plan_split(
+    durations: Mapping[str, float],
+    parts: int,
+    overhead_s: float = 0.0,
+    capacities: Sequence[float] | None = None,
+) -> SplitPlan:
     """`parts` parts of the tests in `durations` (node id -> seconds).
 
-    Whole files, longest first onto the part with the least load; a file heavier than a
-    part's fair share (all the tests' time / parts) is cut into its tests instead, which
-    then go one by one (its module fixtures run once in each part that has some of them:
-    the price of a balance a file could not give). Ties go to the lower index and equal
-    weights are taken in name order, so the same durations always give the same plan.
-    Raises ValueError for fewer than one part.
+    Whole files, longest first onto the part with the most room left (the least load,
+    when the parts are to be equal); a file heavier than a part's share is cut into its
+    tests instead, which then go one by one (its module fixtures run once in each part
+    that has some of them: the price of a balance a file could not give). Ties go to the
+    lower index and equal weights are taken in name order, so the same durations always
+    give the same plan. `capacities` (one per part, see `part_capacities`) sizes the
+    parts unequally, in those proportions; None: equal parts.
+    Raises ValueError for fewer than one part or a capacity per part missing.
     """
     if parts < 1:
         raise ValueError(f"a split needs at least one part, not {parts}")
+    if capacities is not None and (len(capacities) != parts or min(capacities) <= 0):
+        raise ValueError(f"a split of {parts} parts needs {parts} positive capacities")
     weights, median = file_weights(durations)
-    share = sum(weights.values()) / parts
+    total = sum(weights.values())
+    room = [total / parts] * parts
+    if capacities is not None:
+        room = [total * capacity / sum(capacities) for capacity in capacities]
+    share = min(room)
     units: list[tuple[float, str, bool]] = []  # (seconds, file or test id, is a test id)
     for file, weight in weights.items():
         tests = [t for t in durations if test_file(t) == file] if weight > share else []
@@ -151,7 +164,7 @@ def plan_split(durations: Mapping[str, float], parts: int, overhead_s: float = 0
     files: dict[str, int] = {}
     tests_placed: dict[str, int] = {}
     for weight, name, is_test in sorted(units, key=lambda unit: (-unit[0], unit[1])):
-        target = min(range(parts), key=lambda i: (loads[i], i))
+        target = min(range(parts), key=lambda i: (loads[i] - room[i], i))
         (tests_placed if is_test else files)[name] = target
         loads[target] += weight
     return SplitPlan(
@@ -186,6 +199,29 @@ def auto_parts(stage_s: float, overhead_s: float, others_cpu_s: float, cores: in
         if bound < best_bound - max(overhead_s, 1e-9):
             best, best_bound = n, bound
     return best
+
+
+def part_capacities(
+    parts: int, tests_s: float, overhead_s: float, others_s: Sequence[float], cores: int
+) -> tuple[float, ...] | None:
+    """Seconds of tests for each part of a stage split one part per core, so that the
+    cores end together: each core runs a part, then the other stages the pool gives it.
+
+    The other stages (`others_s`: their CPU seconds) go longest first onto the core with
+    the least of them (the order the pool starts them in, as parts end); every core is to
+    end at (tests + overheads + others) / cores, so a core with more of the others gets a
+    shorter part, which ends first and frees its core for the longest of them. None (equal
+    parts) when the parts are not one per core, there are no other stages, or they alone
+    would outlast a part.
+    """
+    if parts != cores or parts < 2 or not others_s:
+        return None
+    loads = [0.0] * cores
+    for seconds in sorted(others_s, reverse=True):
+        loads[loads.index(min(loads))] += seconds
+    end = (tests_s + parts * overhead_s + sum(others_s)) / cores
+    capacities = tuple(end - overhead_s - load for load in loads)
+    return capacities if min(capacities) > 0 else None
 
 
 def overhead_of(stage_s: float, durations: Sequence[float]) -> float:

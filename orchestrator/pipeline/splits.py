@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from orchestrator.model.errors import UsageError
-from orchestrator.model.splitplan import SplitPlan, auto_parts, overhead_of, plan_split
+from orchestrator.model.splitplan import (
+    SplitPlan,
+    auto_parts,
+    overhead_of,
+    part_capacities,
+    plan_split,
+)
 from orchestrator.model.units import count
 from orchestrator.pipeline.plan import Plan, PlannedStage, start_order
 
@@ -36,7 +42,7 @@ def split_stages(
     if not any(stage.config.split not in (None, 1) for stage in plan.stages):
         return plan
     cores = min(float(plan.workers), plan.usable_cpus) * max(1, runners)
-    stages, notes = with_splits(plan.stages, durations, cores, overheads)
+    stages, notes = with_splits(plan.stages, durations, cores, overheads, shape=runners <= 1)
     return replace(
         plan, stages=tuple(start_order(stages, plan.strategy)), notes=(*plan.notes, *notes)
     )
@@ -78,6 +84,8 @@ def with_splits(
     durations: Mapping[str, Mapping[str, float]],
     cores: float,
     overheads: Mapping[str, float] | None = None,
+    *,
+    shape: bool = False,
 ) -> tuple[list[PlannedStage], list[str]]:
     """`stages` with their split plans, and a note for each stage that is (or is not) split.
 
@@ -86,7 +94,10 @@ def with_splits(
     besides its tests (history's measurement; without one, the stage's expected wall time
     minus its tests' seconds, which a split run's wall time makes too small). `split =
     N` always gives N parts; `"auto"` as many as shorten the run on `cores` cores
-    (`auto_parts`), and none while the history knows none of the stage's tests.
+    (`auto_parts`), and none while the history knows none of the stage's tests. `shape`
+    (one runner, not a shard plan, which places the parts itself): a stage cut into one
+    part per core gets parts sized so that the cores end together once the other stages
+    have run after them (`part_capacities`).
     """
     whole = max(1, math.floor(cores + 1e-9))
     result: list[PlannedStage] = []
@@ -105,20 +116,22 @@ def with_splits(
             overhead = max(overhead, measured)
         elif wall is not None and tests:
             overhead = max(overhead, overhead_of(wall, list(tests.values())))
+        others_s = [_cpu_s(other) for other in stages if other.name != stage.name]
         if setting == "auto":
             if not tests:
                 notes.append(f"{stage.name} runs whole: no test durations in the history yet")
                 result.append(stage)
                 continue
-            others = sum(_cpu_s(other) for other in stages if other.name != stage.name)
-            parts = auto_parts(tests_s + overhead, overhead, others, whole)
+            parts = auto_parts(tests_s + overhead, overhead, sum(others_s), whole)
             if parts == 1:
                 notes.append(f"{stage.name} runs whole: splitting would not shorten the run")
                 result.append(stage)
                 continue
         else:
             parts = setting
-        plan = plan_split(tests, parts, overhead)
+        shaped = shape and bool(tests)
+        capacities = part_capacities(parts, tests_s, overhead, others_s, whole) if shaped else None
+        plan = plan_split(tests, parts, overhead, capacities)
         known = f"{count(len(tests), 'known test')}" if tests else "no known tests"
         notes.append(f"{stage.name} split into {parts} parts by test file ({known})")
         result.append(replace(stage, split=plan))

@@ -17,6 +17,7 @@ from orchestrator.model.splitplan import (
     SplitPlan,
     auto_parts,
     file_weights,
+    part_capacities,
     plan_split,
 )
 from orchestrator.model.splitplan import (
@@ -64,6 +65,53 @@ def test_every_known_test_is_placed_once_and_no_part_exceeds_the_lpt_bound(
     assert max(plan.loads_s) <= mean + max(units, default=0.0) + 1e-3
     assert plan_split(dict(reversed(list(tests.items()))), parts) == plan
     assert SplitPlan.from_data(plan.to_data()) == plan
+
+
+def test_parts_are_shaped_so_that_the_cores_end_together() -> None:
+    # networkx's lane on 2 cores: 50 s of tests, 2.5 s a process, lint stages of 7.5,
+    # 3.8, 3.2 and 2.5 s. pylint falls on one core (7.5 s), flake8, bandit and mypy on the
+    # other (9.5 s): the second core's part is 2 s shorter, and both end at 36 s.
+    capacities = part_capacities(2, 50.0, 2.5, [3.8, 7.5, 3.2, 2.5], cores=2)
+    assert capacities == pytest.approx((26.0, 24.0))
+    assert part_capacities(3, 50.0, 2.5, [7.5], cores=2) is None  # not one part per core
+    assert part_capacities(2, 50.0, 2.5, [], cores=2) is None  # nothing else to fit
+    assert part_capacities(2, 4.0, 0.5, [30.0], cores=2) is None  # lint outlasts a part
+    tests = {f"tests/test_{i}.py::test_x": 1.0 for i in range(50)}
+    plan = plan_split(tests, 2, 2.5, capacities)
+    assert plan.loads_s == (26.0, 24.0)  # whole files of 1 s fill each part's room
+
+
+@given(
+    st.integers(2, 6),
+    st.floats(1, 500),
+    st.floats(0, 10),
+    st.lists(st.floats(0, 60), min_size=1, max_size=8),
+)
+def test_shaped_parts_hold_every_test_second_and_end_their_cores_together(
+    parts: int, tests_s: float, overhead_s: float, others: list[float]
+) -> None:
+    capacities = part_capacities(parts, tests_s, overhead_s, others, parts)
+    if capacities is None:
+        return
+    assert sum(capacities) == pytest.approx(tests_s)
+    # Each core: its part, its overhead and the others the pool gives it, longest first.
+    loads = [0.0] * parts
+    for seconds in sorted(others, reverse=True):
+        loads[loads.index(min(loads))] += seconds
+    ends = [c + overhead_s + load for c, load in zip(capacities, loads, strict=True)]
+    assert max(ends) == pytest.approx(min(ends))
+
+
+@given(durations, st.lists(st.floats(0.1, 50), min_size=2, max_size=5))
+def test_every_known_test_is_placed_once_in_shaped_parts(
+    tests: dict[str, float], capacities: list[float]
+) -> None:
+    plan = plan_split(tests, len(capacities), 0.0, capacities)
+    for test in tests:
+        assert (file_of(test) in plan.files) != (test in plan.tests)
+    assert sum(plan.loads_s) == pytest.approx(sum(file_weights(tests)[0].values()), abs=1e-3)
+    with pytest.raises(ValueError, match="positive capacities"):
+        plan_split(tests, len(capacities) + 1, 0.0, capacities)
 
 
 def test_a_file_heavier_than_a_part_is_cut_into_its_tests() -> None:
