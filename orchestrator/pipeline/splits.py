@@ -116,7 +116,8 @@ def with_splits(
             overhead = max(overhead, measured)
         elif wall is not None and tests:
             overhead = max(overhead, overhead_of(wall, list(tests.values())))
-        others_s = [_cpu_s(other) for other in stages if other.name != stage.name]
+        before = _needed_by(stage.name, stages)  # they end before its parts start
+        others_s = [_cpu_s(o) for o in stages if o.name != stage.name and o.name not in before]
         if setting == "auto":
             if not tests:
                 notes.append(f"{stage.name} runs whole: no test durations in the history yet")
@@ -136,6 +137,19 @@ def with_splits(
         notes.append(f"{stage.name} split into {parts} parts by test file ({known})")
         result.append(replace(stage, split=plan))
     return result, notes
+
+
+def _needed_by(name: str, stages: Sequence[PlannedStage]) -> set[str]:
+    """The stages `name` needs, directly or through others: they run before it."""
+    needs = {stage.name: stage.needs for stage in stages}
+    found: set[str] = set()
+    waiting = list(needs.get(name, ()))
+    while waiting:
+        need = waiting.pop()
+        if need not in found:
+            found.add(need)
+            waiting += needs.get(need, ())
+    return found
 
 
 def _cpu_s(stage: PlannedStage) -> float:

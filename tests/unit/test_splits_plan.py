@@ -81,6 +81,18 @@ def test_auto_splits_the_stage_longer_than_the_work_per_core(tmp_path: Path) -> 
     assert "integration split into 2 parts by test file (6 known tests)" in plan.notes
 
 
+def test_stages_the_split_stage_needs_do_not_shape_its_parts(tmp_path: Path) -> None:
+    # lint runs before the parts start: nothing comes after them, so they stay equal.
+    config = CONFIG.replace('split = "{split}"', 'split = "{split}"\nneeds = ["lint"]')
+    (tmp_path / "workflow.toml").write_text(config.replace('"{split}"', "2"))
+    plan = build_plan(
+        load_config(tmp_path / "workflow.toml"), PlanOptions(lane=Lane.HEAVY), MACHINE, PROFILES
+    )
+    split = split_stages(plan, {"integration": TESTS}).stage("integration").split
+    assert split is not None
+    assert split.loads_s == (30.0, 30.0)
+
+
 def test_auto_without_known_tests_runs_whole_and_says_why(tmp_path: Path) -> None:
     plan = planned(tmp_path, '"auto"', tests={})
     assert plan.stage("integration").split is None
