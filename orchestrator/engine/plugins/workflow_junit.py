@@ -139,12 +139,12 @@ class _Case:
 
 
 class JunitWriter:
-    """Writes the file at the end of the session, from the terminal reporter's `stats`
-    (every report of the session, grouped by outcome) when given them."""
+    """Writes the file at the end of the session, from `stats`: the terminal reporter's
+    (every report of the session, grouped by outcome), or the writer's own."""
 
     def __init__(self, path: str, stats: dict[str, list[Any]] | None = None) -> None:
         self.path = Path(path)
-        self.stats = stats
+        self.stats: dict[str, list[Any]] = {"": []} if stats is None else stats
         self.cases: dict[str, _Case] = {}
         self.started = time.time()
 
@@ -158,14 +158,6 @@ class JunitWriter:
     def _set(self, case: _Case, kind: str, message: str, text: str) -> None:
         if case.kind is None or (case.kind == "skipped" and kind != "skipped"):
             case.kind, case.message, case.text = kind, message, text
-
-    def add(self, report: Any) -> None:
-        """Add a phase's time to its test; note a failure, an error or a skip."""
-        case = self.cases.get(report.nodeid) or self._case(report)
-        if report.when != "collect":
-            case.time += report.duration
-        if not report.passed:
-            self.note(case, report)
 
     def note(self, case: _Case, report: Any) -> None:
         """What a report that did not pass makes of its test (the first one counts,
@@ -217,8 +209,7 @@ class JunitWriter:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Write the file (atomically: a reader never sees half of it)."""
-        if self.stats is not None:
-            self.read_stats(self.stats, list(getattr(session, "items", None) or ()))
+        self.read_stats(self.stats, list(getattr(session, "items", None) or ()))
         counts = {"failure": 0, "error": 0, "skipped": 0}
         body: list[str] = []
         opening: dict[tuple[str, str], str] = {}  # tests share a few (classname, file) pairs
@@ -258,11 +249,12 @@ class JunitWriter:
 
 
 class _HookedWriter(JunitWriter):
-    """The writer where pytest's terminal reporter is not there to keep the reports."""
+    """The writer where pytest's terminal reporter is not there to keep the reports: it
+    keeps them itself, for the same reading at the end."""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.add(report)
+        self.stats[""].append(report)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if not report.passed:
-            self.add(report)
+            self.stats[""].append(report)
