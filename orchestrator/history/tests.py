@@ -201,26 +201,34 @@ def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str |
 
 # The newest runs of a lane that have per-test rows of a stage, then those rows.
 _RECENT_OF_STAGE = """WITH recent AS (
-        SELECT s.test_run FROM runs AS r JOIN test_runs AS s USING (run_id)
+        SELECT s.test_run, ROW_NUMBER() OVER (ORDER BY started_utc DESC, seq DESC) AS newness
+        FROM runs AS r JOIN test_runs AS s USING (run_id)
         WHERE r.lane = ? AND s.stage = ?
-        ORDER BY started_utc DESC, seq DESC LIMIT ?
+        ORDER BY newness LIMIT ?
     )
     SELECT i.test_id, o.duration_s FROM test_outcomes AS o JOIN recent USING (test_run)
     JOIN test_ids AS i USING (test_key)
-    WHERE o.outcome IN ('passed', 'flaky', 'failed', 'error')"""
+    WHERE o.outcome IN ('passed', 'flaky', 'failed', 'error')
+    ORDER BY recent.newness"""
 SPLIT_RUNS = 3  # a test's expected seconds: the median of its newest runs
+# The stage runs a test's newest runs are looked for in: a few runs that stopped early (a
+# collection error, a shard missing from a merge) do not make the plan forget the tests.
+SPLIT_WINDOW = 10
 
 
 def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, float]:
-    """Test id -> expected seconds (median of its last `SPLIT_RUNS` runs in `lane`): what
-    a split plan balances. Skipped tests are left out (they take no time wherever they go)."""
+    """Test id -> expected seconds (median of its newest `SPLIT_RUNS` runs in `lane`,
+    among the stage's newest `SPLIT_WINDOW` runs): what a split plan balances. Skipped
+    tests are left out (they take no time wherever they go)."""
     if not path.exists():
         return {}
     with _connection(path) as connection:
-        rows = connection.execute(_RECENT_OF_STAGE, (lane, stage, SPLIT_RUNS)).fetchall()
+        rows = connection.execute(_RECENT_OF_STAGE, (lane, stage, SPLIT_WINDOW)).fetchall()
     seen: dict[str, list[float]] = {}
-    for test_id, seconds in rows:
-        seen.setdefault(str(test_id), []).append(float(seconds))
+    for test_id, seconds in rows:  # newest first
+        values = seen.setdefault(str(test_id), [])
+        if len(values) < SPLIT_RUNS:
+            values.append(float(seconds))
     return {test: statistics.median(values) for test, values in seen.items()}
 
 

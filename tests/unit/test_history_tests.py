@@ -61,6 +61,18 @@ def test_a_stages_process_overhead_is_the_median_of_its_newest_three(tmp_path: P
     assert expected_overhead(db, "heavy", "lint") is None
 
 
+def test_a_tests_expected_time_is_its_own_newest_three_runs(tmp_path: Path) -> None:
+    # Three runs that stopped early (a file that could not be collected) knew only one
+    # test: the others keep the times of their own newest runs.
+    db = tmp_path / "h.db"
+    whole = [ResultRow("unit", f"t.py::t{i}", "passed", 1.0 + i, None) for i in range(3)]
+    early = [ResultRow("unit", "t.py::broken", "error", 0.1, None)]
+    for index, rows in enumerate([whole, whole, whole, early, early, early]):
+        recorded(db, index, [r._replace(duration_s=r.duration_s + index) for r in rows])
+    expected = history_tests.expected_test_durations(db, "heavy", "unit")
+    assert expected == {"t.py::t0": 2.0, "t.py::t1": 3.0, "t.py::t2": 4.0, "t.py::broken": 4.1}
+
+
 def test_rows_past_the_newest_runs_of_a_lane_are_pruned(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
