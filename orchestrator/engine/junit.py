@@ -127,12 +127,12 @@ def read_junit(
     try:
         if path.stat().st_mtime < not_before:
             return None
-        return list(_cases(parser, path, 1 if pytest else 0))
+        return list(_cases(parser, path, pytest=pytest))
     except (OSError, parser.XMLSyntaxError):
         return None
 
 
-def _cases(parser: ModuleType, path: Path, line_offset: int) -> Iterator[TestCase]:
+def _cases(parser: ModuleType, path: Path, *, pytest: bool) -> Iterator[TestCase]:
     # huge_tree: a suite's captured output can exceed lxml's default text limits; entities
     # are never resolved and nothing is fetched (the file is a tool's output, not trusted).
     events = parser.iterparse(
@@ -146,7 +146,7 @@ def _cases(parser: ModuleType, path: Path, line_offset: int) -> Iterator[TestCas
     # A suite's tests share a few (classname, file) pairs: each id prefix is worked out once.
     prefixes: dict[tuple[str, str | None], str] = {}
     for _, element in events:
-        yield _case(element, line_offset, prefixes)
+        yield _case(element, prefixes, pytest=pytest)
         # Free what was read: a 100 MB file is then read in constant memory.
         element.clear(keep_tail=False)
         parent = element.getparent()
@@ -155,7 +155,7 @@ def _cases(parser: ModuleType, path: Path, line_offset: int) -> Iterator[TestCas
 
 
 def _case(
-    element: etree._Element, line_offset: int, prefixes: dict[tuple[str, str | None], str]
+    element: etree._Element, prefixes: dict[tuple[str, str | None], str], *, pytest: bool
 ) -> TestCase:
     # Most tests pass: a test case without children costs a few attribute reads.
     get = element.attrib.get
@@ -165,11 +165,11 @@ def _case(
     key = (classname, file)
     prefix = prefixes.get(key)
     if prefix is None:
-        prefix = prefixes[key] = node_id(classname, "", file)
+        prefix = prefixes[key] = node_id(classname, "", file, pytest=pytest)
     test_id = prefix + name
     line = _integer(get("line"))
-    if line is not None:
-        line += line_offset
+    if line is not None and pytest:
+        line += 1  # pytest counts lines from 0
     duration_s = max(0.0, _number(get("time")))
     if not len(element):
         return TestCase(test_id, Outcome.PASSED, duration_s, file, line)
@@ -206,21 +206,25 @@ def load_lxml() -> ModuleType:
     return etree
 
 
-def node_id(classname: str, name: str, file: str | None) -> str:
-    """pytest's node id when the file is known (`tests/test_x.py::TestC::test_a[1]`),
-    else `classname::name`, so a test keeps one id across runs of the same tool.
+def node_id(classname: str, name: str, file: str | None, *, pytest: bool = False) -> str:
+    """pytest's node id when the file is known (`tests/test_x.py::TestC::test_a[1]`) or
+    the file came from pytest (`pytest`), else `classname::name`, so a test keeps one id
+    across runs of the same tool.
 
     pytest's `file` is where the test function is written, and `classname` the module
     that collected it, dotted, with its classes: they differ for a test inherited from a
-    base class (or imported) from another file. The id is the collecting module's, as
-    pytest's node id is: its path is the dotted classname up to the first class, which by
-    convention starts with a capital letter (`tests.test_b.TestB` -> `tests/test_b.py`).
+    base class (or imported) from another file, and pytest's default shape (xunit2) has
+    no `file` at all. The id is then the collecting module's, as pytest's node id is: its
+    path is the dotted classname up to the first class, which by convention starts with
+    a capital letter (`tests.test_b.TestB` -> `tests/test_b.py`).
     """
     if file and file.endswith(".py"):
         module = file[: -len(".py")].replace("/", ".").replace("\\", ".")
         if not classname or classname == module or classname.startswith(module + "."):
             rest = classname[len(module) + 1 :].split(".") if len(classname) > len(module) else []
             return "::".join([file, *rest, name])
+        pytest = True
+    if pytest and classname:
         parts = classname.split(".")
         classes = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts))
         if classes > 0:

@@ -172,3 +172,23 @@ def test_the_writer_reports_what_pytests_writer_reports(
     assert outcomes["tests/sub/test_kinds.py::TestGroup::test_values[2]"] == "failed"
     assert outcomes["tests/test_unimportable.py::tests.test_unimportable"] == "error"
     assert outcomes["tests/sub/test_kinds.py::TestInherits::test_base"] == "passed"
+
+
+def test_pytests_default_shape_reads_back_with_the_same_ids(tmp_path: Path) -> None:
+    # A stage that names its own `--junit-xml` gets pytest's default shape (xunit2): no
+    # `file` attribute. Its ids must still be node ids, or reruns would name no test.
+    (tmp_path / "tests" / "sub").mkdir(parents=True)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "tests" / "sub" / "test_kinds.py").write_text(SUITE)
+    (tmp_path / "tests" / "sub" / "bases.py").write_text(
+        "class BaseChecks:\n    def test_base(self):\n        pass\n"
+    )
+    xunit2, ours = tmp_path / "xunit2.xml", tmp_path / "workflow.xml"
+    run_pytest(tmp_path, f"--junit-xml={xunit2}", "-o", "junit_family=xunit2")
+    run_pytest(tmp_path, *pytest_junit_args(ours))
+    expected = read_junit(ours, pytest=True)
+    found = read_junit(xunit2, pytest=True)
+    assert expected is not None
+    assert found is not None
+    assert {case.id for case in found} == {case.id for case in expected}
+    assert "tests/sub/test_kinds.py::TestInherits::test_base" in {case.id for case in found}

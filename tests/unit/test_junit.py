@@ -55,8 +55,9 @@ def test_nested_suites_missing_times_skips_and_errors_are_read(tmp_path: Path) -
     assert list(by_id) == [
         "tests/test_a.py::TestThing::test_one[1]",
         "tests/test_a.py::test_fails",
-        "other::no_time",
-        "other::skipped_msg",
+        # A pytest test case without `file` (pytest's default xunit2): module `other`.
+        "other.py::no_time",
+        "other.py::skipped_msg",
         "broke",
     ]
     one = by_id["tests/test_a.py::TestThing::test_one[1]"]
@@ -70,8 +71,8 @@ def test_nested_suites_missing_times_skips_and_errors_are_read(tmp_path: Path) -
     assert failed.outcome is Outcome.FAILED
     assert failed.line == 21  # where it failed, from the traceback, not where it starts
     assert failed.message is not None and failed.message.startswith("assert 1 == 2")
-    assert by_id["other::no_time"].duration_s == 0.0
-    skipped = by_id["other::skipped_msg"]
+    assert by_id["other.py::no_time"].duration_s == 0.0
+    skipped = by_id["other.py::skipped_msg"]
     assert (skipped.outcome, skipped.message, skipped.duration_s) == (
         Outcome.SKIPPED,
         "needs a GPU",
@@ -180,6 +181,10 @@ def test_an_inherited_test_keeps_the_id_of_the_module_that_collected_it() -> Non
     )
     # A test function imported into another module.
     assert node_id("tests.test_y", "test_b", "tests/helpers.py") == "tests/test_y.py::test_b"
+    # pytest's default shape (xunit2) writes no file: the classname alone says it.
+    assert node_id("tests.test_c.TestC", "t", None, pytest=True) == "tests/test_c.py::TestC::t"
+    assert node_id("tests.test_y", "t", None, pytest=True) == "tests/test_y.py::t"
+    assert node_id("com.example.FooTest", "t", None) == "com.example.FooTest::t"  # not pytest
 
 
 def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
