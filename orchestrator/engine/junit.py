@@ -1,10 +1,16 @@
 """JUnit XML files: which one a stage writes (pytest gets one added) and what it says.
 
-Real tools write JUnit in many shapes: suites nested in suites, no `time`, a skip with
+Wherever pytest runs, workflow's own writer (`engine/plugins/workflow_junit.py`) writes
+the file workflow reads, even when the command names its own `--junit-xml` (pytest's
+writer still writes that one): each test case carries pytest's node id, so ids are never
+guessed from a classname. Beside it, `workflow_session` keeps the session's account
+(what it was given, what never ran; `model/testsession.py`).
+
+Other tools write JUnit in many shapes: suites nested in suites, no `time`, a skip with
 only a message, files of many megabytes, or no file at all because the tool crashed.
 `read_junit` reads any of them incrementally with lxml (memory stays flat on huge files)
-and returns None for a file that is missing, stale or not XML: a stage's outcome never
-depends on its JUnit file being readable.
+and returns None for a file that is missing, stale or not XML. A test of such a file is
+named as the file names it (`classname::name`) and is never run again by id.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ JUNIT_OPTIONS = ("--junit-xml", "--junitxml")  # both spellings pytest accepts
 JUNIT_FAMILY = "junit_family="  # the ini option (`-o junit_family=...`) that picks the shape
 JUNIT_PLUGIN = "workflow_junit"  # workflow's writer (engine/plugins), `-p workflow_junit`
 JUNIT_PLUGIN_OPTION = "--workflow-junit"
+SESSION_PLUGIN = "workflow_session"  # the session's account (engine/plugins)
+SESSION_PLUGIN_OPTION = "--workflow-session"
+_OWN_PLUGINS = (JUNIT_PLUGIN, SESSION_PLUGIN)
+_OWN_OPTIONS = (JUNIT_PLUGIN_OPTION, SESSION_PLUGIN_OPTION)
 # pytest ends a failure's text with "path/to/test_x.py:12: AssertionError".
 _FAILED_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
 
@@ -37,7 +47,12 @@ class JunitTarget(NamedTuple):
 
     argv: tuple[str, ...]
     path: Path | None
-    pytest: bool  # its failed tests can be run again by node id
+    pytest: bool  # workflow's writer: node ids, a session account, reruns by id
+
+
+def session_file(junit: Path) -> Path:
+    """Where the session's account of a JUnit file's pytest run is kept."""
+    return junit.with_name(junit.name + ".session")
 
 
 def named_junit(argv: tuple[str, ...]) -> str | None:
@@ -54,30 +69,31 @@ def named_junit(argv: tuple[str, ...]) -> str | None:
 def junit_target(
     argv: tuple[str, ...], setting: str | bool | None, cwd: Path, default: Path
 ) -> JunitTarget:
-    """Where the stage's JUnit file will be, adding pytest's options when it needs them.
+    """Where the stage's JUnit file will be, adding workflow's writer to a pytest command.
 
     `setting` is the stage's `junit` key (None: automatic, False: none, a path relative
-    to `cwd`); `default` is the file an automatic pytest stage writes (in the run's
-    `tests/` directory). xunit1 is asked for because it gives each test's file and line.
+    to `cwd` for a tool that is not pytest); `default` is the file workflow's writer
+    writes (in the run's `tests/` directory). A pytest command always gets that writer,
+    whatever `--junit-xml` or `junit_family` it names for itself: its node ids and its
+    session's account are what reruns, history and "nothing incomplete passes" rest on.
     """
-    pytest = is_pytest(argv)
     if setting is False:
         return JunitTarget(argv, None, pytest=False)
+    if is_pytest(argv):
+        return JunitTarget((*argv, *pytest_junit_args(default)), default, pytest=True)
     if isinstance(setting, str):
-        return JunitTarget(argv, cwd / setting, pytest=pytest)
-    if not pytest:
-        return JunitTarget(argv, None, pytest=False)
-    named = named_junit(argv)
-    if named is not None:
-        return JunitTarget(argv, cwd / named, pytest=True)
-    return JunitTarget((*argv, *pytest_junit_args(default)), default, pytest=True)
+        return JunitTarget(argv, cwd / setting, pytest=False)
+    return JunitTarget(argv, None, pytest=False)
 
 
 def pytest_junit_args(path: Path) -> tuple[str, ...]:
-    """The options that make pytest write its JUnit file at `path`, in the xunit1 shape
-    (the one whose test cases carry their file and line), with workflow's own writer
-    (`engine/plugins/workflow_junit.py`: pytest's costs about 60 us a test)."""
-    return ("-p", JUNIT_PLUGIN, f"{JUNIT_PLUGIN_OPTION}={path}")
+    """The options that make pytest write workflow's JUnit file at `path` (the xunit1
+    shape, each test case with its node id; `engine/plugins/workflow_junit.py`: pytest's
+    own writer costs about 60 us a test) and its session's account beside it."""
+    return (
+        *("-p", JUNIT_PLUGIN, f"{JUNIT_PLUGIN_OPTION}={path}"),
+        *("-p", SESSION_PLUGIN, f"{SESSION_PLUGIN_OPTION}={session_file(path)}"),
+    )
 
 
 def without_junit(argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -87,18 +103,16 @@ def without_junit(argv: tuple[str, ...]) -> tuple[str, ...]:
     while index < len(argv):
         arg = argv[index]
         following = argv[index + 1] if index + 1 < len(argv) else ""
-        pair = (arg, following)
         if (
-            arg in (*JUNIT_OPTIONS, JUNIT_PLUGIN_OPTION)
-            or pair == ("-o", f"{JUNIT_FAMILY}xunit1")
+            arg in (*JUNIT_OPTIONS, *_OWN_OPTIONS)
             or (arg == "-o" and following.startswith(JUNIT_FAMILY))
-            or pair == ("-p", JUNIT_PLUGIN)
+            or (arg == "-p" and following in _OWN_PLUGINS)
         ):
             index += 2
             continue
         index += 1
-        prefixes = tuple(f"{option}=" for option in (*JUNIT_OPTIONS, JUNIT_PLUGIN_OPTION))
-        if arg.startswith(prefixes) or arg == f"-p{JUNIT_PLUGIN}":
+        prefixes = tuple(f"{option}=" for option in (*JUNIT_OPTIONS, *_OWN_OPTIONS))
+        if arg.startswith(prefixes) or arg in {f"-p{name}" for name in _OWN_PLUGINS}:
             continue
         kept.append(arg)
     return tuple(kept)
@@ -115,24 +129,23 @@ def mask_file(path: Path, masker: Masker, warnings: WriteWarnings) -> None:
             path.write_bytes(masked)
 
 
-def read_junit(
-    path: Path, *, not_before: float = 0.0, pytest: bool = False
-) -> list[TestCase] | None:
+def read_junit(path: Path, *, not_before: float = 0.0) -> list[TestCase] | None:
     """Every test case in the file, in file order; None when the file is missing, older
     than `not_before` (epoch seconds: left by an earlier run), or not JUnit XML.
 
-    `pytest`: the file came from pytest, whose `line` attributes count from 0.
+    A test case with a `nodeid` (workflow's writer) is named by it, and its `line`, which
+    pytest counts from 0, is made 1-based; any other is `classname::name`.
     """
     parser = load_lxml()
     try:
         if path.stat().st_mtime < not_before:
             return None
-        return list(_cases(parser, path, pytest=pytest))
+        return list(_cases(parser, path))
     except (OSError, parser.XMLSyntaxError):
         return None
 
 
-def _cases(parser: ModuleType, path: Path, *, pytest: bool) -> Iterator[TestCase]:
+def _cases(parser: ModuleType, path: Path) -> Iterator[TestCase]:
     # huge_tree: a suite's captured output can exceed lxml's default text limits; entities
     # are never resolved and nothing is fetched (the file is a tool's output, not trusted).
     events = parser.iterparse(
@@ -143,10 +156,8 @@ def _cases(parser: ModuleType, path: Path, *, pytest: bool) -> Iterator[TestCase
         resolve_entities=False,
         no_network=True,
     )
-    # A suite's tests share a few (classname, file) pairs: each id prefix is worked out once.
-    prefixes: dict[tuple[str, str | None], str] = {}
     for _, element in events:
-        yield _case(element, prefixes, pytest=pytest)
+        yield _case(element)
         # Free what was read: a 100 MB file is then read in constant memory.
         element.clear(keep_tail=False)
         parent = element.getparent()
@@ -154,31 +165,28 @@ def _cases(parser: ModuleType, path: Path, *, pytest: bool) -> Iterator[TestCase
             del parent[0]
 
 
-def _case(
-    element: etree._Element, prefixes: dict[tuple[str, str | None], str], *, pytest: bool
-) -> TestCase:
+def _case(element: etree._Element) -> TestCase:
     # Most tests pass: a test case without children costs a few attribute reads.
     get = element.attrib.get
-    name = get("name") or "?"
-    classname = get("classname") or ""
-    file = get("file")
-    key = (classname, file)
-    prefix = prefixes.get(key)
-    if prefix is None:
-        prefix = prefixes[key] = node_id(classname, "", file, pytest=pytest)
-    test_id = prefix + name
+    test_id = get("nodeid")
     line = _integer(get("line"))
-    if line is not None and pytest:
+    if test_id is None:
+        classname, name = get("classname") or "", get("name") or "?"
+        test_id = f"{classname}::{name}" if classname else name
+    elif line is not None:
         line += 1  # pytest counts lines from 0
+    file = get("file")
     duration_s = max(0.0, _number(get("time")))
     if not len(element):
         return TestCase(test_id, Outcome.PASSED, duration_s, file, line)
     outcome, message = _outcome(element)
-    if outcome.bad and message:
-        found = [m for m in _FAILED_AT.finditer(message) if file is None or m.group(1) == file]
-        if found:
-            file, line = found[-1].group(1), int(found[-1].group(2))
     return TestCase(test_id, outcome, duration_s, file, line, message)
+
+
+def failure_locations(message: str) -> list[tuple[str, int]]:
+    """The `path/to/test_x.py:12` places a pytest failure's text names, in order (its last
+    frames last); paths are as pytest printed them, relative to where it was started."""
+    return [(m.group(1), int(m.group(2))) for m in _FAILED_AT.finditer(message)]
 
 
 def _outcome(element: etree._Element) -> tuple[Outcome, str | None]:
@@ -204,32 +212,6 @@ def load_lxml() -> ModuleType:
     from lxml import etree  # noqa: PLC0415 - see the docstring
 
     return etree
-
-
-def node_id(classname: str, name: str, file: str | None, *, pytest: bool = False) -> str:
-    """pytest's node id when the file is known (`tests/test_x.py::TestC::test_a[1]`) or
-    the file came from pytest (`pytest`), else `classname::name`, so a test keeps one id
-    across runs of the same tool.
-
-    pytest's `file` is where the test function is written, and `classname` the module
-    that collected it, dotted, with its classes: they differ for a test inherited from a
-    base class (or imported) from another file, and pytest's default shape (xunit2) has
-    no `file` at all. The id is then the collecting module's, as pytest's node id is: its
-    path is the dotted classname up to the first class, which by convention starts with
-    a capital letter (`tests.test_b.TestB` -> `tests/test_b.py`).
-    """
-    if file and file.endswith(".py"):
-        module = file[: -len(".py")].replace("/", ".").replace("\\", ".")
-        if not classname or classname == module or classname.startswith(module + "."):
-            rest = classname[len(module) + 1 :].split(".") if len(classname) > len(module) else []
-            return "::".join([file, *rest, name])
-        pytest = True
-    if pytest and classname:
-        parts = classname.split(".")
-        classes = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts))
-        if classes > 0:
-            return "::".join(["/".join(parts[:classes]) + ".py", *parts[classes:], name])
-    return f"{classname}::{name}" if classname else name
 
 
 def _number(text: str | None) -> float:

@@ -3,15 +3,21 @@
 Each part is the stage's own command with workflow's pytest plugin (`-p workflow_split`;
 every pytest stage has `engine/plugins` first on its PYTHONPATH) and a file that names
 its part of the split plan; the plugin deselects every test that belongs to another
-part. Every part collects the same tests, so together they run each collected test once
-(DESIGN.md: `split`; the record keeps one stage with its `parts`). A part has its own
-log, JUnit file, attempts and reruns of its failed tests; the stage's log is the parts'
-logs one after another.
+part. Every part collects the same tests and assigns them by id, so together they run
+each collected test once (DESIGN.md: `split`; the record keeps one stage with its
+`parts`); each part says what it collected, and parts that collected different tests
+fail the stage. A part has its own log, JUnit file, attempts and reruns of its failed
+tests, and its own `--basetemp` in a directory of its own (as pytest-xdist gives each
+worker one: parts never share, nor delete, each other's temporary files, whatever
+`addopts` pins), with `WORKFLOW_PART` (from 1) and `WORKFLOW_PARTS` in its environment
+for tests that need resources of their own; the stage's log is the parts' logs one after
+another.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from dataclasses import replace
@@ -23,6 +29,8 @@ from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
 from orchestrator.engine.subtasks import current_pool
 from orchestrator.model.filenames import file_stem
+from orchestrator.model.files import temporary_directory
+from orchestrator.model.splitcheck import collection_error
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import merge_summaries
 from orchestrator.model.writes import append_or_discard
@@ -35,10 +43,11 @@ SPLIT_ENV = "WORKFLOW_SPLIT"
 INLINE_MAX = 32_768  # characters of a part's JSON handed in the environment itself
 
 
-def part_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+def part_argv(argv: tuple[str, ...], basetemp: Path) -> tuple[str, ...]:
     """The stage's pytest command as a part runs it: without a JUnit file of the user's own
-    (every part writes its own into the run directory) and with the split plugin."""
-    return (*without_junit(argv), "-p", PLUGIN)
+    (every part writes its own into the run directory), with the split plugin, and with
+    the part's own `--basetemp` (last on the line: it wins over one in `addopts`)."""
+    return (*without_junit(argv), "-p", PLUGIN, f"--basetemp={basetemp}")
 
 
 def _handed(text: str, path: Path) -> str:
@@ -65,9 +74,9 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     indexes = spec.split_parts or tuple(range(plan.parts))
     stem = file_stem(spec.name)
     log_path = runner.log_path(spec.name)
-    command = part_argv(spec.command or ())
-    part_spec = replace(spec, command=command, junit=None if spec.junit is not False else False)
+    part_spec = replace(spec, junit=None if spec.junit is not False else False)
     results: dict[int, tuple[Ran, Path]] = {}
+    collected: dict[int, tuple[int, str] | None] = {}
     failures: list[BaseException] = []
     begun = time.monotonic()
     host = current_pool.get()  # the pool, told of each part that ends before the last
@@ -77,11 +86,23 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     def one(index: int) -> None:
         try:
             part_stem = f"{stem}.part{index + 1}"
-            text = json.dumps({"part": index, "plan": plan.to_data()})
+            report = runner.scratch_dir() / f"{part_stem}.collected.json"
+            data = {"part": index, "plan": plan.to_data(), "report": str(report)}
             where_to = runner.scratch_dir() / f"{part_stem}.split.json"
             part_log = runner.log_path(spec.name, part_stem)
-            setup = PartSetup(part_stem, {SPLIT_ENV: _handed(text, where_to)})
-            results[index] = (runner.execute(part_spec, part_log, where, setup), part_log)
+            env = {
+                SPLIT_ENV: _handed(json.dumps(data), where_to),
+                "WORKFLOW_PART": str(index + 1),
+                "WORKFLOW_PARTS": str(plan.parts),
+            }
+            own = temporary_directory(f"workflow-{part_stem}-")
+            command = part_argv(spec.command or (), own / "basetemp")
+            ran = runner.execute(
+                replace(part_spec, command=command), part_log, where, PartSetup(part_stem, env)
+            )
+            results[index] = (ran, part_log)
+            collected[index] = read_collected(report, since=ran.since)
+            _tidy(runner, own, ran, part_log)
         except BaseException as exc:  # re-raised in the stage's own thread below
             failures.append(exc)
         finally:
@@ -105,8 +126,38 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
         _part(runner, results[i], plan.label(i), where, (begun, plan.predicted_s(i)))
         for i in indexes
     ]
+    parts = [
+        _with_collection(part, collected.get(i)) for part, i in zip(parts, indexes, strict=True)
+    ]
     done = [(part, results[i][0]) for part, i in zip(parts, indexes, strict=True)]
     return _fold(runner, spec, where, done, log_path)
+
+
+def read_collected(path: Path, since: float) -> tuple[int, str] | None:
+    """(tests collected, digest of their ids) that a part's plugin wrote after `since`
+    (epoch seconds); None when it wrote nothing readable (it ended before collecting)."""
+    try:
+        if path.stat().st_mtime < since:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return int(data["collected"]), str(data["digest"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _with_collection(part: StagePart, collected: tuple[int, str] | None) -> StagePart:
+    if collected is None:
+        return part
+    return replace(part, collected=collected[0], collection=collected[1])
+
+
+def _tidy(runner: StageRunner, own: Path, ran: Ran, log: Path) -> None:
+    """Remove a part's temporary files once it passed; keep a failed part's, and say where."""
+    if ran.tests.attempt.status is StageStatus.PASSED:
+        shutil.rmtree(own, ignore_errors=True)
+        return
+    with append_or_discard(log, runner.setup.warnings, text=True) as out:
+        out.write(f"\n--- workflow: this part's temporary files are kept in {own} ---\n")
 
 
 def _part(
@@ -150,6 +201,13 @@ def _fold(
     parts = [part for part, _ in done]
     rans = [ran for _, ran in done]
     bad = next((p for p in parts if p.status is not StageStatus.PASSED), None)
+    status: StageStatus = StageStatus.PASSED
+    code: int | None = 0
+    error: str | None = None
+    if bad is not None:
+        status, code, error = bad.status, bad.exit_code, f"part {bad.part}: {bad.error or 'failed'}"
+    elif (differ := collection_error(parts)) is not None:
+        status, code, error = StageStatus.FAILED, None, differ
     end = max((p.start_offset_s + p.duration_s for p in parts), default=where.offset_s)
     duration = max(0.0, end - where.offset_s)
     cpu = sum(p.cpu_seconds for p in parts)
@@ -157,8 +215,8 @@ def _fold(
     return record_type()(
         number=spec.number,
         name=spec.name,
-        status=StageStatus.PASSED if bad is None else bad.status,
-        exit_code=0 if bad is None else bad.exit_code,
+        status=status,
+        exit_code=code,
         attempts=max((r.tries for r in rans), default=0),
         start_offset_s=round(where.offset_s, 4),
         duration_s=round(duration, 4),
@@ -170,7 +228,7 @@ def _fold(
         kind=spec.kind,
         command=spec.display,
         log=runner.log_reference(log_path),
-        error=None if bad is None else f"part {bad.part}: {bad.error or 'failed'}",
+        error=error,
         needs=spec.needs,
         uses=spec.uses,
         serial=spec.serial,

@@ -76,13 +76,15 @@ class _TestsAt(NamedTuple):
 
 class Ran(NamedTuple):
     """What one command's attempts came to: every attempt (with reruns), how many tries,
-    its wall seconds, its tests, and when it started (monotonic seconds)."""
+    its wall seconds, its tests, when it started (monotonic seconds), and the time its
+    files may not be older than (epoch seconds)."""
 
     attempts: list[Attempt]
     tries: int
     duration_s: float
     tests: TestsOutcome
     started: float
+    since: float
 
 
 class RunnerSetup(NamedTuple):
@@ -209,6 +211,7 @@ class StageRunner:
             duration_s=own_s + sum(a.duration_s for a in tests.reruns),
             tests=tests,
             started=started,
+            since=since,
         )
 
     def _junit_target(self, spec: StageSpec, stem: str) -> JunitTarget | None:

@@ -111,6 +111,8 @@ class StagePart(_Data):
     junit: str | None = None
     error: str | None = None
     shard: str | None = None
+    collected: int | None = None  # tests its pytest collected, before keeping its share
+    collection: str | None = None  # a digest of their ids: equal in every part, or failed
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -71,7 +71,10 @@ class TestsSummary:
     `failed` counts tests still failing after any reruns; a flaky test counts as passed.
     `duration_s` is the sum of the tests' own times (the share of the slowest is of it
     when the stage's wall time is unknown). `junit` is the file the counts came from,
-    relative to the run directory when it lies inside it.
+    relative to the run directory when it lies inside it. `not_run`: tests the session
+    was given that never ran (it stopped early: the stage failed). `rootdir`: where the
+    ids' paths start (pytest's rootdir), relative to the repository root ("" for the
+    root itself; `failures` files are already relative to that root).
     """
 
     __test__ = False
@@ -88,6 +91,8 @@ class TestsSummary:
     flaky: tuple[str, ...] = ()
     reruns: int = 0
     junit: str | None = None
+    not_run: int = 0
+    rootdir: str | None = None
 
 
 def summarize(
@@ -155,4 +160,6 @@ def merge_summaries(summaries: Sequence[TestsSummary]) -> TestsSummary:
         failures=tuple(f for s in summaries for f in s.failures)[:MAX_FAILED_IDS],
         flaky=tuple(sorted({test for s in summaries for test in s.flaky})),
         reruns=max((s.reruns for s in summaries), default=0),
+        not_run=sum(s.not_run for s in summaries),
+        rootdir=next((s.rootdir for s in summaries if s.rootdir is not None), None),
     )

@@ -53,7 +53,7 @@ def result_rows(record: RunRecord, run_dir: Path, masker: Masker) -> StageTests:
         if summary is None or (not any(files) and summary.junit is None):
             continue
         read = [
-            (read_junit(run_dir / junit, pytest=True) or []) if junit is not None else []
+            (read_junit(run_dir / junit) or []) if junit is not None else []
             for junit in (files if stage.parts else [summary.junit])
         ]
         overhead = process_overhead(stage, read)

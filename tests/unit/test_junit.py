@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine.junit import junit_target, node_id, read_junit
+from orchestrator.engine.junit import junit_target, read_junit, session_file
+from orchestrator.engine.testpaths import placed
 from orchestrator.engine.testrun import rerun_argv
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.testresults import (
@@ -23,9 +24,9 @@ NESTED = """<?xml version="1.0" encoding="utf-8"?>
   <testsuite name="outer">
     <testsuite name="inner">
       <testcase classname="tests.test_a.TestThing" name="test_one[1]" file="tests/test_a.py"
-                line="9" time="0.25"/>
+                nodeid="tests/test_a.py::TestThing::test_one[1]" line="9" time="0.25"/>
       <testcase classname="tests.test_a" name="test_fails" file="tests/test_a.py" line="19"
-                time="1.5">
+                nodeid="tests/test_a.py::test_fails" time="1.5">
         <failure message="assert 1 == 2">def test_fails():
 &gt;       assert 1 == 2
 E       assert 1 == 2
@@ -49,15 +50,15 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_nested_suites_missing_times_skips_and_errors_are_read(tmp_path: Path) -> None:
-    cases = read_junit(write(tmp_path / "j.xml", NESTED), pytest=True)
+    cases = read_junit(write(tmp_path / "j.xml", NESTED))
     assert cases is not None
     by_id = {case.id: case for case in cases}
     assert list(by_id) == [
         "tests/test_a.py::TestThing::test_one[1]",
         "tests/test_a.py::test_fails",
-        # A pytest test case without `file` (pytest's default xunit2): module `other`.
-        "other.py::no_time",
-        "other.py::skipped_msg",
+        # No node id (not workflow's writer): named as the file names it, never guessed.
+        "other::no_time",
+        "other::skipped_msg",
         "broke",
     ]
     one = by_id["tests/test_a.py::TestThing::test_one[1]"]
@@ -69,10 +70,17 @@ def test_nested_suites_missing_times_skips_and_errors_are_read(tmp_path: Path) -
     )
     failed = by_id["tests/test_a.py::test_fails"]
     assert failed.outcome is Outcome.FAILED
-    assert failed.line == 21  # where it failed, from the traceback, not where it starts
     assert failed.message is not None and failed.message.startswith("assert 1 == 2")
-    assert by_id["other.py::no_time"].duration_s == 0.0
-    skipped = by_id["other.py::skipped_msg"]
+    # Where it failed, from the traceback (not where it starts), relative to the
+    # repository root although pytest's rootdir is a directory below it.
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "backend"
+    (placed_failure,) = [
+        c for c in placed(cases, project, project) if c.id == "tests/test_a.py::test_fails"
+    ]
+    assert (placed_failure.file, placed_failure.line) == ("backend/tests/test_a.py", 21)
+    assert by_id["other::no_time"].duration_s == 0.0
+    skipped = by_id["other::skipped_msg"]
     assert (skipped.outcome, skipped.message, skipped.duration_s) == (
         Outcome.SKIPPED,
         "needs a GPU",
@@ -138,18 +146,26 @@ def test_pytest_is_recognised(argv: tuple[str, ...], expected: bool) -> None:
     assert is_pytest(argv) is expected
 
 
-def test_a_pytest_stage_gets_a_junit_file_and_the_xunit1_family(tmp_path: Path) -> None:
+def test_a_pytest_stage_gets_workflows_writer_and_session_account(tmp_path: Path) -> None:
     default = tmp_path / "run" / "tests" / "unit.xml"
     target = junit_target(("pytest", "-q"), None, tmp_path, default)
-    assert target.argv == ("pytest", "-q", "-p", "workflow_junit", f"--workflow-junit={default}")
+    assert target.argv == (
+        *("pytest", "-q", "-p", "workflow_junit", f"--workflow-junit={default}"),
+        *("-p", "workflow_session", f"--workflow-session={session_file(default)}"),
+    )
     assert (target.path, target.pytest) == (default, True)
 
 
-def test_a_junit_file_already_named_is_used_as_it_is(tmp_path: Path) -> None:
+def test_a_junit_file_the_command_names_is_written_and_workflow_reads_its_own(
+    tmp_path: Path,
+) -> None:
+    # pytest's writer still writes the user's file (any family); workflow reads its own,
+    # with node ids, so a `--junit-xml` in the command never costs reruns their ids.
     default = tmp_path / "d.xml"
     for argv in (("pytest", "--junitxml=out/r.xml"), ("pytest", "--junit-xml", "out/r.xml")):
         target = junit_target(argv, None, tmp_path, default)
-        assert (target.argv, target.path) == (argv, tmp_path / "out" / "r.xml")
+        assert target.argv[: len(argv)] == argv
+        assert (target.path, target.pytest) == (default, True)
 
 
 def test_junit_false_and_declared_paths(tmp_path: Path) -> None:
@@ -158,33 +174,6 @@ def test_junit_false_and_declared_paths(tmp_path: Path) -> None:
     assert junit_target(("ruff", "check"), None, tmp_path, default).path is None
     declared = junit_target(("cargo", "nextest"), "target/junit.xml", tmp_path, default)
     assert declared == (("cargo", "nextest"), tmp_path / "target" / "junit.xml", False)
-
-
-def test_node_ids_follow_pytest(tmp_path: Path) -> None:
-    assert node_id("tests.unit.test_x.TestA.TestB", "test_c[1-2]", "tests/unit/test_x.py") == (
-        "tests/unit/test_x.py::TestA::TestB::test_c[1-2]"
-    )
-    assert node_id("pkg.Suite", "case", None) == "pkg.Suite::case"
-    assert node_id("", "case", None) == "case"
-    # A module's prefix must end at a dot: test_ab is not inside test_a.
-    assert node_id("tests.test_ab.TestX", "t", "tests/test_a.py") == "tests/test_ab.py::TestX::t"
-
-
-def test_an_inherited_test_keeps_the_id_of_the_module_that_collected_it() -> None:
-    # pytest's `file` is the base class's file; two subclasses' tests must not share an id.
-    base = "networkx/classes/tests/test_graph.py"
-    assert node_id("networkx.classes.tests.test_digraph.TestDiGraph", "test_contains", base) == (
-        "networkx/classes/tests/test_digraph.py::TestDiGraph::test_contains"
-    )
-    assert node_id("tests.unit.test_x.TestX", "test_a", "tests/common.py") == (
-        "tests/unit/test_x.py::TestX::test_a"
-    )
-    # A test function imported into another module.
-    assert node_id("tests.test_y", "test_b", "tests/helpers.py") == "tests/test_y.py::test_b"
-    # pytest's default shape (xunit2) writes no file: the classname alone says it.
-    assert node_id("tests.test_c.TestC", "t", None, pytest=True) == "tests/test_c.py::TestC::t"
-    assert node_id("tests.test_y", "t", None, pytest=True) == "tests/test_y.py::t"
-    assert node_id("com.example.FooTest", "t", None) == "com.example.FooTest::t"  # not pytest
 
 
 def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
@@ -207,6 +196,9 @@ def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
         "-p",
         "workflow_junit",
         "--workflow-junit=/older.xml",
+        "-p",
+        "workflow_session",
+        "--workflow-session=/older.xml.session",
     )
     ids, junit = tmp_path / "ids", tmp_path / "r.xml"
     assert rerun_argv(argv, ids, junit, tmp_path) == (
@@ -221,6 +213,9 @@ def test_a_rerun_runs_only_the_listed_tests(tmp_path: Path) -> None:
         "-p",
         "workflow_junit",
         f"--workflow-junit={junit}",
+        "-p",
+        "workflow_session",
+        f"--workflow-session={session_file(junit)}",
         f"@{ids}",
     )
 

@@ -4,6 +4,7 @@ of part for every collected test: plain functions, tested directly and with hypo
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -121,10 +122,10 @@ def test_a_file_heavier_than_a_part_is_cut_into_its_tests() -> None:
     assert plan.files == {"tests/test_small.py": 1}
     assert [plan.tests[f"tests/test_big.py::test_{i}"] for i in range(4)] == [0, 1, 2, 0]
     assert plan.loads_s == (20.0, 15.0, 10.0)
-    items = [(test, None) for test in tests] + [("tests/test_big.py::test_new", None)]
-    chosen = assign_parts(items, plan.to_data())
-    assert chosen[:5] == [0, 1, 2, 0, 1]
-    assert chosen[5] == 2  # a new test of the cut file: placed like an unknown file
+    ids = [*tests, "tests/test_big.py::test_new"]
+    chosen = assign_parts(ids, plan.to_data())
+    assert [chosen[test] for test in ids[:5]] == [0, 1, 2, 0, 1]
+    assert chosen[ids[5]] == 2  # a new test of the cut file: placed like an unknown file
 
 
 def test_unknown_tests_weigh_the_median_and_never_nothing() -> None:
@@ -172,44 +173,53 @@ def _plan_data(tests: dict[str, float], parts: int) -> dict[str, object]:
     st.lists(st.tuples(test_ids, st.sampled_from([None, "db", "net"])), max_size=40),
     durations,
     st.integers(1, 5),
+    st.randoms(use_true_random=False),
 )
-def test_every_collected_test_runs_in_exactly_one_part(
-    items: list[tuple[str, str | None]], tests: dict[str, float], parts: int
+def test_every_collected_test_runs_in_exactly_one_part_whatever_the_order(
+    items: list[tuple[str, str | None]],
+    tests: dict[str, float],
+    parts: int,
+    shuffler: random.Random,
 ) -> None:
     data = _plan_data(tests, parts)
-    chosen = assign_parts(items, data)
-    assert len(chosen) == len(items)
-    assert all(0 <= part < parts for part in chosen)
-    # Every part computes the same assignment from the same collection.
-    assert assign_parts(items, data) == chosen
+    groups = {test: group for test, group in items if group is not None}
+    ids = [test for test, _ in items]
+    chosen = assign_parts(ids, data, groups)
+    assert set(chosen) == set(ids)
+    assert all(0 <= part < parts for part in chosen.values())
+    # Every part decides the same by id, whatever order its process collected in (what
+    # pytest-randomly does to each part alike, with a seed of its own).
+    shuffled = list(ids)
+    shuffler.shuffle(shuffled)
+    assert assign_parts(shuffled, data, groups) == chosen
     # Tests of one xdist_group share a part; so do the ungrouped tests of one file.
     by_group: dict[str, set[int]] = {}
     by_file: dict[str, set[int]] = {}
-    for (test, group), part in zip(items, chosen, strict=True):
-        if group is not None:
-            by_group.setdefault(group, set()).add(part)
-        else:
-            by_file.setdefault(file_of(test), set()).add(part)
+    for test in ids:
+        if test in groups:
+            by_group.setdefault(groups[test], set()).add(chosen[test])
+        elif test not in data["tests"]:  # type: ignore[operator]
+            by_file.setdefault(file_of(test), set()).add(chosen[test])
     assert all(len(found) == 1 for found in by_group.values())
     assert all(len(found) == 1 for found in by_file.values())
 
 
 def test_new_files_spread_over_the_parts_by_their_test_counts() -> None:
     data = _plan_data({"tests/test_old.py::test_a": 1.0}, 2)
-    items = [(f"tests/test_new.py::test_{i}", None) for i in range(3)]
-    items += [(f"tests/test_newer.py::test_{i}", None) for i in range(2)]
-    items += [("tests/test_old.py::test_a", None)]
-    chosen = assign_parts(items, data)
+    ids = [f"tests/test_new.py::test_{i}" for i in range(3)]
+    ids += [f"tests/test_newer.py::test_{i}" for i in range(2)]
+    ids += ["tests/test_old.py::test_a"]
+    chosen = assign_parts(ids, data)
     # test_old.py holds part 0; the three-test new file goes to the empty part 1, then the
     # two-test file to the lighter part.
-    assert chosen == [1, 1, 1, 0, 0, 0]
+    assert [chosen[test] for test in ids] == [1, 1, 1, 0, 0, 0]
 
 
 def test_a_part_is_handed_its_plan_inline_or_in_a_file(tmp_path: Path) -> None:
     plan = plan_split({"tests/test_a.py::test_x": 1.0}, 2)
     text = json.dumps({"part": 1, "plan": plan.to_data()})
     assert _handed(text, tmp_path / "p.json") == text  # small: in the environment
-    assert _read(text) == (1, plan.to_data())
+    assert _read(text) == (1, plan.to_data(), None)
     big = json.dumps({"part": 0, "plan": plan.to_data(), "pad": "x" * INLINE_MAX})
     handed = _handed(big, tmp_path / "p.json")
     assert handed == str(tmp_path / "p.json")

@@ -13,6 +13,11 @@ or there is none, it collects each report itself. A stage that names its own
 `--junit-xml` keeps pytest's writer; this plugin is loaded only by workflow
 (`-p workflow_junit --workflow-junit=PATH`, this directory on PYTHONPATH).
 
+Each test case also carries its `nodeid`, pytest's own id: workflow reads it rather than
+guess one from the classname (a directory `tests/API`, a parameter holding `::` or `.`
+cannot be told from a class). What the session was given and did not run is
+`workflow_session`'s file.
+
 It runs inside the stage's own Python environment (3.8 or later): standard library and
 pytest only.
 Under pytest-xdist only the controlling process writes, as pytest's writer does.
@@ -220,7 +225,10 @@ class JunitWriter:
                 start = f"<testcase classname={quoteattr(classname)} file={quoteattr(case.file)}"
                 opening[classname, case.file] = start
             line = "" if case.line is None else f' line="{case.line}"'
-            head = f'{start} name={quoteattr(name)}{line} time="{case.time:.3f}"'
+            head = (
+                f"{start} name={quoteattr(name)} nodeid={quoteattr(case.nodeid)}{line} "
+                f'time="{case.time:.3f}"'
+            )
             if case.kind is None:
                 body.append(head + " />")
                 continue
