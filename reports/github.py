@@ -1,14 +1,21 @@
 """GitHub Actions: annotations for failures and SLA findings, and the job summary.
 
-GitHub shows at most 10 annotations of each kind per step and drops the rest, so they are
-ranked (failures, then the worst overshoot, then the costliest bottleneck) and capped. The
-job summary file holds at most 1 MiB per step, so the markdown is sized to what is left.
+GitHub shows at most 10 annotations of each kind per step and drops the rest without a
+word, so every error of the run (failed stages, critical SLA breaches, failed tests) is
+ranked in one list, and every warning (SLA, bottlenecks, flaky tests) in another, and
+each list is capped at 10 lines: past that, its tenth says how many more there are and
+where the report is (DESIGN.md, "In GitHub Actions"). A test's `file=` is relative to the
+repository root (the record keeps it so), so GitHub places it whatever the stage's `cwd`
+or pytest's rootdir. The job summary file holds at most 1 MiB per step, so the markdown
+is sized to what is left.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
@@ -46,24 +53,32 @@ def command_at(level: str, title: str, message: str, file: str, line: int | None
     return f"::{level} {where},title={escape_property(title)}::{escape_data(message)}"
 
 
-def test_annotations(view: RunView) -> tuple[list[str], list[str]]:
-    """Errors for failed tests at their file and line, warnings for flaky tests (capped)."""
-    errors: list[str] = []
-    warnings: list[str] = []
+class Annotation(NamedTuple):
+    """One annotation: its title and message, and where it points (None: the run)."""
+
+    title: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+
+def test_annotations(view: RunView) -> tuple[list[Annotation], list[Annotation]]:
+    """Errors for failed tests at their file and line, warnings for flaky tests."""
+    errors: list[Annotation] = []
+    warnings: list[Annotation] = []
     for t in stage_tests(view.record):
         for f in t.failures:
             title = f"workflow: {t.stage}: {f.id} failed"
-            message = f.message or "failed"
-            errors.append(
-                command_at("error", title, message, f.file, f.line)
-                if f.file
-                else command("error", title, message)
-            )
+            errors.append(Annotation(title, f.message or "failed", f.file, f.line))
+        rootdir = t.summary.rootdir
         for test in t.summary.flaky:
             title = f"workflow: {t.stage}: {test} is flaky"
             message = "failed, then passed when run again; the stage passed"
-            warnings.append(command_at("warning", title, message, test.split("::")[0], None))
-    return errors[:ANNOTATION_LIMIT], warnings[:ANNOTATION_LIMIT]
+            file = test.split("::")[0]
+            if rootdir is not None:
+                file = posixpath.join(rootdir, file)
+            warnings.append(Annotation(title, message, file))
+    return errors, warnings
 
 
 def _failure(row: StageRow) -> tuple[str, str]:
@@ -88,45 +103,67 @@ def _sla_message(row: StageRow) -> str:
     return "; ".join(parts)
 
 
-def ranked_annotations(view: RunView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(title, message) errors and warnings, most important first, uncapped."""
-    errors = [_failure(row) for row in view.failing]
+def ranked_annotations(view: RunView) -> tuple[list[Annotation], list[Annotation]]:
+    """Every error and warning of the run, most important first, uncapped: failed stages,
+    critical SLA breaches, then failed tests; SLA warnings and findings, then flaky tests."""
+    errors = [Annotation(*_failure(row)) for row in view.failing]
     ranked = sorted(view.stages, key=_overshoot, reverse=True)
     statuses = {row.name: {row.sla, row.rss_sla} for row in ranked}
     errors += [
-        (f"workflow: {row.name} missed a critical SLA target", _sla_message(row))
+        Annotation(f"workflow: {row.name} missed a critical SLA target", _sla_message(row))
         for row in ranked
         if SlaStatus.CRITICAL in statuses[row.name]
     ]
     warnings = [
-        (f"workflow: {row.name} missed its SLA target", _sla_message(row))
+        Annotation(f"workflow: {row.name} missed its SLA target", _sla_message(row))
         for row in ranked
         if statuses[row.name] & BREACHED and SlaStatus.CRITICAL not in statuses[row.name]
     ]
     sla = view.record.sla
     if sla.budget_status is SlaStatus.BREACH and sla.budget_s is not None:
         budget = f"took {seconds(view.wall_s)}, over the lane budget of {sla.budget_s:g}s"
-        warnings.append(("workflow: run over budget", budget))
+        warnings.append(Annotation("workflow: run over budget", budget))
     warnings += [
-        (f"workflow: bottleneck: {b.kind.replace('_', ' ')}", f"{b.detail} {b.recommendation}")
+        Annotation(
+            f"workflow: bottleneck: {b.kind.replace('_', ' ')}", f"{b.detail} {b.recommendation}"
+        )
         for b in view.record.bottlenecks
     ]
     warnings += [
-        (f"workflow: {row.name} near its SLA target", _sla_message(row))
+        Annotation(f"workflow: {row.name} near its SLA target", _sla_message(row))
         for row in ranked
         if SlaStatus.WARNING in statuses[row.name] and not statuses[row.name] & BREACHED
     ]
-    return errors, warnings
+    test_errors, test_warnings = test_annotations(view)
+    return errors + test_errors, warnings + test_warnings
 
 
-def capped(level: str, items: list[tuple[str, str]]) -> list[str]:
-    """At most ANNOTATION_LIMIT commands; the last says how many more the summary has."""
-    if len(items) <= ANNOTATION_LIMIT:
-        return [command(level, title, message) for title, message in items]
-    shown = items[: ANNOTATION_LIMIT - 1]
-    rest = len(items) - len(shown)
-    more = ("workflow: more findings", f"{rest} more; see the job summary or report.html.")
-    return [command(level, title, message) for title, message in [*shown, more]]
+def capped(level: str, items: list[Annotation], report: str) -> list[str]:
+    """At most ANNOTATION_LIMIT commands; past that, the last says how many more there are
+    and where the report is (`report`: its path as the step would open it)."""
+    shown = items
+    if len(items) > ANNOTATION_LIMIT:
+        rest = len(items) - (ANNOTATION_LIMIT - 1)
+        kind = "errors" if level == "error" else "warnings"
+        more = Annotation(
+            f"workflow: {rest} more {kind}",
+            f"GitHub shows {ANNOTATION_LIMIT} {kind} a step; {rest} more are in the job "
+            f"summary and in {report}.",
+        )
+        shown = [*items[: ANNOTATION_LIMIT - 1], more]
+    return [
+        command_at(level, a.title, a.message, a.file, a.line)
+        if a.file
+        else command(level, a.title, a.message)
+        for a in shown
+    ]
+
+
+def report_path(run_dir: Path) -> str:
+    """The run's HTML report, relative to the current directory when it lies inside it."""
+    path = run_dir / "report.html"
+    here = Path.cwd()
+    return str(path.relative_to(here)) if path.is_relative_to(here) else str(path)
 
 
 def append_summary(path: Path, record: RunRecord, run_dir: Path, masker: Masker | None) -> bool:
@@ -161,10 +198,8 @@ def publish_github(  # noqa: PLR0913 - where to publish, plus keyword-only maski
         return
     view = build_view(record, run_dir, masker)
     errors, warnings = ranked_annotations(view)
-    test_errors, test_warnings = test_annotations(view)
-    for line in [*capped("error", errors), *test_errors, *capped("warning", warnings)]:
-        emit(line)
-    for line in test_warnings:
+    report = report_path(run_dir)
+    for line in [*capped("error", errors, report), *capped("warning", warnings, report)]:
         emit(line)
     summary = env.get("GITHUB_STEP_SUMMARY")
     if not summary:

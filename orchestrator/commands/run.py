@@ -195,7 +195,11 @@ def command(
 
         options, stages = shard_options(options, shard, plan_file)
         if not stages:
-            click.echo(f"workflow: shard {shard} has no stages to run")
+            click.echo(f"workflow: shard {options.shard} has no stages to run")
+        if options.lane is None:  # the plan had nothing to check: a record says so
+            from orchestrator.pipeline.shards import nothing_to_check  # noqa: PLC0415
+
+            click.echo(f"reports: {nothing_to_check(options)}")
             return 0
     elif plan_file is not None:
         raise UsageError("--plan: only with --shard K/N.")

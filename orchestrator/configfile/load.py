@@ -21,6 +21,7 @@ from orchestrator.configfile.schema import parse_config
 from orchestrator.model.config import WorkflowConfig
 from orchestrator.model.errors import ConfigError
 from orchestrator.model.ownpaths import with_companions
+from orchestrator.model.plain import to_data
 from orchestrator.model.textinput import read_text
 
 WORKFLOW_TOML = "workflow.toml"
@@ -42,6 +43,18 @@ class LoadedConfig:
         if self.path is None:
             return "built-in defaults (no workflow.toml or [tool.workflow] in pyproject.toml)"
         return str(self.path)
+
+    @property
+    def digest(self) -> str:
+        """A digest of the validated configuration (its values, not its file's text), so
+        that `workflow merge` refuses shards that read different ones."""
+        # hashlib and json load only for a shard's run, never on a plain run's way to its
+        # first stage: this property's deferred imports.
+        import hashlib  # noqa: PLC0415 - see the comment above
+        import json  # noqa: PLC0415 - see the comment above
+
+        text = json.dumps(to_data(self.config), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def resolve(self, relative: str) -> Path:
         """A path from the config, relative to the config file's directory."""

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.plain import to_data
-from orchestrator.model.status import GitRecord, HostRecord, SlaStatus, StageStatus
+from orchestrator.model.status import (
+    GitRecord,
+    HostRecord,
+    ShardOrigin,
+    SlaStatus,
+    StageStatus,
+)
 from orchestrator.model.testresults import TestsSummary
 from orchestrator.model.textinput import read_text
 from orchestrator.model.writes import reason
@@ -225,6 +231,7 @@ class RunRecord(_Data):
     lane_reasons: tuple[str, ...] = ()
     lane_forced: bool = False
     shard: str | None = None  # "K/N": this run is one shard of the lane (`run --shard`)
+    shard_plan: ShardOrigin | None = None  # the plan and configuration a shard was cut from
     strategy: str
     workers: int
     git: GitRecord = field(default_factory=GitRecord)

@@ -13,14 +13,18 @@ so every runner of a matrix computes the shard it was given.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from orchestrator.model.errors import UsageError
 from orchestrator.model.splitplan import parse_entry
+from orchestrator.model.status import ShardOrigin
 
 UNKNOWN_DEFAULT_S = 1.0  # seconds: an unknown stage's weight when history knows none
+NOTHING_LANE = "none"  # a plan's lane when the change leaves nothing to check
 
 
 class Work(NamedTuple):
@@ -118,6 +122,47 @@ def _units(works: Sequence[Work]) -> list[list[str]]:
     for work in works:
         groups.setdefault(root(work.name), []).append(work.name)
     return list(groups.values())
+
+
+def nothing_matrix(total: int) -> dict[str, Any]:
+    """The matrix of a change that leaves nothing to check: `total` shards with no stages,
+    in the lane "none". GitHub refuses a matrix with no entry ("Matrix vector 'include'
+    does not contain any values"); each such shard writes a record (no stages, passed)
+    and they merge cleanly."""
+    include = [
+        {"shard": f"{k}/{total}", "lane": NOTHING_LANE, "stages": [], "predicted_s": 0.0}
+        for k in range(1, max(1, total) + 1)
+    ]
+    return {"include": include}
+
+
+def slim(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The matrix without its split plans: what a job output carries (at most 1 MB, and
+    4,000 parametrized tests make a split plan of hundreds of KB), while the plan file
+    keeps them."""
+    include = data.get("include", [])
+    return {"include": [{k: v for k, v in e.items() if k != "splits"} for e in include]}
+
+
+def plan_origin(data: Mapping[str, Any]) -> ShardOrigin:
+    """The identity of a plan (a matrix `matrix` made, or its file): a digest of every
+    shard's label, lane, stages and split plans (not its predicted seconds), and every
+    shard's entries. Two runners that planned apart from histories that differ get
+    different digests."""
+    include = [e for e in data.get("include", []) if isinstance(e, Mapping)]
+    kept = sorted(
+        (
+            {key: entry.get(key) for key in ("shard", "lane", "stages", "splits")}
+            for entry in include
+        ),
+        key=lambda entry: str(entry["shard"]),
+    )
+    text = json.dumps(kept, sort_keys=True, separators=(",", ":"), default=str)
+    planned = {
+        str(entry.get("shard")): tuple(str(stage) for stage in entry.get("stages") or ())
+        for entry in include
+    }
+    return ShardOrigin(plan=hashlib.sha256(text.encode()).hexdigest()[:16], planned=planned)
 
 
 def matrix(

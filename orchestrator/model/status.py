@@ -7,7 +7,7 @@ record (`records.py`) is built while the stages already run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
@@ -66,3 +66,20 @@ class HostRecord:
     available_memory_bytes: int = 0  # at the start of the run (memory-pressure findings)
     python: str = ""
     runner_class: str = ""
+
+
+@dataclass(frozen=True)
+class ShardOrigin:
+    """What a shard's run was cut from, so `workflow merge` can tell shards that belong
+    together from shards that only look alike (DESIGN.md, "Nothing incomplete passes").
+
+    `plan`: a digest of the shard plan (every shard's stages and split plans); `config`: a
+    digest of the configuration the run read; `planned`: every shard's entries (stages and
+    `unit[2/3]` parts) by its "K/N" label, so a stage that ran on no shard is seen.
+    """
+
+    __pydantic_config__: ClassVar[dict[str, object]] = _READ_WIDE
+
+    plan: str
+    config: str = ""
+    planned: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -6,12 +6,17 @@ shard's start, each on its shard's rows ("2/3 process-1"). The merged run's wall
 the longest shard's, and that is what the lane budget judges. The exit code is the
 worst of the shards' (an interruption over a failure over an SLA breach over a pass);
 a shard named by the plan but missing here counts as failed.
+
+Merge trusts nothing it is given (DESIGN.md, "Nothing incomplete passes"): records of
+different lanes, plans, configurations or commits, or one shard given twice, are
+refused (exit 2, one line naming the shard); a stage the plan put on a shard that no
+given record ran is in the merged record as an `error`, naming that shard.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,19 +27,19 @@ from orchestrator.engine.metrics import pool_metrics
 from orchestrator.engine.replay import replay_record
 from orchestrator.history.store import record_safely
 from orchestrator.model.config import Lane
-from orchestrator.model.errors import ExitCode, ReportsDirError, UsageError
+from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import (
     RunRecord,
     ShardRun,
     StageRecord,
-    read_record,
     wall_time_s,
     write_record,
 )
 from orchestrator.model.shardplan import parse_shard
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.finish import final_exit_code
+from orchestrator.pipeline.mergecheck import read_shards, unplanned
 from orchestrator.pipeline.mergeparts import fold_stage, join_part_logs
 from orchestrator.pipeline.recorder import RECORD_NAME
 from orchestrator.pipeline.run import new_run_id
@@ -54,54 +59,11 @@ def worst_exit_code(codes: Sequence[int | None]) -> int:
     return max(known, key=lambda code: (_RANK.get(code, 2), code), default=0)
 
 
-def read_shards(paths: Sequence[Path]) -> list[RunRecord]:
-    """The shard records at `paths` (a run directory or its run.json), in shard order.
-
-    Raises RecordError for an unreadable record and UsageError naming the path for a
-    record that is no shard, or shards that do not belong together.
-    """
-    found: dict[int, tuple[Path, RunRecord]] = {}
-    for given in paths:
-        path = given / RECORD_NAME if given.is_dir() else given
-        record = read_record(path)
-        if record.shard is None:
-            raise UsageError(f"{path}: not a shard's record (made without run --shard K/N).")
-        index, total = parse_shard(record.shard)
-        if found:
-            first_path, first = next(iter(found.values()))
-            if record.lane != first.lane or parse_shard(first.shard or "")[1] != total:
-                raise UsageError(
-                    f"{path}: shard {record.shard} of the {record.lane} lane does not belong "
-                    f"with {first_path} (shard {first.shard} of the {first.lane} lane)."
-                )
-        if index in found:
-            raise UsageError(f"{path}: shard {record.shard} is already given by {found[index][0]}.")
-        found[index] = (path, record)
-    seen: dict[str, str] = {}
-    parts_seen: dict[tuple[str, str], str] = {}
-    for index in sorted(found):
-        path, record = found[index]
-        for stage in record.stages:
-            # A split stage's parts may run on several shards; each part on one only.
-            if stage.parts and all(parts_seen.get(k) is None for k in seen_parts(stage)):
-                parts_seen.update(dict.fromkeys(seen_parts(stage), record.shard or ""))
-                seen.setdefault(stage.name, record.shard or "")
-                continue
-            if stage.name in seen:
-                raise UsageError(
-                    f"{path}: stage {stage.name} also ran in shard {seen[stage.name]}."
-                )
-            seen[stage.name] = record.shard or ""
-    return [found[index][1] for index in sorted(found)]
-
-
-def seen_parts(stage: StageRecord) -> list[tuple[str, str]]:
-    """(stage, part label) of each part a shard's stage ran."""
-    return [(stage.name, part.part) for part in stage.parts]
-
-
-def merged_record(shards: Sequence[RunRecord], run_id: str) -> RunRecord:
-    """One unjudged record of `shards` (all of one lane and one N, as `read_shards` gives)."""
+def merged_record(
+    shards: Sequence[RunRecord], run_id: str, numbers: Mapping[str, int] | None = None
+) -> RunRecord:
+    """One unjudged record of `shards` (all of one lane, plan and N, as `read_shards`
+    gives); `numbers` numbers the stages that ran on no shard (from the configuration)."""
     first = shards[0]
     total = parse_shard(first.shard or "1/1")[1]
     by_label = {record.shard: record for record in shards}
@@ -125,12 +87,15 @@ def merged_record(shards: Sequence[RunRecord], run_id: str) -> RunRecord:
         for stage in record.stages:
             by_name.setdefault(stage.name, []).append((record.shard or "", stage))
     stages = sorted(
-        (
-            fold_stage(found)
-            if found[0][1].parts
-            else replace(found[0][1], worker=f"{found[0][0]} {found[0][1].worker or 'main'}")
-            for found in by_name.values()
-        ),
+        [
+            *(
+                fold_stage(found)
+                if found[0][1].parts
+                else replace(found[0][1], worker=f"{found[0][0]} {found[0][1].worker or 'main'}")
+                for found in by_name.values()
+            ),
+            *unplanned(shards, numbers or {}),
+        ],
         key=lambda stage: (stage.number, stage.name),
     )
     wall = max(wall_time_s(record) for record in shards)
@@ -158,7 +123,9 @@ def merged_record(shards: Sequence[RunRecord], run_id: str) -> RunRecord:
         host=first.host,
         stages=tuple(stages),
         pool=replace(pool, resources=resources),
-        exit_code=worst_exit_code([run.exit_code for run in runs]),
+        exit_code=worst_exit_code(
+            [run.exit_code for run in runs] + [None for s in stages if not s.status.ok]
+        ),
         finished=all(record.finished for record in shards) and len(shards) == total,
         shards=tuple(runs),
     )
@@ -185,9 +152,11 @@ def merge_shards(
     directory cannot be made.
     """
     shards = read_shards(paths)
-    record = merged_record(shards, new_run_id(datetime.now(UTC)))
-    policy = policy_for(loaded.config, Lane(record.lane), [s.name for s in record.stages])
-    record = apply_sla(record, policy)
+    numbers = {name: stage.number for name, stage in loaded.config.stages.items()}
+    record = merged_record(shards, new_run_id(datetime.now(UTC)), numbers)
+    if record.lane in {lane.value for lane in Lane}:  # "none": nothing was to be checked
+        policy = policy_for(loaded.config, Lane(record.lane), [s.name for s in record.stages])
+        record = apply_sla(record, policy)
     # The replay treats the shards as one pool of all their workers and cores: close to
     # runners side by side, since the planner kept stages tied by needs on one shard.
     record = attach_bottlenecks(
@@ -210,7 +179,7 @@ def merge_shards(
             with warnings.guard("log", run_dir / stage.log):
                 join_part_logs(run_dir, stage)
     write_reports(record, run_dir, formats, Masker(()), warnings)
-    history = loaded.history_file
+    history = loaded.history_file if record.stages else None  # nothing ran: nothing to learn
     if history is not None:
         unrecorded = record_safely(history, record)
         if unrecorded is None:

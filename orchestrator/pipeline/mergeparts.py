@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.model.records import StagePart, StageRecord
+from orchestrator.model.splitcheck import collection_error
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import merge_summaries
 
@@ -48,6 +49,8 @@ def fold_stage(occurrences: Sequence[tuple[str, StageRecord]]) -> StageRecord:
         shown = ", ".join(f"{k}/{total}" for k in missing)
         status, code = StageStatus.FAILED, None
         error = f"parts {shown} did not run: no shard's record has them"
+    elif (differ := collection_error(parts)) is not None:
+        status, code, error = StageStatus.FAILED, None, differ
     duration = max(0.0, end - start)
     return replace(
         first,

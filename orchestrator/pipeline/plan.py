@@ -20,6 +20,7 @@ from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
 from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.splitplan import SplitPlan
+from orchestrator.model.status import ShardOrigin
 from sla.targets import SlaPolicy, policy_for
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
@@ -79,7 +80,8 @@ class PlanOptions:
     workers: Workers | None = None
     only: tuple[str, ...] = ()
     fail_fast: bool | None = None
-    shard: str | None = None  # "K/N": `only` holds that shard's stages
+    shard: str | None = None  # "K/N": `only` holds that shard's stages (none: an empty shard)
+    shard_origin: ShardOrigin | None = None  # the plan and configuration it was cut from
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class Plan:
     policy: SlaPolicy  # the targets the stages are planned with and judged against
     notes: tuple[str, ...] = field(default=())
     shard: str | None = None  # "K/N" when the run is one shard of the lane
+    shard_origin: ShardOrigin | None = None
 
     def stage(self, name: str) -> PlannedStage:
         """The planned stage called `name`."""
@@ -114,7 +117,7 @@ def build_plan(
     """Decide the run; raises UnknownStageError when `options.only` names no stage."""
     config = loaded.config
     lane = config.lanes.get(options.lane)
-    selected, notes = _select(config.ordered_stages(), lane, options.only)
+    selected, notes = _select(config.ordered_stages(), lane, options.only, options.shard)
     # The one place targets are resolved: the plan shows them, the run records them and
     # the verdict judges against the very same policy.
     policy = policy_for(config, options.lane, selected)
@@ -148,13 +151,18 @@ def build_plan(
         policy=policy,
         notes=tuple(notes),
         shard=options.shard,
+        shard_origin=options.shard_origin,
     )
 
 
 def _select(
-    ordered: list[tuple[str, StageConfig]], lane: LaneConfig, only: tuple[str, ...]
+    ordered: list[tuple[str, StageConfig]],
+    lane: LaneConfig,
+    only: tuple[str, ...],
+    shard: str | None = None,
 ) -> tuple[list[str], list[str]]:
-    """The stages to run (declared order) and the notes that say why any were added.
+    """The stages to run (declared order) and the notes that say why any were added; a
+    shard (`shard` set) runs `only`, which may be none.
 
     A stage's `needs` come with it, transitively, as make's prerequisites do: a need
     outside the lane or outside `--only` is added, with a note ("lint added: unit needs
@@ -168,7 +176,7 @@ def _select(
         )
     in_lane = list(lane.stages) if lane.stages is not None else names
     notes: list[str] = []
-    if only:
+    if only or shard is not None:
         chosen = [n for n in names if n in only]
         notes = [
             f"{name} is not part of this lane but runs because --only asked for it"

@@ -8,6 +8,7 @@ the history database happen only when the options need them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -17,7 +18,7 @@ from orchestrator.engine.sizing import read_machine
 from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.splitplan import SplitPlan
-from orchestrator.model.status import GitRecord
+from orchestrator.model.status import GitRecord, ShardOrigin
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
 from orchestrator.pipeline.splits import shard_parts, split_stages
@@ -61,6 +62,7 @@ class RunOptions(NamedTuple):
     split_parts: tuple[tuple[str, tuple[int, ...]], ...] = ()
     split_plans: tuple[tuple[str, SplitPlan], ...] = ()
     split_runners: int = 1  # runners sharing the lane: `split = "auto"` cuts for their cores
+    shard_origin: ShardOrigin | None = None  # the plan a shard was cut from (its config: ours)
 
 
 class Prepared(NamedTuple):
@@ -111,6 +113,9 @@ def prepare_run(
         only=options.only,
         fail_fast=options.fail_fast,
         shard=options.shard,
+        shard_origin=None
+        if options.shard_origin is None
+        else replace(options.shard_origin, config=loaded.digest),
     )
     machine = read_machine()
     reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)

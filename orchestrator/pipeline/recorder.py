@@ -75,6 +75,7 @@ class RecordWriter:
             lane_reasons=plan.lane_reasons,
             lane_forced=plan.lane_forced,
             shard=plan.shard,
+            shard_plan=plan.shard_origin,
             strategy=plan.strategy.value,
             workers=plan.workers,
             git=self.git(),

@@ -9,16 +9,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from orchestrator.configfile.load import load_config
 from orchestrator.model.config import Lane
-from orchestrator.model.errors import UsageError
-from orchestrator.model.shardplan import Shard, Work, parse_shard, plan_shards, shard_in
+from orchestrator.model.errors import ReportsDirError, UsageError
+from orchestrator.model.records import RunRecord, write_record
+from orchestrator.model.run_order import started_text
+from orchestrator.model.shardplan import (
+    NOTHING_LANE,
+    Shard,
+    Work,
+    matrix,
+    nothing_matrix,
+    parse_shard,
+    plan_origin,
+    plan_shards,
+    shard_in,
+)
 from orchestrator.model.splitplan import SplitPlan, parse_entry, part_entry
 from orchestrator.model.writes import reason
 from orchestrator.pipeline.plan import PlannedStage
 from orchestrator.pipeline.prepare import RunOptions, prepare_run
+from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.run import new_run_id
 
 
 class ShardPlan(NamedTuple):
@@ -79,6 +96,13 @@ def shard_plan(
     return ShardPlan(plan.lane, tuple(shards), plan.lane_reasons, splits)
 
 
+def plan_data(planned: ShardPlan, total: int) -> dict[str, Any]:
+    """The plan as `workflow shard plan --json` prints it and `--plan FILE` reads it."""
+    if planned.lane is None:
+        return nothing_matrix(total)
+    return matrix(planned.shards, planned.lane.value, planned.splits)
+
+
 def shard_options(
     options: RunOptions, label: str, plan_file: Path | None = None
 ) -> tuple[RunOptions, tuple[str, ...]]:
@@ -87,29 +111,32 @@ def shard_options(
     With `plan_file` (the JSON `workflow shard plan --json` printed) the lane, the stages
     and the split plans of the stages it runs parts of come from it; otherwise the plan is
     made again here, which gives the same shards for the same configuration, lane and
-    history. Raises UsageError naming `--shard`, `--plan` or the file at fault; an empty
-    tuple means the shard has nothing to run.
+    history. Either way the options carry the plan's identity (`shard_origin`), which the
+    record keeps for `workflow merge`. Raises UsageError naming `--shard`, `--plan` or
+    the file at fault. An empty tuple: the shard has nothing to run (its run records no
+    stage); `lane` None with it: the plan had nothing to check at all.
     """
     index, total = parse_shard(label)
     label = f"{index}/{total}"
     if options.only:
         raise UsageError("--shard: cannot be combined with --only (the shard picks its stages).")
     if plan_file is not None:
-        entry = shard_in(_read_json(plan_file), label, str(plan_file))
-        try:
-            lane = Lane(entry.lane)
-        except ValueError:
-            raise UsageError(f"{plan_file}: unknown lane {entry.lane!r}.") from None
-        stages, splits = entry.stages, _split_plans(entry.splits, str(plan_file))
+        data: Any = _read_json(plan_file)
+        source = str(plan_file)
     else:
-        planned = shard_plan(options, total)
-        if planned.lane is None:
-            return options, ()
-        lane, stages = planned.lane, planned.shards[index - 1].stages
-        splits = _split_plans(planned.splits, "the shard plan")
+        data, source = plan_data(shard_plan(options, total), total), "the shard plan"
+    entry = shard_in(data, label, source)
+    origin = plan_origin(data)
+    if entry.lane == NOTHING_LANE:
+        return options._replace(lane=None, shard=label, shard_origin=origin), ()
+    try:
+        lane = Lane(entry.lane)
+    except ValueError:
+        raise UsageError(f"{source}: unknown lane {entry.lane!r}.") from None
+    splits = _split_plans(entry.splits, source)
     names: list[str] = []
     parts: dict[str, list[int]] = {}
-    for entry_name in stages:
+    for entry_name in entry.stages:
         name, part, _ = parse_entry(entry_name)
         if name not in names:
             names.append(name)
@@ -118,9 +145,14 @@ def shard_options(
     chosen = tuple((name, tuple(found)) for name, found in parts.items())
     fixed = tuple((name, plan) for name, plan in splits.items() if name in parts)
     changed = options._replace(
-        lane=lane, only=tuple(names), shard=label, split_parts=chosen, split_plans=fixed
+        lane=lane,
+        only=tuple(names),
+        shard=label,
+        split_parts=chosen,
+        split_plans=fixed,
+        shard_origin=origin,
     )
-    return changed, stages
+    return changed, entry.stages
 
 
 def _split_plans(data: Mapping[str, Any], source: str) -> dict[str, SplitPlan]:
@@ -140,3 +172,32 @@ def _read_json(path: Path) -> object:
         raise UsageError(f"--plan: cannot read {path}: {reason(exc)}.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"--plan: {path} is not JSON: {exc}.") from exc
+
+
+def nothing_to_check(options: RunOptions) -> Path:
+    """Write the record of a shard of a plan that had nothing to check (no stages, passed,
+    lane "none") into the reports directory; its run directory. It merges cleanly with
+    its siblings. Raises ReportsDirError when the directory cannot be made."""
+    loaded = load_config(options.config_path, cwd=options.cwd)
+    origin = options.shard_origin
+    now = datetime.now(UTC)
+    record = RunRecord(
+        run_id=new_run_id(now),
+        started_at=started_text(now),
+        lane=NOTHING_LANE,
+        lane_reasons=("the shard plan had nothing to check",),
+        shard=options.shard,
+        shard_plan=None if origin is None else replace(origin, config=loaded.digest),
+        strategy="sequential",
+        workers=0,
+        exit_code=0,
+        finished=True,
+    )
+    reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
+    run_dir = reports / record.run_id
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise ReportsDirError(f"cannot create {run_dir}: {reason(exc)}.") from exc
+    write_record(record, run_dir / RECORD_NAME)
+    return run_dir
