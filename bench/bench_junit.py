@@ -134,7 +134,7 @@ def with_junit(root: Path, tests: int) -> tuple[float, float]:
     started = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, check=True, env=child_env())
     ended = time.perf_counter()
-    cases = read_junit(junit, pytest=True)
+    cases = read_junit(junit)
     if cases is None or summarize(cases).total != tests:
         raise SystemExit(f"{junit}: expected {tests} tests in the JUnit file")
     done = time.perf_counter()

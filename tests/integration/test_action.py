@@ -2,7 +2,9 @@
 
 Each mode's step is read from action.yml and its script run by bash with the step's
 environment (the `${{ inputs.X }}` values filled in) and a GITHUB_OUTPUT file, in a
-project directory: plan once, each shard of the matrix, then merge.
+project directory: plan once, each shard of the matrix, then merge. The plan travels as
+a file (the documented workflow carries it as an artifact): here each shard reads it from
+its own copy, as a runner reads what it downloaded.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,25 +75,33 @@ def write_project(root: Path) -> None:
     (root / "workflow.toml").write_text("\n".join(lines) + "\n")
 
 
-def test_plan_then_each_shard_then_merge_through_the_composite_action(tmp_path: Path) -> None:
-    write_project(tmp_path)
-    code, outputs = run_mode(tmp_path, "plan", shards="2", lane="heavy")
+def run_matrix(root: Path, shards: int) -> dict[str, Any]:
+    """The plan step, then the shard step once per matrix entry, each with its own copy
+    of the plan file (the artifact a shard job downloads); the matrix output."""
+    code, outputs = run_mode(root, "plan", shards=str(shards), lane="heavy")
     assert code == 0
-    matrix = outputs["matrix"]  # the plan job's output, as the shard jobs receive it
-    plan = json.loads(matrix)
-    assert [entry["shard"] for entry in plan["include"]] == ["1/2", "2/2"]
-    codes = {}
+    plan: dict[str, Any] = json.loads(outputs["matrix"])  # the plan job's output
     for index, entry in enumerate(plan["include"]):
+        downloaded = root / "downloads" / f"shard-{index}" / "workflow-plan.json"
+        downloaded.parent.mkdir(parents=True)
+        shutil.copyfile(root / "workflow-plan.json", downloaded)
         code, outputs = run_mode(
-            tmp_path,
+            root,
             "shard",
-            plan=matrix,
+            plan_file=str(downloaded),
             shard=entry["shard"],
-            lane=entry["lane"],
             report_dir=f"artifacts/shard-{index}",
         )
         assert outputs["exit-code"] == str(code)
-        codes[entry["shard"]] = code
+        entry["exit-code"] = code
+    return plan
+
+
+def test_plan_then_each_shard_then_merge_through_the_composite_action(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    plan = run_matrix(tmp_path, 2)
+    assert [entry["shard"] for entry in plan["include"]] == ["1/2", "2/2"]
+    codes = {entry["shard"]: entry["exit-code"] for entry in plan["include"]}
     failing = next(e["shard"] for e in plan["include"] if "security" in e["stages"])
     assert codes == {e["shard"]: 1 if e["shard"] == failing else 0 for e in plan["include"]}
     code, outputs = run_mode(tmp_path, "merge", paths="artifacts/*/*", report_dir="merged")
@@ -102,6 +113,44 @@ def test_plan_then_each_shard_then_merge_through_the_composite_action(tmp_path: 
     assert [s["shard"] for s in record["shards"]] == ["1/2", "2/2"]
     history = json.loads(workflow(tmp_path, "history", "--json").stdout)
     assert record["run_id"] in [run["run_id"] for run in history]
+
+
+MANY_CASES = """
+import pytest
+
+
+@pytest.mark.parametrize("case", range(4000))
+def test_case(case):
+    assert case >= 0
+"""
+
+
+def test_a_plan_of_4000_parametrized_cases_travels_as_a_file(tmp_path: Path) -> None:
+    # One split stage whose history knows its 4,000 cases: its split plan names each one,
+    # hundreds of KB that no environment variable (128 KiB) or job output could carry.
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_many.py").write_text(MANY_CASES)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    argv = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+    (tmp_path / "workflow.toml").write_text(f"[stages.unit]\nrun = {argv}\nsplit = 2\n")
+    first = workflow(tmp_path, "run", "--lane", "heavy", "--format", "json", timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr  # the history learns the cases
+    plan = run_matrix(tmp_path, 2)
+    written = tmp_path / "workflow-plan.json"
+    assert written.stat().st_size > 128 * 1024
+    assert "splits" not in json.dumps(plan)  # the job output holds labels and stages only
+    assert sorted(stage for e in plan["include"] for stage in e["stages"]) == [
+        "unit[1/2]",
+        "unit[2/2]",
+    ]
+    assert [entry["exit-code"] for entry in plan["include"]] == [0, 0]
+    code, outputs = run_mode(tmp_path, "merge", paths="artifacts/*/*", report_dir="merged")
+    assert (code, outputs["exit-code"]) == (0, "0")
+    record = json.loads((next((tmp_path / "merged").iterdir()) / "run.json").read_text())
+    (unit,) = record["stages"]
+    assert (unit["status"], unit["tests"]["total"], unit["tests"]["not_run"]) == ("passed", 4000, 0)
+    assert sorted(part["shard"] for part in unit["parts"]) == ["1/2", "2/2"]
+    assert len({part["collection"] for part in unit["parts"]}) == 1
 
 
 def test_merge_with_no_records_fails_with_one_line(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from lxml import etree
 
 from orchestrator.engine.junit import pytest_junit_args, read_junit
@@ -170,7 +169,7 @@ def cases_of(path: Path) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
             f"{k}={v}" for k, v in sorted(case.attrib.items()) if k not in ("nodeid", "time")
         )
         children = tuple(
-            f"{child.tag}:{child.get('message')}:{re.sub(r'0x[0-9a-f]+', '0x', child.text or '')}"
+            f"{child.tag!s}:{child.get('message')}:{re.sub(r'0x[0-9a-f]+', '0x', child.text or '')}"
             for child in case
         )
         found.setdefault(key, children)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.model.masking import Masker
-from orchestrator.model.records import PoolRecord, StageStatus
+from orchestrator.model.records import PoolRecord, StageRecord, StageStatus
+from orchestrator.model.testresults import Outcome, TestCase, summarize
 from reports.github import ANNOTATION_LIMIT, escape_data, publish_github
 from reports.markdown import SUMMARY_LIMIT
 from sla.verdict import apply_sla
@@ -91,3 +93,26 @@ def test_a_passing_run_makes_no_annotations(tmp_path: Path) -> None:
     lines: list[str] = []
     publish_github(run, tmp_path, {"GITHUB_ACTIONS": "true"}, lines.append)
     assert lines == []
+
+
+def test_failed_tests_of_several_stages_share_the_ten_errors_of_the_run(tmp_path: Path) -> None:
+    def failing(name: str, count: int) -> StageRecord:
+        cases = [
+            TestCase(f"t/test_{name}.py::test_{i}", Outcome.FAILED, 0.1, f"app/t/test_{name}.py", i)
+            for i in range(1, count + 1)
+        ]
+        flips = (f"t/test_{name}.py::test_1",)
+        summary = replace(summarize(cases, flips), rootdir="app")
+        return replace(stage(name, 1.0, status=StageStatus.FAILED, exit_code=1), tests=summary)
+
+    run = apply_sla(record(failing("a", 7), failing("b", 6), exit_code=1), policy(a=30, b=30))
+    lines: list[str] = []
+    publish_github(run, tmp_path, {"GITHUB_ACTIONS": "true"}, lines.append)
+    errors = [line for line in lines if line.startswith("::error ")]
+    # 2 failed stages and 11 failed tests: 9 shown, then where the other 4 are.
+    assert len(errors) == ANNOTATION_LIMIT
+    assert errors[-1].startswith("::error title=workflow%3A 4 more errors::GitHub shows 10")
+    assert str(tmp_path / "report.html") in errors[-1]
+    assert "::error file=app/t/test_a.py,line=2," in "\n".join(errors)
+    flaky = [line for line in lines if line.startswith("::warning file=")]
+    assert flaky[0].startswith("::warning file=app/t/test_a.py,title=")

@@ -93,6 +93,7 @@ def _report(path: str, ids: Sequence[str], kept: int) -> None:
     data = {"collected": len(ids), "digest": digest[:16], "kept": kept}
     partial = Path(f"{path}.{os.getpid()}.tmp")  # xdist workers of one part write alike
     try:
+        partial.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(json.dumps(data), encoding="utf-8")
         partial.replace(path)
     except OSError:
