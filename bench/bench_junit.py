@@ -120,7 +120,17 @@ def child_env() -> dict[str, str]:
 
 
 def plain(root: Path) -> float:
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "tests",
+    ]
     started = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, check=True, env=child_env())
     return time.perf_counter() - started
@@ -129,7 +139,17 @@ def plain(root: Path) -> float:
 def with_junit(root: Path, tests: int) -> tuple[float, float]:
     """(wall of the stage as workflow runs it, of which reading and summarising)."""
     junit = root / "junit.xml"
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "tests",
+    ]
     argv += pytest_junit_args(junit)
     started = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, check=True, env=child_env())

@@ -52,7 +52,8 @@ def split_workload(root: Path) -> Workload:
     mypy_scope = ("--follow-imports=silent", "--ignore-missing-imports", "--exclude=/tests/")
     codes = ("attr-defined", "assignment", "var-annotated")
     mypy_codes = tuple(f"--disable-error-code={code}" for code in codes)
-    pytest = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    # -p no:randomly: the workload as measured before pytest-randomly joined the dev extra.
+    pytest = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly")
     stages = (
         Stage("flake8", (tool("flake8"), "--exit-zero", "--jobs=1", *_FLAKED), src),
         Stage("bandit", (tool("bandit"), "-q", "--exit-zero", "-r", *_BANDITED), src),

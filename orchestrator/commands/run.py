@@ -189,18 +189,10 @@ def command(
         cache=not no_cache,
     )
     if shard is not None:
-        # The shard planner (with statistics) loads only for `--shard`: an ordinary run's
-        # first stage does not wait for it.
-        from orchestrator.pipeline.shards import shard_options  # noqa: PLC0415 - see above
-
-        options, stages = shard_options(options, shard, plan_file)
-        if not stages:
-            click.echo(f"workflow: shard {options.shard} has no stages to run")
-        if options.lane is None:  # the plan had nothing to check: a record says so
-            from orchestrator.pipeline.shards import nothing_to_check  # noqa: PLC0415
-
-            click.echo(f"reports: {nothing_to_check(options)}")
+        sharded = shard_run(options, shard, plan_file)
+        if sharded is None:
             return 0
+        options = sharded
     elif plan_file is not None:
         raise UsageError("--plan: only with --shard K/N.")
     view = LiveView(verbose=verbose)
@@ -217,6 +209,24 @@ def command(
     finally:
         view.close()
     return render(result)
+
+
+def shard_run(options: RunOptions, shard: str, plan_file: Path | None) -> RunOptions | None:
+    """The options of `--shard K/N` (with its `--plan`); None when the plan had nothing to
+    check, once this shard's record (no stages, passed) says so (not for `--dry-run`)."""
+    # The shard planner (with statistics) loads only for `--shard`: an ordinary run's
+    # first stage does not wait for it. These are this function's deferred imports.
+    from orchestrator.pipeline.shards import nothing_to_check, shard_options  # noqa: PLC0415
+
+    options, stages = shard_options(options, shard, plan_file)
+    if not stages:
+        click.echo(f"workflow: shard {options.shard} has no stages to run")
+    if options.lane is not None:
+        return options
+    click.echo("workflow: nothing to check")
+    if not options.dry_run:
+        click.echo(f"reports: {nothing_to_check(options)}")
+    return None
 
 
 class LiveView:
