@@ -72,7 +72,7 @@ def collect_tests(
     rootdir = Path(account.rootdir) if account and account.rootdir else rerun.cwd
     if cases is not None:
         cases = placed(cases, rootdir, rerun.cwd)
-    if target.pytest:
+    if target.pytest and first.status is not StageStatus.ERROR:  # ERROR: it never started
         unfinished = incomplete_error(account, first.exit_code)
         if unfinished is not None:
             not_run = account.not_run if account is not None else 0
