@@ -95,7 +95,7 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
                 "WORKFLOW_PART": str(index + 1),
                 "WORKFLOW_PARTS": str(plan.parts),
             }
-            own = temporary_directory(f"workflow-{part_stem}-")
+            own = _own_directory(runner, part_stem)
             command = part_argv(spec.command or (), own / "basetemp")
             ran = runner.execute(
                 replace(part_spec, command=command), part_log, where, PartSetup(part_stem, env)
@@ -131,6 +131,16 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     ]
     done = [(part, results[i][0]) for part, i in zip(parts, indexes, strict=True)]
     return _fold(runner, spec, where, done, log_path)
+
+
+def _own_directory(runner: StageRunner, part_stem: str) -> Path:
+    """A new directory for a part's temporary files: under the system's temporary
+    directory (outside the project: tests that make git repositories in `tmp_path` must
+    not find the project's), else, when that cannot be written, in the run directory."""
+    try:
+        return temporary_directory(f"workflow-{part_stem}-")
+    except OSError:
+        return runner.scratch_dir() / f"{part_stem}.tmp"
 
 
 def read_collected(path: Path, since: float) -> tuple[int, str] | None:
