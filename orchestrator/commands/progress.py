@@ -1,6 +1,8 @@
 """What the terminal shows while stages run.
 
-In a terminal: a live table (state, elapsed, ETA from history). Elsewhere (a pipe, or
+In a terminal: a live table (state, elapsed, ETA from history), redrawn four times a
+second by rich's one refresh thread, so elapsed time ticks and the ETA counts down while
+a stage runs (the table is built anew at every refresh, never kept). Elsewhere (a pipe, or
 CI=true): one plain line per event. In GitHub Actions each finished stage's log is folded
 inside `::group::`. A stage's output is shown as one block after it ends, never
 interleaved with another's; a failed stage shows the tail of its log.
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.engine.pool import StageEvent
-from orchestrator.model.files import tail_lines
+from orchestrator.model.files import SCANNED_LINES, failure_lines, tail_lines
 from orchestrator.model.status import StageStatus
 from orchestrator.pipeline.workflow import RunStarted
 
@@ -28,14 +30,7 @@ if TYPE_CHECKING:
 
 TAIL_LINES = 30
 GROUP_MAX_BYTES = 512 * 1024
-_SYMBOL = {
-    StageStatus.PASSED: "ok",
-    StageStatus.FAILED: "FAILED",
-    StageStatus.TIMEOUT: "TIMEOUT",
-    StageStatus.ERROR: "ERROR",
-    StageStatus.CANCELLED: "cancelled",
-    StageStatus.SKIPPED: "skipped",
-}
+REFRESH_PER_SECOND = 4  # the live table's redraws: elapsed time moves at least twice a second
 
 
 def describe_end(record: StageRecord) -> str:
@@ -46,9 +41,9 @@ def describe_end(record: StageRecord) -> str:
         saved = reused.saved_s or 0.0
         return f"{record.name}: passed (cached) from run {reused.from_run}, saved {saved:.1f}s"
     text = (
-        f"{record.name}: {_SYMBOL[record.status]}"
+        f"{record.name}: {record.status.value}"
         if record.attempts == 0
-        else f"{record.name}: {_SYMBOL[record.status]} in {record.duration_s:.1f}s "
+        else f"{record.name}: {record.status.value} in {record.duration_s:.1f}s "
         f"(cpu {record.cpu_seconds:.1f}s, {mb:.0f} MB)"
     )
     if record.attempts > 1:
@@ -83,7 +78,11 @@ class Progress:
         if self.live_mode:
             console_type, live_type, _ = _rich()
             console = console_type(file=stream, highlight=False, soft_wrap=True)
-            self.live = live_type(self._table(), console=console, refresh_per_second=4)
+            self.live = live_type(
+                console=console,
+                refresh_per_second=REFRESH_PER_SECOND,
+                get_renderable=self._table,
+            )
             self.live.start()
 
     def __call__(self, event: StageEvent) -> None:
@@ -99,13 +98,12 @@ class Progress:
             self.ended[event.name] = event.record
             self._show_end(event.record)
         if self.live is not None:
-            self.live.update(self._table())
+            self.live.refresh()  # a start or an end shows at once, not at the next tick
 
     def close(self) -> None:
         """Stop the live display (its last frame stays on screen)."""
         if self.live is not None:
-            self.live.update(self._table())
-            self.live.stop()
+            self.live.stop()  # draws the last frame
             self.live = None
 
     def _print(self, text: str) -> None:
@@ -124,8 +122,12 @@ class Progress:
         if self.github and log is not None:
             self._print_group(record, log)
         elif log is not None and (self.verbose or record.status in _FAILED):
-            lines = tail_lines(log, 10**9 if self.verbose else TAIL_LINES)
-            header = "output" if self.verbose else f"last {len(lines)} lines"
+            if self.verbose:
+                lines, header = tail_lines(log, 10**9), "output"
+            else:
+                lines, header = failure_lines(tail_lines(log, SCANNED_LINES), TAIL_LINES)
+            if not lines:
+                header = "no output"
             block = [f"--- {record.name}: {header} ({log}) ---", *lines, "---"]
             self._print("\n".join(self.masker.mask(line) for line in block))
 
@@ -137,27 +139,38 @@ class Progress:
         self._print(f"::group::{describe_end(record)}\n{body}\n::endgroup::")
 
     def _table(self) -> Table:
-        table = _rich()[2](title=f"workflow: {self.plan.lane.value} lane", expand=False)
+        """The table as it is now: called by the refresh thread at every redraw.
+
+        It reads `started` and `ended` by key only (never iterating them), so the pool's
+        event thread may add to them meanwhile.
+        """
+        table = _rich()[2](expand=False)
         for column in ("stage", "state", "elapsed", "eta"):
             table.add_column(column)
         now = time.monotonic()
         for stage in self.plan.stages:
             record = self.ended.get(stage.name)
+            started = self.started.get(stage.name)
             if record is not None and record.cache_hit:
                 table.add_row(stage.name, "passed (cached)", "", "")
             elif record is not None:
-                table.add_row(stage.name, _SYMBOL[record.status], f"{record.duration_s:.1f}s", "")
-            elif stage.name in self.started:
-                elapsed = now - self.started[stage.name]
-                eta = (
-                    ""
-                    if stage.expected_s is None
-                    else f"{max(0.0, stage.expected_s - elapsed):.0f}s"
-                )
-                table.add_row(stage.name, "running", f"{elapsed:.1f}s", eta)
+                table.add_row(stage.name, record.status.value, f"{record.duration_s:.1f}s", "")
+            elif started is not None:
+                elapsed = now - started
+                left = eta(stage.expected_s, elapsed)
+                table.add_row(stage.name, "running", f"{elapsed:.1f}s", left)
             else:
-                table.add_row(stage.name, "waiting", "", "")
+                table.add_row(stage.name, "waiting", "", eta(stage.expected_s, 0.0))
         return table
+
+
+def eta(expected_s: float | None, elapsed_s: float) -> str:
+    """What is left of a stage by its history: "12s" counting down, "+3s" once it runs
+    longer than expected, "" when history does not know the stage."""
+    if expected_s is None:
+        return ""
+    left = expected_s - elapsed_s
+    return f"{left:.0f}s" if left >= 0 else f"+{-left:.0f}s"
 
 
 _FAILED = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)

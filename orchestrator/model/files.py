@@ -7,11 +7,14 @@ record and the reports are 0644 (they are meant to be shared and uploaded), the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from orchestrator.model.units import count
 
 SHARED = 0o644  # records and reports: readable by whoever reads the directory
 EXECUTABLE = 0o755  # the git hook
@@ -53,6 +56,32 @@ def staged(path: Path, text: str | bytes, mode: int | None = SHARED) -> Iterator
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+OWN_DIRECTORY = ".workflow"  # the default home of the reports, history and cache
+IGNORE_ALL = "# workflow's own output: git ignores everything here.\n*\n"
+
+
+def make_own_directory(path: Path) -> None:
+    """Create `path` (with its parents) for workflow's own output, which git must ignore.
+
+    As ruff, mypy and pytest do for their caches: the topmost directory this call creates
+    gets a `.gitignore` holding `*`, and so does a `.workflow` directory on the way
+    (one made by an older version, without it), so `git add -A` never stages a report.
+    A directory that existed under another name is the user's: nothing is added there.
+    Raises OSError when `path` cannot be created; a `.gitignore` that cannot be written
+    is left out.
+    """
+    missing = next((p for p in reversed((path, *path.parents)) if not p.exists()), None)
+    path.mkdir(parents=True, exist_ok=True)
+    marked = [missing] if missing is not None else []
+    marked += [p for p in (path, *path.parents) if p.name == OWN_DIRECTORY]
+    for directory in marked:
+        ignore = directory / ".gitignore"
+        # A read-only tree: the outputs are still written, without it.
+        with contextlib.suppress(OSError):
+            if not ignore.exists():
+                ignore.write_text(IGNORE_ALL, encoding="utf-8")
 
 
 def temporary_directory(prefix: str) -> Path:
@@ -106,6 +135,36 @@ def tail_lines(path: Path, lines: int, max_bytes: int = 64 * 1024) -> list[str]:
         return log_tail(path, lines, max_bytes, colours=True)
     except OSError:
         return []
+
+
+SCANNED_LINES = 400  # lines read back to find pytest's short test summary in a log's tail
+# pytest's "=== short test summary info ===" and its closing "=== 2 failed, 9 passed in
+# 1.23s ===" (without the rules under -q; colour codes may sit in a console tail).
+_SUMMARY = re.compile(r"=+ short test summary info =+")
+_RESULT = re.compile(r"\b\d+ (?:failed|passed|errors?|skipped)\b.*\bin [0-9.]+s\b")
+
+
+def failure_lines(lines: list[str], limit: int) -> tuple[list[str], str]:
+    """What to show of a failed stage's log tail, and how to name it.
+
+    pytest's short test summary (the failed tests, one line each; `-rfE`) when the tail
+    holds one, however pytest was reached (tox, make, a script), up to its result line:
+    a plugin's table printed after the tests (pytest-benchmark) is not the failure.
+    Otherwise the last `limit` lines. A summary longer than `limit` keeps its first
+    lines and its result line.
+    """
+    start = next((i for i in range(len(lines) - 1, -1, -1) if _SUMMARY.search(lines[i])), None)
+    if start is None:
+        shown = lines[-limit:]
+        return shown, f"last {count(len(shown), 'line')}"
+    end = next(
+        (i for i in range(start + 1, len(lines)) if _RESULT.search(lines[i])), len(lines) - 1
+    )
+    summary = lines[start : end + 1]
+    if len(summary) > limit:
+        hidden = len(summary) - limit + 1
+        summary = [*summary[: limit - 2], f"... {count(hidden, 'more line')}", summary[-1]]
+    return summary, "pytest's short test summary"
 
 
 def clean_text(text: str, *, colours: bool) -> str:

@@ -28,6 +28,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode, ReportsDirError
+from orchestrator.model.files import make_own_directory
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
@@ -124,6 +125,7 @@ def start_run(request: RunRequest) -> RunStart:
     run_id = new_run_id(now)
     run_dir = request.report_dir / run_id
     try:
+        make_own_directory(request.report_dir)  # git ignores it (its own .gitignore)
         (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportsDirError(
