@@ -48,7 +48,13 @@ def describe_end(record: StageRecord) -> str:
     )
     if record.attempts > 1:
         text += f" after {record.attempts} attempts"
-    return f"{text}: {record.error}" if record.error and not record.status.ok else text
+    if record.error and not record.status.ok:
+        return f"{text}: {record.error}"
+    if record.changed_files:  # a stage with writes = true
+        edits = ", ".join(f"{edit.path} ({edit.change})" for edit in record.changed_files[:10])
+        more = len(record.changed_files) - 10
+        text += f"; it wrote {edits}" + (f" and {more} more" if more > 0 else "")
+    return text
 
 
 class Progress:

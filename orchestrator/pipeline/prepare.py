@@ -111,6 +111,7 @@ def prepare_run(
         only=options.only,
         fail_fast=options.fail_fast,
         shard=options.shard,
+        changed=decision.changed if decision is not None else None,
     )
     machine = read_machine()
     reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
