@@ -43,7 +43,7 @@ def test_stages(root: Path, pytest: PytestSettings, files: list[str] | None) -> 
     """The built-in pytest stages for the project at `root` (`files`: what git lists)."""
     base = ("pytest", "-q") + (() if pytest.reports_failures else ("-rfE",))
     patterns = pytest.python_files
-    where = pytest.source or "no pytest configuration"
+    where = pytest.source
     if pytest.testpaths:
         shown = ", ".join(pytest.testpaths)
         tests = _matching(_listing(root, files), patterns, pytest.testpaths)
@@ -55,7 +55,7 @@ def test_stages(root: Path, pytest: PytestSettings, files: list[str] | None) -> 
         tests = _matching(listing, patterns, (directory,))
         if tests:
             split = _unit_integration(tests) if directory == "tests" else ()
-            note = f"unit: pytest runs {directory}/ ({where} names no testpaths)"
+            note = f"unit: pytest runs {directory}/ (no testpaths configured)"
             return TestPlan(split or (TestStage("unit", 4, (*base, directory)),), note)
     anywhere = _matching(listing, patterns, ("",))
     if anywhere or any(arg.startswith("--doctest") for arg in pytest.addopts):
