@@ -1,6 +1,7 @@
 """What the terminal shows while stages run.
 
-In a terminal: a live table (state, elapsed, ETA from history), redrawn four times a
+In a terminal: a live table (state, elapsed, ETA from history), started once the first
+stage is announced (rich loads meanwhile, off the stages' way) and redrawn four times a
 second by rich's one refresh thread, so elapsed time ticks and the ETA counts down while
 a stage runs (the table is built anew at every refresh, never kept). Elsewhere (a pipe, or
 CI=true): one plain line per event. In GitHub Actions each finished stage's log is folded
@@ -11,6 +12,7 @@ interleaved with another's; a failed stage shows the tail of its log.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -81,18 +83,35 @@ class Progress:
         self.started: dict[str, float] = {}
         self.ended: dict[str, StageRecord] = {}
         self.live: Live | None = None
+        self._pending: list[str] = []  # lines said before the live display is up
+        self._lock = threading.Lock()
+        self._first = threading.Event()  # the first stage was announced
+        self._starter: threading.Thread | None = None
         if self.live_mode:
-            console_type, live_type, _ = _rich()
-            console = console_type(file=stream, highlight=False, soft_wrap=True)
-            self.live = live_type(
-                console=console,
-                refresh_per_second=REFRESH_PER_SECOND,
-                get_renderable=self._table,
+            self._starter = threading.Thread(
+                target=self._start_live, name="workflow-live", daemon=True
             )
-            self.live.start()
+            self._starter.start()
+
+    def _start_live(self) -> None:
+        # rich takes about 40 ms to load: it loads here, once the first stage has been
+        # announced, so that no stage waits for the display that shows it.
+        self._first.wait()
+        console_type, live_type, _ = _rich()
+        console = console_type(file=self.stream, highlight=False, soft_wrap=True)
+        live = live_type(
+            console=console, refresh_per_second=REFRESH_PER_SECOND, get_renderable=self._table
+        )
+        with self._lock:
+            live.start()
+            for text in self._pending:
+                live.console.print(text, markup=False, highlight=False)
+            self._pending.clear()
+            self.live = live
 
     def __call__(self, event: StageEvent) -> None:
         """Handle one pool event."""
+        self._first.set()
         if event.kind == "start":
             self.started[event.name] = time.monotonic()
             if not self.live_mode:
@@ -108,15 +127,23 @@ class Progress:
 
     def close(self) -> None:
         """Stop the live display (its last frame stays on screen)."""
+        if self._starter is not None:
+            self._first.set()
+            self._starter.join()
+            self._starter = None
         if self.live is not None:
             self.live.stop()  # draws the last frame
             self.live = None
 
     def _print(self, text: str) -> None:
         text = self.masker.mask(text)  # names, errors and tails alike: nothing unmasked
-        if self.live is not None:
-            self.live.console.print(text, markup=False, highlight=False)
-            return
+        with self._lock:
+            if self.live is not None:
+                self.live.console.print(text, markup=False, highlight=False)
+                return
+            if self.live_mode:
+                self._pending.append(text)
+                return
         stream = self.stream or sys.stdout
         stream.write(text + "\n")
         stream.flush()

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from orchestrator.configfile.project import (
-    ProjectTools,
-    read_project,
-    requirement_markers,
-    stage_python,
-)
-from orchestrator.configfile.testlayout import test_stages
 from orchestrator.model.config import DetectConfig, StageConfig
+
+if TYPE_CHECKING:
+    from orchestrator.configfile.project import ProjectTools
 
 # Relative, "/"-separated paths of the files git tracks or would track under the project
 # directory, or None when git cannot say (not a work tree, no git).
@@ -128,6 +124,12 @@ def default_stages(
     which the stages' inputs leave out (a documentation edit keeps their cached passes),
     except pytest's when it reads doctests from text files.
     """
+    # The project's tool settings and test layout are read only without a configuration
+    # of stages (configparser and the rest stay off a configured run's way to its first
+    # stage): this module's one deferred import.
+    from orchestrator.configfile.project import read_project  # noqa: PLC0415 - see above
+    from orchestrator.configfile.testlayout import test_stages  # noqa: PLC0415 - see above
+
     project = read_project(root)
     source = tuple(python_entries(root, files)) or (".",)
     targets = tuple(project_packages(root, files)) or source
@@ -169,6 +171,11 @@ def typecheck_stage(
 ) -> tuple[tuple[str, ...] | None, str]:
     """mypy's argv, or None, and why: it runs where the project configures it, for the
     Python the stages run (requirement markers), on what its configuration names."""
+    from orchestrator.configfile.project import (  # noqa: PLC0415 - as default_stages
+        requirement_markers,
+        stage_python,
+    )
+
     mypy = project.mypy
     if mypy.source is None:
         return None, (

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lanes.git import GitError, run_git
 from orchestrator.cache.snapshot import Snapshot, status_codes
-from orchestrator.model.ownpaths import own_output_of
+from orchestrator.model.ownpaths import environments, inside, own_output_of
 from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def not_a_source(path: str, environments: Iterable[str] = ()) -> bool:
         return True
     if name.endswith((".pyc", ".pyo")) or name == ".coverage" or name.startswith(".coverage."):
         return True
-    return any(path.startswith(env + "/") for env in environments)
+    return inside(path, environments)
 
 
 class SourceGuard:
@@ -132,11 +132,7 @@ class SourceGuard:
             return
         self.top = found
         self.own = [p for p in (_relative(out, found) for out in self.outputs) if p]
-        self.environments = tuple(
-            path[: -len("/pyvenv.cfg")]
-            for path, code in codes.items()
-            if code == "??" and path.endswith("/pyvenv.cfg")
-        )
+        self.environments = environments(p for p, code in codes.items() if code == "??")
         self.last = self._sources(codes)
 
     def started(self, name: str) -> None:
@@ -197,10 +193,13 @@ class SourceGuard:
         return found
 
     def _sources(self, codes: Mapping[str, str]) -> dict[str, str]:
+        venvs = tuple(f"{env}/" for env in self.environments)  # one C-level test a path
         return {
             path: code
             for path, code in codes.items()
-            if not not_a_source(path, self.environments) and own_output_of(path, self.own) is None
+            if not (venvs and path.startswith(venvs))
+            and not not_a_source(path)
+            and own_output_of(path, self.own) is None
         }
 
 
