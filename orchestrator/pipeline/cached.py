@@ -267,7 +267,10 @@ def _not_storable(record: StageRecord) -> str | None:
     if record.parts and len(record.parts) != int(record.parts[0].part.rpartition("/")[2]):
         return "only some of its parts ran here"
     if record.attempts != 1:
-        return "only a first attempt's pass is stored"
+        return (
+            f"it needed a rerun (passed on attempt {record.attempts}); "
+            "only a first attempt's pass is stored"
+        )
     if record.tests is not None and record.tests.flaky:
         # Reusing a pass that needed reruns would hide the flaky tests on every later run.
         return "it passed only after rerunning flaky tests"
