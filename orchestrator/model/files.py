@@ -149,18 +149,20 @@ def failure_lines(lines: list[str], limit: int) -> tuple[list[str], str]:
 
     pytest's short test summary (the failed tests, one line each; `-rfE`) when the tail
     holds one, however pytest was reached (tox, make, a script), up to its result line:
-    a plugin's table printed after the tests (pytest-benchmark) is not the failure.
-    Otherwise the last `limit` lines. A summary longer than `limit` keeps its first
-    lines and its result line.
+    a plugin's table printed after the tests (pytest-benchmark) is not the failure. A log
+    with several (a split stage's parts, one after another) shows each. Otherwise the
+    last `limit` lines. A summary longer than `limit` keeps its first lines and its last.
     """
-    start = next((i for i in range(len(lines) - 1, -1, -1) if _SUMMARY.search(lines[i])), None)
-    if start is None:
+    starts = [i for i, line in enumerate(lines) if _SUMMARY.search(line)]
+    if not starts:
         shown = lines[-limit:]
         return shown, f"last {count(len(shown), 'line')}"
-    end = next(
-        (i for i in range(start + 1, len(lines)) if _RESULT.search(lines[i])), len(lines) - 1
-    )
-    summary = lines[start : end + 1]
+    summary: list[str] = []
+    for start in starts:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if _RESULT.search(lines[i])), len(lines) - 1
+        )
+        summary += lines[start : end + 1]
     if len(summary) > limit:
         hidden = len(summary) - limit + 1
         summary = [*summary[: limit - 2], f"... {count(hidden, 'more line')}", summary[-1]]
