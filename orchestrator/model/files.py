@@ -34,6 +34,22 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = SHARED) -> No
         pass
 
 
+def write_new(path: Path, text: str, mode: int = SHARED) -> None:
+    """Write `path` whole, only if no file is there: a file that appears meanwhile is
+    never replaced (FileExistsError), and a failed write leaves nothing behind."""
+    handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.chmod(mode)  # mkstemp makes 0600
+        os.link(temporary, path)  # fails when `path` exists, where a rename would replace
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 @contextmanager
 def staged(path: Path, text: str | bytes, mode: int | None = SHARED) -> Iterator[Path]:
     """Write `text` (or bytes) beside `path`, yield the staged file, then swap it in on a
