@@ -169,10 +169,12 @@ def without(docs: tuple[str, ...]) -> tuple[str, ...]:
 def typecheck_stage(
     root: Path, project: ProjectTools, targets: tuple[str, ...]
 ) -> tuple[tuple[str, ...] | None, str]:
-    """mypy's argv, or None, and why: it runs where the project configures it, for the
-    Python the stages run (requirement markers), on what its configuration names."""
+    """mypy's argv, or None, and why: it runs where the project configures it (a mypy
+    configuration that names its files, or one the project runs mypy with in its hooks,
+    task files or CI), for the Python the stages run (requirement markers)."""
     from orchestrator.configfile.project import (  # noqa: PLC0415 - as default_stages
         requirement_markers,
+        runs_tool,
         stage_python,
     )
 
@@ -190,8 +192,15 @@ def typecheck_stage(
             f"typecheck left out: the project installs mypy only where {shown}, and the "
             f"stages run Python {python[0]}.{python[1]}"
         )
+    where = runs_tool(root, "mypy")
+    if not mypy.files and where is None:
+        return None, (
+            f"typecheck left out: {mypy.source} configures mypy but names no files, and "
+            "the project runs it nowhere workflow can see (pre-commit, tox, nox, a "
+            "Justfile or Makefile, a GitHub workflow)"
+        )
     run = ("mypy",) if mypy.files else ("mypy", *targets)
-    what = "the files it configures" if mypy.files else ", ".join(targets)
+    what = "the files it configures" if mypy.files else f"{', '.join(targets)} (as {where} runs it)"
     note = f"typecheck: mypy with {mypy.source} on {what}"
     version = mypy.python_version
     if version is not None and version.strip() != f"{python[0]}.{python[1]}":

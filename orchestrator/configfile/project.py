@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import shlex
 import sys
 import tomllib
@@ -181,6 +182,34 @@ def stage_python() -> tuple[int, int]:
         if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
             return int(parts[0]), int(parts[1])
     return sys.version_info[0], sys.version_info[1]
+
+
+# Where a project runs its tools: its task runners, hooks and CI workflows.
+TOOL_RUNNERS = (
+    ".pre-commit-config.yaml",
+    "tox.ini",
+    "noxfile.py",
+    "Justfile",
+    "justfile",
+    "Makefile",
+    ".github/workflows/*.yml",
+    ".github/workflows/*.yaml",
+)
+
+
+def runs_tool(root: Path, name: str) -> str | None:
+    """The first file among `TOOL_RUNNERS` that names `name` as a word (a command, a
+    hook id, a session), or None: evidence that the project runs the tool, and where."""
+    word = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])")
+    for pattern in TOOL_RUNNERS:
+        for path in sorted(root.glob(pattern)):
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if word.search(text):
+                return path.relative_to(root).as_posix()
+    return None
 
 
 def requirement_markers(root: Path, pyproject: Mapping[str, Any], name: str) -> list[str]:

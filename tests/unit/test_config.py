@@ -183,6 +183,7 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_pkg.py").write_text("")
     (tmp_path / "mypy.ini").write_text("[mypy]\n")
+    (tmp_path / "Makefile").write_text("types:\n\tmypy pkg\n")
     loaded = load_config(cwd=tmp_path)
     assert loaded.path is None
     assert "built-in defaults" in loaded.source

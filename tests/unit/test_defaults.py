@@ -42,6 +42,7 @@ def test_without_git_virtualenvs_and_build_trees_are_left_out(tmp_path: Path) ->
         ],
     )
     write(tmp_path, "mypy.ini", "[mypy]\nstrict = true\n")
+    write(tmp_path, "tox.ini", "[testenv:types]\ncommands = mypy scripts tool.py\n")
     stages = default_stages(tmp_path).stages
     assert stages["lint"].run == ("ruff", "check", "--no-fix", "scripts", "tool.py")
     assert stages["typecheck"].run == ("mypy", "scripts", "tool.py")
@@ -51,6 +52,7 @@ def test_without_git_virtualenvs_and_build_trees_are_left_out(tmp_path: Path) ->
 def test_with_git_only_what_it_lists_counts(tmp_path: Path) -> None:
     tree(tmp_path, ["pkg/__init__.py", "gen/__init__.py", "src/lib/__init__.py", "tests/t.py"])
     write(tmp_path, "setup.cfg", "[mypy]\nwarn_unused_ignores = true\n")
+    write(tmp_path, "Makefile", "typecheck:\n\tmypy pkg src/lib\n")
     listed = ["pkg/__init__.py", "src/lib/__init__.py", "tests/t.py", "gone/__init__.py"]
     stages = default_stages(tmp_path, listed).stages
     assert stages["typecheck"].run == ("mypy", "pkg", "src/lib")
@@ -141,10 +143,24 @@ def test_mypy_listed_only_for_another_python_is_left_out(tmp_path: Path) -> None
     write(
         tmp_path,
         "pyproject.toml",
-        "[tool.mypy]\nstrict = true\n[dependency-groups]\n"
+        '[tool.mypy]\nstrict = true\nfiles = ["src"]\n[dependency-groups]\n'
         f"test = [\"mypy; python_version == '{RUNNING}'\"]\n",
     )
     assert "typecheck" in default_stages(tmp_path).stages
+
+
+def test_mypy_options_with_nothing_to_check_are_not_a_type_check(tmp_path: Path) -> None:
+    # A pytest plugin's mypy settings (cattrs' typing tests): no files, run nowhere.
+    tree(tmp_path, ["src/pkg/__init__.py"])
+    write(tmp_path, "pyproject.toml", "[tool.mypy]\nstrict = true\n")
+    built_in = default_stages(tmp_path)
+    assert "typecheck" not in built_in.stages
+    assert any("names no files" in note for note in built_in.notes)
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    write(tmp_path, ".github/workflows/ci.yml", "jobs:\n  t:\n    steps:\n      - run: mypy src\n")
+    built_in = default_stages(tmp_path)
+    assert built_in.stages["typecheck"].run == ("mypy", "src/pkg")
+    assert any("as .github/workflows/ci.yml runs it" in note for note in built_in.notes)
 
 
 def test_lint_never_fixes_and_says_so_when_the_project_asks_for_fixes(tmp_path: Path) -> None:
