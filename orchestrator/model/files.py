@@ -79,20 +79,19 @@ IGNORE_ALL = "# workflow's own output: git ignores everything here.\n*\n"
 
 
 def make_own_directory(path: Path) -> None:
-    """Create `path` (with its parents) for workflow's own output, which git must ignore.
+    """Create `path` (with its parents) for workflow's own output.
 
-    As ruff, mypy and pytest do for their caches: the topmost directory this call creates
-    gets a `.gitignore` holding `*`, and so does a `.workflow` directory on the way
-    (one made by an older version, without it), so `git add -A` never stages a report.
-    A directory that existed under another name is the user's: nothing is added there.
-    Raises OSError when `path` cannot be created; a `.gitignore` that cannot be written
-    is left out.
+    As ruff, mypy and pytest do for their caches, workflow's own directory `.workflow`
+    (the default home of the reports, history and cache) gets a `.gitignore` holding
+    `*`, also when an older version made it without one, so `git add -A` never stages a
+    report. A directory the user named (`--report-dir out`) is theirs to ignore: nothing
+    is added there, and it holds only run directories. Raises OSError when `path` cannot
+    be created; a `.gitignore` that cannot be written is left out.
     """
-    missing = next((p for p in reversed((path, *path.parents)) if not p.exists()), None)
     path.mkdir(parents=True, exist_ok=True)
-    marked = [missing] if missing is not None else []
-    marked += [p for p in (path, *path.parents) if p.name == OWN_DIRECTORY]
-    for directory in marked:
+    for directory in (path, *path.parents):
+        if directory.name != OWN_DIRECTORY:
+            continue
         ignore = directory / ".gitignore"
         # A read-only tree: the outputs are still written, without it.
         with contextlib.suppress(OSError):

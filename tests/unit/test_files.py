@@ -174,12 +174,10 @@ def test_without_a_summary_the_last_lines_are_shown() -> None:
 def test_workflow_directories_ignore_themselves(tmp_path: Path) -> None:
     make_own_directory(tmp_path / ".workflow" / "reports")
     assert (tmp_path / ".workflow" / ".gitignore").read_text().splitlines()[-1] == "*"
-    # A directory of the user's that only receives a new subdirectory is left alone; the
-    # new directory ignores itself.
-    (tmp_path / "ci").mkdir()
+    # A directory the user named holds only run directories: nothing is added there.
     make_own_directory(tmp_path / "ci" / "runs")
     assert not (tmp_path / "ci" / ".gitignore").exists()
-    assert (tmp_path / "ci" / "runs" / ".gitignore").is_file()
+    assert list((tmp_path / "ci" / "runs").iterdir()) == []
     # A .workflow made by an older version gets one on the next run.
     (tmp_path / "old" / ".workflow" / "reports").mkdir(parents=True)
     make_own_directory(tmp_path / "old" / ".workflow" / "reports")
