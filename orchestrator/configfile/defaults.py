@@ -199,6 +199,18 @@ def typecheck_stage(
             "the project runs it nowhere workflow can see (pre-commit, tox, nox, a "
             "Justfile or Makefile, a GitHub workflow)"
         )
+    missing = [path for path in mypy.files if not _exists(root, path)]
+    if mypy.files and len(missing) == len(mypy.files):
+        return None, (
+            f"typecheck left out: none of the files {mypy.source} names exists here "
+            f"({', '.join(missing)})"
+        )
+    if missing:  # an sdist without the examples/ its configuration names: check the rest
+        present = tuple(path for path in mypy.files if path not in missing)
+        return ("mypy", *present), (
+            f"typecheck: mypy with {mypy.source} on {', '.join(present)}; "
+            f"{', '.join(missing)} (in its files) does not exist here"
+        )
     run = ("mypy",) if mypy.files else ("mypy", *targets)
     what = "the files it configures" if mypy.files else f"{', '.join(targets)} (as {where} runs it)"
     note = f"typecheck: mypy with {mypy.source} on {what}"
@@ -209,6 +221,13 @@ def typecheck_stage(
             f"though the stages run {python[0]}.{python[1]}"
         )
     return run, note
+
+
+def _exists(root: Path, pattern: str) -> bool:
+    """Whether a mypy `files` entry (a path, or a glob mypy expands) names something."""
+    if any(char in pattern for char in "*?["):
+        return any(root.glob(pattern))
+    return (root / pattern).exists()
 
 
 def _holds(marker: str, python: tuple[int, int]) -> bool:

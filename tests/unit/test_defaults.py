@@ -182,3 +182,14 @@ def test_inputs_leave_out_the_docs_unless_pytest_reads_them(tmp_path: Path) -> N
     assert without(("a", "!b")) == ("*", "!a", "b")
     write(tmp_path, "pytest.ini", "[pytest]\naddopts = --doctest-glob='*.md'\n")
     assert default_stages(tmp_path).stages["unit"].inputs is None
+
+
+def test_configured_mypy_files_missing_from_the_checkout_are_left_out(tmp_path: Path) -> None:
+    # An sdist ships src/ and tests/ but not the examples/ its mypy configuration names.
+    tree(tmp_path, ["src/pkg/__init__.py", "tests/test_a.py"])
+    write(tmp_path, "pyproject.toml", '[tool.mypy]\nfiles = ["src", "tests", "examples"]\n')
+    built_in = default_stages(tmp_path)
+    assert built_in.stages["typecheck"].run == ("mypy", "src", "tests")
+    assert any("examples (in its files) does not exist here" in n for n in built_in.notes)
+    write(tmp_path, "pyproject.toml", '[tool.mypy]\nfiles = ["examples"]\n')
+    assert "typecheck" not in default_stages(tmp_path).stages
