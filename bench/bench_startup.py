@@ -4,7 +4,8 @@ last stage's end to workflow's exit.
     python bench/bench_startup.py [--runs N] [--venv-files N] [--json PATH]
 
 A small git project (a package, its tests, a workflow.toml with history, reports and the
-result cache at their defaults) is run with `workflow run --lane heavy --no-cache` (the
+result cache at their defaults, and a stage run by a Python environment's tool, whose key
+covers that environment) is run with `workflow run --lane heavy --no-cache` (the
 keys are still computed, as for a miss) through the console script, as a user types it.
 Two stages write the time (`date +%s%N`, outside the project) when they start; the
 second ends 0.3 s later, writing the time again just before it exits. Start-up is the
@@ -50,11 +51,16 @@ def make_project(root: Path, stamps: Path) -> None:
         "README.md": "# bench\n",
         ".gitignore": "__pycache__/\n",
         "workflow.toml": (
-            "[stages.first]\n"
+            # I/O-bound: the three start together, whatever the cores.
+            "[stages.first]\nkind = 'io'\n"
             f"run = ['sh', '-c', 'date +%s%N > {stamps}/first.start']\n"
-            "[stages.last]\n"
+            "[stages.last]\nkind = 'io'\n"
             f"run = ['sh', '-c', 'date +%s%N > {stamps}/last.start; sleep {LAST_STAGE_S}; "
             f"date +%s%N > {stamps}/last.end']\n"
+            # A tool in a Python environment, as ruff, mypy or pytest: its key (the
+            # interpreter and the installed distributions) is computed before any stage.
+            "[stages.tool]\nkind = 'io'\n"
+            "run = ['python', '-c', 'pass']\n"
         ),
     }
     for name, text in files.items():

@@ -111,6 +111,9 @@ class SourceGuard:
         self.own: list[str] = []
         self.environments: tuple[str, ...] = ()
         self.lock = threading.Lock()
+        # The first reading, kept as git gave it until the first stage ends: sorting out
+        # thousands of untracked files (a virtualenv) need not delay the first stage.
+        self._first: dict[str, str] | None = None
 
     def begin(self, snapshot: Snapshot | None = None) -> None:
         """Read the tree before any stage starts, or take the reading the result cache
@@ -131,7 +134,14 @@ class SourceGuard:
         if found is None or codes is None:
             return
         self.top = found
-        self.own = [p for p in (_relative(out, found) for out in self.outputs) if p]
+        self._first = codes
+
+    def _settle(self) -> None:
+        """Sort out the first reading (under the lock, when the first stage ends)."""
+        codes, self._first = self._first, None
+        if codes is None or self.top is None:
+            return
+        self.own = [p for p in (_relative(out, self.top) for out in self.outputs) if p]
         self.environments = environments(p for p, code in codes.items() if code == "??")
         self.last = self._sources(codes)
 
@@ -147,6 +157,7 @@ class SourceGuard:
             self.running.discard(record.name)
             if self.top is None or record.executor == "cache":
                 return record
+            self._settle()
             found = self._read()
             beside = sorted(self.running)
         if not found:
