@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.configfile.defaults import default_stages, without
+from orchestrator.configfile.project import read_project
 from orchestrator.configfile.recipes import Recipe, find_recipes
 from orchestrator.engine.toolpath import resolve_executable, stage_environment
 from orchestrator.model.config import LANE_DEFAULTS, DetectConfig, Lane, StageConfig
@@ -64,14 +65,28 @@ def draft_config(
     docs = DetectConfig().docs
     built = default_stages(root, files, docs)
     recipes = find_recipes(root)
+    coverage = read_project(root).coverage
     chosen = []
     for role, name, number, builtin in ROLES:
         mine = [r for r in recipes if r.role == role]
         fallback = built.stages.get(builtin) if builtin else None
         stage = _choose(name, number, mine, fallback, (root, env))
+        if stage is not None and coverage and role == "test" and stage.config.run:
+            stage = _with_coverage(stage, coverage)
         if stage is not None:
             chosen.append(stage)
     return render(chosen, built.notes, docs)
+
+
+def _with_coverage(stage: Chosen, where: str) -> Chosen:
+    """The test stage with a comment on measuring coverage as the project configures it."""
+    run = stage.config.run or ()
+    tests = run[1:] if run and Path(run[0]).name in ("pytest", "py.test") else None
+    if tests is None:
+        return stage
+    measured = ("coverage", "run", "-m", "pytest", *tests)
+    note = f"{where} configures coverage.py; to measure it here: run = {_array(measured)}"
+    return Chosen(stage.name, stage.config, stage.source, (*stage.alternatives, note))
 
 
 def _choose(
