@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lanes.git import run_git
+from orchestrator.model.ownpaths import top_environments
 
 MODE_FILE = "100644"
 MODE_EXECUTABLE = "100755"
@@ -99,10 +100,13 @@ def take_snapshot(directory: Path) -> Snapshot | None:
         return None
     top = Path(found.stdout.strip())
     index = run_git(top, "ls-files", "-s", "-z")
+    # Virtualenvs are keyed as tools, never file by file: git need not walk them.
+    venvs = top_environments(top)
     status = run_git(
         top,
         *("-c", "core.fileMode=true", "--no-optional-locks", "status", "--porcelain=v1"),
         *("-z", "--untracked-files=all", "--no-renames"),
+        *(("--", ".", *(f":(exclude){venv}" for venv in venvs)) if venvs else ()),
     )
     if index.returncode != 0 or status.returncode != 0:
         return None

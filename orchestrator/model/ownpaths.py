@@ -53,3 +53,19 @@ def environments(paths: Iterable[str]) -> tuple[str, ...]:
 def inside(path: str, directories: Iterable[str]) -> bool:
     """Whether `path` lies under one of `directories` (project-relative)."""
     return any(path.startswith(directory + "/") for directory in directories)
+
+
+def top_environments(top: Path) -> tuple[str, ...]:
+    """The virtualenvs directly under the work tree `top` (`.venv`, `venv`, `env`, ...):
+    git need not walk their thousands of files to say what changed (a few stat calls)."""
+    try:
+        children = list(top.iterdir())
+    except OSError:
+        return ()
+    return tuple(
+        sorted(
+            child.name
+            for child in children
+            if (child / ENVIRONMENT_MARK).is_file() and not child.is_symlink()
+        )
+    )

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lanes.git import GitError, run_git
 from orchestrator.cache.snapshot import Snapshot, status_codes
-from orchestrator.model.ownpaths import environments, inside, own_output_of
+from orchestrator.model.ownpaths import environments, inside, own_output_of, top_environments
 from orchestrator.model.status import StageStatus
 
 if TYPE_CHECKING:
@@ -128,7 +128,8 @@ class SourceGuard:
         else:
             try:
                 found = _top(self.root)
-                codes = None if found is None else status_codes(found)
+                venvs = () if found is None else top_environments(found)
+                codes = None if found is None else status_codes(found, *venvs)
             except GitError:
                 return
         if found is None or codes is None:
@@ -142,7 +143,8 @@ class SourceGuard:
         if codes is None or self.top is None:
             return
         self.own = [p for p in (_relative(out, self.top) for out in self.outputs) if p]
-        self.environments = environments(p for p, code in codes.items() if code == "??")
+        found = environments(p for p, code in codes.items() if code == "??")
+        self.environments = tuple(sorted({*found, *top_environments(self.top)}))
         self.last = self._sources(codes)
 
     def started(self, name: str) -> None:
