@@ -9,6 +9,7 @@ from lanes import git
 from lanes.changes import ChangeSet, FileChange, Status, merge_change_sets
 from lanes.git import GitError
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
+from orchestrator.model.ownpaths import environments, inside
 
 _UNKNOWN = "the changes are unknown, so every check runs"
 _SHALLOW = " (this is a shallow clone: `git fetch --unshallow` fetches the history)"
@@ -123,9 +124,13 @@ def _unknown(repo: _Repo, label: str, problem: str) -> ChangeSet:
 
 
 def _untracked(root: Path) -> tuple[FileChange, ...]:
+    # A virtualenv git does not ignore is the tools' installation, not a change.
+    paths = git.untracked(root)
+    venvs = environments(paths)
     return tuple(
         FileChange(path, Status.UNTRACKED, added=_line_count(root / path))
-        for path in git.untracked(root)
+        for path in paths
+        if not inside(path, venvs)
     )
 
 

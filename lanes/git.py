@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lanes.changes import FileChange, Status
 from orchestrator.model.errors import ExitCode, WorkflowError
+from orchestrator.model.ownpaths import top_environments
 from orchestrator.model.status import GitRecord
 
 ZERO_SHA = "0" * 40
@@ -135,8 +136,10 @@ def diff(root: Path, base: str, head: str | None) -> tuple[FileChange, ...]:
 
 
 def untracked(root: Path) -> tuple[str, ...]:
-    """New files git does not track yet (ignored ones left out), relative to `root`."""
-    output = checked(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    """New files git does not track yet (ignored ones left out), relative to `root`;
+    git does not walk the virtualenvs directly under `root` (never a change)."""
+    venvs = tuple(f":(exclude){venv}" for venv in top_environments(root))
+    output = checked(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".", *venvs)
     return tuple(path for path in output.split("\0") if path)
 
 

@@ -185,11 +185,29 @@ def _tails(view: RunView) -> list[str]:
     return lines
 
 
+def _written(view: RunView) -> list[str]:
+    """Files stages changed in the project (a `writes = true` stage lists its own)."""
+    writers = [stage for stage in view.record.stages if stage.changed_files]
+    lines: list[str] = ["", "### Files the stages changed", ""] if writers else []
+    for stage in writers:
+        edits = ", ".join(f"{code(e.path)} ({e.change})" for e in stage.changed_files)
+        lines.append(f"- {code(stage.name)}: {edits}")
+    return lines
+
+
 def compose(view: RunView, *, tails: bool = True, rows: int | None = None) -> str:
-    """The markdown, with or without log tails and with at most `rows` table rows."""
-    parts = [*_header(view), *_table(view, rows), *_findings(view), *_tests(view, tails)]
-    if tails:
-        parts += _tails(view)
+    """The markdown, with or without log tails and with at most `rows` table rows.
+
+    A failed run leads with what the reader must act on: the failed stages (their log
+    tails) and the failed tests come before the stage table and the findings.
+    """
+    failed = bool(view.failing)
+    parts = _header(view)
+    if failed:
+        parts += [*(_tails(view) if tails else []), *_tests(view, tails)]
+    parts += [*_table(view, rows), *_written(view), *_findings(view)]
+    if not failed:
+        parts += _tests(view, tails)
     return "\n".join(parts) + "\n"
 
 

@@ -174,7 +174,7 @@ def _cell(text: str) -> str:
 
 def _markdown_group(group: GroupTrend) -> list[str]:
     lines = [
-        f"### {group.lane} lane, {group.runs} runs",
+        f"### {group.lane} lane, {plural(group.runs, 'run')}",
         "",
         f"Runner class: `{group.runner_class or 'unknown'}`",
         "",

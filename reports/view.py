@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.model.errors import ExitCode
-from orchestrator.model.files import clean_text, log_tail
+from orchestrator.model.files import SCANNED_LINES, clean_text, failure_lines, log_tail
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
@@ -33,7 +33,8 @@ def clean(text: str, masker: Masker | None) -> str:
 
 
 def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | None:
-    """The last lines of a stage's log, if it lies inside the run directory."""
+    """The end of a stage's log that says why it failed (pytest's short test summary, else
+    the last lines: `model.files.failure_lines`), if the log lies inside the run directory."""
     if not log:
         return None
     try:
@@ -41,10 +42,10 @@ def read_tail(run_dir: Path, log: str | None, masker: Masker | None) -> str | No
         path = (root / log).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return None
-        tail = log_tail(path, TAIL_LINES, TAIL_BYTES, colours=False)
+        tail = log_tail(path, SCANNED_LINES, TAIL_BYTES, colours=False)
     except (OSError, ValueError):  # unreadable, or a path no file system accepts
         return None
-    text = "\n".join(tail)
+    text = "\n".join(failure_lines(tail, TAIL_LINES)[0])
     text = masker.mask(text) if masker is not None else text
     lines = [
         line if len(line) <= LINE_CHARS else line[:LINE_CHARS] + " …" for line in text.split("\n")

@@ -1,14 +1,21 @@
-"""The one sentence a report leads with: how long the run took, what set it, what would help.
+"""The sentences a report leads with: what failed (the user's first job), then how long
+the run took, what set it, what would help.
 
-Read from the record alone (its wall time, `pool.critical_path` and ranked bottlenecks),
-so `workflow report RUN.json` says the same as the run did.
+Read from the record alone (its stages, wall time, `pool.critical_path` and ranked
+bottlenecks), so `workflow report RUN.json` says the same as the run did.
 """
 
 from __future__ import annotations
 
-from orchestrator.model.records import Bottleneck, RunRecord, wall_time_s
-from orchestrator.model.units import seconds
+from orchestrator.model.records import Bottleneck, RunRecord, StageRecord, wall_time_s
+from orchestrator.model.status import StageStatus
+from orchestrator.model.units import count, seconds
 from sla.bottlenecks import floor_s
+
+FAILING = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)
+STAGES_NAMED = 3  # failed stages named in the lead, then "and N more"
+TESTS_NAMED = 2  # failed tests named per stage
+ERROR_CHARS = 80
 
 _CHANGE = {
     "critical_path": "Halving {stage}",
@@ -25,6 +32,39 @@ def _change(finding: Bottleneck, alone: str | None) -> str:
 
 
 def headline(record: RunRecord) -> str:
+    """What failed, then the time: e.g. "Failed: unit (2 failed tests: tests/test_a.py::
+    test_one, tests/test_a.py::test_two). The run took 59.0s; integration sets it (58.9s
+    on the critical path). Halving it would save 21.7s; nothing else would save more than
+    0.5s." ("" for no stages)."""
+    failed = failure_lead(record)
+    timing = time_lead(record)
+    return " ".join(part for part in (failed, timing) if part)
+
+
+def failure_lead(record: RunRecord) -> str:
+    """ "Failed: unit (2 failed tests: a, b), lint (exited with code 1)." or ""."""
+    failing = [stage for stage in record.stages if stage.status in FAILING]
+    if not failing:
+        return ""
+    named = ", ".join(f"{stage.name} ({_why(stage)})" for stage in failing[:STAGES_NAMED])
+    more = len(failing) - STAGES_NAMED
+    return f"Failed: {named}" + (f" and {more} more" if more > 0 else "") + "."
+
+
+def _why(stage: StageRecord) -> str:
+    tests = stage.tests
+    if tests is not None and tests.failed_ids:
+        bad = max(tests.failed + tests.errors, len(tests.failed_ids))
+        shown = ", ".join(tests.failed_ids[:TESTS_NAMED])
+        rest = bad - min(TESTS_NAMED, len(tests.failed_ids))
+        return f"{count(bad, 'failed test')}: {shown}" + (f" and {rest} more" if rest > 0 else "")
+    if stage.status is StageStatus.TIMEOUT:
+        return f"timed out after {seconds(stage.duration_s)}"
+    error = " ".join((stage.error or f"exited with code {stage.exit_code}").split())
+    return error if len(error) <= ERROR_CHARS else error[: ERROR_CHARS - 1] + "…"
+
+
+def time_lead(record: RunRecord) -> str:
     """E.g. "The run took 59.0s; integration sets it (58.9s on the critical path). Halving
     it would save 21.7s; nothing else would save more than 0.5s." ("" for no stages)."""
     wall = wall_time_s(record)

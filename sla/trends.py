@@ -20,6 +20,7 @@ from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.run_order import runs_oldest_first
+from orchestrator.model.units import count
 from sla.trend_model import (
     WHOLE_RUN,
     Comparison,
@@ -198,15 +199,15 @@ def judge(values: Sequence[float], settings: TrendConfig) -> tuple[Verdict, str,
     needed = min_baseline(settings)
     if len(recent) < settings.recent or len(baseline) < needed:
         reason = (
-            f"{len(values)} runs: a verdict needs {settings.recent} recent runs "
+            f"{count(len(values), 'run')}: a verdict needs {settings.recent} recent runs "
             f"and at least {needed} before them"
         )
         return Verdict.INSUFFICIENT, reason, None
     found = compare(baseline, recent)
     summary = (
         f"median {found.baseline_median:.2f}s -> {found.recent_median:.2f}s, "
-        f"level {found.change:+.0%} ({found.delta:+.2f}s) over the last {found.recent_n} runs "
-        f"against the {found.baseline_n} before"
+        f"level {found.change:+.0%} ({found.delta:+.2f}s) over the last "
+        f"{count(found.recent_n, 'run')} against the {found.baseline_n} before"
     )
     if _beyond(found.change, found.delta, found.p_greater, settings):
         return Verdict.REGRESSION, f"{summary}; p = {found.p_greater:.2g}", found
@@ -272,6 +273,6 @@ def throughput_degradation(runs: Sequence[RunRecord], settings: TrendConfig) -> 
         return []
     return [
         f"throughput degradation: run {latest.run_id} did {current:.3g} stages/s, "
-        f"{current / average:.0%} of the {average:.3g} average of the {len(history)} runs "
+        f"{current / average:.0%} of the {average:.3g} average of the {count(len(history), 'run')} "
         f"before it (reported, not failed: one run on a noisy runner is not evidence)"
     ]

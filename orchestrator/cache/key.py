@@ -30,7 +30,7 @@ from orchestrator.cache.fingerprint import (
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
 from orchestrator.model.masking import SECRET_NAME
-from orchestrator.model.ownpaths import own_output_of
+from orchestrator.model.ownpaths import environments, own_output_of
 from orchestrator.model.plain import to_data
 
 if TYPE_CHECKING:
@@ -139,10 +139,15 @@ def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> 
         return {}
     prefix = "" if cwd == "." else cwd + "/"
     excluded = [p for p in (_relative(e, snapshot.top) for e in stage.excluded) if p]
+    # Virtualenvs inside the work tree are keyed as tools, never file by file (their
+    # thousands of files are passed over by one prefix test each).
+    venvs = tuple(f"{env}/" for env in environments(snapshot.untracked))
     patterns = stage.config.inputs
     globs = None if patterns is None else _compile_inputs(patterns, stage.name)
     chosen: dict[str, str] = {}
     for path in snapshot.paths():
+        if venvs and path.startswith(venvs):
+            continue
         if not path.startswith(prefix) or own_output_of(path, excluded) is not None:
             continue
         if globs is not None and globs.match(path[len(prefix) :]) is None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lanes.git import run_git
+from orchestrator.model.ownpaths import top_environments
 
 MODE_FILE = "100644"
 MODE_EXECUTABLE = "100755"
@@ -99,10 +100,13 @@ def take_snapshot(directory: Path) -> Snapshot | None:
         return None
     top = Path(found.stdout.strip())
     index = run_git(top, "ls-files", "-s", "-z")
+    # Virtualenvs are keyed as tools, never file by file: git need not walk them.
+    venvs = top_environments(top)
     status = run_git(
         top,
         *("-c", "core.fileMode=true", "--no-optional-locks", "status", "--porcelain=v1"),
         *("-z", "--untracked-files=all", "--no-renames"),
+        *(("--", ".", *(f":(exclude){venv}" for venv in venvs)) if venvs else ()),
     )
     if index.returncode != 0 or status.returncode != 0:
         return None
@@ -143,3 +147,19 @@ def _status_entries(text: str) -> tuple[set[str], set[str]]:
         elif code != "!!":
             dirty.add(path)
     return dirty, untracked
+
+
+def status_codes(top: Path, *exclude: str) -> dict[str, str] | None:
+    """path -> porcelain code ("??" untracked, " M", " D", ...) of every file `git status`
+    lists under the work tree `top` (every untracked file, not directories), or None when
+    git fails. `exclude` are top-relative directories git need not walk (virtualenvs).
+    """
+    pathspec = ["--", ".", *(f":(exclude){path}" for path in exclude)] if exclude else []
+    status = run_git(
+        top,
+        *("-c", "core.fileMode=true", "--no-optional-locks", "status", "--porcelain=v1"),
+        *("-z", "--untracked-files=all", "--no-renames", *pathspec),
+    )
+    if status.returncode != 0:
+        return None
+    return {entry[3:]: entry[:2] for entry in status.stdout.split("\0") if len(entry) >= 4}

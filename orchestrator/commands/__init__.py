@@ -11,6 +11,7 @@ _MODULES = (
     "run",
     "lane",
     "validate",
+    "init",
     "report",
     "install_hook",
     "history",

@@ -11,7 +11,7 @@ import click
 from orchestrator.commands.history import store_for
 from orchestrator.commands.options import config_option, load
 from orchestrator.history.tests import flaky_tests
-from orchestrator.model.units import aligned
+from orchestrator.model.units import aligned, count
 
 DEFAULT_LAST = 50
 COLUMNS = ("STAGE", "TEST", "RUNS", "PASSED", "FAILED", "FLIPPED IN A RUN")
@@ -38,7 +38,7 @@ def command(last: int, as_json: bool, config_path: Path | None) -> int:
     if as_json:
         click.echo(json.dumps([asdict(test) for test in found], indent=2))
     elif not found:
-        click.echo(f"no flaky tests in the last {last} runs recorded in {path}")
+        click.echo(f"no flaky tests in the last {count(last, 'run')} recorded in {path}")
     else:
         rows = [COLUMNS] + [
             (t.stage, t.test_id, str(t.runs), str(t.passed), str(t.failed), str(t.flipped))

@@ -87,6 +87,11 @@ def _no_files(_root: Path) -> list[str]:
     return []  # built-in stages carry no env: listing the project would be wasted
 
 
+def project_listing(root: Path) -> list[str] | None:
+    """What git tracks or would track under `root` (None outside a work tree)."""
+    return _git_files(root)
+
+
 def _git_files(root: Path) -> list[str] | None:
     """What git tracks or would track under `root`; asked only for the built-in stages."""
     from lanes.git import project_files  # noqa: PLC0415 - only without a configuration

@@ -11,7 +11,7 @@ from orchestrator.configfile.edit import write_targets
 from orchestrator.engine.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import ConfigError, ExitCode, UnknownStageError, UsageError
-from orchestrator.model.units import aligned, percent, seconds, size
+from orchestrator.model.units import aligned, count, percent, seconds, size
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.profile import (
@@ -128,7 +128,8 @@ def command(
         if report.error is not None:
             failed = report.runs - report.passed
             click.echo(
-                f"{report.name}: {failed} runs did not pass ({report.error}); logs: {log_dir}"
+                f"{report.name}: {count(failed, 'run')} did not pass ({report.error}); "
+                f"logs: {log_dir}"
             )
     strategy, reason = lane_strategy(reports, plan.usable_cpus)
     click.echo(f"recommended strategy for the {lane} lane: {strategy} ({reason})")

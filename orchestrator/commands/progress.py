@@ -1,6 +1,9 @@
 """What the terminal shows while stages run.
 
-In a terminal: a live table (state, elapsed, ETA from history). Elsewhere (a pipe, or
+In a terminal: a live table (state, elapsed, ETA from history), started once the first
+stage is announced (rich loads meanwhile, off the stages' way) and redrawn four times a
+second by rich's one refresh thread, so elapsed time ticks and the ETA counts down while
+a stage runs (the table is built anew at every refresh, never kept). Elsewhere (a pipe, or
 CI=true): one plain line per event. In GitHub Actions each finished stage's log is folded
 inside `::group::`. A stage's output is shown as one block after it ends, never
 interleaved with another's; a failed stage shows the tail of its log.
@@ -9,13 +12,14 @@ interleaved with another's; a failed stage shows the tail of its log.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from orchestrator.engine.pool import StageEvent
-from orchestrator.model.files import tail_lines
+from orchestrator.model.files import SCANNED_LINES, failure_lines, tail_lines
 from orchestrator.model.status import StageStatus
 from orchestrator.pipeline.workflow import RunStarted
 
@@ -28,14 +32,7 @@ if TYPE_CHECKING:
 
 TAIL_LINES = 30
 GROUP_MAX_BYTES = 512 * 1024
-_SYMBOL = {
-    StageStatus.PASSED: "ok",
-    StageStatus.FAILED: "FAILED",
-    StageStatus.TIMEOUT: "TIMEOUT",
-    StageStatus.ERROR: "ERROR",
-    StageStatus.CANCELLED: "cancelled",
-    StageStatus.SKIPPED: "skipped",
-}
+REFRESH_PER_SECOND = 4  # the live table's redraws: elapsed time moves at least twice a second
 
 
 def describe_end(record: StageRecord) -> str:
@@ -46,14 +43,20 @@ def describe_end(record: StageRecord) -> str:
         saved = reused.saved_s or 0.0
         return f"{record.name}: passed (cached) from run {reused.from_run}, saved {saved:.1f}s"
     text = (
-        f"{record.name}: {_SYMBOL[record.status]}"
+        f"{record.name}: {record.status.value}"
         if record.attempts == 0
-        else f"{record.name}: {_SYMBOL[record.status]} in {record.duration_s:.1f}s "
+        else f"{record.name}: {record.status.value} in {record.duration_s:.1f}s "
         f"(cpu {record.cpu_seconds:.1f}s, {mb:.0f} MB)"
     )
     if record.attempts > 1:
         text += f" after {record.attempts} attempts"
-    return f"{text}: {record.error}" if record.error and not record.status.ok else text
+    if record.error and not record.status.ok:
+        return f"{text}: {record.error}"
+    if record.changed_files:  # a stage with writes = true
+        edits = ", ".join(f"{edit.path} ({edit.change})" for edit in record.changed_files[:10])
+        more = len(record.changed_files) - 10
+        text += f"; it wrote {edits}" + (f" and {more} more" if more > 0 else "")
+    return text
 
 
 class Progress:
@@ -80,14 +83,35 @@ class Progress:
         self.started: dict[str, float] = {}
         self.ended: dict[str, StageRecord] = {}
         self.live: Live | None = None
+        self._pending: list[str] = []  # lines said before the live display is up
+        self._lock = threading.Lock()
+        self._first = threading.Event()  # the first stage was announced
+        self._starter: threading.Thread | None = None
         if self.live_mode:
-            console_type, live_type, _ = _rich()
-            console = console_type(file=stream, highlight=False, soft_wrap=True)
-            self.live = live_type(self._table(), console=console, refresh_per_second=4)
-            self.live.start()
+            self._starter = threading.Thread(
+                target=self._start_live, name="workflow-live", daemon=True
+            )
+            self._starter.start()
+
+    def _start_live(self) -> None:
+        # rich takes about 40 ms to load: it loads here, once the first stage has been
+        # announced, so that no stage waits for the display that shows it.
+        self._first.wait()
+        console_type, live_type, _ = _rich()
+        console = console_type(file=self.stream, highlight=False, soft_wrap=True)
+        live = live_type(
+            console=console, refresh_per_second=REFRESH_PER_SECOND, get_renderable=self._table
+        )
+        with self._lock:
+            live.start()
+            for text in self._pending:
+                live.console.print(text, markup=False, highlight=False)
+            self._pending.clear()
+            self.live = live
 
     def __call__(self, event: StageEvent) -> None:
         """Handle one pool event."""
+        self._first.set()
         if event.kind == "start":
             self.started[event.name] = time.monotonic()
             if not self.live_mode:
@@ -99,20 +123,27 @@ class Progress:
             self.ended[event.name] = event.record
             self._show_end(event.record)
         if self.live is not None:
-            self.live.update(self._table())
+            self.live.refresh()  # a start or an end shows at once, not at the next tick
 
     def close(self) -> None:
         """Stop the live display (its last frame stays on screen)."""
+        if self._starter is not None:
+            self._first.set()
+            self._starter.join()
+            self._starter = None
         if self.live is not None:
-            self.live.update(self._table())
-            self.live.stop()
+            self.live.stop()  # draws the last frame
             self.live = None
 
     def _print(self, text: str) -> None:
         text = self.masker.mask(text)  # names, errors and tails alike: nothing unmasked
-        if self.live is not None:
-            self.live.console.print(text, markup=False, highlight=False)
-            return
+        with self._lock:
+            if self.live is not None:
+                self.live.console.print(text, markup=False, highlight=False)
+                return
+            if self.live_mode:
+                self._pending.append(text)
+                return
         stream = self.stream or sys.stdout
         stream.write(text + "\n")
         stream.flush()
@@ -124,8 +155,12 @@ class Progress:
         if self.github and log is not None:
             self._print_group(record, log)
         elif log is not None and (self.verbose or record.status in _FAILED):
-            lines = tail_lines(log, 10**9 if self.verbose else TAIL_LINES)
-            header = "output" if self.verbose else f"last {len(lines)} lines"
+            if self.verbose:
+                lines, header = tail_lines(log, 10**9), "output"
+            else:
+                lines, header = failure_lines(tail_lines(log, SCANNED_LINES), TAIL_LINES)
+            if not lines:
+                header = "no output"
             block = [f"--- {record.name}: {header} ({log}) ---", *lines, "---"]
             self._print("\n".join(self.masker.mask(line) for line in block))
 
@@ -137,27 +172,38 @@ class Progress:
         self._print(f"::group::{describe_end(record)}\n{body}\n::endgroup::")
 
     def _table(self) -> Table:
-        table = _rich()[2](title=f"workflow: {self.plan.lane.value} lane", expand=False)
+        """The table as it is now: called by the refresh thread at every redraw.
+
+        It reads `started` and `ended` by key only (never iterating them), so the pool's
+        event thread may add to them meanwhile.
+        """
+        table = _rich()[2](expand=False)
         for column in ("stage", "state", "elapsed", "eta"):
             table.add_column(column)
         now = time.monotonic()
         for stage in self.plan.stages:
             record = self.ended.get(stage.name)
+            started = self.started.get(stage.name)
             if record is not None and record.cache_hit:
                 table.add_row(stage.name, "passed (cached)", "", "")
             elif record is not None:
-                table.add_row(stage.name, _SYMBOL[record.status], f"{record.duration_s:.1f}s", "")
-            elif stage.name in self.started:
-                elapsed = now - self.started[stage.name]
-                eta = (
-                    ""
-                    if stage.expected_s is None
-                    else f"{max(0.0, stage.expected_s - elapsed):.0f}s"
-                )
-                table.add_row(stage.name, "running", f"{elapsed:.1f}s", eta)
+                table.add_row(stage.name, record.status.value, f"{record.duration_s:.1f}s", "")
+            elif started is not None:
+                elapsed = now - started
+                left = eta(stage.expected_s, elapsed)
+                table.add_row(stage.name, "running", f"{elapsed:.1f}s", left)
             else:
-                table.add_row(stage.name, "waiting", "", "")
+                table.add_row(stage.name, "waiting", "", eta(stage.expected_s, 0.0))
         return table
+
+
+def eta(expected_s: float | None, elapsed_s: float) -> str:
+    """What is left of a stage by its history: "12s" counting down, "+3s" once it runs
+    longer than expected, "" when history does not know the stage."""
+    if expected_s is None:
+        return ""
+    left = expected_s - elapsed_s
+    return f"{left:.0f}s" if left >= 0 else f"+{-left:.0f}s"
 
 
 _FAILED = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)

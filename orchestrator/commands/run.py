@@ -78,6 +78,8 @@ def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None =
         needs = f", after {', '.join(stage.needs)}" if stage.needs else ""
         critical = ", critical" if stage.critical else ""
         serial = ", serial" if stage.config.serial else ""
+        if stage.config.writes:
+            serial += ", writes the sources (runs alone)"
         if stage.config.uses:
             serial += f", uses {', '.join(stage.config.uses)}"
         lines.append(

@@ -36,6 +36,8 @@ class LoadedConfig:
     path: Path | None  # None: built-in defaults, no file
     root: Path  # directory that relative paths in the config are resolved against
     key_prefix: str = ""  # "tool.workflow." when read from pyproject.toml
+    # Built-in stages: how each was chosen or why it was left out (one line each).
+    notes: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -106,8 +108,9 @@ def load_config(
         data = _read_toml(pyproject)
         if isinstance(data.get("tool"), dict) and "workflow" in data["tool"]:
             return _from_pyproject(pyproject, data, lister)
-    config = WorkflowConfig(stages=MappingProxyType(default_stages(base, lister(base))))
-    return LoadedConfig(config=config, path=None, root=base)
+    built_in = default_stages(base, lister(base))
+    config = WorkflowConfig(stages=MappingProxyType(built_in.stages))
+    return LoadedConfig(config=config, path=None, root=base, notes=built_in.notes)
 
 
 def _no_listing(_root: Path) -> list[str] | None:
@@ -154,10 +157,14 @@ def _validated(data: dict[str, Any], path: Path, prefix: str, lister: ProjectFil
             f"{path}: {count} configuration {noun}:",
             details=tuple(f"{path}: {line}" for line in _unique(problems)),
         )
+    notes: tuple[str, ...] = ()
     if not config.stages:
         root = path.parent
-        config = replace(config, stages=MappingProxyType(default_stages(root, lister(root))))
-    return LoadedConfig(config=config, path=path, root=path.parent.resolve(), key_prefix=prefix)
+        built_in = default_stages(root, lister(root), config.detect.docs)
+        config = replace(config, stages=MappingProxyType(built_in.stages))
+        notes = built_in.notes
+    root = path.parent.resolve()
+    return LoadedConfig(config=config, path=path, root=root, key_prefix=prefix, notes=notes)
 
 
 def _with_stage_numbers(data: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ reader a field.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
@@ -207,7 +207,7 @@ class Fields:
         for key, item in value.items():
             reader = self.readers.get(key)
             if reader is None:
-                problems.add((*path, key), UNKNOWN_KEY)
+                problems.add((*path, key), unknown_key(key, self.readers))
                 valid = False
                 continue
             found[key] = reader(item, (*path, key), problems)
@@ -215,6 +215,16 @@ class Fields:
         if self.check is not None and not self.check(value, path, problems):
             valid = False
         return (self.build or self.model)(**found) if valid else INVALID
+
+
+def unknown_key(key: str, known: Iterable[str]) -> str:
+    """ "unknown key; did you mean "timeout"?" with the nearest known key (difflib's
+    ratio at least 0.6), else "unknown key (check the spelling)"."""
+    # difflib loads only for a configuration with a mistake in it.
+    from difflib import get_close_matches  # noqa: PLC0415 - see the comment above
+
+    near = get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f'unknown key; did you mean "{near[0]}"?' if near else UNKNOWN_KEY
 
 
 def fields(model: type, readers: Mapping[str, Reader], check: Check | None = None) -> Fields:

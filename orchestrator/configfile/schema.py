@@ -191,6 +191,7 @@ _STAGE = fields(
         "timeout": number(gt=0),
         "kill_grace": number(ge=0),
         "serial": scalar(boolean),
+        "writes": scalar(boolean),
         "uses": scalar(strings),
         "kind": choice("io", "cpu"),
         "needs": scalar(strings),

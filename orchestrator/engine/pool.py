@@ -57,8 +57,13 @@ class AdaptiveWorkerPool:
         sizing_reason: str = "",
         warnings: WriteWarnings | None = None,
         resources: Mapping[str, int] | None = None,
+        end_check: Callable[[StageRecord], StageRecord] | None = None,
     ) -> None:
         self.strategy = Strategy(strategy)
+        # Applied to each stage's record in its worker's thread as it ends, before the
+        # pool counts its outcome (the run's source guard: a stage that edited the
+        # sources fails, and what needs it does not start).
+        self.end_check = end_check
         self.cores = usable_cpus if usable_cpus is not None else read_machine().usable_cpus
         default_size = max(1, math.floor(self.cores))
         self.workers = 1 if self.strategy is Strategy.SEQUENTIAL else initial_size or default_size
@@ -307,7 +312,8 @@ class AdaptiveWorkerPool:
 
     def _execute(self, spec: StageSpec, slot: int, nice: int = 0) -> StageRecord:
         current_pool.set(self)  # submit_subtask finds this pool from the stage's thread
-        return self.runner.run(spec, slot, nice, self._started_at)
+        record = self.runner.run(spec, slot, nice, self._started_at)
+        return record if self.end_check is None else self.end_check(record)
 
     def _emit(self, event: StageEvent) -> None:
         if self.on_event is not None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator.history.profiles import RECENT_RUNS, StageProfile, profile_of
 from orchestrator.history.schema import BUSY_TIMEOUT_S, HistoryError, connect
+from orchestrator.model.files import make_own_directory
 from orchestrator.model.run_order import utc_key
 from orchestrator.model.writes import reason
 
@@ -61,7 +62,7 @@ class HistoryStore:
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_own_directory(self.path.parent)
             with closing(connect(self.path, self.timeout)) as connection:
                 yield connection
         except sqlite3.Error as exc:

@@ -65,6 +65,9 @@ class StageConfig:
     timeout: float = 900.0
     kill_grace: float = 5.0
     serial: bool = False  # the resource "everything" with a limit of 1
+    # True: it may change the sources (a code generator, a formatter on purpose); its
+    # changes are listed, and it runs alone. False: a change it makes fails it.
+    writes: bool = False
     uses: tuple[str, ...] = ()  # names in [resources]: held while the stage runs
     kind: StageKind | None = None
     needs: tuple[str, ...] = ()

@@ -7,11 +7,14 @@ record and the reports are 0644 (they are meant to be shared and uploaded), the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from orchestrator.model.units import count
 
 SHARED = 0o644  # records and reports: readable by whoever reads the directory
 EXECUTABLE = 0o755  # the git hook
@@ -29,6 +32,22 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = SHARED) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged(path, text, mode):
         pass
+
+
+def write_new(path: Path, text: str, mode: int = SHARED) -> None:
+    """Write `path` whole, only if no file is there: a file that appears meanwhile is
+    never replaced (FileExistsError), and a failed write leaves nothing behind."""
+    handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.chmod(mode)  # mkstemp makes 0600
+        os.link(temporary, path)  # fails when `path` exists, where a rename would replace
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -53,6 +72,31 @@ def staged(path: Path, text: str | bytes, mode: int | None = SHARED) -> Iterator
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+OWN_DIRECTORY = ".workflow"  # the default home of the reports, history and cache
+IGNORE_ALL = "# workflow's own output: git ignores everything here.\n*\n"
+
+
+def make_own_directory(path: Path) -> None:
+    """Create `path` (with its parents) for workflow's own output.
+
+    As ruff, mypy and pytest do for their caches, workflow's own directory `.workflow`
+    (the default home of the reports, history and cache) gets a `.gitignore` holding
+    `*`, also when an older version made it without one, so `git add -A` never stages a
+    report. A directory the user named (`--report-dir out`) is theirs to ignore: nothing
+    is added there, and it holds only run directories. Raises OSError when `path` cannot
+    be created; a `.gitignore` that cannot be written is left out.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    for directory in (path, *path.parents):
+        if directory.name != OWN_DIRECTORY:
+            continue
+        ignore = directory / ".gitignore"
+        # A read-only tree: the outputs are still written, without it.
+        with contextlib.suppress(OSError):
+            if not ignore.exists():
+                ignore.write_text(IGNORE_ALL, encoding="utf-8")
 
 
 def temporary_directory(prefix: str) -> Path:
@@ -106,6 +150,38 @@ def tail_lines(path: Path, lines: int, max_bytes: int = 64 * 1024) -> list[str]:
         return log_tail(path, lines, max_bytes, colours=True)
     except OSError:
         return []
+
+
+SCANNED_LINES = 400  # lines read back to find pytest's short test summary in a log's tail
+# pytest's "=== short test summary info ===" and its closing "=== 2 failed, 9 passed in
+# 1.23s ===" (without the rules under -q; colour codes may sit in a console tail).
+_SUMMARY = re.compile(r"=+ short test summary info =+")
+_RESULT = re.compile(r"\b\d+ (?:failed|passed|errors?|skipped)\b.*\bin [0-9.]+s\b")
+
+
+def failure_lines(lines: list[str], limit: int) -> tuple[list[str], str]:
+    """What to show of a failed stage's log tail, and how to name it.
+
+    pytest's short test summary (the failed tests, one line each; `-rfE`) when the tail
+    holds one, however pytest was reached (tox, make, a script), up to its result line:
+    a plugin's table printed after the tests (pytest-benchmark) is not the failure. A log
+    with several (a split stage's parts, one after another) shows each. Otherwise the
+    last `limit` lines. A summary longer than `limit` keeps its first lines and its last.
+    """
+    starts = [i for i, line in enumerate(lines) if _SUMMARY.search(line)]
+    if not starts:
+        shown = lines[-limit:]
+        return shown, f"last {count(len(shown), 'line')}"
+    summary: list[str] = []
+    for start in starts:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if _RESULT.search(lines[i])), len(lines) - 1
+        )
+        summary += lines[start : end + 1]
+    if len(summary) > limit:
+        hidden = len(summary) - limit + 1
+        summary = [*summary[: limit - 2], f"... {count(hidden, 'more line')}", summary[-1]]
+    return summary, "pytest's short test summary"
 
 
 def clean_text(text: str, *, colours: bool) -> str:

@@ -32,3 +32,40 @@ def own_output_of(path: str, outputs: Iterable[str]) -> str | None:
         if path == output or path.startswith(output + "/"):
             return output
     return None
+
+
+ENVIRONMENT_MARK = "pyvenv.cfg"  # what every venv and virtualenv holds at its top
+
+
+def environments(paths: Iterable[str]) -> tuple[str, ...]:
+    """The virtual environments among project-relative paths: the directories holding a
+    `pyvenv.cfg` ("", the project itself, never counts).
+
+    A virtualenv git does not ignore (`.venv` in a project without a .gitignore) is the
+    tools' installation, not the project's source: the cache keys it by its interpreter
+    and distributions (the tool fingerprint), never file by file; its files are no
+    change for the lane, and a stage that installs into it edits no source.
+    """
+    suffix = "/" + ENVIRONMENT_MARK
+    return tuple(sorted({path[: -len(suffix)] for path in paths if path.endswith(suffix)}))
+
+
+def inside(path: str, directories: Iterable[str]) -> bool:
+    """Whether `path` lies under one of `directories` (project-relative)."""
+    return any(path.startswith(directory + "/") for directory in directories)
+
+
+def top_environments(top: Path) -> tuple[str, ...]:
+    """The virtualenvs directly under the work tree `top` (`.venv`, `venv`, `env`, ...):
+    git need not walk their thousands of files to say what changed (a few stat calls)."""
+    try:
+        children = list(top.iterdir())
+    except OSError:
+        return ()
+    return tuple(
+        sorted(
+            child.name
+            for child in children
+            if (child / ENVIRONMENT_MARK).is_file() and not child.is_symlink()
+        )
+    )

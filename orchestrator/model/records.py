@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 __all__ = [
     "Bottleneck",
+    "FileEdit",
     "GitRecord",
     "HostRecord",
     "PoolRecord",
@@ -122,6 +123,16 @@ class StagePart(_Data):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FileEdit(_Data):
+    """A file a stage changed among those git tracks or would track (DESIGN "Stages do not
+    edit the sources"): `path` relative to the work tree's top, `change` one of
+    "modified", "added", "deleted"."""
+
+    path: str
+    change: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageRecord(_Data):
     """One stage's outcome and measurements."""
 
@@ -161,6 +172,9 @@ class StageRecord(_Data):
     # start to its last part's end, CPU seconds added, peak memory added (the parts run
     # at the same time).
     parts: tuple[StagePart, ...] = ()
+    # Files it changed, added or removed in the work tree: a stage with `writes = true`
+    # lists them; any other stage that changed one failed, naming them.
+    changed_files: tuple[FileEdit, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

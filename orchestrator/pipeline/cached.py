@@ -66,17 +66,21 @@ def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIden
 
 
 def current_keys(
-    stages: list[StageIdentity], environ: Mapping[str, str], salt: bytes | None
+    stages: list[StageIdentity],
+    environ: Mapping[str, str],
+    salt: bytes | None,
+    snapshots: dict[Path, Snapshot | str] | None = None,
 ) -> dict[str, KeyParts | str]:
     """Each stage's key parts now, or the reason it cannot be cached (a sentence).
 
     The work tree is read once per distinct stage directory (usually once for the run):
     a stage inside a submodule is read from the submodule's own index. `salt` is the
     store's (`CacheStore.salt`); None when it could not be had: a stage with secret
-    values in its `env` is then not cached.
+    values in its `env` is then not cached. `snapshots` (stage directory -> reading)
+    keeps the readings for the caller.
     """
     memo = FingerprintMemo()
-    snapshots: dict[Path, Snapshot | str] = {}
+    snapshots = {} if snapshots is None else snapshots
     keys: dict[str, KeyParts | str] = {}
     for stage in stages:
         if not stage.cwd.is_dir():
@@ -121,6 +125,13 @@ class RunCache:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     before: dict[str, KeyParts | str] = field(default_factory=dict)
     results: dict[str, StageCache] = field(default_factory=dict)
+    # The work tree as read before the stages (stage directory -> reading): the source
+    # guard starts from it instead of reading it again (pipeline/sourceguard.py).
+    snapshots: dict[Path, Snapshot | str] = field(default_factory=dict)
+
+    def work_tree(self) -> Snapshot | None:
+        """The reading of the work tree taken before the stages, if one was."""
+        return next((s for s in self.snapshots.values() if isinstance(s, Snapshot)), None)
 
     def _identities(self, names: set[str] | None = None) -> list[StageIdentity]:
         return [
@@ -133,7 +144,8 @@ class RunCache:
         """Compute every cacheable stage's key; the records of the stages reused."""
         started = time.monotonic()
         identities = self._identities()
-        self.before = current_keys(identities, self.environ, store_salt(self.store, identities))
+        salt = store_salt(self.store, identities)
+        self.before = current_keys(identities, self.environ, salt, self.snapshots)
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)
@@ -249,10 +261,16 @@ def _some_parts(stage: PlannedStage) -> bool:
 def _not_storable(record: StageRecord) -> str | None:
     if record.status is not StageStatus.PASSED:
         return "only passes are stored"
+    if record.changed_files:
+        # Reusing it would skip its writes, and its inputs are no longer what it checked.
+        return "it changed files of the project while it ran (writes = true)"
     if record.parts and len(record.parts) != int(record.parts[0].part.rpartition("/")[2]):
         return "only some of its parts ran here"
     if record.attempts != 1:
-        return "only a first attempt's pass is stored"
+        return (
+            f"it needed a rerun (passed on attempt {record.attempts}); "
+            "only a first attempt's pass is stored"
+        )
     if record.tests is not None and record.tests.flaky:
         # Reusing a pass that needed reruns would hide the flaky tests on every later run.
         return "it passed only after rerunning flaky tests"

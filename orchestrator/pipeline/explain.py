@@ -12,8 +12,11 @@ from orchestrator.cache.explain import explain
 from orchestrator.cache.key import StageIdentity
 from orchestrator.cache.store import CacheStore
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.history.profiles import latest_records
 from orchestrator.model.errors import UnknownStageError
 from orchestrator.pipeline.cached import current_keys, store_salt
+
+UNSTORED_SHOWN = 5  # newest unstored passes named by `cache explain`
 
 
 def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[str]:
@@ -32,11 +35,44 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
     now = current_keys([identity], os.environ, salt)[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
+    unstored = unstored_passes(loaded, name)
     last = store.last_pass(name)
     if last is None:
-        return [f"{name}: no pass of this stage is in the cache ({store.root})."]
+        return [f"{name}: no pass of this stage is in the cache ({store.root}).", *unstored]
     if last.key == now.digest():
-        return [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
-    lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
-    lines += [f"  {line}" for line in explain(last.parts, now)]
-    return lines
+        lines = [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
+    else:
+        lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
+        lines += [f"  {line}" for line in explain(last.parts, now)]
+    return [*lines, *unstored]
+
+
+def unstored_passes(loaded: LoadedConfig, name: str, limit: int = UNSTORED_SHOWN) -> list[str]:
+    """Why the stage's newest passes were not stored, from the saved run records
+    (newest first, back to the newest run that stored one): "needed a rerun", "its
+    inputs or tools changed while it ran", ... [] when the newest run stored its pass."""
+    reports = loaded.resolve(loaded.config.workflow.reports)
+    found: list[str] = []
+    for data in latest_records(reports):
+        stage = _stage(data, name)
+        cache = stage.get("cache") if stage is not None else None
+        if stage is None or (isinstance(cache, dict) and cache.get("hit")):
+            continue  # not in that run, or reused there: nothing was decided about storing
+        if isinstance(cache, dict) and cache.get("stored"):
+            break
+        if stage.get("status") == "passed":
+            why = cache.get("reason") if isinstance(cache, dict) else None
+            found.append(f"  run {data.get('run_id')}: {why or 'the cache was off'}")
+        if len(found) >= limit:
+            break
+    if not found:
+        return []
+    noun = "pass was" if len(found) == 1 else f"{len(found)} passes were"
+    return [f"{name}: its last {noun} not stored:", *found]
+
+
+def _stage(data: dict[str, object], name: str) -> dict[str, object] | None:
+    stages = data.get("stages")
+    if not isinstance(stages, list):
+        return None
+    return next((s for s in stages if isinstance(s, dict) and s.get("name") == name), None)

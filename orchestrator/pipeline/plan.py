@@ -8,6 +8,7 @@ overrides and what history says about each stage. `workflow run --dry-run` print
 from __future__ import annotations
 
 import graphlib
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from orchestrator.model.status import ShardOrigin
 from sla.targets import SlaPolicy, policy_for
 
 CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
+LINT_NUMBER = 2  # the seed's numbering: stage 2 lints, and the docs lane runs it
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class PlanOptions:
     fail_fast: bool | None = None
     shard: str | None = None  # "K/N": `only` holds that shard's stages (none: an empty shard)
     shard_origin: ShardOrigin | None = None  # the plan and configuration it was cut from
+    # The changed paths (relative to the configuration's directory) the lane was decided
+    # from; None when they are not known (a forced lane).
+    changed: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,10 @@ def build_plan(
     """Decide the run; raises UnknownStageError when `options.only` names no stage."""
     config = loaded.config
     lane = config.lanes.get(options.lane)
-    selected, notes = _select(config.ordered_stages(), lane, options.only, options.shard)
+    ordered = config.ordered_stages()
+    in_lane, lane_notes = lane_stages(ordered, lane, options.lane, options.changed)
+    selected, notes = _select(ordered, in_lane, options.only, options.shard)
+    notes = [*lane_notes, *notes]
     # The one place targets are resolved: the plan shows them, the run records them and
     # the verdict judges against the very same policy.
     policy = policy_for(config, options.lane, selected)
@@ -155,9 +163,61 @@ def build_plan(
     )
 
 
-def _select(
+def lane_stages(
     ordered: list[tuple[str, StageConfig]],
     lane: LaneConfig,
+    name: Lane,
+    changed: tuple[str, ...] | None,
+) -> tuple[list[str], list[str]]:
+    """The stages a lane runs, and notes saying why (DESIGN "Lanes").
+
+    The lane's `stages` when it lists them; else every stage, except in the docs lane,
+    which checks documentation: its lint stages (number 2) and the stages whose explicit
+    `inputs` match a changed file (a spell checker, a docs build), never a test suite
+    the change cannot break.
+    """
+    names = [stage_name for stage_name, _ in ordered]
+    if lane.stages is not None:
+        return list(lane.stages), []
+    if name is not Lane.DOCS:
+        return names, []
+    chosen = [stage_name for stage_name, stage in ordered if stage.number == LINT_NUMBER]
+    notes = []
+    for stage_name, stage in ordered:
+        if stage_name in chosen or stage.inputs is None or not changed:
+            continue
+        hit = _first_input(stage, changed)
+        if hit is not None:
+            chosen.append(stage_name)
+            notes.append(f"{stage_name} runs in the docs lane: its inputs match {hit}")
+    left = [n for n in names if n not in chosen]
+    if left:
+        notes.append(
+            f"the docs lane runs the lint stages (number {LINT_NUMBER}) and stages whose "
+            f"inputs match a changed file; not {', '.join(left)} ([lanes.docs] stages "
+            "chooses otherwise)"
+        )
+    return [n for n in names if n in chosen], notes
+
+
+def _first_input(stage: StageConfig, changed: tuple[str, ...]) -> str | None:
+    """The first changed path (relative to the configuration's directory) that the
+    stage's `inputs` (relative to its cwd) match, or None."""
+    # The glob matcher loads only for a docs lane with stages that list inputs.
+    from orchestrator.model.globs import compile_globs  # noqa: PLC0415 - see above
+
+    globs = compile_globs(stage.inputs or (), "inputs")
+    cwd = posixpath.normpath(stage.cwd)
+    prefix = "" if cwd == "." else cwd + "/"
+    for path in changed:
+        if path.startswith(prefix) and globs.match(path[len(prefix) :]) is not None:
+            return path
+    return None
+
+
+def _select(
+    ordered: list[tuple[str, StageConfig]],
+    in_lane: list[str],
     only: tuple[str, ...],
     shard: str | None = None,
 ) -> tuple[list[str], list[str]]:
@@ -174,7 +234,6 @@ def _select(
         raise UnknownStageError(
             f"no stage named {', '.join(repr(n) for n in unknown)} (stages: {', '.join(names)})."
         )
-    in_lane = list(lane.stages) if lane.stages is not None else names
     notes: list[str] = []
     if only or shard is not None:
         chosen = [n for n in names if n in only]

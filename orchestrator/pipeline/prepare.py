@@ -116,6 +116,7 @@ def prepare_run(
         shard_origin=None
         if options.shard_origin is None
         else replace(options.shard_origin, config=loaded.digest),
+        changed=decision.changed if decision is not None else None,
     )
     machine = read_machine()
     reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)

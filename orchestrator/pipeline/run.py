@@ -28,6 +28,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode, ReportsDirError
+from orchestrator.model.files import make_own_directory
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
@@ -35,6 +36,7 @@ from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter, internal_failure
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
+from orchestrator.pipeline.sourceguard import SourceGuard
 
 if TYPE_CHECKING:
     from orchestrator.model.records import RunRecord, StageRecord
@@ -79,7 +81,9 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         timeout=config.timeout,
         kill_grace=config.kill_grace,
         kind=stage.kind,
-        serial=config.serial,
+        # A stage that writes the sources runs alone: its changes are its own, and no
+        # other stage reads a file half written.
+        serial=config.serial or config.writes,
         uses=config.uses,
         needs=stage.needs,
         retries=config.retries,
@@ -124,6 +128,7 @@ def start_run(request: RunRequest) -> RunStart:
     run_id = new_run_id(now)
     run_dir = request.report_dir / run_id
     try:
+        make_own_directory(request.report_dir)  # git ignores it (its own .gitignore)
         (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportsDirError(
@@ -153,7 +158,9 @@ def execute_run(
     """
     writer = RecordWriter(request, start)
     writer.cache = cache
+    guard = source_guard(request)
     writer.reused = cache.hits() if cache is not None else {}
+    guard.begin(cache.work_tree() if cache is not None else None)
     pool = AdaptiveWorkerPool(
         request.plan.strategy,
         request.plan.workers,
@@ -165,6 +172,7 @@ def execute_run(
         sizing_reason=request.plan.sizing_reason,
         warnings=start.warnings,
         resources=request.loaded.config.resources,
+        end_check=guard.check,
     )
 
     checks = CacheChecks(
@@ -172,6 +180,8 @@ def execute_run(
     )
 
     def relay(event: StageEvent) -> None:
+        if event.kind == "start":
+            guard.started(event.name)
         if event.kind == "end":
             if event.record is not None:
                 checks.offer(event.record)
@@ -182,19 +192,7 @@ def execute_run(
     pool.on_event = relay
     _submit(pool, writer, relay)
     failures: list[BaseException] = []
-
-    def meanwhile() -> None:
-        _yield_to_stages()
-        pool.launched.wait(LAUNCH_WAIT_S)
-        try:
-            writer.write_pending(pool)
-            if while_running is not None:
-                while_running()
-        except Exception as exc:
-            failures.append(exc)
-
-    helper = threading.Thread(target=meanwhile, name="workflow-meanwhile", daemon=True)
-    helper.start()
+    helper = _helper(pool, writer, while_running, failures)
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()
@@ -211,6 +209,37 @@ def execute_run(
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
+
+
+def _helper(
+    pool: AdaptiveWorkerPool,
+    writer: RecordWriter,
+    while_running: Callable[[], object] | None,
+    failures: list[BaseException],
+) -> threading.Thread:
+    """The started helper thread: once the first stages are launched, the first record,
+    then the caller's work; what fails in it is added to `failures`."""
+
+    def meanwhile() -> None:
+        _yield_to_stages()
+        pool.launched.wait(LAUNCH_WAIT_S)
+        try:
+            writer.write_pending(pool)
+            if while_running is not None:
+                while_running()
+        except Exception as exc:
+            failures.append(exc)
+
+    helper = threading.Thread(target=meanwhile, name="workflow-meanwhile", daemon=True)
+    helper.start()
+    return helper
+
+
+def source_guard(request: RunRequest) -> SourceGuard:
+    """The run's guard against stages that edit the sources (made before the work tree
+    is first read: a change after that moment is a stage's)."""
+    writers = frozenset(s.name for s in request.plan.stages if s.config.writes)
+    return SourceGuard(request.loaded.root, request.loaded.own_outputs(request.report_dir), writers)
 
 
 class CacheChecks:

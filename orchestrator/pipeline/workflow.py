@@ -101,6 +101,8 @@ def run_workflow(
     prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
     if prepared.loaded.path is None:
         emit(Notice(f"configuration: {prepared.loaded.source}", warning=False))
+    for note in prepared.loaded.notes:  # how the built-in stages follow the project
+        emit(Notice(f"built-in stages: {note}", warning=False))
     if prepared.plan is None or options.dry_run:
         said = None
         if prepared.request is not None:

@@ -117,7 +117,9 @@ def test_failures_and_retried_passes_are_never_stored(tmp_path: Path) -> None:
 
 
 def test_an_input_edited_while_the_stage_runs_stores_nothing(tmp_path: Path) -> None:
-    edit = "pathlib.Path('src/pkg/core.py').write_text('edited while running\\n')"
+    # Coverage data that git does not ignore: an input of the stage's key, though not a
+    # source that would fail the stage (pipeline/sourceguard.py).
+    edit = "pathlib.Path('.coverage').write_text('written while running\\n')"
     repo = project(tmp_path, stage("format", 2, edit))
     first = run(repo)
     record = stage_of(first, "format")

@@ -3,6 +3,7 @@ directory is one sentence: the real `workflow` command, no tracebacks."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -89,3 +90,29 @@ def test_report_refuses_to_overwrite_its_own_record(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert "is the run record itself" in result.stderr
     assert record.read_bytes() == before
+
+
+def test_validate_suggests_the_nearest_key_and_warns_about_missing_commands(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "workflow.toml").write_text(
+        '[stages.lint]\nrun = ["ruff", "check"]\ntimout = 3\n[lanes.docs]\nstage = ["lint"]\n'
+    )
+    result = workflow(tmp_path, "validate")
+    assert result.returncode == 2
+    assert 'stages.lint.timout: unknown key; did you mean "timeout"?' in result.stderr
+    assert 'lanes.docs.stage: unknown key; did you mean "stages"?' in result.stderr
+    (tmp_path / "workflow.toml").write_text(
+        '[stages.lint]\nrun = ["rufff", "check", "."]\n'
+        '[stages.script]\nrun = ["./scripts/missing.sh"]\n'
+        f'[stages.fine]\nrun = [{json.dumps(sys.executable)}, "-V"]\n'
+    )
+    result = workflow(tmp_path, "validate")
+    assert result.returncode == 0, result.stderr
+    assert "valid, with 2 warnings" in result.stdout
+    assert (
+        'warning: stages.lint.run: "rufff" is not found on the stage\'s PATH; '
+        'did you mean "ruff"?' in result.stderr
+    )
+    assert 'stages.script.run: "./scripts/missing.sh" is not an executable file' in result.stderr
+    assert "stages.fine" not in result.stderr

@@ -83,3 +83,33 @@ def test_changed_files_outside_the_project_are_left_out_with_a_reason(tmp_path: 
     assert data["changed"] == ["docs/a.md"]
     assert data["lane"] == "docs"
     assert any("2 listed paths outside the project left out" in r for r in data["reasons"])
+
+
+def test_a_virtualenv_git_does_not_ignore_is_no_change(tmp_path: Path) -> None:
+    repo = repo_without_ignore(tmp_path)
+    venv = repo.path / ".venv"
+    (venv / "lib" / "site-packages" / "dep").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for index in range(60):  # more than detect.heavy_files
+        (venv / "lib" / "site-packages" / "dep" / f"m{index}.py").write_text("x = 1\n")
+    (repo.path / "README.md").write_text("# project\nmore\n")
+    decision = lane_of(repo)
+    assert decision["lane"] == "docs", decision
+    assert decision["changed"] == ["README.md"]
+
+
+def test_a_virtualenv_git_does_not_ignore_is_no_cache_input(tmp_path: Path) -> None:
+    from orchestrator.cache.key import KeyParts, StageIdentity
+    from orchestrator.model.config import StageConfig
+    from orchestrator.pipeline.cached import current_keys
+
+    repo = repo_without_ignore(tmp_path)
+    (repo.path / ".venv" / "lib").mkdir(parents=True)
+    (repo.path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (repo.path / ".venv" / "lib" / "site.py").write_text("x = 1\n")
+    (repo.path / "new.py").write_text("y = 2\n")
+    stage = StageIdentity("lint", StageConfig(run=("true",)), repo.path)
+    parts = current_keys([stage], {}, b"")["lint"]
+    assert isinstance(parts, KeyParts)
+    assert "new.py" in parts.inputs
+    assert not any(path.startswith(".venv/") for path in parts.inputs)

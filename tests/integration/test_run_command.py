@@ -242,7 +242,7 @@ def test_github_actions_groups_and_masked_secrets(tmp_path: Path) -> None:
     process = start(tmp_path, env={"GITHUB_ACTIONS": "true", "API_TOKEN": fake_token})
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 1
-    assert "::group::show: ok" in output
+    assert "::group::show: passed" in output
     assert "::endgroup::" in output
     assert "tok-4242-secret" not in output
     run_dir = reports_dir(output)

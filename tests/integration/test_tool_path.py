@@ -161,6 +161,8 @@ def test_without_a_configuration_the_builtin_stages_say_so_and_skip_ignored_tree
         {
             ".gitignore": "build/\n.workflow/\nout/\n",
             "pkg/__init__.py": '"""A package."""\n',
+            "mypy.ini": "[mypy]\nstrict = true\n",
+            "Makefile": "typecheck:\n\tmypy pkg\n",
         },
     )
     for tree in (".venv/lib/python3/site-packages", "venv-two", "build", "node_modules/x", "out"):

@@ -181,13 +181,16 @@ def test_builtin_defaults_without_any_file(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_pkg.py").write_text("")
+    (tmp_path / "mypy.ini").write_text("[mypy]\n")
+    (tmp_path / "Makefile").write_text("types:\n\tmypy pkg\n")
     loaded = load_config(cwd=tmp_path)
     assert loaded.path is None
     assert "built-in defaults" in loaded.source
     stages = loaded.config.stages
     assert stages["typecheck"].run == ("mypy", "pkg")
     assert stages["security"].run == ("bandit", "-q", "-ll", "-r", "pkg")  # medium and up
-    assert stages["unit"].run == ("pytest", "-q")
+    assert stages["unit"].run == ("pytest", "-q", "-rfE", "tests")
 
 
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:

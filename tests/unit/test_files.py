@@ -14,6 +14,8 @@ from orchestrator.model.files import (
     KEEP,
     SHARED,
     clean_line,
+    failure_lines,
+    make_own_directory,
     read_tail,
     staged,
     tail_lines,
@@ -137,3 +139,46 @@ def test_a_count_names_its_noun_in_the_singular_only_for_one() -> None:
     from orchestrator.model.units import count
 
     assert [count(n, "stage") for n in (0, 1, 2)] == ["0 stages", "1 stage", "2 stages"]
+
+
+PYTEST_TAIL = [
+    "tests/test_a.py:3: AssertionError",
+    "=========================== short test summary info ============================",
+    "FAILED tests/test_a.py::test_one - assert 1 == 2",
+    "ERROR tests/test_b.py::test_two - RuntimeError: boom",
+    "1 failed, 3 passed, 1 error in 0.42s",
+    "---------------------------- benchmark: 3 tests ----------------------------",
+    "Name (time in us)        Min       Max",
+]
+
+
+def test_a_failed_pytest_tail_is_its_short_summary_not_what_printed_last() -> None:
+    lines, named = failure_lines(["noise"] * 80 + PYTEST_TAIL, 30)
+    assert named == "pytest's short test summary"
+    assert lines == PYTEST_TAIL[1:5]
+
+
+def test_a_long_summary_keeps_its_first_failures_and_its_result_line() -> None:
+    failed = [f"FAILED tests/test_a.py::test_{i}" for i in range(100)]
+    summary = ["==== short test summary info ====", *failed, "100 failed in 3.1s"]
+    lines, _ = failure_lines(summary, 10)
+    assert lines[:2] == summary[:2] and lines[-1] == "100 failed in 3.1s"
+    assert lines[-2] == "... 93 more lines" and len(lines) == 10
+
+
+def test_without_a_summary_the_last_lines_are_shown() -> None:
+    assert failure_lines(["a", "b", "c"], 2) == (["b", "c"], "last 2 lines")
+    assert failure_lines([], 2) == ([], "last 0 lines")
+
+
+def test_workflow_directories_ignore_themselves(tmp_path: Path) -> None:
+    make_own_directory(tmp_path / ".workflow" / "reports")
+    assert (tmp_path / ".workflow" / ".gitignore").read_text().splitlines()[-1] == "*"
+    # A directory the user named holds only run directories: nothing is added there.
+    make_own_directory(tmp_path / "ci" / "runs")
+    assert not (tmp_path / "ci" / ".gitignore").exists()
+    assert list((tmp_path / "ci" / "runs").iterdir()) == []
+    # A .workflow made by an older version gets one on the next run.
+    (tmp_path / "old" / ".workflow" / "reports").mkdir(parents=True)
+    make_own_directory(tmp_path / "old" / ".workflow" / "reports")
+    assert (tmp_path / "old" / ".workflow" / ".gitignore").is_file()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from orchestrator.engine.replay import replay_record
 from orchestrator.model.masking import Masker
-from orchestrator.model.records import PoolRecord, RunRecord, StageStatus
+from orchestrator.model.records import FileEdit, PoolRecord, RunRecord, StageStatus
 from reports.markdown import SUMMARY_LIMIT, code, fenced, render_markdown, text
 from sla.bottlenecks import attach_bottlenecks
 from sla.verdict import apply_sla
@@ -131,3 +131,23 @@ def test_a_passing_run_says_so_briefly() -> None:
     md = render_markdown(apply_sla(record(stage("lint", 1.0)), policy(lint=30)), Path())
     assert md.startswith("## ✅ workflow: passed")
     assert "Failed stages" not in md
+
+
+def test_a_failed_run_leads_with_its_failures(tmp_path: Path) -> None:
+    md = render_markdown(sample_run(tmp_path), tmp_path, Masker([HIDDEN]))
+    assert "\n**Failed: unit (" in md
+    assert md.index("### Failed stages") < md.index("| # | Stage |") < md.index("### SLA")
+    passing = record(stage("lint", 1.0), stage("unit", 2.0))
+    md = render_markdown(passing, tmp_path)
+    assert "### Failed stages" not in md and "Failed:" not in md
+
+
+def test_files_a_stage_wrote_are_listed(tmp_path: Path) -> None:
+    wrote = (
+        FileEdit(path="gen/api.py", change="modified"),
+        FileEdit(path="new.txt", change="added"),
+    )
+    run = record(stage("generate", 1.0, changed_files=wrote), stage("unit", 2.0))
+    md = render_markdown(run, tmp_path)
+    assert "### Files the stages changed" in md
+    assert "- `generate`: `gen/api.py` (modified), `new.txt` (added)" in md

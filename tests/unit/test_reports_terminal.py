@@ -26,8 +26,9 @@ def test_plain_text_when_not_a_terminal(tmp_path: Path) -> None:
     assert "\x1b[" not in text
     lines = text.splitlines()
     assert lines[0].startswith("workflow: failed (exit 1); lane standard, adaptive with 2 workers")
-    # The sentence a reader acts on comes before the table.
-    assert lines[1].startswith("The run took 56.2s; typecheck → integration set it")
+    # The sentences a reader acts on come before the table: what failed, then the time.
+    assert lines[1].startswith("Failed: unit (1 test failed: <script>alert(1)</script>), ")
+    assert "integration (timed out after 30.0s). The run took 56.2s;" in lines[1]
     assert lines[2].split() == [
         "#",
         "stage",

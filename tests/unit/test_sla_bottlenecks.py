@@ -22,9 +22,10 @@ from orchestrator.model.records import (
     StageRecord,
     StageStatus,
 )
+from orchestrator.model.testresults import TestsSummary
 from reports.view import stage_row
 from sla.bottlenecks import attach_bottlenecks, find_bottlenecks, floor_s
-from sla.headline import headline
+from sla.headline import failure_lead, headline
 from tests.unit.test_replay import as_record, projects
 from tests.unit.test_reports_samples import GIB, record, stage
 
@@ -306,3 +307,20 @@ def test_any_run_gets_unique_ranked_findings_that_never_claim_more_than_the_wall
     assert all(b.stage is None or run.stage(b.stage) for b in found)
     assert all(b.detail and b.recommendation for b in found)
     assert simulate(replay_record(run).stages, setup).keys() == {s.name for s in run.stages}
+
+
+def test_a_failed_run_is_led_by_its_failed_stages_and_first_failed_tests() -> None:
+    tests = TestsSummary(total=9, passed=6, failed=3, failed_ids=("t.py::a", "t.py::b", "t.py::c"))
+    run = record(
+        stage("unit", 2.0, status=StageStatus.FAILED, exit_code=1, tests=tests),
+        stage("lint", 1.0, status=StageStatus.FAILED, exit_code=1, error="exited with code 1"),
+        stage("slow", 9.0, status=StageStatus.TIMEOUT, exit_code=124),
+        stage("docs", 1.0),
+        exit_code=1,
+    )
+    assert failure_lead(run) == (
+        "Failed: unit (3 failed tests: t.py::a, t.py::b and 1 more), "
+        "lint (exited with code 1), slow (timed out after 9.0s)."
+    )
+    assert headline(run).startswith(failure_lead(run) + " The run took")
+    assert failure_lead(record(stage("docs", 1.0))) == ""
