@@ -107,6 +107,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
             for name, (command, cwd) in stages.items()
         )
     )
+    # The notes are the tests' output, not sources: ignored, as a real suite's would be.
+    (root / ".gitignore").write_text("ran/\n")
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     # pytest-randomly on, as a user who installed it has it (the suite turns it off).
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
