@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.junit import named_junit
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
+from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.files import make_own_directory
 from orchestrator.model.masking import Masker, run_masker
@@ -238,8 +240,19 @@ def _helper(
 def source_guard(request: RunRequest) -> SourceGuard:
     """The run's guard against stages that edit the sources (made before the work tree
     is first read: a change after that moment is a stage's)."""
-    writers = frozenset(s.name for s in request.plan.stages if s.config.writes)
-    return SourceGuard(request.loaded.root, request.loaded.own_outputs(request.report_dir), writers)
+    stages = request.plan.stages
+    writers = frozenset(s.name for s in stages if s.config.writes)
+    root = request.loaded.root
+    # A JUnit file a stage asks for (`junit = "path"`, or pytest's `--junit-xml` in its
+    # argv) is the run's output, as its reports are: writing it is what it was asked to do.
+    declared = tuple(root / s.config.cwd / path for s in stages for path in _junit_files(s.config))
+    outputs = (*request.loaded.own_outputs(request.report_dir), *declared)
+    return SourceGuard(root, outputs, writers)
+
+
+def _junit_files(stage: StageConfig) -> tuple[str, ...]:
+    named = named_junit(stage.run) if stage.run is not None else None
+    return tuple(p for p in (stage.junit, named) if isinstance(p, str))
 
 
 class CacheChecks:
