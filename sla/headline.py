@@ -1,7 +1,9 @@
 """The one sentence a report leads with: how long the run took, what set it, what would help.
 
-Read from the record alone (its wall time, `pool.critical_path` and ranked bottlenecks),
-so `workflow report RUN.json` says the same as the run did.
+Read from the record alone (its wall time, `pool.critical_path`, `pool.untimed` and the
+ranked bottlenecks), so `workflow report RUN.json` says the same as the run did. Every
+figure in it is the record's: the critical path's seconds are its recorded span (never
+more than the run), the savings are the findings'.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 from orchestrator.model.records import Bottleneck, RunRecord, wall_time_s
 from orchestrator.model.units import seconds
 from sla.bottlenecks import floor_s
+from sla.chain import chain_words, path_span_s
+from sla.timing import why_untimed
 
 _CHANGE = {
     "critical_path": "Halving {stage}",
+    "queue": "Halving {stage} (the stages queued behind it move up)",
     "need_wait": "Starting {stage} without waiting for its needs",
-    "cpu_starved": "Giving {stage} the cores it waited for",
+    "core_wait": "One more core",
+    "cpu_starved": "Giving {stage} the CPU the stages beside it took",
     "worker_wait": "One more worker",
+    "slow_tests": "Running {stage}'s few slowest tests as a stage of their own",
 }
 
 
@@ -30,13 +37,18 @@ def headline(record: RunRecord) -> str:
     wall = wall_time_s(record)
     if wall <= 0:
         return ""
-    path = record.pool.critical_path
-    on_path = sum(s.duration_s for s in record.stages if s.name in path)
-    alone = path[0] if len(path) == 1 else None
     text = f"The run took {seconds(wall)}"
+    untimed = record.pool.untimed or why_untimed(record)
+    if untimed:
+        return f"{text}; {untimed}, so no speed finding is made."
+    path = record.pool.critical_path
+    alone = path[0] if len(path) == 1 else None
     if path:
         verb = "sets" if alone else "set"
-        text += f"; {' → '.join(path)} {verb} it ({seconds(on_path)} on the critical path)"
+        span = seconds(path_span_s(record, path))
+        words = chain_words(record, path)
+        words += "," if ", then " in words else ""  # "a, then d on the same worker, set it"
+        text += f"; {words} {verb} it ({span} on the critical path)"
     if record.pool.waited:
         text += f", then {', '.join(record.pool.waited)} only waited for a worker"
     least = seconds(floor_s(wall))

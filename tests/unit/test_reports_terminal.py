@@ -27,7 +27,10 @@ def test_plain_text_when_not_a_terminal(tmp_path: Path) -> None:
     lines = text.splitlines()
     assert lines[0].startswith("workflow: failed (exit 1); lane standard, adaptive with 2 workers")
     # The sentence a reader acts on comes before the table.
-    assert lines[1].startswith("The run took 56.2s; typecheck → integration set it")
+    # integration queued for typecheck's worker: a queue, never worded as a need
+    assert lines[1].startswith(
+        "The run took 56.2s; typecheck, then integration on the same worker, set it"
+    )
     assert lines[2].split() == [
         "#",
         "stage",
