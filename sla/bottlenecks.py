@@ -29,6 +29,7 @@ DEFAULTS = BottleneckThresholds()
 __all__ = [
     "BottleneckThresholds",
     "attach_bottlenecks",
+    "facts",
     "find_bottlenecks",
     "floor_s",
     "untimed_reason",
@@ -60,6 +61,25 @@ def untimed_reason(record: RunRecord, replay: Replayed) -> str | None:
     return why_untimed(record) or disagreement(record, replay)
 
 
+def facts(
+    record: RunRecord,
+    thresholds: BottleneckThresholds = DEFAULTS,
+    available_memory_bytes: int | None = None,
+) -> Run:
+    """What every rule reads: the stages that took a worker's time in this run."""
+    # A reused (cached) pass took no worker's time in this run: nothing to speed up.
+    ran = tuple(
+        s
+        for s in record.stages
+        # A cancelled stage's time says when the run stopped, not what the stage costs.
+        if s.status not in (StageStatus.SKIPPED, StageStatus.CANCELLED)
+        and s.duration_s > 0
+        and not s.cache_hit
+    )
+    memory = available_memory_bytes or record.host.memory_bytes
+    return Run(record=record, stages=ran, t=thresholds, memory_bytes=memory)
+
+
 def find_bottlenecks(
     record: RunRecord,
     replay: Replayed,
@@ -71,17 +91,7 @@ def find_bottlenecks(
     At most one finding per stage and kind; the savings together never exceed the wall
     time (a finding that would push them past it is left out, largest savings first).
     """
-    # A reused (cached) pass took no worker's time in this run: nothing to speed up.
-    ran = tuple(
-        s
-        for s in record.stages
-        # A cancelled stage's time says when the run stopped, not what the stage costs.
-        if s.status not in (StageStatus.SKIPPED, StageStatus.CANCELLED)
-        and s.duration_s > 0
-        and not s.cache_hit
-    )
-    memory = available_memory_bytes or record.host.memory_bytes
-    run = Run(record=record, stages=ran, t=thresholds, memory_bytes=memory)
+    run = facts(record, thresholds, available_memory_bytes)
     kept: list[Bottleneck] = []
     if untimed_reason(record, replay) is None:
         wall = wall_time_s(record)

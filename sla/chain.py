@@ -56,7 +56,7 @@ def link(record: RunRecord, earlier: str, later: str) -> str:
         return ""
     shared = sorted(set(first.uses) & set(then.uses))
     if first.serial or then.serial:
-        return f"after {earlier}, as a serial stage runs alone"
+        return "on its own (a serial stage)" if then.serial else f"once {earlier} (serial) ended"
     if _beside(record, then, first) >= max(1, record.workers) - 1:
         return "on the same worker"
     if shared:
@@ -84,8 +84,14 @@ def chain_words(record: RunRecord, path: Sequence[str]) -> str:
     """E.g. "lint → unit, then security on the same worker": "→" only for a need."""
     if not path:
         return ""
-    words = path[0]
+    words, queued = path[0], False
     for earlier, later in itertools.pairwise(path):
         how = link(record, earlier, later)
-        words += f" → {later}" if not how else f", then {later} {how}"
+        if how:
+            words += f", then {later} {how}"
+        elif queued:
+            words += f", then {later} (it needs {earlier})"
+        else:
+            words += f" → {later}"
+        queued = bool(how)
     return words

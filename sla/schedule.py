@@ -26,12 +26,16 @@ SHOWN = 3  # stages named in a list before "and N more"
 QUEUED = (Link.WORKER, Link.RESOURCE, Link.CORE, Link.PART)
 
 
+def floored(saving: float) -> float:
+    """A saving as a finding quotes it: rounded down to 0.01 s, never more than computed."""
+    return math.floor(saving * 100 + 1e-9) / 100
+
+
 def timed(kind: str, stage: str | None, texts: tuple[str, str], saving: float) -> Bottleneck:
-    """A finding whose saving (seconds, rounded down to 0.01) the replay computed."""
+    """A finding whose saving (seconds) the replay computed for its change."""
     detail, advice = texts
-    floored = math.floor(saving * 100 + 1e-9) / 100
     return Bottleneck(
-        kind=kind, stage=stage, detail=detail, recommendation=advice, saving_s=floored
+        kind=kind, stage=stage, detail=detail, recommendation=advice, saving_s=floored(saving)
     )
 
 
@@ -91,7 +95,7 @@ def halving(run: Run, replay: Replayed) -> list[Bottleneck]:
     found = []
     for stage in run.stages:
         change = WhatIf(stage=stage.name, factor=HALF)
-        saving = replay.saving(change)
+        saving = floored(replay.saving(change))
         if saving <= 0:
             continue
         about = f"halving it would take the run to about {seconds(max(0.0, wall - saving))}"
@@ -182,7 +186,7 @@ def core_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
     saving = replay.saving(WhatIf(more_cores=1.0))
     detail = (
         f"{stage.name} waited {seconds(waited_s(run.record, stage))} for a core: ready at "
-        f"{seconds(ready_s(run.record, stage))}, it started at "
+        f"{seconds(ready_s(run.record, stage))}, started at "
         f"{seconds(stage.start_offset_s)}, and the run waited on it."
     )
     advice = (
@@ -202,7 +206,7 @@ def worker_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
     saving = replay.saving(WhatIf(more_workers=1))
     detail = (
         f"{stage.name} waited {seconds(waited_s(run.record, stage))} for one of the "
-        f"{workers} workers: ready at {seconds(ready_s(run.record, stage))}, it started at "
+        f"{workers} workers: ready at {seconds(ready_s(run.record, stage))}, started at "
         f"{seconds(stage.start_offset_s)}, and the run waited on it."
     )
     advice = f"Use one more worker (--workers {workers + 1}): the cores allow it."
