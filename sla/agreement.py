@@ -4,8 +4,8 @@ A saving is the difference between two replays, the run as it was and the run wi
 change; it describes the run only when the first replay is the run: every stage starts
 where the record has it, and the replayed wall time is the recorded one, within a
 tolerance for what the pool does between an end and the next start. When something the
-replay does not model shaped the run (a merged run's runners, a machine that stalled),
-no saving is claimed and the reports say why.
+replay does not model shaped the run (a machine that stalled, a merged run's several
+runners), no saving is claimed and the reports say why.
 """
 
 from __future__ import annotations
@@ -24,7 +24,16 @@ def tolerance_s(record: RunRecord) -> float:
 
 
 def disagreement(record: RunRecord, replay: Replayed) -> str | None:
-    """Where the replay leaves the record (a clause for the headline), or None."""
+    """Where the replay leaves the record (a clause for the headline), or None.
+
+    A merged run is several runners' schedules side by side, each from its own start:
+    one pool's replay cannot be it, and each shard's own report has its findings.
+    """
+    if record.shards:
+        return (
+            f"its {len(record.shards)} shards ran on separate runners, each with its own "
+            "schedule: each shard's own report says what would save time there"
+        )
     limit = tolerance_s(record)
     for stage in record.stages:
         placed = replay.placements.get(stage.name)

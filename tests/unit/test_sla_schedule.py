@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.engine.replay import ReplaySetup, ReplayStage, replay_record, simulate
-from orchestrator.model.records import PoolRecord, RunRecord, StagePart, StageStatus
+from orchestrator.model.records import PoolRecord, RunRecord, ShardRun, StagePart, StageStatus
 from orchestrator.model.whatif import Link, WhatIf
 from reports.html import render_html
 from sla.bottlenecks import attach_bottlenecks
@@ -287,3 +287,19 @@ def test_the_html_report_words_the_critical_path_as_the_headline_does(tmp_path: 
     page = render_html(sleeps(), tmp_path)
     assert "critical path: a, then d on the same worker" in page
     assert "a → d" not in page
+
+
+def test_a_merged_run_leaves_its_findings_to_its_shards_reports() -> None:
+    # Each shard's stages start from that shard's own start: one pool cannot replay them.
+    merged = replace(
+        sleeps(),
+        bottlenecks=(),
+        shards=(ShardRun(shard="1/2", run_id="r1"), ShardRun(shard="2/2", run_id="r2")),
+    )
+    run = judged(merged)
+    assert run.pool.untimed == (
+        "its 2 shards ran on separate runners, each with its own schedule: each shard's own "
+        "report says what would save time there"
+    )
+    assert [b for b in run.bottlenecks if b.saving_s is not None] == []
+    check(run)
