@@ -46,7 +46,6 @@ TIMED: tuple[Callable[[Run, Replayed], list[Bottleneck]], ...] = (
     on_a_need,
     core_wait,
     worker_wait,
-    starved,
     lambda run, replay: slow_test_findings(run.stages, replay),
 )
 ADVICE: tuple[Callable[[Run], list[Bottleneck]], ...] = (
@@ -101,7 +100,7 @@ def find_bottlenecks(
             (f for f in timed if (f.saving_s or 0.0) >= least and (f.saving_s or 0.0) > 0),
             key=lambda f: -(f.saving_s or 0.0),
         )
-        kept = within_wall(ranked, wall) + pool_underused(run, replay)
+        kept = within_wall(ranked, wall) + starved(run, replay) + pool_underused(run, replay)
     kept += [f for rule in ADVICE for f in rule(run)]
     return tuple(_unique(kept))
 

@@ -19,7 +19,6 @@ _CHANGE = {
     "queue": "Halving {stage} (the stages queued behind it move up)",
     "need_wait": "Starting {stage} without waiting for its needs",
     "core_wait": "One more core",
-    "cpu_starved": "Giving {stage} the CPU the stages beside it took",
     "worker_wait": "One more worker",
     "slow_tests": "Running {stage}'s few slowest tests as a stage of their own",
 }

@@ -1,11 +1,12 @@
 """Findings about the schedule: each names one change, and its saving is the replay's.
 
 Every rule here proposes one change to the run (a `WhatIf`: a stage at half its time, a
-stage started without its needs, one more core, one more worker, a stage without the
-CPU the stages beside it took) and quotes the replay's saving for exactly that change,
-rounded down. The figures in its sentence come from the record (`sla.chain`): when a
-stage was ready, when it started, how its chain was linked. `change_for` maps a finding
-back to its change, so anyone can recompute a saving from run.json.
+stage started without its needs, one more core, one more worker) and quotes the
+replay's saving for exactly that change, rounded down; CPU lost to the stages beside a
+stage (`starved`) is advice without one, as the replay does not model contention. The
+figures in its sentences come from the record (`sla.chain`): when a stage was ready,
+when it started, how its chain was linked. `change_for` maps a finding back to its
+change, so anyone can recompute a saving from run.json.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from orchestrator.model.records import Bottleneck, StageRecord, wall_time_s
 from orchestrator.model.units import seconds
 from orchestrator.model.whatif import Link, Placement, Replayed, WhatIf
 from sla.chain import chain_words, ready_s, waited_s
-from sla.findings import Run, contention, evidence
+from sla.findings import Run, contention, evidence, finding
 from sla.timing import command_argv
 
 HALF = 0.5
@@ -41,7 +42,6 @@ def timed(kind: str, stage: str | None, texts: tuple[str, str], saving: float) -
 
 def change_for(run: Run, finding: Bottleneck) -> WhatIf | None:
     """The change a time finding's saving is the replay's answer to (None: advice)."""
-    stage = run.record.stage(finding.stage) if finding.stage else None
     if finding.kind in ("critical_path", "queue"):
         return WhatIf(stage=finding.stage, factor=HALF)
     if finding.kind == "need_wait":
@@ -50,9 +50,6 @@ def change_for(run: Run, finding: Bottleneck) -> WhatIf | None:
         return WhatIf(more_cores=1.0)
     if finding.kind == "worker_wait":
         return WhatIf(more_workers=1)
-    if finding.kind == "cpu_starved" and stage is not None and stage.duration_s > 0:
-        lost, _ = contention(run, stage)
-        return WhatIf(stage=stage.name, factor=1 - lost / stage.duration_s)
     return None
 
 
@@ -214,14 +211,15 @@ def worker_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
 
 
 def starved(run: Run, replay: Replayed) -> list[Bottleneck]:
-    """Stages that lost CPU to the stages beside them (their CPU use says so)."""
+    """Stages on the critical path that lost CPU to the stages beside them (their CPU use
+    says so). Advice without a saving: the replay keeps each stage's recorded time, so it
+    cannot say what the run would take with the cores shared otherwise."""
     found = []
     for stage in run.stages:
         lost, demand = contention(run, stage)
-        if lost <= 0:
+        if lost <= 0 or stage.name not in replay.critical_path:
             continue
         grown = lost / max(stage.duration_s - lost, 1e-9)
-        saving = replay.saving(WhatIf(stage=stage.name, factor=1 - lost / stage.duration_s))
         detail = (
             f"{stage.name} took {grown:.0%} longer than it would alone: the stages beside "
             f"it wanted {demand:.1f} cores."
@@ -230,5 +228,5 @@ def starved(run: Run, replay: Replayed) -> list[Bottleneck]:
             f'Mark the stages beside it kind = "io" if they mostly wait, or give {stage.name} '
             "the cores: fewer CPU-bound stages at once, or a larger runner."
         )
-        found.append(timed("cpu_starved", stage.name, (detail, advice), saving))
+        found.append(finding("cpu_starved", stage.name, detail, advice))
     return found

@@ -25,7 +25,7 @@ from sla.timing import why_untimed
 
 NAME = r"[\w.\[\]/-]+"
 FIGURE = r"(\d+(?:\.\d+)?)s"
-TIME_KINDS = {"critical_path", "queue", "need_wait", "core_wait", "worker_wait", "cpu_starved"}
+TIME_KINDS = {"critical_path", "queue", "need_wait", "core_wait", "worker_wait"}
 
 
 def judged(record: RunRecord) -> RunRecord:
