@@ -24,7 +24,6 @@ from sla.timing import command_argv
 
 HALF = 0.5
 SHOWN = 3  # stages named in a list before "and N more"
-QUEUED = (Link.WORKER, Link.RESOURCE, Link.CORE, Link.PART)
 
 
 def floored(saving: float) -> float:
@@ -141,7 +140,7 @@ def _moved_up(before: Mapping[str, Placement], after: Mapping[str, Placement], n
     done = " and ".join(what) or "ends the stages after it sooner"
     if behind:
         return f"{_names(behind)} queued behind it on the same worker: halved, it {done}"
-    return f"the pool was full while it ran: halved, it {done}"
+    return f"stages waited for the worker or the cores it held: halved, it {done}"
 
 
 def on_a_need(run: Run, replay: Replayed) -> list[Bottleneck]:
