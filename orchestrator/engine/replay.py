@@ -12,7 +12,7 @@ recorded time wherever it lands.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from orchestrator.engine.simulation import (
@@ -34,6 +34,7 @@ __all__ = ["UNCHANGED", "Replay", "ReplaySetup", "ReplayStage", "replay_record",
 # path.
 TRIVIAL_SHARE = 0.01
 TRIVIAL_S = 0.1
+MAX_DELAY_S = 1.0  # the most start latency the replay keeps for a stage
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,17 @@ class Replay:
         """Each stage's saving at half its duration."""
         return {s.name: self.saving(WhatIf(stage=s.name, factor=0.5)) for s in self.stages}
 
+    def with_stage(self, taken: StageRecord) -> Replay:
+        """The same run with one stage as another run's record has it: its duration and
+        its parts' ends (a real stage halved for real is seldom exactly half)."""
+        stages = tuple(
+            replace(s, duration_s=taken.duration_s, parts=part_ends(taken))
+            if s.name == taken.name
+            else s
+            for s in self.stages
+        )
+        return Replay(stages, self.setup)
+
     def with_durations(self, durations: Mapping[str, float]) -> Replay:
         """The same run with some stages' durations replaced (seconds; a split stage's
         parts scaled with it)."""
@@ -125,6 +137,25 @@ def part_ends(stage: StageRecord) -> tuple[float, ...]:
     )
 
 
+def start_delay(stages: Sequence[StageRecord], stage: StageRecord) -> float:
+    """How late the stage started after the last event before it (a stage's or a part's
+    end, or the run's start), by the record, at most MAX_DELAY_S: the pool's latency,
+    which the replay keeps for each stage. Longer gaps are not latency but something the
+    replay does not model, and are left for `sla.agreement` to find."""
+    start = stage.start_offset_s
+    ends = [
+        end
+        for other in stages
+        if other is not stage
+        for end in (
+            other.start_offset_s + other.duration_s,
+            *(part.start_offset_s + part.duration_s for part in other.parts),
+        )
+        if end <= start + EPSILON_S
+    ]
+    return min(MAX_DELAY_S, max(0.0, start - max(ends, default=0.0)))
+
+
 def replay_record(record: RunRecord) -> Replay:
     """The replay of a recorded run: the stages that ran, on the pool it had.
 
@@ -132,7 +163,8 @@ def replay_record(record: RunRecord) -> Replay:
     ignored as the pool ignores needs outside the run. Older records without `serial`,
     `expected_s` or `cpu_demand` replay with the defaults (not serial, unknown, by kind).
     """
-    ran = tuple(
+    ran = [s for s in record.stages if s.attempts > 0 and s.status is not StageStatus.SKIPPED]
+    replayed = tuple(
         ReplayStage(
             name=s.name,
             number=s.number,
@@ -145,9 +177,9 @@ def replay_record(record: RunRecord) -> Replay:
             expected_s=s.expected_s,
             # A merged record's parts ran on other runners, each from its own start.
             parts=() if record.shards else part_ends(s),
+            delay_s=start_delay(ran, s),
         )
-        for s in record.stages
-        if s.attempts > 0 and s.status is not StageStatus.SKIPPED
+        for s in ran
     )
     sequential = record.strategy == Strategy.SEQUENTIAL.value
     setup = ReplaySetup(
@@ -156,4 +188,4 @@ def replay_record(record: RunRecord) -> Replay:
         budget_cores=record.strategy == Strategy.ADAPTIVE.value,
         limits=tuple(sorted(record.pool.resources.items())),
     )
-    return Replay(ran, setup)
+    return Replay(replayed, setup)

@@ -3,7 +3,8 @@
 A pure simulation: each stage keeps its duration (a cached stage its ~0 s), and the
 pool's rules (engine/admission.py: ready by priority, a free worker, `serial` alone,
 shared resources within their limits, the adaptive core budget, the lowest free worker
-slot) decide when it starts; a split stage gives a core back as each part but the last
+slot) decide when it starts, and it starts its own recorded latency after that (the
+pool's, on a busy machine); a split stage gives a core back as each part but the last
 ends, as the pool does. Each placement says why the stage started when it did (the
 `Link`). `engine/replay.py` asks it what-if questions about a recorded run.
 """
@@ -38,6 +39,9 @@ class ReplayStage:
     # A split stage: each part's end, seconds from the stage's start. Each part that ends
     # before the last gives a core back to the pool (engine/pool.py `release_core`).
     parts: tuple[float, ...] = ()
+    # Seconds between the pool letting it in and its process starting (the pool's own
+    # latency, larger on a loaded machine): its worker is held from the first.
+    delay_s: float = 0.0
 
     def scaled(self, factor: float) -> ReplayStage:
         """The stage at `factor` of its duration, its parts' ends with it."""
@@ -155,10 +159,11 @@ def _start(state: _State, spec: StageSpec, stage: ReplayStage) -> None:
     elif need_ends:
         after, link = max(need_ends, key=need_ends.__getitem__), Link.NEED
     worker_s, core_s = state.waits.get(spec.name, [0.0, 0.0])
-    end = state.now + stage.duration_s
+    start = state.now + stage.delay_s
+    end = start + stage.duration_s
     state.placed[spec.name] = Placement(
         ready_s=ready_s,
-        start_s=state.now,
+        start_s=start,
         end_s=end,
         waited_worker_s=worker_s,
         waited_core_s=core_s,
@@ -166,7 +171,7 @@ def _start(state: _State, spec: StageSpec, stage: ReplayStage) -> None:
         link=link,
         slot=slot,
     )
-    releases = tuple(sorted(state.now + t for t in stage.parts))[:-1]
+    releases = tuple(sorted(start + t for t in stage.parts))[:-1]
     state.running[spec.name] = _Running(spec, end, slot, tuple(t for t in releases if t < end))
     del state.pending[spec.name]
 
