@@ -47,23 +47,30 @@ def path_span_s(record: RunRecord, path: Sequence[str]) -> float:
 def link(record: RunRecord, earlier: str, later: str) -> str:
     """How `later` came to start after `earlier`: "" for a need, else the queue's words.
 
-    By the record: when every worker was busy just before `later` started, it waited
-    for a worker; otherwise for room on the cores (the adaptive budget), for a shared
-    resource, or for a serial stage to end.
+    By the record: when every worker was busy just before `later` started (or the pool
+    budgets no cores), it waited for a worker; otherwise for room on the cores (the
+    adaptive budget), for a shared resource, or for a serial stage to end.
     """
     first, then = record.stage(earlier), record.stage(later)
     if first is None or then is None or earlier in then.needs:
         return ""
-    shared = sorted(set(first.uses) & set(then.uses))
     if first.serial or then.serial:
         return "on its own (a serial stage)" if then.serial else f"once {earlier} (serial) ended"
+    return _queue(record, first, then)
+
+
+def _queue(record: RunRecord, first: StageRecord, then: StageRecord) -> str:
+    """What `then` queued for until `first` ended: a worker, a resource, or cores."""
+    shared = sorted(set(first.uses) & set(then.uses))
     if _beside(record, then, first) >= max(1, record.workers) - 1:
         return "on the same worker"
     if shared:
-        return f"once {earlier} released {', '.join(shared)}"
+        return f"once {first.name} released {', '.join(shared)}"
+    if record.strategy != "adaptive":  # only the adaptive pool budgets cores
+        return "on the same worker"
     if first.parts and then.start_offset_s < end_s(first) - EPSILON_S:
-        return f"on a core a part of {earlier} gave back"
-    return f"on the core {earlier} freed"
+        return f"on a core a part of {first.name} gave back"
+    return f"on the core {first.name} freed"
 
 
 def _beside(record: RunRecord, stage: StageRecord, freed_by: StageRecord) -> int:

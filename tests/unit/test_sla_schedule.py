@@ -303,3 +303,20 @@ def test_a_merged_run_leaves_its_findings_to_its_shards_reports() -> None:
     )
     assert [b for b in run.bottlenecks if b.saving_s is not None] == []
     check(run)
+
+
+def test_a_wait_for_a_shared_resource_is_worded_as_one() -> None:
+    db = ("db",)
+    run = judged(
+        scheduled(
+            stage("migrate", 4.0, number=2, uses=db, expected_s=4.0),
+            stage("integration", 6.0, number=5, uses=db, expected_s=3.0),
+            stage("lint", 1.0, number=3),
+            workers=3,
+            strategy="thread",
+            pool=PoolRecord(usable_cpus=4.0, resources={"db": 1}),
+            overhead=0.0,
+        )
+    )
+    assert "migrate, then integration once migrate released db, set it" in headline(run)
+    check(run)
