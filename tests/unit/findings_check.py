@@ -63,7 +63,7 @@ def _check_text(record: RunRecord, text: str) -> None:
     for name, figure in re.findall(rf"({NAME}) waited {FIGURE}", text):
         stage = record.stage(name)
         assert stage is not None and figure + "s" == seconds(waited_s(record, stage)), text
-        assert float(figure) <= stage.start_offset_s + 0.05, text
+        assert float(figure) <= float(seconds(stage.start_offset_s)[:-1]), text
     waits = rf"({NAME}) waited {FIGURE}[^:]*: ready at {FIGURE}, started at {FIGURE}"
     for name, _, ready, start in re.findall(waits, text):
         stage = record.stage(name)
