@@ -320,3 +320,10 @@ def test_a_wait_for_a_shared_resource_is_worded_as_one() -> None:
     )
     assert "migrate, then integration once migrate released db, set it" in headline(run)
     check(run)
+
+
+def test_the_html_report_says_why_no_speed_finding_was_made(tmp_path: Path) -> None:
+    run = judged(replace(sleeps(), exit_code=130, bottlenecks=()))
+    page = render_html(run, tmp_path)
+    assert "No speed finding: the run was interrupted (exit 130)." in page
+    assert "None found." not in page
