@@ -11,7 +11,12 @@ import json
 import shutil
 from pathlib import Path
 
-from orchestrator.model.records import read_record
+import pytest
+
+from orchestrator.engine.replay import replay_record
+from orchestrator.model.records import read_record, wall_time_s
+from orchestrator.model.whatif import WhatIf
+from sla.bottlenecks import floor_s
 from tests.integration.command import workflow
 from tests.unit.findings_check import check
 
@@ -27,7 +32,9 @@ def sleeps_config(tmp_path: Path, stages: dict[str, list[str]], lane: str) -> No
 
 
 def test_a_stage_others_queue_behind_is_named_with_what_halving_it_moves(tmp_path: Path) -> None:
-    stages = {n: [SLEEP, s] for n, s in (("a", "3"), ("b", "2"), ("c", "1.2"), ("d", "1"))}
+    # The run at twice its length: halving b saves 1.6 s less c's start latency
+    # (at most a second even on a busy machine), well above the 0.5 s floor.
+    stages = {n: [SLEEP, s] for n, s in (("a", "6"), ("b", "4"), ("c", "2.4"), ("d", "2"))}
     sleeps_config(
         tmp_path, stages, '[lanes.heavy]\nstrategy = "process"\nworkers = 2\nstage_sla = 600\n'
     )
@@ -39,8 +46,10 @@ def test_a_stage_others_queue_behind_is_named_with_what_halving_it_moves(tmp_pat
     assert record.pool.untimed == ""
     assert record.pool.chosen_by_workflow == ()  # both set in the lane
     assert record.pool.critical_path == ("a", "d")
-    (queue,) = [b for b in record.bottlenecks if b.kind == "queue"]
-    assert queue.stage == "b"
+    saving = replay_record(record).saving(WhatIf(stage="b", factor=0.5))
+    assert saving >= floor_s(wall_time_s(record))
+    (queue,) = [b for b in record.bottlenecks if b.kind == "queue" and b.stage == "b"]
+    assert queue.saving_s == pytest.approx(saving, abs=0.01)
     assert "c queued behind it on the same worker" in queue.detail
     assert "moves d to the worker that frees first" in queue.detail
     assert "a, then d on the same worker, set it" in done.stdout
