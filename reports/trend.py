@@ -208,6 +208,10 @@ def render_trend_markdown(report: TrendReport) -> str:
         lines += ["No runs recorded yet.", ""]
     for group in report.groups:
         lines += _markdown_group(group)
+    if report.slowdowns:
+        lines += ["### Why stages got slower", ""]
+        lines += [f"- {_cell(slowdown.line())}" for slowdown in report.slowdowns]
+        lines.append("")
     if report.slower_tests:
         lines += ["### Tests that got slower", ""]
         lines += [f"- {_cell(slower.line())}" for slower in report.slower_tests]

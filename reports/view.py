@@ -17,6 +17,7 @@ from orchestrator.model.files import SCANNED_LINES, clean_text, failure_lines, l
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageRecord, StageStatus, wall_time_s
 from orchestrator.model.units import seconds, size
+from sla.chain import chain_words
 from sla.headline import headline as lead_sentence
 
 TAIL_LINES = 40
@@ -215,6 +216,7 @@ class RunView:
     wall_s: float
     stages: tuple[StageRow, ...]
     summary: str = ""  # the sentence every report leads with (sla.headline)
+    chain: str = ""  # the critical path in words: "→" for a need, a queue said as one
 
     @property
     def failing(self) -> tuple[StageRow, ...]:
@@ -235,6 +237,7 @@ def build_view(record: RunRecord, run_dir: Path | None, masker: Masker | None) -
         wall_s=wall_time_s(record),
         stages=tuple(stage_row(s, run_dir, masker) for s in record.stages),
         summary=lead_sentence(record),
+        chain=chain_words(record, record.pool.critical_path),
     )
 
 

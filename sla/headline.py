@@ -1,8 +1,10 @@
 """The sentences a report leads with: what failed (the user's first job), then how long
 the run took, what set it, what would help.
 
-Read from the record alone (its stages, wall time, `pool.critical_path` and ranked
-bottlenecks), so `workflow report RUN.json` says the same as the run did.
+Read from the record alone (its wall time, `pool.critical_path`, `pool.untimed` and the
+ranked bottlenecks), so `workflow report RUN.json` says the same as the run did. Every
+figure in it is the record's: the critical path's seconds are its recorded span (never
+more than the run), the savings are the findings'.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from orchestrator.model.records import Bottleneck, RunRecord, StageRecord, wall_
 from orchestrator.model.status import StageStatus
 from orchestrator.model.units import count, seconds
 from sla.bottlenecks import floor_s
+from sla.chain import chain_words, path_span_s
+from sla.timing import why_untimed
 
 FAILING = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)
 STAGES_NAMED = 3  # failed stages named in the lead, then "and N more"
@@ -19,9 +23,11 @@ ERROR_CHARS = 80
 
 _CHANGE = {
     "critical_path": "Halving {stage}",
+    "queue": "Halving {stage} (the stages queued behind it move up)",
     "need_wait": "Starting {stage} without waiting for its needs",
-    "cpu_starved": "Giving {stage} the cores it waited for",
+    "core_wait": "One more core",
     "worker_wait": "One more worker",
+    "slow_tests": "Running {stage}'s few slowest tests as a stage of their own",
 }
 
 
@@ -70,13 +76,18 @@ def time_lead(record: RunRecord) -> str:
     wall = wall_time_s(record)
     if wall <= 0:
         return ""
-    path = record.pool.critical_path
-    on_path = sum(s.duration_s for s in record.stages if s.name in path)
-    alone = path[0] if len(path) == 1 else None
     text = f"The run took {seconds(wall)}"
+    untimed = record.pool.untimed or why_untimed(record)
+    if untimed:
+        return f"{text}; {untimed}, so no speed finding is made."
+    path = record.pool.critical_path
+    alone = path[0] if len(path) == 1 else None
     if path:
         verb = "sets" if alone else "set"
-        text += f"; {' → '.join(path)} {verb} it ({seconds(on_path)} on the critical path)"
+        span = seconds(path_span_s(record, path))
+        words = chain_words(record, path)
+        words += "," if ", then " in words else ""  # "a, then d on the same worker, set it"
+        text += f"; {words} {verb} it ({span} on the critical path)"
     if record.pool.waited:
         text += f", then {', '.join(record.pool.waited)} only waited for a worker"
     least = seconds(floor_s(wall))

@@ -19,7 +19,14 @@ SAME_WALL = 0.01  # share of the replayed wall time that counts as no longer
 
 
 def strategy_mismatch(run: Run) -> list[Bottleneck]:
-    """CPU-bound callables on threads (use processes); waiting stages in processes (threads)."""
+    """CPU-bound callables on threads (use processes); waiting stages in processes (threads).
+
+    Only about a strategy the user chose: where workflow chose it (the lane's default),
+    it placed each stage by its kind, and this advice would argue with that choice
+    without the replay showing it costs time.
+    """
+    if "strategy" in run.record.pool.chosen_by_workflow:
+        return []
     findings = [
         finding(
             "strategy_mismatch",
@@ -61,10 +68,14 @@ def pool_underused(run: Run, replay: Replayed) -> list[Bottleneck]:
 
     The advice names the fewest workers with which the replayed run is no longer (within
     `SAME_WALL`): idle workers that the schedule needed (a stage queued for one) are not
-    idle, whatever the utilization says.
+    idle, whatever the utilization says. Only for a worker count the user chose.
     """
     used, workers = run.record.pool.worker_utilization_percent, run.record.workers
     if workers < 2 or not 0 < used < run.t.underused_percent:
+        return []
+    if "workers" in run.record.pool.chosen_by_workflow or run.record.shards:
+        # Workflow sized the pool itself (or the run is several runners' merged): fewer
+        # workers never make the replayed run shorter, so there is nothing to argue.
         return []
     if any(stage.parts for stage in run.record.stages):
         # A split stage's parts keep cores busy that its one worker slot does not show,

@@ -13,6 +13,7 @@ from sla.trend_model import (
     ResourceTrend,
     SeriesTrend,
     SlowerTest,
+    StageSlowdown,
     Step,
     TrendReport,
 )
@@ -115,8 +116,32 @@ def slower_test_to_dict(slower: SlowerTest) -> dict[str, Any]:
         "commit_first": step.commit_first,
         "before_s": _number(step.before_s),
         "after_s": _number(step.after_s),
-        "change": _number(step.change),
+        "change": None if step.change is None else _number(step.change),
         "p_value": _number(step.p_value),
+    }
+
+
+def slowdown_to_dict(slowdown: StageSlowdown) -> dict[str, Any]:
+    """A stage that got slower from a run on, and the tests that explain it."""
+    return {
+        "lane": slowdown.lane,
+        "stage": slowdown.stage,
+        "run_id": slowdown.run_id,
+        "before_s": _number(slowdown.before_s),
+        "after_s": _number(slowdown.after_s),
+        "explained_s": _number(slowdown.explained_s),
+        "tests": [
+            {
+                "test_id": cause.test_id,
+                "new": cause.before_s is None,
+                "before_s": None if cause.before_s is None else _number(cause.before_s),
+                "after_s": _number(cause.after_s),
+                "added_s": _number(cause.added_s),
+            }
+            for cause in slowdown.causes
+        ],
+        "new_tests": slowdown.new_tests,
+        "gone_tests": slowdown.gone_tests,
     }
 
 
@@ -129,4 +154,5 @@ def report_to_dict(report: TrendReport) -> dict[str, Any]:
         "regression": report.has_regression,
         "groups": [group_to_dict(group) for group in report.groups],
         "slower_tests": [slower_test_to_dict(slower) for slower in report.slower_tests],
+        "stage_slowdowns": [slowdown_to_dict(slowdown) for slowdown in report.slowdowns],
     }

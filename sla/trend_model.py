@@ -148,6 +148,18 @@ class GroupTrend:
         return tuple(s for s in self.series if s.verdict is Verdict.REGRESSION)
 
 
+# Below this a duration is at the JUnit file's resolution: a change from it has no ratio.
+RATIO_FROM_S = 0.01
+
+
+def rise_text(before_s: float, after_s: float) -> str:
+    """How much longer: "+0.300s, +60%", or "+0.081s" from a near-zero start."""
+    rise = f"{after_s - before_s:+.3f}s"
+    if before_s < RATIO_FROM_S:
+        return rise
+    return f"{rise}, {after_s / before_s - 1.0:+.0%}"
+
+
 @dataclass(frozen=True)
 class TestStep:
     """A test that got slower from run `run_id` on (its first run at the new level), with
@@ -171,16 +183,16 @@ class TestStep:
         return f"{self.commit_before[:12]}..{self.commit_first[:12]}"
 
     @property
-    def change(self) -> float:
-        """Relative: 0.3 is 30% slower."""
-        return self.after_s / self.before_s - 1.0 if self.before_s > 0 else 0.0
+    def change(self) -> float | None:
+        """Relative: 0.3 is 30% slower; None from a near-zero start (no ratio means much)."""
+        return self.after_s / self.before_s - 1.0 if self.before_s >= RATIO_FROM_S else None
 
     def line(self, stage: str) -> str:
         """One line for a report or the terminal."""
         where = f" (commits {self.commits})" if self.commits else ""
         return (
             f"{stage} {self.test_id}: {self.before_s:.3f}s -> {self.after_s:.3f}s "
-            f"({self.change:+.0%}) from run {self.run_id}{where}"
+            f"({rise_text(self.before_s, self.after_s)}) from run {self.run_id}{where}"
         )
 
 
@@ -200,14 +212,79 @@ class SlowerTest:
 
 
 @dataclass(frozen=True)
+class TestCause:
+    """A test's part in a stage's slowdown: its typical seconds before and after."""
+
+    __test__ = False
+
+    test_id: str
+    before_s: float | None  # None: it did not run before (a new test)
+    after_s: float
+
+    @property
+    def added_s(self) -> float:
+        """Seconds it adds to the stage."""
+        return self.after_s - (self.before_s or 0.0)
+
+    def words(self) -> str:
+        """ "new test t.py::test_big (11.020s)" or "t.py::test_x 0.200s -> 0.900s"."""
+        if self.before_s is None:
+            return f"new test {self.test_id} ({self.after_s:.3f}s)"
+        return f"{self.test_id} {self.before_s:.3f}s -> {self.after_s:.3f}s"
+
+
+@dataclass(frozen=True)
+class StageSlowdown:
+    """Why a stage got slower from run `run_id` on: the tests that explain the rise, and
+    how the test set changed there (tests that ran from then on and never before, and
+    tests that stopped running)."""
+
+    lane: str
+    stage: str
+    run_id: str
+    before_s: float  # the stage's median before, seconds
+    after_s: float  # and from `run_id` on
+    causes: tuple[TestCause, ...]
+    new_tests: int
+    gone_tests: int
+
+    @property
+    def explained_s(self) -> float:
+        """Seconds of the rise its named tests add."""
+        return sum(cause.added_s for cause in self.causes)
+
+    def line(self) -> str:
+        """E.g. "heavy: unit 20.1s -> 31.3s from run R: new test t.py::test_big (11.020s)
+        adds 11.0s of the 11.2s; the test set changed: 3 new, 1 gone"."""
+        head = (
+            f"{self.lane}: {self.stage} {self.before_s:.1f}s -> {self.after_s:.1f}s "
+            f"from run {self.run_id}"
+        )
+        if self.causes:
+            named = "; ".join(cause.words() for cause in self.causes)
+            verb = "adds" if len(self.causes) == 1 else "add"
+            head += (
+                f": {named} {verb} {self.explained_s:.1f}s of the "
+                f"{self.after_s - self.before_s:.1f}s"
+            )
+        else:
+            head += ": no test explains it (start-up, collection or fixtures outside the tests)"
+        if self.new_tests or self.gone_tests:
+            head += f"; the test set changed: {self.new_tests} new, {self.gone_tests} gone"
+        return head
+
+
+@dataclass(frozen=True)
 class TrendReport:
     """All groups found in the history that was read, with the settings that judged them,
-    and the tests that got slower (by lane and stage; empty without per-test history)."""
+    the tests that got slower (by lane and stage; empty without per-test history), and
+    for each stage that got slower, the tests that explain it."""
 
     settings: TrendConfig
     groups: tuple[GroupTrend, ...]
     runs_read: int
     slower_tests: tuple[SlowerTest, ...] = ()
+    slowdowns: tuple[StageSlowdown, ...] = ()  # stages that got slower, and which tests did it
 
     @property
     def has_regression(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,13 +9,11 @@ import click
 from orchestrator.commands.history import store_for
 from orchestrator.commands.options import config_option, load, path_type
 from orchestrator.history.tests import passed_durations, tested_stages
-from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode, UsageError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.writes import reason
 from reports.trend import TREND_RENDERERS
-from sla.test_trends import slower_tests
-from sla.trend_model import SlowerTest
+from sla.test_trends import with_test_trends
 from sla.trends import analyse
 
 
@@ -50,8 +47,9 @@ def command(
     """Judge each stage's recent durations against its history (same lane and runner class)."""
     loaded = load(config_path)
     store = store_for(loaded)
-    report = analyse(store.runs(last), loaded.config.trend)
-    report = replace(report, slower_tests=_slower_tests(store.path, loaded.config.trend))
+    settings = loaded.config.trend
+    rows = {pair: passed_durations(store.path, *pair) for pair in tested_stages(store.path)}
+    report = with_test_trends(analyse(store.runs(last), settings), rows)
     text = TREND_RENDERERS[fmt](report)
     if output is None or output == Path("-"):
         click.echo(text, nl=False)
@@ -68,17 +66,10 @@ def command(
             click.echo(
                 f"workflow: regression: {group.lane} {series.name}: {series.reason}", err=True
             )
+    for slowdown in report.slowdowns:
+        click.echo(f"workflow: stage slower: {slowdown.line()}", err=True)
     for slower in report.slower_tests:
         click.echo(f"workflow: test slower: {slower.line()}", err=True)
     if fail_on_regression and report.has_regression:
         return int(ExitCode.REGRESSION)
     return 0
-
-
-def _slower_tests(path: Path, settings: TrendConfig) -> tuple[SlowerTest, ...]:
-    """Every test that got slower (the run it began, its commits), by lane and stage."""
-    return tuple(
-        SlowerTest(lane, stage, step)
-        for lane, stage in tested_stages(path)
-        for step in slower_tests(passed_durations(path, lane, stage), settings)
-    )

@@ -266,6 +266,7 @@ CONFIG = fields(
                 "min_increase": number(ge=0),
                 "min_seconds": number(ge=0),
                 "significance": number(gt=0, lt=1),
+                "test_min_seconds": number(ge=0),
             },
         ),
         "resources": table_of(integer(gt=0)),

@@ -171,6 +171,9 @@ class TrendConfig:
     min_increase: float = 0.10
     min_seconds: float = 0.5
     significance: float = 0.02
+    # A test's slowdown is named from this many seconds up (a stage's floor is
+    # `min_seconds`): a 0.00 s test that now takes 0.08 s is noise, not a finding.
+    test_min_seconds: float = 0.1
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,14 @@ class PoolRecord(_Data):
     total: int = 0
     critical_path: tuple[str, ...] = ()  # the chain that sets the wall time, as replayed
     waited: tuple[str, ...] = ()  # stages at the chain's end that only waited for a worker
+    # Why the run's timing makes no speed findings ("" when it does): interrupted, cut
+    # short, or a schedule its replay does not reproduce (sla.bottlenecks).
+    untimed: str = ""
     sizing_reason: str = ""
+    # What the run did not get from the user but from workflow itself: "strategy" (the
+    # lane's default), "workers" (auto, or the lane's default). Advice never argues with
+    # these unless the replay shows they cost time.
+    chosen_by_workflow: tuple[str, ...] = ()
     usable_cpus: float = 0.0
     monitor_cpu_seconds: float = 0.0
     resources: dict[str, int] = field(default_factory=dict)  # [resources]: name -> limit

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 
@@ -28,13 +29,25 @@ class WhatIf:
     more_cores: float = 0.0
 
 
+class Link(StrEnum):
+    """Why a stage started when it did: what `Placement.after` did to let it in."""
+
+    START = "start"  # it started as soon as it was ready, with nothing before it
+    NEED = "need"  # its last need ended
+    WORKER = "worker"  # every worker was busy (or a serial stage held the pool): one ended
+    RESOURCE = "resource"  # a shared resource it uses was at its limit: a holder ended
+    CORE = "core"  # the core budget was spent: a CPU-bound stage ended
+    PART = "part"  # the core budget was spent: a part of a split stage ended, freeing one
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where the replay put one stage: when it could start, when it did, and why so late.
 
-    `waited_worker_s`: ready but every worker busy (or the pool draining for a serial
-    stage); `waited_core_s`: a worker was free but the core budget was spent; `after`: the
-    stage whose end let it start (a need, or the stage that freed its worker), None at 0.
+    `waited_worker_s`: ready but every worker busy, the pool draining for a serial stage,
+    or a shared resource at its limit; `waited_core_s`: a worker was free but the core
+    budget was spent; `after`: the stage whose end (or, for `Link.PART`, one of whose
+    parts' end) let it start, None when it started at once; `link` says which.
     """
 
     ready_s: float
@@ -43,8 +56,13 @@ class Placement:
     waited_worker_s: float = 0.0
     waited_core_s: float = 0.0
     after: str | None = None
-    after_need: bool = False  # `after` is one of its needs (else it freed a worker/cores)
+    link: Link = Link.START
     slot: int = 1  # the worker slot it ran on, from 1 (the record's `worker` number)
+
+    @property
+    def after_need(self) -> bool:
+        """`after` is one of its needs (else it freed a worker, a resource or cores)."""
+        return self.link is Link.NEED
 
 
 class Replayed(Protocol):
@@ -61,6 +79,10 @@ class Replayed(Protocol):
 
     @property
     def waiting(self) -> tuple[str, ...]: ...  # on the chain only because they waited
+
+    def placements_if(self, change: WhatIf) -> Mapping[str, Placement]:
+        """Each stage's placement with `change` applied."""
+        ...
 
     def wall_if(self, change: WhatIf) -> float:
         """The replayed wall time with `change` (longer than `wall_s` when it slows the run)."""

@@ -18,7 +18,14 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.admission import priority
 from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
-from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
+from orchestrator.model.config import (
+    LANE_DEFAULTS,
+    Lane,
+    LaneConfig,
+    StageConfig,
+    Strategy,
+    Workers,
+)
 from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import ShardOrigin
@@ -107,6 +114,8 @@ class Plan:
     notes: tuple[str, ...] = field(default=())
     shard: str | None = None  # "K/N" when the run is one shard of the lane
     shard_origin: ShardOrigin | None = None
+    # "strategy", "workers": what workflow chose, not the user (`chosen_by_workflow`)
+    chosen_by_workflow: tuple[str, ...] = ()
 
     def stage(self, name: str) -> PlannedStage:
         """The planned stage called `name`."""
@@ -160,7 +169,22 @@ def build_plan(
         notes=tuple(notes),
         shard=options.shard,
         shard_origin=options.shard_origin,
+        chosen_by_workflow=chosen_by_workflow(options, lane),
     )
+
+
+def chosen_by_workflow(options: PlanOptions, lane: LaneConfig) -> tuple[str, ...]:
+    """Which of the strategy and the worker count workflow chose rather than the user:
+    what the command line did not give and the lane leaves at its default, and workers
+    "auto" wherever it comes from. Findings do not argue with these choices."""
+    default = LANE_DEFAULTS[options.lane]
+    chosen = []
+    if options.strategy is None and lane.strategy is default.strategy:
+        chosen.append("strategy")
+    requested = options.workers if options.workers is not None else lane.workers
+    if requested == "auto" or (options.workers is None and lane.workers == default.workers):
+        chosen.append("workers")
+    return tuple(chosen)
 
 
 def lane_stages(

@@ -81,7 +81,7 @@ class RecordWriter:
             git=self.git(),
             host=self.request.host,
             stages=tuple(stages),
-            pool=pool.metrics,
+            pool=replace(pool.metrics, chosen_by_workflow=plan.chosen_by_workflow),
             exit_code=exit_code,
             finished=finished,
         )

@@ -15,6 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from orchestrator.model.records import record_from_data
+
 PY = sys.executable
 
 
@@ -152,6 +154,11 @@ def test_sigint_exits_130_with_record_and_no_survivors(tmp_path: Path) -> None:
     assert record["exit_code"] == 130
     assert stage_statuses(record) == {"a": "cancelled", "b": "cancelled", "c": "cancelled"}
     assert _survivors(pids) == []
+    # An interrupted run's timing says nothing about a working run's: no speed findings.
+    judged = record_from_data(record)
+    assert judged.pool.untimed == "the run was interrupted (exit 130)"
+    assert judged.pool.critical_path == ()
+    assert [b for b in judged.bottlenecks if b.saving_s is not None] == []
 
 
 def test_sigterm_exits_143(tmp_path: Path) -> None:

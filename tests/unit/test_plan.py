@@ -171,3 +171,22 @@ def test_the_pools_figures_leave_the_critical_path_to_the_replay() -> None:
         stages, workers=1, started_at=0.0, finished_at=6.0, sizing_reason="r", usable_cpus=1
     )
     assert metrics.critical_path == ()
+
+
+@pytest.mark.parametrize(
+    ("lanes", "options", "chosen"),
+    [
+        ("", {}, ("strategy", "workers")),
+        ("", {"workers": 3}, ("strategy",)),
+        ("", {"workers": "auto", "strategy": Strategy.PROCESS}, ("workers",)),
+        ('[lanes.heavy]\nstrategy = "process"\nworkers = 4\n', {}, ()),
+        ("[lanes.heavy]\nworkers = 4\n", {}, ("strategy",)),
+        ('[lanes.heavy]\nworkers = "auto"\n', {}, ("strategy", "workers")),
+    ],
+)
+def test_the_plan_knows_which_choices_are_workflows_own(
+    tmp_path: Path, lanes: str, options: dict[str, object], chosen: tuple[str, ...]
+) -> None:
+    config = loaded(tmp_path, CONFIG.replace("[lanes.heavy]\nsla = { unit = 90 }\n", lanes))
+    plan = build_plan(config, PlanOptions(lane=Lane.HEAVY, **options), MACHINE)  # type: ignore[arg-type]
+    assert plan.chosen_by_workflow == chosen

@@ -28,7 +28,11 @@ def test_plain_text_when_not_a_terminal(tmp_path: Path) -> None:
     assert lines[0].startswith("workflow: failed (exit 1); lane standard, adaptive with 2 workers")
     # The sentences a reader acts on come before the table: what failed, then the time.
     assert lines[1].startswith("Failed: unit (1 test failed: <script>alert(1)</script>), ")
-    assert "integration (timed out after 30.0s). The run took 56.2s;" in lines[1]
+    # integration queued for typecheck's worker: a queue, never worded as a need
+    assert (
+        "integration (timed out after 30.0s). The run took 56.2s; typecheck, then "
+        "integration on the same worker, set it" in lines[1]
+    )
     assert lines[2].split() == [
         "#",
         "stage",

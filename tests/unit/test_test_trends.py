@@ -15,7 +15,8 @@ from orchestrator.history.store import HistoryStore
 from orchestrator.history.tests import ResultRow, passed_durations, record_tests
 from orchestrator.model.config import TrendConfig
 from orchestrator.model.status import GitRecord
-from sla.test_trends import slower_tests
+from sla.test_trends import slower_tests, with_test_trends
+from sla.trends import analyse
 from tests.integration.command import workflow
 from tests.unit.test_trends_data import run, stage
 
@@ -53,7 +54,7 @@ def test_the_run_where_a_thirty_percent_step_began_is_named(tmp_path: Path) -> N
     [step] = slower_tests(passed_durations(db, "heavy", "unit"), TrendConfig())
     assert (step.test_id, step.run_id) == ("t.py::test_grows", ids[STEP_AT])
     assert step.commits == f"{sha(STEP_AT - 1)[:12]}..{sha(STEP_AT)[:12]}"
-    assert 0.25 < step.change < 0.35
+    assert step.change is not None and 0.25 < step.change < 0.35
 
 
 def test_the_trend_command_names_it(tmp_path: Path) -> None:
@@ -111,3 +112,94 @@ def test_without_per_test_history_there_is_no_slower_tests_section(tmp_path: Pat
     assert html.parse(str(tmp_path / "trend.html")).xpath('//*[@id="slower-tests"]') == []
     as_json = workflow(tmp_path, "trend", "--format", "json")
     assert json.loads(as_json.stdout)["slower_tests"] == []
+
+
+NEW_AT = 22  # the run where the new tests arrive
+TINY = ("t.py::test_tiny_a", "t.py::test_tiny_b", "t.py::test_tiny_c")
+
+
+def new_tests_history(db: Path, runs: int = 30) -> list[str]:
+    """50 steady tests; from run NEW_AT on, an 11 s test and three of 0.081 s that took
+    0.000 s before (their module did the work at import): the unit stage rises by 11 s."""
+    ids = []
+    for index in range(runs):
+        new = index >= NEW_AT
+        unit = (10.0 + (11.25 if new else 0.0)) * jitter(index, 7)
+        record = replace(run(index, [stage("unit", unit)]), git=GitRecord(sha=sha(index)))
+        HistoryStore(db).record_run(record)
+        rows = [
+            ResultRow("unit", f"t.py::test_{t}", "passed", 0.2 * jitter(index, t), "k")
+            for t in range(50)
+        ]
+        rows += [ResultRow("unit", tiny, "passed", 0.081 if new else 0.0, "k") for tiny in TINY]
+        if new:
+            rows.append(ResultRow("unit", "t.py::test_big", "passed", 11.0 * jitter(index, 3), "k"))
+        record_tests(db, record.run_id, record.lane, rows)
+        ids.append(record.run_id)
+    return ids
+
+
+def test_a_slowdown_from_a_near_zero_start_needs_the_absolute_floor() -> None:
+    rows = [(f"r{i}", None, "t.py::test_tiny", 0.081 if i >= 10 else 0.0) for i in range(20)]
+    assert slower_tests(rows, TrendConfig()) == []  # +0.081 s is under the 0.1 s floor
+    rows = [(f"r{i}", None, "t.py::test_tiny", 0.5 if i >= 10 else 0.0) for i in range(20)]
+    [step] = slower_tests(rows, TrendConfig())
+    assert step.change is None  # no ratio from zero
+    assert step.line("unit").endswith("0.000s -> 0.500s (+0.500s) from run r10")
+    assert slower_tests(rows, TrendConfig(test_min_seconds=0.6)) == []
+
+
+def test_the_new_test_that_made_a_stage_slower_is_named(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text('[workflow]\nhistory = "h.db"\n')
+    ids = new_tests_history(tmp_path / "h.db")
+    done = workflow(tmp_path, "trend", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    [slowdown] = data["stage_slowdowns"]
+    assert (slowdown["stage"], slowdown["run_id"]) == ("unit", ids[NEW_AT])
+    [cause] = slowdown["tests"]
+    assert (cause["test_id"], cause["new"], cause["before_s"]) == ("t.py::test_big", True, None)
+    assert 10.0 < cause["added_s"] < 12.0
+    assert (slowdown["new_tests"], slowdown["gone_tests"]) == (1, 0)
+    # The three tests that went from 0.000 s to 0.081 s are under the floor: not named.
+    assert [s["test_id"] for s in data["slower_tests"]] == []
+    assert "stage slower: heavy: unit" in done.stderr
+    assert "new test t.py::test_big" in done.stderr
+    assert "%" not in done.stderr.split("stage slower:")[1].splitlines()[0]
+    md = workflow(tmp_path, "trend", "--format", "md").stdout
+    assert "### Why stages got slower" in md
+    assert "unit 10.0s -> 21." in md and f"from run {ids[NEW_AT]}: new test t.py::test_big" in md
+    assert "test_tiny" not in md
+
+
+def test_the_html_trend_report_lists_the_new_test_under_its_stage(tmp_path: Path) -> None:
+    (tmp_path / "workflow.toml").write_text('[workflow]\nhistory = "h.db"\n')
+    ids = new_tests_history(tmp_path / "h.db")
+    done = workflow(tmp_path, "trend", "--format", "html", "-o", "trend.html")
+    assert done.returncode == 0, done.stderr
+    page = html.fromstring((tmp_path / "trend.html").read_text(encoding="utf-8"))
+    [item] = page.xpath('//*[@id="stage-slowdowns"]//li[@class="stage-slowdown"]')
+    assert (item.get("data-stage"), item.get("data-run")) == ("unit", ids[NEW_AT])
+    [cause] = item.xpath('.//li[@class="cause"]')
+    assert (cause.get("data-test"), cause.get("data-new")) == ("t.py::test_big", "yes")
+
+
+def test_a_test_that_got_slow_is_named_with_its_own_before_and_after() -> None:
+    records, rows = [], []
+    for index in range(30):
+        slow = index >= 20
+        records.append(
+            run(index, [stage("unit", (10.0 + (5.0 if slow else 0.0)) * jitter(index, 1))])
+        )
+        for t in range(20):
+            grows = t == 7 and slow
+            seconds = (5.2 if grows else 0.2) * jitter(index, t)
+            rows.append((records[-1].run_id, None, f"t.py::test_{t}", seconds))
+    report = with_test_trends(analyse(records, TrendConfig()), {("heavy", "unit"): rows})
+    [slowdown] = report.slowdowns
+    assert slowdown.run_id == records[20].run_id
+    [cause] = slowdown.causes
+    assert cause.test_id == "t.py::test_7" and cause.before_s is not None
+    assert 0.15 < cause.before_s < 0.25 and 4.5 < cause.after_s < 5.8
+    assert (slowdown.new_tests, slowdown.gone_tests) == (0, 0)
+    assert "the test set changed" not in slowdown.line()
