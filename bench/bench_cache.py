@@ -32,7 +32,7 @@ from bench.model import Workload
 from bench.runners import measure, plain_argv, plain_env, real_workload
 from orchestrator.cache.key import StageIdentity
 from orchestrator.model.config import StageConfig
-from orchestrator.pipeline.cached import current_keys
+from orchestrator.pipeline.cachekeys import current_keys
 
 RATIO_TARGET = 0.05
 REPEAT_TARGET_S = 1.0

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.cache.explain import explain
+from orchestrator.cache.explain import explain, keyed_by
 from orchestrator.cache.key import StageIdentity
 from orchestrator.cache.store import CacheStore
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UnknownStageError
-from orchestrator.pipeline.cached import current_keys, store_salt
+from orchestrator.pipeline.cachekeys import current_keys, store_salt
 
 
 def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[str]:
-    """`workflow cache explain NAME`: what changed in the stage's key since its last pass.
+    """`workflow cache explain NAME`: what changed in the stage's key since its last pass,
+    then what the key holds (the tool and how it is known, its Python environments, its
+    configuration files).
 
     Raises UnknownStageError when the configuration has no such stage.
     """
@@ -29,14 +31,18 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
         return [f"{name}: cache = false: it always runs."]
     identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
     salt = store_salt(store, [identity], create=False)
-    now = current_keys([identity], os.environ, salt)[name]
+    now = current_keys([identity], os.environ, salt, store, learn=False)[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
     last = store.last_pass(name)
+    holds = ["its key holds:", *(f"  {line}" for line in keyed_by(now))]
     if last is None:
-        return [f"{name}: no pass of this stage is in the cache ({store.root})."]
+        return [f"{name}: no pass of this stage is in the cache ({store.root}).", *holds]
     if last.key == now.digest():
-        return [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
+        return [
+            f"{name}: unchanged since run {last.run_id}: the next run reuses its pass.",
+            *holds,
+        ]
     lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
     lines += [f"  {line}" for line in explain(last.parts, now)]
-    return lines
+    return lines + holds
