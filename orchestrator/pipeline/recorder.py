@@ -83,6 +83,7 @@ class RecordWriter:
             pool=pool.metrics,
             exit_code=exit_code,
             finished=finished,
+            cache_verify=None if self.cache is None else self.cache.verification(),
         )
         return mask_fields(record, self.masker)
 
