@@ -14,6 +14,7 @@ without starting a process, and remembered by the directory's identity within a 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -44,12 +45,6 @@ class EnvironmentMemo:
         if path not in self.hashes:
             self.hashes[path] = content_hash(path)
         return self.hashes[path]
-
-
-# Within one process, a site directory's distributions are reused while its identity
-# (inode, times) is the same: only to skip reading, never part of a key.
-_LISTED: dict[tuple[str, int, int, int], list[tuple[str, str, str]]] = {}
-_DESCRIBED: dict[tuple[str, tuple[tuple[int, int], ...]], tuple[str, list[str], Path | None]] = {}
 
 
 def content_hash(path: Path) -> str:
@@ -88,21 +83,30 @@ def environment_fingerprint(root: Path, memo: EnvironmentMemo) -> dict[str, str]
 
 
 def _described(root: Path) -> tuple[str, list[str], Path | None]:
-    """An environment's version, site directories and interpreter, remembered within the
-    process by the identity of its root, its `lib` and its `pyvenv.cfg`."""
+    """An environment's version, site directories and interpreter, remembered (in the
+    process and in the cache's file) by the identity of its root, its `lib` and its
+    `pyvenv.cfg`: a new `lib/pythonX.Y` or an edited `pyvenv.cfg` changes them."""
     identity = tuple(_stamp(path) for path in (root, root / "lib", root / "pyvenv.cfg"))
-    key = (str(root), identity)
-    if key not in _DESCRIBED:
-        _DESCRIBED[key] = (python_version(root), site_directories(root), interpreter_of(root))
-    return _DESCRIBED[key]
+    key = f"described\0{root}\0{identity}"
+    found = REMEMBERED.recall(key)
+    if found is not None:
+        version, sites, interpreter = json.loads(found)
+        return version, sites, None if interpreter is None else Path(interpreter)
+    described = (python_version(root), site_directories(root), interpreter_of(root))
+    if all(stamp[2] for stamp in identity if stamp[0]):
+        shown = described[2] and str(described[2])
+        REMEMBERED.keep(key, json.dumps([described[0], described[1], shown]))
+    return described
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> tuple[int, int, bool]:
+    """(inode, modification time, settled) of a path; zeros when there is none."""
     try:
         info = path.stat()
     except OSError:
-        return (0, 0)
-    return (info.st_ino, info.st_mtime_ns)
+        return (0, 0, True)
+    settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS
+    return (info.st_ino, info.st_mtime_ns, settled)
 
 
 def interpreter_of(root: Path) -> Path | None:
@@ -187,26 +191,27 @@ def distributions(sites: list[str]) -> list[tuple[str, str, str]]:
 
 
 def _site(site: str) -> list[tuple[str, str, str]]:
-    """One site directory's distributions, remembered within the process by the
-    directory's identity: installing, removing or reinstalling a distribution (pip
-    replaces its metadata directory) changes the directory's times."""
+    """One site directory's distributions, remembered (in the process and in the cache's
+    file) by the directory's identity: installing, removing or reinstalling a
+    distribution (pip replaces its metadata directory) changes the directory's times."""
     try:
         info = os.stat(site)  # noqa: PTH116 - hot path: no Path objects
     except OSError:
         return []
-    identity = (site, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
-    if identity in _LISTED:
-        return _LISTED[identity]
-    found: list[tuple[str, str, str]] = []
+    key = f"site\0{site}\0{info.st_ino}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+    found = REMEMBERED.recall(key)
+    if found is not None:
+        return [(name, version, files) for name, version, files in json.loads(found)]
+    listed: list[tuple[str, str, str]] = []
     for entry in os.scandir(site):
         if entry.name.endswith(".pth"):
-            found.append((f"pth:{entry.name}", "present", ""))
+            listed.append((f"pth:{entry.name}", "present", ""))
         elif entry.name.endswith((".dist-info", ".egg-info")):
             dist = _distribution(Path(entry.path))
-            found += [dist] if dist is not None else []
+            listed += [dist] if dist is not None else []
     if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS:
-        _LISTED[identity] = found
-    return found
+        REMEMBERED.keep(key, json.dumps(listed))
+    return listed
 
 
 def _distribution(directory: Path) -> tuple[str, str, str] | None:

@@ -12,19 +12,25 @@ start (DESIGN "Result cache"), in the order the stage's PATH finds them:
   depends on `.python-version` files and variables: all of them count);
 - a small PATH directory's links and `#!` scripts into other environments (pipx's
   `~/.local/bin`);
-- `VIRTUAL_ENV` and `CONDA_PREFIX` when the stage's environment sets them, and tox's and
-  nox's environments (`.tox/*`, `.nox/*`) in the stage's directory and those above it.
+- `VIRTUAL_ENV` and `CONDA_PREFIX` when the stage's environment sets them, the
+  virtualenvs in the stage's directory and those above it in the repository (`.venv`,
+  which a script may activate), and tox's and nox's there (`.tox/*`, `.nox/*`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
 import os
 import shutil
 import sys
 import sysconfig
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from orchestrator.cache.remembered import REMEMBERED
 
 _SCAN_LIMIT = 256  # entries: larger PATH directories (/usr/bin) are not read one by one
 _HEAD = 256  # bytes of a script read for its `#!` line
@@ -56,17 +62,30 @@ def path_environments(
 
 
 def tool_environments(cwd: Path, top: Path) -> list[Path]:
-    """tox's and nox's environments in `cwd` and each directory above it up to `top`."""
+    """The virtualenvs beside the stage, which a script of the repository may activate
+    (`.venv`, `venv`, any directory holding a `pyvenv.cfg`), and tox's and nox's
+    environments (`.tox/*`, `.nox/*`), in `cwd` and each directory above it up to `top`."""
     found: list[Path] = []
     directory, top = cwd.resolve(), top.resolve()
     while True:
-        for kind in (".tox", ".nox"):
-            base = directory / kind
-            if base.is_dir():
-                found += sorted(p for p in base.iterdir() if (p / "pyvenv.cfg").is_file())
+        found += _beside(directory)
         if directory in (top, directory.parent):
             return found
         directory = directory.parent
+
+
+def _beside(directory: Path) -> list[Path]:
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            path = Path(entry.path)
+            if (path / "pyvenv.cfg").is_file():
+                found.append(path)
+            elif entry.name in (".tox", ".nox"):
+                found += sorted(p for p in path.iterdir() if (p / "pyvenv.cfg").is_file())
+    return found
 
 
 def environment_of(program: Path, depth: int = 0) -> Path | None:
@@ -135,25 +154,38 @@ def _environments_in(directory: Path) -> list[Path]:
 
 
 def _linked(directory: Path) -> list[Path]:
-    """Environments that a small PATH directory's links and `#!` scripts lead into."""
+    """Environments that a small PATH directory's links and `#!` scripts lead into;
+    remembered by the identity of every entry (a link retargeted or a script edited
+    changes its times), since reading each script's first line costs more than a key."""
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return []
     if len(entries) > _SCAN_LIMIT:
         return []
-    roots = []
+    stamps = []
     for entry in entries:
-        if entry.is_symlink():
-            venv = Path(os.path.realpath(entry.path)).parent.parent
-            if (venv / "pyvenv.cfg").is_file():
-                roots.append(venv)
-        elif entry.is_file() and entry.stat().st_size <= _SCRIPT_SIZE:
-            interpreter = shebang_interpreter(Path(entry.path))
-            if interpreter is not None and interpreter.is_absolute():
-                root = environment_of(interpreter)
-                roots += [root] if root is not None else []
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            stamps.append(f"{entry.name}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}")
+    digest = hashlib.sha256("\n".join(sorted(stamps)).encode()).hexdigest()
+    remembered = REMEMBERED.recall(f"linked\0{directory}\0{digest}")
+    if remembered is not None:
+        return [Path(p) for p in json.loads(remembered)]
+    roots = [root for entry in entries if (root := _leads_to(entry)) is not None]
+    REMEMBERED.keep(f"linked\0{directory}\0{digest}", json.dumps([str(r) for r in roots]))
     return roots
+
+
+def _leads_to(entry: os.DirEntry[str]) -> Path | None:
+    if entry.is_symlink():
+        venv = Path(os.path.realpath(entry.path)).parent.parent
+        return venv if (venv / "pyvenv.cfg").is_file() else None
+    if entry.is_file() and entry.stat().st_size <= _SCRIPT_SIZE:
+        interpreter = shebang_interpreter(Path(entry.path))
+        if interpreter is not None and interpreter.is_absolute():
+            return environment_of(interpreter)
+    return None
 
 
 @functools.cache

@@ -51,6 +51,19 @@ class Remembered:
                 self._values[key] = digest
                 self._changed = True
 
+    def recall(self, key: str) -> str | None:
+        """What was kept under `key` (a caller's own identity of what it read), or None."""
+        with self._lock:
+            return self._values.get(key)
+
+    def keep(self, key: str, value: str) -> None:
+        """Keep `value` under `key`; the caller's key must change whenever `value` would
+        (it names the identities of everything `value` was read from)."""
+        with self._lock:
+            if self._values.get(key) != value:
+                self._values[key] = value
+                self._changed = True
+
     def load(self, file: Path) -> None:
         """Add what `file` remembers (once per file per process); a bad file is ignored."""
         with self._lock:

@@ -108,20 +108,23 @@ class Snapshot:
 def take_snapshot(directory: Path) -> Snapshot | None:
     """The work tree containing `directory`, or None when it is not in one (or git fails).
 
-    Three git processes, two of them side by side: the top and common directories, then
-    the index with its flags (`ls-files -s -v`) and the status (a fourth, `check-attr`,
-    only when attributes can apply).
+    Three git processes side by side, from `directory` itself: the top and common
+    directories, the whole index with its flags (`ls-files -s -v` of `:/`) and the
+    status (whose porcelain paths are always the top's); a fourth, `check-attr`, only
+    when attributes can apply.
     """
-    found = run_git(
-        directory, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"
+    found, index, status = run_git_all(
+        directory,
+        ("rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir"),
+        ("ls-files", "-s", "-v", "-z", "--full-name", "--", ":/"),
+        _STATUS,
     )
     lines = found.stdout.splitlines()
     if found.returncode != 0 or len(lines) < 2 or not lines[0].strip():
         return None
-    top, common = Path(lines[0].strip()), Path(lines[1].strip())
-    index, status = run_git_all(top, ("ls-files", "-s", "-v", "-z"), _STATUS)
     if index.returncode != 0 or status.returncode != 0:
         return None
+    top, common = Path(lines[0].strip()), Path(lines[1].strip())
     tracked, conflicted, flagged = _index_entries(index.stdout)
     dirty, untracked, ignored = _status_entries(status.stdout)
     sources = _attribute_sources(set(tracked) | untracked, common)

@@ -130,3 +130,19 @@ def test_the_interpreter_changed_misses(repo: Path, tmp_path: Path) -> None:
     same = keys(stage_list, _on_path(venv(tmp_path / "three", found[0])))
     assert second["narrow"] != first["narrow"] and second["wide"] != first["wide"]
     assert same == first  # another environment of the same Python and packages: a hit
+
+
+def test_a_virtualenv_in_the_repository_that_a_script_activates_is_keyed(
+    repo: Path, tiny_wheels: Path
+) -> None:
+    inside = venv(repo / ".venv", interpreters()[0])  # ignored, not on the PATH
+    (repo / ".gitignore").write_text(".venv/\n" + (repo / ".gitignore").read_text())
+    install(inside, tiny_wheels, "1.0")
+    activate = ("sh", "-c", ". .venv/bin/activate && checker")
+    stage_list = [
+        replace(s, config=replace(s.config, run=activate)) for s in stages(repo, python="sh")
+    ]
+    before = keys(stage_list, ENV)
+    install(inside, tiny_wheels, "2.0")
+    after = keys(stage_list, ENV)
+    assert after["narrow"] != before["narrow"] and after["wide"] != before["wide"]
