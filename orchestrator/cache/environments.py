@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.cache.remembered import REMEMBERED, SETTLED_NS
+from orchestrator.cache.scripts import scripts_fingerprint
 
 # RECORD lines left out of a distribution's digest: files outside the site directory
 # (scripts whose `#!` names the environment's path), editable installs' path finders,
@@ -65,7 +66,7 @@ def environment_fingerprint(root: Path, memo: EnvironmentMemo) -> dict[str, str]
     """The interpreter and installed distributions of the Python environment at `root`.
 
     Shape: {"python": "3.11.7 (system site-packages: false)", "interpreter": sha256,
-    "dist:NAME": version, "files:NAME": digest, ...}.
+    "dist:NAME": version, "files:NAME": digest, "bin:PROGRAM": digest, ...}.
     """
     if root not in memo.fingerprints:
         version, sites, interpreter = _described(root)
@@ -78,6 +79,7 @@ def environment_fingerprint(root: Path, memo: EnvironmentMemo) -> dict[str, str]
             parts[f"dist:{name}"] = version
             if files:
                 parts[f"files:{name}"] = files
+        parts.update(scripts_fingerprint(root))
         memo.fingerprints[root] = parts
     return dict(memo.fingerprints[root])
 

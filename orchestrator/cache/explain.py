@@ -124,6 +124,9 @@ def _environment(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
     ]
     if rebuilt:
         lines.append(f"reinstalled in place with other files: {_list(rebuilt)}")
+    programs = _changed_names(_prefixed(old, "bin:"), _prefixed(new, "bin:"))
+    if programs:
+        lines.append(f"programs changed: {_list(programs)}")
     pth = _changed_names(_prefixed(old, "pth:"), _prefixed(new, "pth:"))
     if pth:
         lines.append(f".pth files added or removed: {_list(pth)}")

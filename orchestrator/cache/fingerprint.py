@@ -12,7 +12,6 @@ clone with its own environment of the same packages hits.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from orchestrator.cache.environments import EnvironmentMemo, interpreter_of
 from orchestrator.cache.pathenvs import environment_of
+from orchestrator.cache.scripts import script_digest
 from orchestrator.engine.toolpath import stage_environment
 
 FingerprintMemo = EnvironmentMemo  # what one run already learned (never kept between runs)
@@ -39,12 +39,10 @@ class Tool:
     environment: Path | None
 
 
-def search_path(stage_env: Mapping[str, str], inherited: Mapping[str, str]) -> str:
-    """The PATH a stage's command is looked up on: its own `env.PATH`, else the PATH the
-    engine gives every stage (`engine/toolpath.stage_environment`, the one rule)."""
-    if "PATH" in stage_env:
-        return stage_env["PATH"]
-    return stage_environment(inherited).get("PATH", "")
+def stage_variables(stage_env: Mapping[str, str], inherited: Mapping[str, str]) -> dict[str, str]:
+    """The environment a stage starts with: what the engine gives every stage
+    (`engine/toolpath.stage_environment`, the one rule), then the stage's own `env`."""
+    return {**stage_environment(inherited), **stage_env}
 
 
 def resolve_tool(argv0: str, cwd: Path, path: str) -> Path | None:
@@ -72,19 +70,12 @@ def tool_fingerprint(tool: Path | None, name: str, memo: EnvironmentMemo) -> Too
     parts = {"tool": name, "kind": PYTHON_TOOL}
     interpreter = interpreter_of(root)
     if interpreter is None or tool.resolve() != interpreter:
-        parts["script"] = _script_hash(tool, memo)
+        parts["script"] = _script_hash(tool)
     return Tool(parts, root)
 
 
-def _script_hash(tool: Path, memo: EnvironmentMemo) -> str:
-    """A console script's first line names an absolute interpreter path (another in every
-    environment): the rest is what it runs. A binary (ruff's) is its whole content."""
+def _script_hash(tool: Path) -> str:
     try:
-        with tool.open("rb") as stream:
-            script = stream.read(2) == b"#!"
-        if not script:
-            return memo.file_hash(tool.resolve())
-        content = tool.read_bytes()
+        return script_digest(tool.resolve())
     except OSError:
         return "unreadable"
-    return hashlib.sha256(content.split(b"\n", 1)[1] if b"\n" in content else b"").hexdigest()

@@ -102,9 +102,7 @@ def select_inputs(
     prefix = "" if cwd == "." else cwd + "/"
     anchored = None if patterns is None else anchored_patterns(patterns, cwd)
     globs = None if anchored is None else _compiled(anchored, label)
-    read_anyway = [
-        p for p in snapshot.ignored if p.endswith(_READ_WHEN_IGNORED) or is_config_name(p)
-    ]
+    read_anyway = _read_anyway(snapshot.ignored)
     chosen: dict[str, str] = {}
     for path in [*snapshot.paths(), *read_anyway]:
         if own_output_of(path, excluded) is not None:
@@ -118,6 +116,18 @@ def select_inputs(
         if path not in chosen and own_output_of(path, excluded) is None:
             _add(chosen, snapshot, path)
     return chosen
+
+
+def _read_anyway(ignored: frozenset[str]) -> list[str]:
+    """The ignored files tools read all the same: configuration and Python sources, but
+    none inside a tool's own cache (a directory whose `.gitignore` git ignores too, as
+    pytest, mypy and ruff write theirs to hide themselves)."""
+    caches = tuple(p.removesuffix(".gitignore") for p in ignored if p.endswith("/.gitignore"))
+    return [
+        p
+        for p in ignored
+        if (p.endswith(_READ_WHEN_IGNORED) or is_config_name(p)) and not p.startswith(caches)
+    ]
 
 
 def _compiled(anchored: list[str], label: str) -> GlobSet:

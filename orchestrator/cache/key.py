@@ -28,7 +28,7 @@ from orchestrator.cache.filestate import Unkeyable
 from orchestrator.cache.fingerprint import (
     Tool,
     resolve_tool,
-    search_path,
+    stage_variables,
     tool_fingerprint,
 )
 from orchestrator.cache.inputs import named_paths, select_inputs
@@ -173,7 +173,8 @@ def stage_inputs(
     found = {**memo.configs[stage.cwd], **user_configs(environ)}
     for path, state in config_states(found).items():
         chosen.setdefault(path, state)
-    configs = {*found, *(p for p in chosen if p.rpartition("/")[2] in CONFIG_NAMES)}
+    named = (p for p in chosen if p.rpartition("/")[2] in CONFIG_NAMES - {"__init__.py"})
+    configs = {*found, *named}  # every `__init__.py` is keyed, but not listed as one
     return chosen, tuple(sorted(configs))
 
 
@@ -182,13 +183,13 @@ def _tool_and_environments(
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """The tool's parts, every reachable environment's parts under its label, and where
     each labelled environment is."""
-    path = search_path(stage.config.env, environ)
+    reach = stage_variables(stage.config.env, environ)
+    path = reach.get("PATH", "")
     run = stage.config.run
     if run is None:  # a callable stage runs in workflow's own interpreter
         tool = Tool({"tool": f"call {stage.config.call}"}, environment_of(Path(sys.executable)))
     else:
         tool = tool_fingerprint(resolve_tool(run[0], stage.cwd, path), run[0], memo)
-    reach = {**environ, **stage.config.env}
     beside = [*tool_environments(stage.cwd, top), *([tool.environment] if tool.environment else [])]
     roots = path_environments(path, stage.cwd, reach, beside)
     parts = dict(tool.parts)

@@ -222,6 +222,7 @@ def _config_cases() -> Iterator[Case]:
             BOTH,
             setup=_ignore(name) if name != "pyproject.toml" else _ignore("x.toml"),
         )
+    yield Case("pytest's own cache written (it hides itself from git)", _tool_cache, NONE)
     yield Case(
         "an ignored src/pkg/_version.py created",
         _write("src/pkg/_version.py", "VERSION = '2'\n"),
@@ -234,6 +235,14 @@ def _config_cases() -> Iterator[Case]:
         BOTH,
         setup=_both(_ignore("_version.py"), _write("src/pkg/_version.py")),
     )
+
+
+def _tool_cache(repo: Path) -> None:
+    cache = repo / ".pytest_cache"
+    (cache / "v" / "cache").mkdir(parents=True)
+    (cache / ".gitignore").write_text("# Created by pytest automatically.\n*\n")
+    (cache / "v" / "cache" / "lastfailed").write_text("{}\n")
+    (cache / "conftest.py").write_text("# not pytest's, but inside its cache all the same\n")
 
 
 def _ignore(name: str) -> Callable[[Path], object]:

@@ -146,3 +146,18 @@ def test_a_virtualenv_in_the_repository_that_a_script_activates_is_keyed(
     install(inside, tiny_wheels, "2.0")
     after = keys(stage_list, ENV)
     assert after["narrow"] != before["narrow"] and after["wide"] != before["wide"]
+
+
+def test_a_program_replaced_in_place_behind_a_wrapper_misses(repo: Path, tmp_path: Path) -> None:
+    tools = venv(tmp_path / "venv", interpreters()[0])
+    native = tools / "bin" / "formatter"
+    native.write_bytes(b"\x7fELF formatter 1.0")
+    native.chmod(0o755)
+    wrapped = ("sh", "-c", "formatter --check src")
+    stage_list = [
+        replace(s, config=replace(s.config, run=wrapped)) for s in stages(repo, python="sh")
+    ]
+    before = keys(stage_list, _on_path(tools))
+    native.write_bytes(b"\x7fELF formatter 1.1")  # copied over, no installer involved
+    after = keys(stage_list, _on_path(tools))
+    assert after["narrow"] != before["narrow"] and after["wide"] != before["wide"]

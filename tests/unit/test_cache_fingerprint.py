@@ -15,6 +15,7 @@ from orchestrator.cache.environments import (
 )
 from orchestrator.cache.fingerprint import PROGRAM, PYTHON_TOOL, tool_fingerprint
 from orchestrator.cache.pathenvs import environment_of
+from orchestrator.cache.scripts import scripts_fingerprint
 
 
 def _normalized(name: str) -> str:
@@ -91,3 +92,16 @@ def test_the_running_interpreter_carries_its_distributions() -> None:
     assert parts["dist:pytest"] == metadata.version("pytest")
     assert parts["files:pytest"]
     assert parts["python"].startswith(".".join(str(v) for v in sys.version_info[:2]))
+
+
+def test_programs_of_an_environment_are_known_by_what_they_run(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    for root in (one, two):
+        (root / "bin").mkdir(parents=True)
+        (root / "bin" / "tool").write_text(f"#!{root}/bin/python\nimport tool\ntool.main()\n")
+        (root / "bin" / "native").write_bytes(b"\x7fELF build 1")
+        (root / "bin" / "activate").write_text(f"VIRTUAL_ENV={root}\n")
+    assert scripts_fingerprint(one) == scripts_fingerprint(two)  # paths never count
+    assert set(scripts_fingerprint(one)) == {"bin:tool", "bin:native"}
+    (two / "bin" / "native").write_bytes(b"\x7fELF build 2")  # replaced in place, by hand
+    assert scripts_fingerprint(one) != scripts_fingerprint(two)
