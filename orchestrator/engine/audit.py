@@ -22,6 +22,7 @@ from orchestrator.engine.spec import StageSpec
 # descriptor (the working directory for relative paths, the file for a returned one).
 TRACED = "trace=open,openat,openat2,creat,execve,execveat"
 PROBE_TIMEOUT_S = 10.0
+TRACED_TIMEOUT_FACTOR = 3.0  # tracing every open of every process slows a stage down
 
 
 def strace_usable() -> str | None:
@@ -50,8 +51,9 @@ def audited(spec: StageSpec, python_log: Path, trace: Path | None, pythonpath: s
     (`pythonpath` is the one it would have had), its Python processes writing to
     `python_log`, and its command under `strace -f` writing to `trace` when given.
 
-    The stage's own settings (cwd, env, timeout) are kept; it is never retried, and a
-    pytest stage's parts run whole (one process to trace).
+    The stage's own settings (cwd, env) are kept, its timeout stretched by
+    TRACED_TIMEOUT_FACTOR (the audit is about what it reads, not how long it takes); it
+    is never retried, and a pytest stage's parts run whole (one process to trace).
     """
     env = dict(spec.env)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(AUDIT_DIR), pythonpath) if p)
@@ -60,4 +62,7 @@ def audited(spec: StageSpec, python_log: Path, trace: Path | None, pythonpath: s
     if command is not None and trace is not None:
         tracer = ("strace", "-f", "-qq", "-y", "-e", TRACED, "-e", "signal=none")
         command = (*tracer, "-o", str(trace), "--", *command)
-    return replace(spec, env=env, command=command, retries=0, split=None, split_parts=())
+    timeout = None if spec.timeout is None else spec.timeout * TRACED_TIMEOUT_FACTOR
+    return replace(
+        spec, env=env, command=command, timeout=timeout, retries=0, split=None, split_parts=()
+    )
