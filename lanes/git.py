@@ -8,6 +8,7 @@ pre-commit's `git.py` does).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,26 +43,64 @@ class GitResult:
     stderr: str
 
 
-def run_git(root: Path, *args: str) -> GitResult:
-    """Run `git args...` in `root` and return its output, whatever the exit status."""
+def run_git(root: Path, *args: str, stdin_data: bytes | None = None) -> GitResult:
+    """Run `git args...` in `root` and return its output, whatever the exit status.
+
+    `stdin_data` is written to its standard input (`check-attr --stdin`); else it has none.
+    """
     argv = ["git", "-c", "core.quotepath=false", *args]
     try:
         done = subprocess.run(
             argv,
             cwd=root,
-            stdin=subprocess.DEVNULL,
+            input=stdin_data,
+            stdin=subprocess.DEVNULL if stdin_data is None else None,
             capture_output=True,
             check=False,
         )
     except FileNotFoundError as exc:
-        if not root.is_dir():
-            raise GitError(f"{root}: the project directory does not exist.") from exc
-        raise GitError("git: not found on PATH; install git to detect what changed.") from exc
-    return GitResult(
-        done.returncode,
-        done.stdout.decode("utf-8", "replace"),
-        done.stderr.decode("utf-8", "replace").strip(),
-    )
+        raise _not_started(root) from exc
+    return _result(done.returncode, done.stdout, done.stderr)
+
+
+def run_git_all(root: Path, *commands: Sequence[str]) -> list[GitResult]:
+    """Run several git commands in `root` side by side; their results, in order.
+
+    For reads that do not depend on each other (the index and the status): their start-up
+    and their walks of the work tree overlap instead of adding up.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for args in commands:
+            started.append(
+                subprocess.Popen(
+                    ["git", "-c", "core.quotepath=false", *args],
+                    cwd=root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            )
+    except FileNotFoundError as exc:
+        for process in started:
+            process.kill()
+            process.communicate()
+        raise _not_started(root) from exc
+    results = []
+    for process in started:  # each writes only its own pipes: reading in turn cannot block
+        out, err = process.communicate()
+        results.append(_result(process.returncode, out, err))
+    return results
+
+
+def _not_started(root: Path) -> GitError:
+    if not root.is_dir():
+        return GitError(f"{root}: the project directory does not exist.")
+    return GitError("git: not found on PATH; install git to detect what changed.")
+
+
+def _result(code: int, out: bytes, err: bytes) -> GitResult:
+    return GitResult(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace").strip())
 
 
 def checked(root: Path, *args: str) -> str:

@@ -125,6 +125,9 @@ def _table(view: RunView, rows: int | None) -> list[str]:
 def _findings(view: RunView) -> list[str]:
     r = view.record
     lines: list[str] = []
+    if view.diverged:
+        lines += ["", "### Cache divergence", ""]
+        lines += [f"- 🔴 {code(row.name)}: {text(row.cache_note)}" for row in view.diverged]
     if r.sla.violations or r.sla.warnings:
         lines += ["", "### SLA", ""]
         lines += [f"- 🔴 {text(line)}" for line in r.sla.violations]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, SlaStatus, StageStatus
 from orchestrator.model.units import aligned, count, percent, seconds
-from reports.view import RunView, StageRow, build_view, memory_text, target_text
+from reports.view import RunView, StageRow, build_view, divergence, memory_text, target_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,6 +62,8 @@ def footer(view: RunView) -> list[str]:
     r = view.record
     lines = [f"SLA: {line}" for line in (*r.sla.violations, *r.sla.warnings)]
     for stage in r.stages:
+        if stage.cache is not None and stage.cache.diverged and stage.cache.from_run:
+            lines.append(f"cache divergence: {stage.name}: {divergence(stage.cache.from_run)}")
         if stage.tests is not None and stage.tests.flaky:
             shown = ", ".join(stage.tests.flaky)
             lines.append(f"flaky: {stage.name}: {shown} (failed, then passed on a rerun)")

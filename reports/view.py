@@ -100,17 +100,25 @@ class StageRow:
     tail: str | None
     cached_from: str | None = None  # the run whose pass was reused, for a cache hit
     saved_s: float | None = None  # that run's duration of the stage
+    # The run whose cached pass this run ran again (`cache_verify`) and saw fail.
+    diverged_from: str | None = None
     # A split stage's parts: (part label "K/N", shard label or None, status, start s, wall s)
     parts: tuple[tuple[str, str | None, StageStatus, float, float], ...] = ()
 
     @property
     def status_text(self) -> str:
-        """ "passed (cached)" for a reused pass, else the status word."""
+        """ "passed (cached)" for a reused pass, "failed (cached pass diverged)" for a
+        verified one that failed, else the status word."""
+        if self.diverged_from:
+            return f"{self.status.value} (cached pass diverged)"
         return f"{self.status.value} (cached)" if self.cached_from else self.status.value
 
     @property
     def cache_note(self) -> str:
-        """ "cached from RUN, saved 12.3s" for a reused pass, else ""."""
+        """ "cached from RUN, saved 12.3s" for a reused pass, the divergence for a
+        verified pass that failed, else ""."""
+        if self.diverged_from:
+            return divergence(self.diverged_from)
         if not self.cached_from:
             return ""
         return f"cached from {self.cached_from}, saved {seconds(self.saved_s or 0.0)}"
@@ -146,9 +154,17 @@ class StageRow:
         else:
             reason = self.status.value
         # The engine's own error for a plain non-zero exit says what the reason says.
-        if not self.error or self.error == f"exited with code {self.exit_code}":
-            return reason
-        return f"{reason}: {self.error}"
+        if self.error and self.error != f"exited with code {self.exit_code}":
+            reason = f"{reason}: {self.error}"
+        return f"{reason} ({self.cache_note})" if self.diverged_from else reason
+
+
+def divergence(from_run: str) -> str:
+    """What every report says of a cached pass that failed when run again."""
+    return (
+        f"cache_verify ran it again: its pass cached from run {from_run} failed now, so the "
+        "entry was removed; its key misses something it reads (see `workflow cache audit`)"
+    )
 
 
 def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -> StageRow:
@@ -178,6 +194,7 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
         tail=tail,
         cached_from=reused.from_run if reused is not None else None,
         saved_s=reused.saved_s if reused is not None else None,
+        diverged_from=stage.cache.from_run if stage.cache and stage.cache.diverged else None,
         parts=tuple(
             (part.part, part.shard, part.status, part.start_offset_s, part.duration_s)
             for part in stage.parts
@@ -222,6 +239,11 @@ class RunView:
     def failing(self) -> tuple[StageRow, ...]:
         """Stages that failed, timed out or could not run."""
         return tuple(row for row in self.stages if row.failing)
+
+    @property
+    def diverged(self) -> tuple[StageRow, ...]:
+        """Stages whose cached pass failed when `cache_verify` ran them again."""
+        return tuple(row for row in self.stages if row.diverged_from)
 
     def count(self, status: StageStatus) -> int:
         """How many stages ended this way."""

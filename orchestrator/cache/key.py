@@ -2,10 +2,13 @@
 
 The parts are plain text, so the key of a stage in a fresh clone, on another machine with
 the same tools, or after a `touch` of every file is the same, and anything that can change
-what the stage does changes it (DESIGN "Result cache"). Values of `cache_env` variables
-enter as digests (the configuration refuses secret-named ones there). A secret-named value
-in the stage's `env` enters as an HMAC under the cache's own random salt (`CacheStore.salt`,
-never exported): without the salt a stored digest cannot be tried against guesses.
+what the stage does changes it (DESIGN "Result cache"): its table, its input files (with
+the configuration tools find by themselves, `cache/configs.py`), its `cache_env` values,
+its tool, and every Python environment it can reach (`cache/pathenvs.py`). Values of
+`cache_env` variables enter as digests (the configuration refuses secret-named ones
+there). A secret-named value in the stage's `env` enters as an HMAC under the cache's own
+random salt (`CacheStore.salt`, never exported): without the salt a stored digest cannot
+be tried against guesses.
 """
 
 from __future__ import annotations
@@ -15,28 +18,27 @@ import hmac
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from orchestrator.cache.configs import CONFIG_NAMES, ancestor_configs, config_states, user_configs
+from orchestrator.cache.environments import EnvironmentMemo, environment_fingerprint
+from orchestrator.cache.filestate import Unkeyable
 from orchestrator.cache.fingerprint import (
-    FingerprintMemo,
-    environment_fingerprint,
-    python_environment,
+    Tool,
     resolve_tool,
-    search_path,
+    stage_variables,
     tool_fingerprint,
 )
+from orchestrator.cache.inputs import named_paths, select_inputs
+from orchestrator.cache.pathenvs import environment_of, path_environments, tool_environments
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.config import StageConfig
 from orchestrator.model.masking import SECRET_NAME
-from orchestrator.model.ownpaths import environments, own_output_of
 from orchestrator.model.plain import to_data
 
-if TYPE_CHECKING:
-    from orchestrator.model.globs import GlobSet
-
-CACHE_FORMAT = 1  # bump when what a key covers changes: every old entry becomes a miss
+CACHE_FORMAT = 2  # bump when what a key covers changes: every old entry becomes a miss
 UNSET = "(unset)"
 
 
@@ -45,15 +47,24 @@ class KeyParts:
     """Everything a stage's result depends on, each part as "name -> text".
 
     `stage`: each key of the stage table (and its cwd relative to the work tree) -> a
-    digest of its value; `inputs`: top-relative path -> "mode blob"; `env`: variable ->
-    digest of its value or "(unset)"; `tool`: see `tool_fingerprint`.
+    digest of its value; `inputs`: top-relative path (`../x` above the top, `~/x` in the
+    home directory) -> "mode blob"; `env`: variable -> digest of its value or "(unset)";
+    `tool`: see `tool_fingerprint`, with "environment" naming its environment's label;
+    `environments`: "LABEL PART" -> text for every Python environment the stage can reach
+    (labels "env1", "env2", ... in the order its PATH finds them; parts as
+    `environment_fingerprint` gives them). `configs` (the configuration files among the
+    inputs) and `located` (label -> the environment's directory here) say where things
+    are, for the record and `cache explain`: they are not part of the key.
     """
 
     stage: Mapping[str, str]
     inputs: Mapping[str, str]
     env: Mapping[str, str]
     tool: Mapping[str, str]
+    environments: Mapping[str, str] = field(default_factory=dict)
     format: int = CACHE_FORMAT
+    configs: tuple[str, ...] = field(default=(), compare=False)
+    located: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready form, sorted, as stored beside a cached result."""
@@ -68,7 +79,7 @@ class KeyParts:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_SECTIONS = ("stage", "inputs", "env", "tool")
+_SECTIONS = ("stage", "inputs", "env", "tool", "environments")
 
 
 def parts_from_data(data: Any) -> KeyParts:
@@ -77,13 +88,20 @@ def parts_from_data(data: Any) -> KeyParts:
         raise ValueError("not a cache key")
     sections: dict[str, dict[str, str]] = {}
     for name in _SECTIONS:
-        section = data.get(name)
+        section = data.get(name, {} if name == "environments" else None)  # format 1 had none
         if not isinstance(section, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in section.items()
         ):
             raise ValueError(f"cache key part {name!r} is not a table of strings")
         sections[name] = section
-    return KeyParts(format=data["format"], **sections)
+    return KeyParts(
+        stage=sections["stage"],
+        inputs=sections["inputs"],
+        env=sections["env"],
+        tool=sections["tool"],
+        environments=sections["environments"],
+        format=data["format"],
+    )
 
 
 @dataclass(frozen=True)
@@ -100,7 +118,7 @@ def stage_key(
     stage: StageIdentity,
     snapshot: Snapshot,
     environ: Mapping[str, str],
-    memo: FingerprintMemo,
+    memo: EnvironmentMemo,
     salt: bytes,
 ) -> KeyParts:
     """The key parts of `stage` on the work tree `snapshot` read, in environment `environ`.
@@ -109,6 +127,8 @@ def stage_key(
     when `inputs` holds a pattern that cannot be used.
     """
     cwd = _relative(stage.cwd, snapshot.top)
+    if cwd is None:
+        raise Unkeyable("its cwd is outside the git work tree: its inputs cannot be known")
     table = {f.name: to_data(getattr(stage.config, f.name)) for f in fields(stage.config)}
     table["env"] = {
         name: _keyed(value, salt) if SECRET_NAME.search(name) else value
@@ -120,56 +140,69 @@ def stage_key(
         name: _digest(environ[name]) if name in environ else UNSET
         for name in stage.config.cache_env
     }
+    inputs, configs = stage_inputs(stage, snapshot, cwd, environ, memo)
+    tool, environments, located = _tool_and_environments(stage, snapshot.top, environ, memo)
     return KeyParts(
         stage=stage_parts,
-        inputs=select_inputs(stage, snapshot, cwd),
+        inputs=inputs,
         env=env,
-        tool=_tool(stage, environ, memo),
+        tool=tool,
+        environments=environments,
+        configs=configs,
+        located=located,
     )
 
 
-def select_inputs(stage: StageIdentity, snapshot: Snapshot, cwd: str | None) -> dict[str, str]:
-    """path -> state of every input of the stage that exists now.
-
-    The default is every file git tracks or would track under the stage's cwd; `inputs`
-    patterns (gitignore-style, relative to the cwd) narrow that. A stage whose cwd is
-    outside the work tree has no inputs git can see: the caller does not cache it.
-    """
-    if cwd is None:
-        return {}
-    prefix = "" if cwd == "." else cwd + "/"
+def stage_inputs(
+    stage: StageIdentity,
+    snapshot: Snapshot,
+    cwd: str,
+    environ: Mapping[str, str],
+    memo: EnvironmentMemo,
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """path -> state of every input of the stage (`cache/inputs.py`), with the
+    configuration files tools find by themselves above it and in the user's home
+    (`cache/configs.py`); and the configuration files' paths among them."""
     excluded = [p for p in (_relative(e, snapshot.top) for e in stage.excluded) if p]
-    # Virtualenvs inside the work tree are keyed as tools, never file by file (their
-    # thousands of files are passed over by one prefix test each).
-    venvs = tuple(f"{env}/" for env in environments(snapshot.untracked))
-    patterns = stage.config.inputs
-    globs = None if patterns is None else _compile_inputs(patterns, stage.name)
-    chosen: dict[str, str] = {}
-    for path in snapshot.paths():
-        if venvs and path.startswith(venvs):
-            continue
-        if not path.startswith(prefix) or own_output_of(path, excluded) is not None:
-            continue
-        if globs is not None and globs.match(path[len(prefix) :]) is None:
-            continue
-        state = snapshot.state(path)
-        if state is not None:
-            chosen[path] = state
-    return chosen
+    label = f"stages.{stage.name}.inputs"
+    chosen = select_inputs(snapshot, cwd, stage.config.inputs, excluded, label)
+    if stage.config.run is not None:
+        chosen.update(named_paths(stage.config.run, stage.cwd, snapshot, chosen))
+    if stage.cwd not in memo.configs:
+        memo.configs[stage.cwd] = ancestor_configs(stage.cwd, snapshot.top)
+    found = {**memo.configs[stage.cwd], **user_configs(environ)}
+    for path, state in config_states(found).items():
+        chosen.setdefault(path, state)
+    named = (p for p in chosen if p.rpartition("/")[2] in CONFIG_NAMES - {"__init__.py"})
+    configs = {*found, *named}  # every `__init__.py` is keyed, but not listed as one
+    return chosen, tuple(sorted(configs))
 
 
-def _tool(
-    stage: StageIdentity, environ: Mapping[str, str], memo: FingerprintMemo
-) -> dict[str, str]:
+def _tool_and_environments(
+    stage: StageIdentity, top: Path, environ: Mapping[str, str], memo: EnvironmentMemo
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The tool's parts, every reachable environment's parts under its label, and where
+    each labelled environment is."""
+    reach = stage_variables(stage.config.env, environ)
+    path = reach.get("PATH", "")
     run = stage.config.run
     if run is None:  # a callable stage runs in workflow's own interpreter
-        root = python_environment(Path(sys.executable))
-        parts = {"tool": f"call {stage.config.call}"}
-        if root is not None:
-            parts.update(environment_fingerprint(root, memo))
-        return parts
-    path = search_path(stage.config.env, environ)
-    return tool_fingerprint(resolve_tool(run[0], stage.cwd, path), run[0], memo)
+        tool = Tool({"tool": f"call {stage.config.call}"}, environment_of(Path(sys.executable)))
+    else:
+        tool = tool_fingerprint(resolve_tool(run[0], stage.cwd, path), run[0], memo)
+    beside = [*tool_environments(stage.cwd, top), *([tool.environment] if tool.environment else [])]
+    roots = path_environments(path, stage.cwd, reach, beside)
+    parts = dict(tool.parts)
+    environments: dict[str, str] = {}
+    located: dict[str, str] = {}
+    for number, root in enumerate(roots, start=1):
+        label = f"env{number}"
+        located[label] = str(root)
+        if tool.environment is not None and root.resolve() == tool.environment.resolve():
+            parts["environment"] = label
+        for name, value in environment_fingerprint(root, memo).items():
+            environments[f"{label} {name}"] = value
+    return parts, environments, located
 
 
 def _plain(value: Any) -> Any:
@@ -194,11 +227,3 @@ def _keyed(value: str, salt: bytes) -> str:
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _compile_inputs(patterns: tuple[str, ...], stage: str) -> GlobSet:
-    # The glob matcher loads only for a stage with `inputs`: the keys are computed before
-    # the first stage starts, and most stages have none. This module's one deferred import.
-    from orchestrator.model.globs import compile_globs  # noqa: PLC0415 - see the comment above
-
-    return compile_globs(patterns, f"stages.{stage}.inputs")

@@ -162,6 +162,14 @@ class CacheStore:
             total -= size
         return removed
 
+    def remove(self, key: str) -> bool:
+        """Remove the entry for `key` (a pass that no longer holds); whether none is left."""
+        try:
+            self.path_for(key).unlink(missing_ok=True)
+        except OSError:
+            return False
+        return True
+
     def clear(self) -> int:
         """Remove every entry; how many there were."""
         removed = 0

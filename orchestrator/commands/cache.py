@@ -1,4 +1,4 @@
-"""`workflow cache list|clear|explain STAGE|export FILE.tar|import FILE.tar`."""
+"""`workflow cache list|clear|explain STAGE|audit STAGE|export FILE.tar|import FILE.tar`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from orchestrator.commands.options import config_option, load
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.errors import UsageError
 from orchestrator.model.units import seconds, size
-from orchestrator.model.writes import reason
-from orchestrator.pipeline.cached import open_store
+from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.pipeline.audit import AuditResult, audit_stage
+from orchestrator.pipeline.cachekeys import open_store
 from orchestrator.pipeline.explain import explain_stage
 
 
@@ -69,6 +70,54 @@ def explain(stage: str, config_path: Path | None) -> int:
     loaded = load(config_path)
     click.echo("\n".join(explain_stage(loaded, store_for(loaded), stage)))
     return 0
+
+
+@command.command("audit")
+@click.argument("stage")
+@config_option
+def audit(stage: str, config_path: Path | None) -> int:
+    """Run STAGE once, recording the files it opens; list those its key misses.
+
+    Exits 1 when the stage read files of the repository that its key does not hold.
+    """
+    loaded = load(config_path)
+    warnings = WriteWarnings()
+    click.echo(f"audit: running {stage} once, recording the files it opens...")
+    result = audit_stage(loaded, stage, warnings)
+    for line in warnings.lines:
+        click.echo(f"workflow: warning: {line}", err=True)
+    click.echo("\n".join(audit_lines(result)))
+    return 1 if result.findings is not None and result.findings.unkeyed else 0
+
+
+def audit_lines(result: AuditResult) -> list[str]:
+    """What `cache audit` prints: the stage's run, what it read outside its key, the
+    `inputs` line that adds it, and what the audit could not see."""
+    record = result.record
+    lines = [
+        f"{record.name}: {record.status.value} in {seconds(record.duration_s)} (log: {result.log})"
+    ]
+    if result.blind_reason is not None:
+        unseen = f": {', '.join(result.blind)}" if result.blind else ""
+        lines.append(
+            f"{result.blind_reason}: only Python processes' reads were seen, not those of "
+            f"other programs{unseen}"
+        )
+    findings = result.findings
+    if findings is None:
+        lines.append(f"{record.name} is never cached: {result.reason}.")
+        return lines
+    lines.append(f"files of the repository it read that its key holds: {findings.keyed}")
+    if findings.beyond:
+        shown = ", ".join(findings.beyond)
+        lines.append(f"of those, outside its directory (configuration above it): {shown}")
+    if not findings.unkeyed:
+        lines.append("nothing is missing: every file of the repository it read is in its key.")
+        return lines
+    lines.append(f"read but not in its key ({len(findings.unkeyed)}):")
+    lines += [f"  {u.path} ({u.why})" for u in findings.unkeyed]
+    lines.append(f"add them to [stages.{record.name}] in the configuration: {result.suggestion}")
+    return lines
 
 
 @command.command("export")

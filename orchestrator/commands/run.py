@@ -134,6 +134,14 @@ def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
     help="Run every stage, reusing no cached result (passes are still stored).",
 )
 @click.option(
+    "--cache-verify",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    metavar="SHARE",
+    help="Run this share (0-1) of would-be cache hits anyway and compare "
+    "(default: [workflow] cache_verify; 0 under the pre-push hook).",
+)
+@click.option(
     "--pre-push",
     is_flag=True,
     hidden=True,
@@ -163,6 +171,7 @@ def command(
     no_history: bool,
     dry_run: bool,
     no_cache: bool,
+    cache_verify: float | None,
     pre_push: bool,
     shard: str | None,
     plan_file: Path | None,
@@ -189,6 +198,7 @@ def command(
         history=not no_history,
         dry_run=dry_run,
         cache=not no_cache,
+        cache_verify=cache_verify,
     )
     if shard is not None:
         sharded = shard_run(options, shard, plan_file)

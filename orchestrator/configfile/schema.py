@@ -241,6 +241,7 @@ CONFIG = fields(
                 "reports": scalar(_no_nul),
                 "cache": scalar(_no_nul),
                 "cache_size_mb": number(gt=0),
+                "cache_verify": number(ge=0, le=1),
             },
         ),
         "stages": table_of(_STAGE, _stage_name_problem),

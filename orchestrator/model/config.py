@@ -52,6 +52,7 @@ class WorkflowSection:
     reports: str = ".workflow/reports"
     cache: str = ".workflow/cache"  # "" turns the result cache off
     cache_size_mb: float = 500.0  # least recently used entries go first past this
+    cache_verify: float = 0.0  # share of would-be cache hits run anyway and compared (0-1)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 __all__ = [
     "Bottleneck",
+    "CacheVerify",
     "FileEdit",
     "GitRecord",
     "HostRecord",
@@ -88,7 +89,14 @@ class StageCache(_Data):
     A hit: `hit` true, `from_run` the run whose pass was reused, `saved_s` that run's
     duration of the stage. A stage that ran: `hit` false, `stored` whether its pass went
     into the cache, `reason` why not when it did not. `key` is the hex key either way, or
-    "" when the stage could not be keyed (`reason` says why: no git, cwd outside the tree).
+    "" when the stage could not be keyed (`reason` says why: no git, cwd outside the tree,
+    a submodule with changes of its own, ...). `verified` (`[workflow] cache_verify`):
+    for a stored pass this run found, whether it ran anyway to check it (`from_run` names
+    the pass); `diverged` whether it then failed: the entry was removed and the stage's
+    real result stands. `config_files` are the configuration files tools find by
+    themselves that the key holds (paths relative to the work tree's top, `../` above it,
+    `~/` in the home directory); `environments` the Python environments it holds, in the
+    order the stage's PATH finds them.
     """
 
     hit: bool
@@ -97,6 +105,19 @@ class StageCache(_Data):
     saved_s: float | None = None
     stored: bool | None = None
     reason: str | None = None
+    verified: bool | None = None
+    diverged: bool | None = None
+    config_files: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheVerify(_Data):
+    """How a run checked would-be cache hits: the share it ran anyway, and the seed of
+    its draw (`cache/verify.py`: the same seed picks the same stages)."""
+
+    rate: float
+    seed: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -264,6 +285,7 @@ class RunRecord(_Data):
     exit_code: int | None = None
     finished: bool = False
     shards: tuple[ShardRun, ...] = ()  # a merged run: the shards it was made of
+    cache_verify: CacheVerify | None = None  # None: no would-be hit was checked
 
     def stage(self, name: str) -> StageRecord | None:
         """The stage called `name`, if the run had one."""

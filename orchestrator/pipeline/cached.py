@@ -3,10 +3,12 @@
 Before any stage starts, the work tree is read once (`take_snapshot`) and each cacheable
 stage's key computed; a verified entry under that key is a hit: the stage is not run, its
 record says `passed` with `cache.hit` and its log is the stored log under one line naming
-the run it came from. A stage that ran and passed on its first attempt is stored only
-when its key, computed again from a fresh reading of the work tree and the tools after it
-ended, equals the key from before it started. Nothing here can fail a run: a cache that
-cannot be read is a miss, one that cannot be written is a warning.
+the run it came from. With `cache_verify`, a drawn share of would-be hits runs anyway:
+a pass that now fails is a divergence (its entry is removed, the stage's real result
+stands). A stage that ran and passed on its first attempt is stored only when its key,
+computed again from a fresh reading of the work tree and the tools after it ended, equals
+the key from before it started. Nothing here can fail a run: a cache that cannot be read
+is a miss, one that cannot be written is a warning.
 """
 
 from __future__ import annotations
@@ -18,102 +20,30 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lanes.git import GitError
-from orchestrator.cache.fingerprint import FingerprintMemo
-from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
-from orchestrator.cache.snapshot import Snapshot, take_snapshot
+from orchestrator.cache.key import KeyParts, StageIdentity
+from orchestrator.cache.snapshot import Snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
+from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.filenames import file_stem
-from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.status import StageStatus
-from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.model.writes import WriteWarnings
+from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
 from orchestrator.pipeline.plan import Plan, PlannedStage
 
 if TYPE_CHECKING:
-    from orchestrator.model.records import StageCache, StageRecord
+    from orchestrator.model.records import CacheVerify, StageCache, StageRecord
 
-MB = 1024 * 1024
-
-
-def open_store(loaded: LoadedConfig) -> CacheStore | None:
-    """The configured cache, or None when `[workflow] cache` is ""."""
-    setting = loaded.config.workflow.cache
-    if not setting.strip():
-        return None
-    return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
-
-
-def store_salt(
-    store: CacheStore, stages: list[StageIdentity], *, create: bool = True
-) -> bytes | None:
-    """The store's salt for `stages`' keys, or None when its directory cannot give one (a
-    miss, not a failure); b"" when no stage has a secret-named `env` value to key.
-
-    `create` False for what only looks (a dry run, `cache explain`): nothing is written.
-    """
-    if not any(SECRET_NAME.search(name) for stage in stages for name in stage.config.env):
-        return b""  # unused: no salt file is made for nothing
-    try:
-        return store.salt(create=create)
-    except OSError:
-        return None
-
-
-def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
-    """What the key needs to know about a planned stage."""
-    return StageIdentity(stage.name, stage.config, stage.cwd, excluded)
-
-
-def current_keys(
-    stages: list[StageIdentity],
-    environ: Mapping[str, str],
-    salt: bytes | None,
-    snapshots: dict[Path, Snapshot | str] | None = None,
-) -> dict[str, KeyParts | str]:
-    """Each stage's key parts now, or the reason it cannot be cached (a sentence).
-
-    The work tree is read once per distinct stage directory (usually once for the run):
-    a stage inside a submodule is read from the submodule's own index. `salt` is the
-    store's (`CacheStore.salt`); None when it could not be had: a stage with secret
-    values in its `env` is then not cached. `snapshots` (stage directory -> reading)
-    keeps the readings for the caller.
-    """
-    memo = FingerprintMemo()
-    snapshots = {} if snapshots is None else snapshots
-    keys: dict[str, KeyParts | str] = {}
-    for stage in stages:
-        if not stage.cwd.is_dir():
-            keys[stage.name] = "its cwd does not exist"
-            continue
-        if stage.cwd not in snapshots:
-            snapshots[stage.cwd] = _snapshot(stage.cwd)
-        snapshot = snapshots[stage.cwd]
-        if isinstance(snapshot, str):
-            keys[stage.name] = snapshot
-            continue
-        if salt is None and any(SECRET_NAME.search(name) for name in stage.config.env):
-            keys[stage.name] = "the cache's salt for its secret env values cannot be read"
-            continue
-        try:
-            keys[stage.name] = stage_key(stage, snapshot, environ, memo, salt or b"")
-        except OSError as exc:
-            keys[stage.name] = f"its inputs could not be read: {reason(exc)}"
-    return keys
-
-
-def _snapshot(directory: Path) -> Snapshot | str:
-    """The work tree's reading, or why there is none (a sentence): the run goes on."""
-    try:
-        snapshot = take_snapshot(directory)
-    except GitError:  # git is not installed: nothing can say what the inputs are
-        return "git was not found: its inputs cannot be known"
-    return snapshot or "not in a git work tree: its inputs cannot be known"
+_DIVERGED = frozenset({StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR})
 
 
 @dataclass
 class RunCache:
-    """The cache as one run uses it; `lookup` False (`--no-cache`) still stores passes."""
+    """The cache as one run uses it; `lookup` False (`--no-cache`) still stores passes.
+
+    `verify_rate` is the share of would-be hits run anyway (`cache_verify`), drawn by
+    `verify_seed` (`cache/verify.py`).
+    """
 
     store: CacheStore
     plan: Plan
@@ -123,11 +53,14 @@ class RunCache:
     warnings: WriteWarnings
     lookup: bool = True
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    verify_rate: float = 0.0
+    verify_seed: int = 0
     before: dict[str, KeyParts | str] = field(default_factory=dict)
     results: dict[str, StageCache] = field(default_factory=dict)
     # The work tree as read before the stages (stage directory -> reading): the source
     # guard starts from it instead of reading it again (pipeline/sourceguard.py).
     snapshots: dict[Path, Snapshot | str] = field(default_factory=dict)
+    verifying: dict[str, Hit] = field(default_factory=dict)
 
     def work_tree(self) -> Snapshot | None:
         """The reading of the work tree taken before the stages, if one was."""
@@ -141,11 +74,14 @@ class RunCache:
         ]
 
     def hits(self) -> dict[str, StageRecord]:
-        """Compute every cacheable stage's key; the records of the stages reused."""
+        """Compute every cacheable stage's key; the records of the stages reused (a
+        would-be hit drawn for verification runs, and is not among them)."""
         started = time.monotonic()
         identities = self._identities()
         salt = store_salt(self.store, identities)
-        self.before = current_keys(identities, self.environ, salt, self.snapshots)
+        self.before = current_keys(
+            identities, self.environ, salt, self.store, snapshots=self.snapshots
+        )
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)
@@ -155,6 +91,9 @@ class RunCache:
             hit = self.store.get(key) if self.lookup else None
             if hit is None:
                 continue
+            if self.verify_rate > 0 and chosen(self.verify_seed, stage.name, self.verify_rate):
+                self.verifying[stage.name] = hit
+                continue
             spent = time.monotonic() - started
             reused[stage.name] = self._reused(stage, hit, spent)
             self.results[stage.name] = _records()[0](
@@ -162,8 +101,17 @@ class RunCache:
                 key=key,
                 from_run=hit.entry.run_id,
                 saved_s=round(hit.entry.duration_s, 4),
+                verified=False if self.verify_rate > 0 else None,
+                config_files=parts.configs,
+                environments=_environments(parts),
             )
         return reused
+
+    def verification(self) -> CacheVerify | None:
+        """The record's `cache_verify` (rate and seed), or None when nothing is checked."""
+        if self.verify_rate <= 0:
+            return None
+        return _records()[2](rate=self.verify_rate, seed=self.verify_seed)
 
     def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
         log = self.run_dir / "logs" / f"{file_stem(stage.name)}.log"
@@ -197,17 +145,49 @@ class RunCache:
             self.results[record.name] = _records()[0](hit=False, key="", stored=False, reason=parts)
             return
         key = parts.digest()
+        checked = self.verifying.get(record.name)
+        if checked is not None and record.status in _DIVERGED:
+            self.results[record.name] = self._diverged(key, checked, parts)
+            return
         reason = _not_storable(record)
         if reason is None:
             identities = self._identities({record.name})
             salt = store_salt(self.store, identities)
-            now = current_keys(identities, self.environ, salt).get(record.name)
+            now = current_keys(identities, self.environ, salt, self.store).get(record.name)
             if not isinstance(now, KeyParts) or now.digest() != key:
                 reason = "its inputs or tools changed while it ran"
         if reason is None:
             reason = self._store(record, parts)
         self.results[record.name] = _records()[0](
-            hit=False, key=key, stored=reason is None, reason=reason
+            hit=False,
+            key=key,
+            stored=reason is None,
+            reason=reason,
+            from_run=None if checked is None else checked.entry.run_id,
+            verified=None if checked is None else record.status is StageStatus.PASSED,
+            diverged=False if checked is not None and record.status.ok else None,
+            config_files=parts.configs,
+            environments=_environments(parts),
+        )
+
+    def _diverged(self, key: str, checked: Hit, parts: KeyParts) -> StageCache:
+        """A stored pass that failed when run again: the entry goes, the failure stands."""
+        removed = self.store.remove(key)
+        where = "" if removed else " (it could not be removed)"
+        return _records()[0](
+            hit=False,
+            key=key,
+            stored=False,
+            from_run=checked.entry.run_id,
+            verified=True,
+            diverged=True,
+            reason=(
+                f"its cached pass from run {checked.entry.run_id} did not hold when run "
+                f"again (cache_verify): the entry was removed{where}; something it reads "
+                "is not in its key (`workflow cache audit` finds what)"
+            ),
+            config_files=parts.configs,
+            environments=_environments(parts),
         )
 
     def _store(self, record: StageRecord, parts: KeyParts) -> str | None:
@@ -228,6 +208,12 @@ class RunCache:
         return record if found is None else replace(record, cache=found)
 
 
+def _environments(parts: KeyParts) -> tuple[str, ...]:
+    """The record's `environments`: where the key's environments are, in label order."""
+    located = sorted(parts.located.items(), key=lambda item: int(item[0].removeprefix("env")))
+    return tuple(path for _, path in located)
+
+
 def preview(
     loaded: LoadedConfig, plan: Plan, report_dir: Path, *, lookup: bool = True
 ) -> dict[str, str]:
@@ -237,7 +223,8 @@ def preview(
         return {s.name: "would run (the cache is off)" for s in plan.stages}
     excluded = loaded.own_outputs(report_dir)
     identities = [stage_identity(s, excluded) for s in plan.stages if s.config.cache]
-    keys = current_keys(identities, os.environ, store_salt(store, identities, create=False))
+    salt = store_salt(store, identities, create=False)
+    keys = current_keys(identities, os.environ, salt, store, learn=False)
     said: dict[str, str] = {}
     for stage in plan.stages:
         parts = keys.get(stage.name)
@@ -277,14 +264,15 @@ def _not_storable(record: StageRecord) -> str | None:
     return None
 
 
-def _records() -> tuple[type[StageCache], type[StageRecord]]:
+def _records() -> tuple[type[StageCache], type[StageRecord], type[CacheVerify]]:
     # The record module costs more start-up than the first stage may wait, and the keys are
     # computed before it starts: it loads here only for a hit, or once a stage has ended
     # (by then the helper thread has loaded it; see pipeline/run.py). The one load point
     # for the record types this module builds.
     from orchestrator.model.records import (  # noqa: PLC0415 - see the comment above
+        CacheVerify,
         StageCache,
         StageRecord,
     )
 
-    return StageCache, StageRecord
+    return StageCache, StageRecord, CacheVerify

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.cache.explain import explain
+from orchestrator.cache.explain import explain, keyed_by
 from orchestrator.cache.key import StageIdentity
 from orchestrator.cache.store import CacheStore
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.profiles import latest_records
 from orchestrator.model.errors import UnknownStageError
-from orchestrator.pipeline.cached import current_keys, store_salt
+from orchestrator.pipeline.cachekeys import current_keys, store_salt
 
 UNSTORED_SHOWN = 5  # newest unstored passes named by `cache explain`
 
 
 def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[str]:
-    """`workflow cache explain NAME`: what changed in the stage's key since its last pass.
+    """`workflow cache explain NAME`: what changed in the stage's key since its last pass,
+    then what the key holds (the tool and how it is known, its Python environments, its
+    configuration files).
 
     Raises UnknownStageError when the configuration has no such stage.
     """
@@ -32,19 +34,20 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
         return [f"{name}: cache = false: it always runs."]
     identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
     salt = store_salt(store, [identity], create=False)
-    now = current_keys([identity], os.environ, salt)[name]
+    now = current_keys([identity], os.environ, salt, store, learn=False)[name]
     if isinstance(now, str):
         return [f"{name}: not cacheable: {now}."]
     unstored = unstored_passes(loaded, name)
     last = store.last_pass(name)
+    holds = ["its key holds:", *(f"  {line}" for line in keyed_by(now))]
     if last is None:
-        return [f"{name}: no pass of this stage is in the cache ({store.root}).", *unstored]
+        return [f"{name}: no pass of this stage is in the cache ({store.root}).", *holds, *unstored]
     if last.key == now.digest():
         lines = [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
     else:
         lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
         lines += [f"  {line}" for line in explain(last.parts, now)]
-    return [*lines, *unstored]
+    return [*lines, *holds, *unstored]
 
 
 def unstored_passes(loaded: LoadedConfig, name: str, limit: int = UNSTORED_SHOWN) -> list[str]:

@@ -56,6 +56,10 @@ class RunOptions(NamedTuple):
     history: bool = True
     dry_run: bool = False
     cache: bool = True  # False: look nothing up in the result cache (passes still stored)
+    # The share of would-be cache hits run anyway and compared (0-1); None: the
+    # configuration's `cache_verify`, or 0 under the pre-push hook. The seed fixes which.
+    cache_verify: float | None = None
+    cache_verify_seed: int | None = None
     shard: str | None = None  # "K/N" when this run is one shard of a lane (with `only`)
     # A shard's parts of split stages: stage -> the parts it runs (from 0), and the split
     # plans its plan file fixed (stage -> plan); see pipeline/shards.py.
@@ -141,12 +145,25 @@ def prepare_run(
         git=lambda: git_identity(loaded, head, base),
         host=host,
         cache_lookup=options.cache,
+        cache_verify=verify_rate(options, loaded),
+        cache_verify_seed=options.cache_verify_seed,
     )
     # A shard reads the history (its plan depends on it) but leaves it as it was: its
     # shards are planned from the same history, and `workflow merge` records the whole run
     # once.
     record_into = history if options.shard is None else None
     return Prepared(loaded, plan.lane_reasons, plan, request, record_into, options.formats)
+
+
+def verify_rate(options: RunOptions, loaded: LoadedConfig) -> float:
+    """The share of would-be cache hits this run verifies: the option when given, else 0
+    for the pre-push hook (a push waits for it: CI verifies), else `[workflow]
+    cache_verify`."""
+    if options.cache_verify is not None:
+        return options.cache_verify
+    if options.push_lines is not None:
+        return 0.0
+    return loaded.config.workflow.cache_verify
 
 
 class SplitHistory(NamedTuple):

@@ -84,6 +84,7 @@ class RecordWriter:
             pool=replace(pool.metrics, chosen_by_workflow=plan.chosen_by_workflow),
             exit_code=exit_code,
             finished=finished,
+            cache_verify=None if self.cache is None else self.cache.verification(),
         )
         return mask_fields(record, self.masker)
 

@@ -59,6 +59,8 @@ class RunRequest:
     git: GitRecord | Callable[[], GitRecord] = field(default_factory=GitRecord)
     host: HostRecord = field(default_factory=HostRecord)
     cache_lookup: bool = True  # False (--no-cache): every stage runs; passes are still stored
+    cache_verify: float = 0.0  # the share of would-be hits run anyway (`cache_verify`)
+    cache_verify_seed: int | None = None  # None: a fresh seed for this run
 
 
 def new_run_id(now: datetime) -> str:

@@ -15,9 +15,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from orchestrator.cache.verify import new_seed
 from orchestrator.engine.pool import StageEvent
 from orchestrator.model.masking import Masker
-from orchestrator.pipeline.cached import RunCache, open_store, preview
+from orchestrator.pipeline.cached import RunCache, preview
+from orchestrator.pipeline.cachekeys import open_store
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
 from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, start_run
@@ -157,6 +159,8 @@ def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
         excluded=request.loaded.own_outputs(request.report_dir),
         warnings=start.warnings,
         lookup=request.cache_lookup,
+        verify_rate=request.cache_verify if request.cache_lookup else 0.0,
+        verify_seed=new_seed() if request.cache_verify_seed is None else request.cache_verify_seed,
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from orchestrator.cache.key import KeyParts, StageIdentity
 from orchestrator.model.config import StageConfig
-from orchestrator.pipeline.cached import current_keys
+from orchestrator.pipeline.cachekeys import current_keys
 
 FILES = {
     "src/pkg/__init__.py": '"""The package."""\n__version__ = "1.0"\n',

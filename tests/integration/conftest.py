@@ -38,3 +38,24 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The cache mutation tests' counts: cases, wrong hits, needless misses (and which)."""
+    from tests.integration.mutations import TALLY
+
+    if not TALLY:
+        return
+    checked = sum(t.checked for t in TALLY)
+    wrong = sum(len(t.wrong_hits) for t in TALLY)
+    needless = [f"{t.family}: {label}" for t in TALLY for label in t.needless]
+    terminalreporter.write_line(
+        f"cache mutations: {checked} cases, {wrong} wrong hits, {len(needless)} needless misses"
+    )
+    for tally in TALLY:
+        terminalreporter.write_line(
+            f"  {tally.family}: {tally.checked} cases, {len(tally.wrong_hits)} wrong hits, "
+            f"{len(tally.needless)} needless misses"
+        )
+    for line in needless:
+        terminalreporter.write_line(f"  needless miss: {line}")

@@ -101,7 +101,7 @@ def test_a_virtualenv_git_does_not_ignore_is_no_change(tmp_path: Path) -> None:
 def test_a_virtualenv_git_does_not_ignore_is_no_cache_input(tmp_path: Path) -> None:
     from orchestrator.cache.key import KeyParts, StageIdentity
     from orchestrator.model.config import StageConfig
-    from orchestrator.pipeline.cached import current_keys
+    from orchestrator.pipeline.cachekeys import current_keys
 
     repo = repo_without_ignore(tmp_path)
     (repo.path / ".venv" / "lib").mkdir(parents=True)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.cache.explain import explain
-from orchestrator.cache.key import KeyParts, parts_from_data
+from orchestrator.cache.key import CACHE_FORMAT, KeyParts, parts_from_data
 from orchestrator.cache.store import CacheStore, Entry
 from orchestrator.cache.transfer import export_cache, import_cache
 
@@ -25,6 +25,7 @@ def _parts(seed: str = "a", **sections: dict[str, str]) -> KeyParts:
         inputs=sections.get("inputs", {"src/a.py": f"100644 {seed}"}),
         env=sections.get("env", {}),
         tool=sections.get("tool", {"tool": "python"}),
+        environments=sections.get("environments", {}),
     )
 
 
@@ -156,12 +157,26 @@ def test_explain_names_files_distributions_and_variables() -> None:
     old = _parts(
         inputs={"a.py": "100644 1", "b.py": "100644 2", "gone.py": "100644 3"},
         env={"DJANGO_SETTINGS_MODULE": "aa"},
-        tool={"tool": "ruff", "dist:ruff": "0.5.0", "python": "3.11.7"},
+        tool={"tool": "ruff", "kind": "python tool", "environment": "env1"},
+        environments={
+            "env1 python": "3.11.7",
+            "env1 dist:ruff": "0.5.0",
+            "env1 dist:mypy": "1.0",
+            "env1 files:mypy": "aaaa",
+            "env2 python": "3.11.2",
+        },
     )
     new = _parts(
         inputs={"a.py": "100755 1", "b.py": "100644 9", "new.py": "100644 4"},
         env={"DJANGO_SETTINGS_MODULE": "bb"},
-        tool={"tool": "ruff", "dist:ruff": "0.6.0", "python": "3.12.1"},
+        tool={"tool": "ruff", "kind": "python tool", "environment": "env1"},
+        environments={
+            "env1 python": "3.12.1",
+            "env1 dist:ruff": "0.6.0",
+            "env1 dist:mypy": "1.0",
+            "env1 files:mypy": "bbbb",
+            "env3 python": "3.13.0",
+        },
     )
     text = "\n".join(explain(old, new))
     assert "input files changed: a.py, b.py" in text
@@ -169,8 +184,17 @@ def test_explain_names_files_distributions_and_variables() -> None:
     assert "input files added: new.py" in text
     assert "input files removed: gone.py" in text
     assert "variables changed: DJANGO_SETTINGS_MODULE" in text
-    assert "distributions changed: ruff 0.5.0 -> 0.6.0" in text
-    assert "tool python: 3.11.7 -> 3.12.1" in text
+    assert "env1: distributions changed: ruff 0.5.0 -> 0.6.0" in text
+    assert "env1: python 3.11.7 -> 3.12.1" in text
+    assert "env1: reinstalled in place with other files: mypy 1.0" in text
+    assert "environment env2: no longer reachable on its PATH" in text
+    assert "env3: now reachable on its PATH" in text
+
+
+def test_a_key_of_the_first_format_reads_back_and_differs() -> None:
+    old = parts_from_data({"format": 1, "stage": {}, "inputs": {}, "env": {}, "tool": {}})
+    assert old.environments == {} and old.digest() != _parts().digest()
+    assert explain(old, _parts())[0] == f"cache format: 1 -> {CACHE_FORMAT}"
 
 
 def test_export_and_import_carry_only_valid_entries(tmp_path: Path) -> None:
