@@ -41,13 +41,13 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
     last = store.last_pass(name)
     holds = ["its key holds:", *(f"  {line}" for line in keyed_by(now))]
     if last is None:
-        return [f"{name}: no pass of this stage is in the cache ({store.root}).", *holds, *unstored]
+        return [f"{name}: no pass of this stage is in the cache ({store.root}).", *unstored, *holds]
     if last.key == now.digest():
         lines = [f"{name}: unchanged since run {last.run_id}: the next run reuses its pass."]
     else:
         lines = [f"{name}: changed since its last stored pass (run {last.run_id}):"]
         lines += [f"  {line}" for line in explain(last.parts, now)]
-    return [*lines, *holds, *unstored]
+    return [*lines, *unstored, *holds]
 
 
 def unstored_passes(loaded: LoadedConfig, name: str, limit: int = UNSTORED_SHOWN) -> list[str]:
