@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanes.git import run_git
+from lanes.git import GitError, repository_problem, run_git
 
 MODE_FILE = "100644"
 MODE_EXECUTABLE = "100755"
@@ -90,11 +90,17 @@ def file_state(path: Path) -> str | None:
 def take_snapshot(directory: Path) -> Snapshot | None:
     """The work tree containing `directory`, or None when it is not in one (or git fails).
 
+    Raises GitError when git refuses the repository (its message quoted: "detected dubious
+    ownership"), or is not installed.
+
     Three git processes: the top directory, the index (`ls-files -s`) and the status
     (`status --porcelain -z`, without taking the index lock, so concurrent runs and the
     user's own git commands never collide).
     """
     found = run_git(directory, "rev-parse", "--show-toplevel")
+    problem = repository_problem(found)
+    if problem is not None:
+        raise GitError(problem)
     if found.returncode != 0 or not found.stdout.strip():
         return None
     top = Path(found.stdout.strip())

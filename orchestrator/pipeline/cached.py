@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lanes.git import GitError
+from lanes.git import GitError, GitMissing
 from orchestrator.cache.fingerprint import FingerprintMemo
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
 from orchestrator.cache.snapshot import Snapshot, take_snapshot
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from orchestrator.model.records import StageCache, StageRecord
 
 MB = 1024 * 1024
+REFUSED = "git refuses the repository"
 
 
 def open_store(loaded: LoadedConfig) -> CacheStore | None:
@@ -102,8 +103,10 @@ def _snapshot(directory: Path) -> Snapshot | str:
     """The work tree's reading, or why there is none (a sentence): the run goes on."""
     try:
         snapshot = take_snapshot(directory)
-    except GitError:  # git is not installed: nothing can say what the inputs are
+    except GitMissing:  # nothing can say what the inputs are
         return "git was not found: its inputs cannot be known"
+    except GitError as exc:  # git refuses the repository: its own words, and its fix
+        return f"{exc.message}; its inputs cannot be known"
     return snapshot or "not in a git work tree: its inputs cannot be known"
 
 
@@ -121,6 +124,9 @@ class RunCache:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     before: dict[str, KeyParts | str] = field(default_factory=dict)
     results: dict[str, StageCache] = field(default_factory=dict)
+    # Hears, once per reason, why the cache cannot be used at all (git refuses the
+    # repository): a cache that turns off says so when the run starts.
+    notice: Callable[[str], None] | None = None
 
     def _identities(self, names: set[str] | None = None) -> list[StageIdentity]:
         return [
@@ -134,6 +140,10 @@ class RunCache:
         started = time.monotonic()
         identities = self._identities()
         self.before = current_keys(identities, self.environ, store_salt(self.store, identities))
+        refusals = {why for why in self.before.values() if isinstance(why, str)}
+        for why in sorted(refusals):
+            if self.notice is not None and why.startswith(REFUSED):
+                self.notice(f"the result cache is not used: {why}")
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)

@@ -122,7 +122,7 @@ def run_prepared(
     emit = on_event or _ignore
     start = start_run(request)
     emit(RunStarted(request.plan, start.run_dir, start.masker))
-    cache = run_cache(request, start)
+    cache = run_cache(request, start, lambda line: emit(Notice(line)))
     # The finishing code (jinja2 and the compiled report template) loads while the stages
     # run: not before them, and not after.
     record = execute_run(
@@ -142,8 +142,12 @@ def run_prepared(
     )
 
 
-def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
-    """The run's use of the result cache, or None when `[workflow] cache` is ""."""
+def run_cache(
+    request: RunRequest, start: RunStart, notice: Callable[[str], None] | None = None
+) -> RunCache | None:
+    """The run's use of the result cache, or None when `[workflow] cache` is "".
+
+    `notice` hears why the cache cannot be used at all (git refuses the repository)."""
     store = open_store(request.loaded)
     if store is None:
         return None
@@ -155,6 +159,7 @@ def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
         excluded=request.loaded.own_outputs(request.report_dir),
         warnings=start.warnings,
         lookup=request.cache_lookup,
+        notice=notice,
     )
 
 
