@@ -6,8 +6,9 @@ past its timeout is ended even while its supervising thread is blocked in `wait4
 
 While it runs, this process is a child subreaper (orphans of the stages come back to it,
 `orchestrator.engine.adoption`) and a watchdog process stands by to end the stages
-should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started from
-the sampler's first round with a tree to watch, off the path of the first stages.
+should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started
+just before the first stage's process (`launching`), so no stage process ever exists
+that it would not end.
 """
 
 from __future__ import annotations
@@ -96,6 +97,16 @@ class TreeMonitor:
             self.adopter.active = self._subreaper = False
             release_subreaper()
 
+    def launching(self, token: str, grace: float) -> None:
+        """A stage process with this tree token is about to start: the watchdog learns its
+        kill grace, and starts now if it has not (a `kill -9` of workflow a moment later
+        must not leave the stage running)."""
+        with self._lock:
+            watchdog = self.watchdog
+            if watchdog is not None:
+                watchdog.stage(token, grace)
+                watchdog.start()
+
     def watch(self, tree: ProcessTree, timeout: float | None, grace: float) -> Watch:
         """Start watching a tree; its deadline counts from now."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -104,8 +115,6 @@ class TreeMonitor:
         # count into its duration; the sampler's next round sees the tree soon enough.
         with self._lock:
             self._watches[tree.root_pid] = watch
-            if self.watchdog is not None and tree.token:
-                self.watchdog.stage(tree.token, grace)
             cancelled, immediate = self._cancelled, self._immediate
         if cancelled:
             # The run was cancelled while this stage's process was starting (fail-fast or
@@ -140,9 +149,6 @@ class TreeMonitor:
         while not self._stop.wait(self.interval):
             with self._lock:
                 watches = list(self._watches.values())
-                watchdog = self.watchdog
-            if watches and watchdog is not None:
-                watchdog.start()
             now = time.monotonic()
             for watch in watches:
                 watch.tree.sample()

@@ -61,6 +61,7 @@ def run_command(  # noqa: PLR0913 - the niceness is the pool's, per launch; the 
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
     adopter = context.monitor.adopter
     token = adopter.launching()
+    context.monitor.launching(token, spec.kill_grace)
     started = time.monotonic()
     with append_or_discard(log_path, context.warnings) as log:
         try:
