@@ -89,8 +89,11 @@ def _sla_message(row: StageRow) -> str:
 
 
 def ranked_annotations(view: RunView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(title, message) errors and warnings, most important first, uncapped."""
-    errors = [_failure(row) for row in view.failing]
+    """(title, message) errors and warnings, most important first, uncapped.
+
+    A broken runner is the first error, and the stages it stopped are not failures."""
+    errors = [("workflow: runner broken", view.broken_line)] if view.broken_line else []
+    errors += [_failure(row) for row in view.failing if row.own_failure]
     ranked = sorted(view.stages, key=_overshoot, reverse=True)
     statuses = {row.name: {row.sla, row.rss_sla} for row in ranked}
     errors += [

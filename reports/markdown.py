@@ -30,7 +30,7 @@ ICONS = {
     StageStatus.CANCELLED: "⏹️",
     StageStatus.SKIPPED: "⏭️",
 }
-OUTCOME_ICONS = {"passed": "✅", "failed": "❌", "sla": "⚠️"}
+OUTCOME_ICONS = {"passed": "✅", "failed": "❌", "sla": "⚠️", "broken": "🛠️"}
 SLA_WORDS = {
     SlaStatus.OK: "ok",
     SlaStatus.WARNING: "⚠️ warning",
@@ -73,6 +73,8 @@ def _header(view: RunView) -> list[str]:
         f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {workers} · "
         f"**wall** {seconds(view.wall_s)}{budget} · run {code(r.run_id)}{commit}",
     ]
+    if view.broken_line:
+        lines += ["", f"> **{text(view.broken_line)}**"]
     if view.summary:
         lines += ["", f"**{text(view.summary)}**"]
     if r.lane_reasons:

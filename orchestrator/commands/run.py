@@ -278,4 +278,7 @@ def render(result: RunResult) -> int:
     for warning in start.warnings.lines:
         click.echo(f"workflow: warning: {warning}", err=True)
     click.echo(f"reports: {start.run_dir}")
+    if result.record.runner_broken:
+        # DESIGN "A broken runner": one line, so CI can retry the job elsewhere.
+        click.echo(f"workflow: runner broken: {result.record.runner_broken}", err=True)
     return result.exit_code

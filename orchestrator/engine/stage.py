@@ -150,6 +150,7 @@ class StageRunner:
             cpu_demand=spec.cpu_demand,
             nice=nice,
             tests=ran.tests.summary,
+            runner_fault=last.runner_fault,
         )
 
     def execute(

@@ -4,7 +4,8 @@ The shards ran on separate runners, each from its own start, as a CI matrix runs
 side by side; the merged timeline puts every shard's stages at their offsets from that
 shard's start, each on its shard's rows ("2/3 process-1"). The merged run's wall time is
 the longest shard's, and that is what the lane budget judges. The exit code is the
-worst of the shards' (an interruption over a failure over an SLA breach over a pass);
+worst of the shards' (an interruption over a broken runner over a failure over an SLA
+breach over a pass);
 a shard named by the plan but missing here counts as failed.
 """
 
@@ -23,6 +24,7 @@ from orchestrator.engine.replay import replay_record
 from orchestrator.history.store import record_safely
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ExitCode, ReportsDirError, UsageError
+from orchestrator.model.errors import worst_exit_code as worst_of
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import (
     RunRecord,
@@ -44,14 +46,12 @@ from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
 from sla.verdict import apply_sla
 
-# Worse outcomes rank higher: a pass, an SLA breach, a failure, a usage error, SIGTERM, SIGINT.
-_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 143: 4, 130: 5}
-
 
 def worst_exit_code(codes: Sequence[int | None]) -> int:
-    """The worst of the shards' exit codes; None (unfinished or missing) counts as 1."""
+    """The worst of the shards' exit codes (`model/errors.worst_exit_code`); None
+    (unfinished or missing) counts as 1."""
     known = [int(ExitCode.STAGE_FAILED) if code is None else code for code in codes]
-    return max(known, key=lambda code: (_RANK.get(code, 2), code), default=0)
+    return worst_of(known)
 
 
 def read_shards(paths: Sequence[Path]) -> list[RunRecord]:

@@ -28,12 +28,14 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.errors import ExitCode, ReportsDirError
+from orchestrator.model.files import reserve_space
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
 from orchestrator.pipeline.plan import Plan, PlannedStage
-from orchestrator.pipeline.recorder import RecordWriter, internal_failure
+from orchestrator.pipeline.recorder import RecordWriter
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     from orchestrator.pipeline.cached import RunCache
 
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
+RESERVE_NAME = ".room-for-run.json"  # kept free for the record (model/files.reserve_space)
+RESERVE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ def start_run(request: RunRequest) -> RunStart:
         raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
         ) from exc
+    # Room for the record, should the stages' logs fill the device (a broken runner).
+    reserve_space(run_dir / RESERVE_NAME, RESERVE_BYTES)
     return RunStart(
         run_id=run_id,
         started_at=started_text(now),
@@ -181,6 +187,29 @@ def execute_run(
 
     pool.on_event = relay
     _submit(pool, writer, relay)
+    start.warnings.on_full = full_breaks(pool, start.run_dir)
+    received, failures = _run_stages(pool, writer, checks, while_running)
+    # After the stages, a destination too full is a warning again (DESIGN "Everything
+    # workflow writes can fail"); the room kept for the record is given back for it.
+    start.warnings.on_full = None
+    (start.run_dir / RESERVE_NAME).unlink(missing_ok=True)
+    if failures:
+        fail_run(writer, pool, start, failures[0])
+    record = writer.build(pool, exit_code=None, finished=True)
+    code = interrupted_code(received) or broken_code(pool) or stage_exit_code(record.stages)
+    record = replace(record, exit_code=int(code))
+    writer.write(record)
+    return record
+
+
+def _run_stages(
+    pool: AdaptiveWorkerPool,
+    writer: RecordWriter,
+    checks: CacheChecks,
+    while_running: Callable[[], object] | None,
+) -> tuple[list[int], list[BaseException]]:
+    """Run the pool to its end, the helper thread beside it; the signals received and what
+    failed in workflow's own work."""
     failures: list[BaseException] = []
 
     def meanwhile() -> None:
@@ -193,8 +222,7 @@ def execute_run(
         except Exception as exc:
             failures.append(exc)
 
-    helper = threading.Thread(target=meanwhile, name="workflow-meanwhile", daemon=True)
-    helper.start()
+    helper = start_helper(meanwhile)
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()
@@ -203,14 +231,14 @@ def execute_run(
         finally:
             pool.shutdown()
     failures += checks.close()
-    helper.join()
-    if failures:
-        internal_failure(writer, pool, start, failures[0])
-    record = writer.build(pool, exit_code=None, finished=True)
-    code = interrupted_code(received) or stage_exit_code(record.stages)
-    record = replace(record, exit_code=int(code))
-    writer.write(record)
-    return record
+    if helper is not None:
+        helper.join()
+    elif while_running is not None:  # no thread for it: what it would have done, now
+        try:
+            while_running()
+        except Exception as exc:
+            failures.append(exc)
+    return received, failures
 
 
 class CacheChecks:
