@@ -252,8 +252,13 @@ def render(result: RunResult) -> int:
     """Print what the run decided (nothing to check, the plan, or the summary); its code.
 
     Every destination that could not be written is one warning line at the end; none of
-    them changes the exit code or skips what comes after.
+    them changes the exit code or skips what comes after. A push of several commits shows
+    each commit's run in turn, and exits with the worst code.
     """
+    for commit in result.commits:
+        render(commit)
+    if result.commits:
+        return result.exit_code
     if result.plan is None:
         click.echo("workflow: nothing to check")
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))

@@ -42,7 +42,7 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     setting = loaded.config.workflow.cache
     if not setting.strip():
         return None
-    return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
+    return CacheStore(loaded.output_path(setting), int(loaded.config.workflow.cache_size_mb * MB))
 
 
 def store_salt(

@@ -196,7 +196,7 @@ def merge_shards(
         available_memory_bytes=record.host.available_memory_bytes or None,
     )
     record = replace(record, exit_code=final_exit_code(record))
-    run_dir = (report_dir or loaded.resolve(loaded.config.workflow.reports)) / record.run_id
+    run_dir = (report_dir or loaded.output_path(loaded.config.workflow.reports)) / record.run_id
     try:
         run_dir.mkdir(parents=True)
     except OSError as exc:

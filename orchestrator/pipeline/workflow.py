@@ -78,6 +78,9 @@ class RunResult(NamedTuple):
     reports: tuple[Path, ...] = ()
     # A dry run: per stage, "would run" or "cached from RUN".
     cache_preview: Mapping[str, str] | None = None
+    # A push of several commits: each one's result, in the order they were checked (this
+    # result is then the worst of them).
+    commits: tuple[RunResult, ...] = ()
 
     @property
     def run_dir(self) -> Path | None:
@@ -98,6 +101,11 @@ def run_workflow(
     with its record.
     """
     emit = on_event or _ignore
+    if options.push_lines is not None and not options.dry_run:
+        # The pre-push hook: each pushed commit is checked on its own tree.
+        from orchestrator.pipeline.pushcheck import check_push  # noqa: PLC0415 - the hook's
+
+        return check_push(options, lambda ask: run_workflow(ask, on_event, env), emit, env)
     prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
     if prepared.loaded.path is None:
         emit(Notice(f"configuration: {prepared.loaded.source}", warning=False))
