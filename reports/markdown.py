@@ -66,6 +66,8 @@ def _header(view: RunView) -> list[str]:
     forced = " (forced)" if r.lane_forced else ""
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     commit = f", commit {code(r.git.sha[:12])}" if r.git.sha else ""
+    if r.git.sha and r.git.tree:  # where the pre-push hook checked a pushed commit
+        commit += f" ({text(r.git.tree)})"
     workers = count(r.workers, "worker")
     lines = [
         f"## {icon} workflow: {view.outcome.word}",

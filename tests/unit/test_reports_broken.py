@@ -7,7 +7,8 @@ import io
 import json
 from pathlib import Path
 
-from orchestrator.model.records import RunRecord, StageStatus, record_from_data
+from orchestrator.model.records import GitRecord, RunRecord, StageStatus, record_from_data
+from orchestrator.model.status import WORKTREE
 from reports.github import publish_github
 from reports.html import render_html
 from reports.junit import render_junit
@@ -92,3 +93,11 @@ def test_the_record_keeps_the_cause_when_read_back() -> None:
     mypy = again.stage("mypy")
     assert mypy is not None
     assert mypy.runner_fault == "Too many open files (EMFILE)"
+
+
+def test_reports_say_which_tree_a_pushed_commit_was_checked_in(tmp_path: Path) -> None:
+    git = GitRecord(sha="1a2b3c4d5e6f7a8b", branch="feature", tree=WORKTREE)
+    run = record(stage("lint"), git=git)
+    assert "commit `1a2b3c4d5e6f` (temporary worktree)" in render_markdown(run, tmp_path)
+    page = render_html(run, tmp_path)
+    assert "(checked in a temporary worktree)" in page
