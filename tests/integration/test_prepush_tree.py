@@ -212,6 +212,15 @@ def _push_in_background(hooked: Hooked, hold: Path) -> subprocess.Popen[str]:
     )
 
 
+def runs(pid: int) -> bool:
+    """Whether the process is alive; a zombie is not (it runs nothing, and reaping it is
+    its new parent's business: init, or a subreaper such as an outer workflow run)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _wait_for(path: Path, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -249,7 +258,7 @@ def test_an_interrupted_hook_leaves_no_worktree_behind(
         pushing.communicate(timeout=60)
         # workflow ends, or (killed outright) its watchdog cleans up: allow it a moment.
         deadline = time.monotonic() + 20
-        while psutil.pid_exists(workflow_pid) or any(hooked.temp.iterdir()):
+        while runs(workflow_pid) or any(hooked.temp.iterdir()):
             assert time.monotonic() < deadline, "the worktree or workflow outlived the push"
             time.sleep(0.1)
         deadline = time.monotonic() + 20
