@@ -45,7 +45,6 @@ RUNNER_ERRNOS = {
     errno.EMFILE: "EMFILE",
     errno.ENFILE: "ENFILE",
 }
-FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _NO_THREAD = "can't start new thread"
 _HEAD_BYTES = 256
 
@@ -62,11 +61,6 @@ def refusal(exc: BaseException) -> str | None:
         # Python's words for pthread_create's EAGAIN: the same limit a fork meets.
         return f"{os.strerror(errno.EAGAIN)} (EAGAIN)"
     return None
-
-
-def is_disk_full(exc: OSError) -> bool:
-    """ENOSPC or EDQUOT: the device (or the user's quota) has no room left."""
-    return exc.errno in FULL_ERRNOS
 
 
 def faulty_file(executable: Path) -> Path:
