@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,27 +33,39 @@ class WorkTree(NamedTuple):
 
     `top`: its top directory; `prefix`: the project's directory within it ("" or
     "sub/dir/"); `head`: the checked-out commit (None: none yet); `changed`: top-relative
-    paths that may differ from `head`.
+    paths that may differ from `head`; `commits`: each pushed object asked about -> the
+    commit it is (an annotated tag peeled), or None when it is none.
     """
 
     top: Path
     prefix: str
     head: str | None
     changed: tuple[str, ...]
+    commits: dict[str, str | None]
 
 
-def read_work_tree(directory: Path) -> WorkTree:
-    """The checkout around `directory`. Raises GitError when there is none, or git
-    refuses it (its own words)."""
-    where = run_git(directory, "rev-parse", "--show-toplevel", "--show-prefix")
-    problem = repository_problem(where)
-    if problem is not None:
-        raise GitError(f"{directory}: {problem}")
+def read_work_tree(directory: Path, pushed: Sequence[str] = ()) -> WorkTree:
+    """The checkout around `directory`, and the commits the `pushed` objects are. Raises
+    GitError when there is no checkout, or git refuses it (its own words).
+
+    Three git processes on the hook's way to its first stage: where and what HEAD and the
+    pushed objects are (one `rev-parse`), the status, and the index's flags.
+    """
+    objects = ["HEAD", *pushed]
+    asked = [f"{name}^{{commit}}" for name in objects]
+    where = run_git(directory, "rev-parse", "--show-toplevel", "--show-prefix", *asked)
     lines = where.stdout.split("\n")
-    if where.returncode != 0 or not lines[0].strip():
-        raise GitError(f"{directory} is not inside a git work tree.")
+    if where.returncode != 0:  # an unborn HEAD, a tag of a tree: ask one at a time
+        where = run_git(directory, "rev-parse", "--show-toplevel", "--show-prefix")
+        problem = repository_problem(where)
+        if problem is not None:
+            raise GitError(f"{directory}: {problem}")
+        lines = where.stdout.split("\n")
+        if where.returncode != 0 or not lines[0].strip():
+            raise GitError(f"{directory} is not inside a git work tree.")
+        lines[2:] = [commit_sha(directory, name) or "" for name in objects]
     top = Path(lines[0].strip())
-    prefix = lines[1].strip() if len(lines) > 1 else ""
+    found = [line.strip() or None for line in lines[2 : 2 + len(objects)]]
     status = checked(
         top,
         *("-c", "core.fileMode=true", "--no-optional-locks", "status", "--porcelain=v1"),
@@ -61,9 +74,10 @@ def read_work_tree(directory: Path) -> WorkTree:
     flagged = checked(top, "ls-files", "-v", "-z")
     return WorkTree(
         top=top,
-        prefix=prefix,
-        head=commit_sha(top, "HEAD"),
+        prefix=lines[1].strip(),
+        head=found[0],
         changed=tuple(sorted({*_status_paths(status), *_hidden_paths(flagged)})),
+        commits=dict(zip(pushed, found[1:], strict=True)),
     )
 
 
@@ -81,11 +95,6 @@ def _hidden_paths(output: str) -> set[str]:
         if path and (tag.islower() or tag == "S"):
             hidden.add(path)
     return hidden
-
-
-def pushed_commit(directory: Path, sha: str) -> str | None:
-    """The commit a pushed object is (an annotated tag is peeled), or None for none."""
-    return commit_sha(directory, sha)
 
 
 def new_worktree_path(parent: Path | None = None) -> Path:

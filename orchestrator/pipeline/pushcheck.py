@@ -27,7 +27,6 @@ from lanes.worktree import (
     WorkTree,
     add_worktree,
     new_worktree_path,
-    pushed_commit,
     read_work_tree,
     remove_worktree,
     sweep_stale,
@@ -79,11 +78,10 @@ def check_push(
         )
         if decision.lane is None:
             return RunResult(exit_code=0, plan=None, reasons=decision.reasons)
-    tree = read_work_tree(loaded.root)
+    refs = [ref for ref in parse_push_lines(options.push_lines or ()) if not ref.deleted]
+    tree = read_work_tree(loaded.root, [ref.local_sha for ref in refs])
     pushed = [
-        (sha, ref.local_ref)
-        for ref in parse_push_lines(options.push_lines or ())
-        if not ref.deleted and (sha := pushed_commit(tree.top, ref.local_sha)) is not None
+        (sha, ref.local_ref) for ref in refs if (sha := tree.commits[ref.local_sha]) is not None
     ]
     commits = distinct_commits(pushed)
     if not commits:

@@ -18,8 +18,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from lanes.worktree import read_work_tree
 from tests.integration.test_lanes_repo import (
     git_env,
+    init_repo,
     isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     push,
     push_env,
@@ -275,3 +277,20 @@ def test_an_interrupted_hook_leaves_no_worktree_behind(
         p.pid for p in psutil.process_iter(["cmdline"]) if "check.py" in (p.info["cmdline"] or [])
     ]
     assert left == []
+
+
+def test_the_work_trees_reading_copes_with_an_unborn_head_and_a_tag_of_a_tree(
+    tmp_path: Path,
+) -> None:
+    repo = init_repo(tmp_path / "repo")
+    commit = repo.sha()
+    repo.git("tag", "tree-only", "HEAD^{tree}")  # a ref that names no commit at all
+    tree = repo.git("rev-parse", "tree-only")
+    repo.git("checkout", "-q", "--orphan", "fresh")  # HEAD names no commit yet
+    (repo.path / "new.txt").write_text("untracked\n")
+    found = read_work_tree(repo.path / "src", [commit, tree])
+    assert found.top == repo.path
+    assert found.prefix == "src/"
+    assert found.head is None
+    assert found.commits == {commit: commit, tree: None}
+    assert "new.txt" in found.changed
