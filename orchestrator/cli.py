@@ -76,7 +76,7 @@ def _main(argv: list[str] | None) -> object:
                 "change to the project's directory and run again."
             ) from None
         raise
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ImportError) as exc:
         # The system refused workflow itself a resource (no process, thread or file
         # descriptor) outside a run's own handling: the runner is broken, not the change.
         cause = refusal(exc)

@@ -91,9 +91,10 @@ def _sla_message(row: StageRow) -> str:
 def ranked_annotations(view: RunView) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(title, message) errors and warnings, most important first, uncapped.
 
-    A broken runner is the first error, and the stages it stopped are not failures."""
+    A broken runner is the first error, and the stages it touched are not failures (in a
+    run that did not break, a stage the runner kept from starting still is one)."""
     errors = [("workflow: runner broken", view.broken_line)] if view.broken_line else []
-    errors += [_failure(row) for row in view.failing if row.own_failure]
+    errors += [_failure(row) for row in view.failing if row.own_failure or not view.broken_line]
     ranked = sorted(view.stages, key=_overshoot, reverse=True)
     statuses = {row.name: {row.sla, row.rss_sla} for row in ranked}
     errors += [

@@ -109,12 +109,12 @@ class StageRow:
 
     @property
     def status_text(self) -> str:
-        """ "passed (cached)" for a reused pass, "cancelled (runner broken)" for an outcome
+        """ "passed (cached)" for a reused pass, "cancelled (runner's fault)" for an outcome
         that is the runner's, else the status word."""
         if self.cached_from:
             return f"{self.status.value} (cached)"
         if self.runner_fault and not self.status.ok:
-            return f"{self.status.value} (runner broken)"
+            return f"{self.status.value} (runner's fault)"
         return self.status.value
 
     @property

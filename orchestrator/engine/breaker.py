@@ -46,20 +46,30 @@ RUNNER_ERRNOS = {
     errno.ENFILE: "ENFILE",
 }
 _NO_THREAD = "can't start new thread"
+# workflow's packages and its runtime dependencies (pyproject.toml), several loaded late.
+OWN_MODULES = frozenset(
+    {"orchestrator", "lanes", "sla", "reports", "click", "pydantic", "psutil", "jinja2", "rich"}
+    | {"tomlkit", "lxml", "markupsafe", "pydantic_core"}
+)
 _HEAD_BYTES = 256
 
 
 def refusal(exc: BaseException) -> str | None:
     """The system's refusal of a resource in `exc`, as a phrase, or None when it is not one.
 
-    `OSError` with EAGAIN/ENOMEM/EMFILE/ENFILE ("Too many open files (EMFILE)"), or a thread
-    that could not be started (Python says "can't start new thread" for EAGAIN).
+    `OSError` with EAGAIN/ENOMEM/EMFILE/ENFILE ("Too many open files (EMFILE)"), a thread
+    that could not be started (Python says "can't start new thread" for EAGAIN), or one of
+    workflow's own installed modules that could not be loaded.
     """
     if isinstance(exc, OSError) and exc.errno in RUNNER_ERRNOS:
         return f"{exc.strerror or 'refused'} ({RUNNER_ERRNOS[exc.errno]})"
     if isinstance(exc, RuntimeError) and _NO_THREAD in str(exc):
         # Python's words for pthread_create's EAGAIN: the same limit a fork meets.
         return f"{os.strerror(errno.EAGAIN)} (EAGAIN)"
+    if isinstance(exc, ImportError) and (exc.name or "").partition(".")[0] in OWN_MODULES:
+        # Installed, yet not found: a directory that could not be listed (Python's import
+        # system takes "Too many open files" there for "no such module"), or files gone.
+        return f"workflow could not load its own module {exc.name} (out of file descriptors?)"
     return None
 
 

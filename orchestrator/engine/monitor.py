@@ -16,10 +16,12 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orchestrator.engine.adoption import Adopter, acquire_subreaper, release_subreaper
+from orchestrator.engine.breaker import refusal
 from orchestrator.engine.watchdog_link import Watchdog
 
 if TYPE_CHECKING:
@@ -66,6 +68,8 @@ class TreeMonitor:
         self.adopter = Adopter()
         self.watchdog: Watchdog | None = None
         self._subreaper = False
+        # Hears why the system refused the sampler (the pool's breaker trips on it).
+        self.on_refused: Callable[[str], None] = _ignore
 
     def start(self, launched: threading.Event | None = None) -> None:
         """Start the sampling thread (idempotent), which makes this process a subreaper.
@@ -144,16 +148,32 @@ class TreeMonitor:
         started = time.thread_time()
         if launched is not None:
             launched.wait(1.0)
-        self._subreaper = acquire_subreaper()
+        try:
+            self._subreaper = acquire_subreaper()
+        except OSError as exc:  # ctypes could not be loaded (no file descriptor left)
+            self._refused(exc)
         self.adopter.active = self._subreaper
         while not self._stop.wait(self.interval):
             with self._lock:
                 watches = list(self._watches.values())
             now = time.monotonic()
             for watch in watches:
-                watch.tree.sample()
+                try:
+                    watch.tree.sample()
+                except OSError as exc:
+                    self._refused(exc)
+                # Sampled or not, deadlines hold: a timed-out tree is still ended.
                 self._enforce(watch, now)
             self.cpu_seconds = time.thread_time() - started
+
+    def _refused(self, exc: OSError) -> None:
+        """The system refused the sampler a resource (a file descriptor to read /proc or
+        load psutil): the runner is broken, and `on_refused` hears why. Anything else is
+        workflow's own bug, and is raised."""
+        cause = refusal(exc)
+        if cause is None:
+            raise exc
+        self.on_refused(cause)
 
     @staticmethod
     def _enforce(watch: Watch, now: float) -> None:
@@ -162,3 +182,7 @@ class TreeMonitor:
             watch.terminate()
         if watch.kill_at is not None and now >= watch.kill_at:
             watch.tree.signal_all(signal.SIGKILL)
+
+
+def _ignore(_cause: str) -> None:
+    return None

@@ -76,6 +76,9 @@ class AdaptiveWorkerPool:
         masker = masker or Masker(())
         # A broken runner (engine/breaker.py) stops the launches and ends what runs.
         self.breaker = Breaker(on_trip=lambda _cause: self.cancel())
+        self.monitor.on_refused = lambda cause: self.breaker.trip(
+            f"workflow itself could not go on: {cause}"
+        )
         self.context = ExecutionContext(
             self.monitor,
             masker,

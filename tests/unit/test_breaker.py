@@ -38,6 +38,12 @@ def test_the_system_refusing_a_resource_is_the_runners() -> None:
     for own in (errno.ENOENT, errno.EACCES, errno.E2BIG, errno.ENOSPC):
         assert refusal(_error(own)) is None
     assert refusal(RuntimeError("something else")) is None
+    # An installed module of workflow's that cannot be loaded: its directory could not be
+    # listed (Python reports EMFILE there as a missing module), or its files are gone.
+    assert refusal(ModuleNotFoundError("No module named 'jinja2'", name="jinja2")) == (
+        "workflow could not load its own module jinja2 (out of file descriptors?)"
+    )
+    assert refusal(ModuleNotFoundError("No module named 'x'", name="a_project_module")) is None
 
 
 def test_exec_format_error_is_the_stages_own_inside_its_project(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_the_terminal_leads_with_the_broken_runner() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("workflow: runner broken (exit 5)")
     assert lines[1].startswith(LINE + " (retry the job on another runner")
-    assert any("mypy" in line and "error (runner broken)" in line for line in lines)
+    assert any("mypy" in line and "error (runner's fault)" in line for line in lines)
     assert any("unit" in line and " failed " in line for line in lines)
 
 
@@ -58,7 +58,7 @@ def test_markdown_and_html_say_it_apart_from_the_failures(tmp_path: Path) -> Non
     text = render_markdown(broken_run(), tmp_path)
     assert text.startswith("## 🛠️ workflow: runner broken")
     assert f"> **{LINE}" in text
-    assert "cancelled (runner broken)" in text
+    assert "cancelled (runner's fault)" in text
     page = render_html(broken_run(), tmp_path)
     assert 'id="runner-broken"' in page
     assert 'class="badge broken" id="outcome">runner broken<' in page
