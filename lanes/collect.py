@@ -30,10 +30,8 @@ def collect(root: Path, request: ChangeRequest) -> ChangeSet:
     try:
         found = git.checkout(root)
         if not found.inside:
-            return ChangeSet(
-                description=request.source,
-                undetermined=f"{root} is not inside a git checkout, so every check runs",
-            )
+            why = found.problem or f"{root} is not inside a git checkout"
+            return ChangeSet(description=request.source, undetermined=f"{why}, so every check runs")
         repo = _Repo(root, found.shallow)
         parts = tuple(_collect_range(repo, wanted) for wanted in request.ranges)
     except GitError as exc:

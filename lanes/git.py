@@ -2,11 +2,18 @@
 
 Every call passes `-c core.quotepath=false` and, for diffs, `--no-ext-diff -z`, so a
 user's diff driver or pager never runs and unusual file names arrive intact (as
-pre-commit's `git.py` does).
+pre-commit's `git.py` does). Every call finds its repository from the directory it runs
+in: the variables a git hook inherits that point elsewhere (`GIT_DIR` from a linked
+worktree, `GIT_INDEX_FILE`) are dropped (`model/gitenv.py`).
+
+When git refuses a repository that is there ("detected dubious ownership", a broken
+config), that refusal is the reason, quoted, with git's own fix (`repository_problem`):
+never "not a git checkout".
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +21,7 @@ from pathlib import Path
 
 from lanes.changes import FileChange, Status
 from orchestrator.model.errors import ExitCode, WorkflowError
+from orchestrator.model.gitenv import without_location
 from orchestrator.model.ownpaths import top_environments
 from orchestrator.model.status import GitRecord
 
@@ -32,6 +40,10 @@ class GitError(WorkflowError):
     """git is missing, or a git command failed where no fallback exists."""
 
     exit_code = ExitCode.USAGE
+
+
+class GitMissing(GitError):
+    """git is not installed (or not on PATH): nothing can be asked of it."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,7 @@ def run_git(root: Path, *args: str, stdin_data: bytes | None = None) -> GitResul
         done = subprocess.run(
             argv,
             cwd=root,
+            env=without_location(os.environ),
             input=stdin_data,
             stdin=subprocess.DEVNULL if stdin_data is None else None,
             capture_output=True,
@@ -76,6 +89,7 @@ def run_git_all(root: Path, *commands: Sequence[str]) -> list[GitResult]:
                 subprocess.Popen(
                     ["git", "-c", "core.quotepath=false", *args],
                     cwd=root,
+                    env=without_location(os.environ),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -96,7 +110,7 @@ def run_git_all(root: Path, *commands: Sequence[str]) -> list[GitResult]:
 def _not_started(root: Path) -> GitError:
     if not root.is_dir():
         return GitError(f"{root}: the project directory does not exist.")
-    return GitError("git: not found on PATH; install git to detect what changed.")
+    return GitMissing("git: not found on PATH; install git to detect what changed.")
 
 
 def _result(code: int, out: bytes, err: bytes) -> GitResult:
@@ -107,6 +121,9 @@ def checked(root: Path, *args: str) -> str:
     """Run git and return its standard output; a failure is a `GitError`."""
     result = run_git(root, *args)
     if result.returncode != 0:
+        problem = repository_problem(result)
+        if problem is not None:
+            raise GitError(f"{root}: {problem}")
         detail = result.stderr.splitlines()[-1] if result.stderr else f"exit {result.returncode}"
         raise GitError(f"git {args[0]} failed in {root}: {detail}")
     return result.stdout
@@ -114,10 +131,39 @@ def checked(root: Path, *args: str) -> str:
 
 @dataclass(frozen=True)
 class Checkout:
-    """Whether `root` is inside a git work tree, and whether its history is shallow."""
+    """Whether `root` is inside a git work tree, and whether its history is shallow.
+
+    `problem`: git's own refusal of a repository that is there (quoted, with its fix), or
+    None when there is none to refuse or it was accepted.
+    """
 
     inside: bool
     shallow: bool
+    problem: str | None = None
+
+
+_NOT_A_REPOSITORY = "not a git repository"
+_SAFE_DIRECTORY = "git config --global --add safe.directory"
+
+
+def repository_problem(result: GitResult) -> str | None:
+    """Why git refused the repository, as one phrase quoting git, or None.
+
+    None when the command succeeded or there is no repository at all ("not a git
+    repository"): that is not a refusal. "detected dubious ownership" (a checkout owned
+    by another user, a container job as root on the runner's workspace) names git's fix,
+    `git config --global --add safe.directory <path>`.
+    """
+    if result.returncode == 0:
+        return None
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    fatal = next((line for line in lines if line.startswith(("fatal:", "error:"))), None)
+    if fatal is None or _NOT_A_REPOSITORY in fatal:
+        return None
+    message = fatal.partition(":")[2].strip()
+    fix = next((line for line in lines if line.startswith(_SAFE_DIRECTORY)), None)
+    trust = f" (`{fix}` trusts it)" if fix else ""
+    return f"git refuses the repository: {message}{trust}"
 
 
 def checkout(root: Path) -> Checkout:
@@ -125,7 +171,7 @@ def checkout(root: Path) -> Checkout:
     result = run_git(root, "rev-parse", "--is-inside-work-tree", "--is-shallow-repository")
     lines = result.stdout.split()
     if result.returncode != 0 or not lines or lines[0] != "true":
-        return Checkout(inside=False, shallow=False)
+        return Checkout(inside=False, shallow=False, problem=repository_problem(result))
     return Checkout(inside=True, shallow=len(lines) > 1 and lines[1] == "true")
 
 
@@ -198,6 +244,9 @@ def git_path(root: Path, name: str) -> Path:
     """`git rev-parse --git-path NAME`: honours core.hooksPath, worktrees and submodules."""
     result = run_git(root, "rev-parse", "--git-path", name)
     if result.returncode != 0:
+        problem = repository_problem(result)
+        if problem is not None:
+            raise GitError(f"{root}: {problem}.")
         raise GitError(f"{root} is not inside a git repository.")
     path = Path(result.stdout.strip())
     return path if path.is_absolute() else root / path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from lanes.git import is_all_zero
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
@@ -14,10 +15,23 @@ REMOTE_ENV = "WORKFLOW_PRE_PUSH_REMOTE"
 _FORMAT = '"<local ref> <local sha> <remote ref> <remote sha>"'
 
 
-def push_request(lines: Sequence[str], remote: str = "origin") -> ChangeRequest:
-    """One change set for every ref pushed; a deleted ref adds nothing to check."""
-    ranges: list[RangeRequest] = []
-    notes: list[str] = []
+class PushedRef(NamedTuple):
+    """One line git gives the pre-push hook: what is pushed where."""
+
+    local_ref: str  # "refs/heads/topic", "HEAD~1", or "(delete)"
+    local_sha: str  # all zeros: the remote ref is being deleted
+    remote_ref: str
+    remote_sha: str  # all zeros: the remote ref is new
+
+    @property
+    def deleted(self) -> bool:
+        """The push deletes `remote_ref`: nothing of it to check."""
+        return is_all_zero(self.local_sha)
+
+
+def parse_push_lines(lines: Sequence[str]) -> tuple[PushedRef, ...]:
+    """The pushed refs, in git's order; UsageError names a line that is not one."""
+    pushed: list[PushedRef] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -26,7 +40,15 @@ def push_request(lines: Sequence[str], remote: str = "origin") -> ChangeRequest:
             raise UsageError(
                 f'pre-push input, line {number}: expected {_FORMAT}, got "{line.strip()}".'
             )
-        _local_ref, local_sha, remote_ref, remote_sha = parts
+        pushed.append(PushedRef(*parts))
+    return tuple(pushed)
+
+
+def push_request(lines: Sequence[str], remote: str = "origin") -> ChangeRequest:
+    """One change set for every ref pushed; a deleted ref adds nothing to check."""
+    ranges: list[RangeRequest] = []
+    notes: list[str] = []
+    for _local_ref, local_sha, remote_ref, remote_sha in parse_push_lines(lines):
         if is_all_zero(local_sha):
             notes.append(f"{remote_ref} is being deleted on {remote}: nothing to check there")
         elif is_all_zero(remote_sha):

@@ -17,7 +17,8 @@ import click
 from orchestrator import __version__
 from orchestrator.commands import command_names, load_command
 from orchestrator.commands.console import guard_console
-from orchestrator.model.errors import ExitCode, UsageError, WorkflowError
+from orchestrator.engine.breaker import refusal
+from orchestrator.model.errors import ExitCode, RunnerBrokenError, UsageError, WorkflowError
 
 
 class LazyGroup(click.Group):
@@ -75,6 +76,13 @@ def _main(argv: list[str] | None) -> object:
                 "change to the project's directory and run again."
             ) from None
         raise
+    except (OSError, RuntimeError, ImportError) as exc:
+        # The system refused workflow itself a resource (no process, thread or file
+        # descriptor) outside a run's own handling: the runner is broken, not the change.
+        cause = refusal(exc)
+        if cause is None:
+            raise
+        raise RunnerBrokenError(f"runner broken: {cause}") from exc
 
 
 def main() -> None:

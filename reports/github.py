@@ -104,9 +104,16 @@ def _sla_message(row: StageRow) -> str:
 
 
 def ranked_annotations(view: RunView) -> tuple[list[Annotation], list[Annotation]]:
-    """Every error and warning of the run, most important first, uncapped: failed stages,
-    critical SLA breaches, then failed tests; SLA warnings and findings, then flaky tests."""
-    errors = [Annotation(*_failure(row)) for row in view.failing]
+    """Every error and warning of the run, most important first, uncapped: a broken
+    runner, failed stages, critical SLA breaches, then failed tests; SLA warnings and
+    findings, then flaky tests. The stages a broken runner touched are not failures (in a
+    run that did not break, a stage the runner kept from starting still is one)."""
+    errors = [Annotation("workflow: runner broken", view.broken_line)] if view.broken_line else []
+    errors += [
+        Annotation(*_failure(row))
+        for row in view.failing
+        if row.own_failure or not view.broken_line
+    ]
     ranked = sorted(view.stages, key=_overshoot, reverse=True)
     statuses = {row.name: {row.sla, row.rss_sla} for row in ranked}
     errors += [

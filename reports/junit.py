@@ -61,8 +61,18 @@ class Case:
     output: str = ""
 
 
+RUNNER_BROKEN = "runner broken"
+
+
 def stage_case(row: StageRow) -> Case:
-    """The stage as a test: its log tail is the failure's text."""
+    """The stage as a test: its log tail is the failure's text. A stage whose outcome is
+    the runner's (it could not start for the system's reason, the OOM killer ended it, the
+    run stopped) is an <error> of type "runner broken", never a failure of the change."""
+    if row.runner_fault and not row.status.ok:
+        message = f"{RUNNER_BROKEN}: {row.runner_fault}"
+        return Case(
+            STAGES, row.name, row.duration_s, "error", RUNNER_BROKEN, message, row.tail or ""
+        )
     if row.status in (StageStatus.FAILED, StageStatus.TIMEOUT):
         return Case(
             STAGES,
@@ -152,6 +162,7 @@ def _properties(view: RunView) -> list[str]:
         "workers": str(r.workers),
         "git_sha": r.git.sha or "",
         "exit_code": "" if r.exit_code is None else str(r.exit_code),
+        "runner_broken": r.runner_broken or "",
     }
     return [
         f"      <property name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in values.items()

@@ -30,7 +30,7 @@ ICONS = {
     StageStatus.CANCELLED: "⏹️",
     StageStatus.SKIPPED: "⏭️",
 }
-OUTCOME_ICONS = {"passed": "✅", "failed": "❌", "sla": "⚠️"}
+OUTCOME_ICONS = {"passed": "✅", "failed": "❌", "sla": "⚠️", "broken": "🛠️"}
 SLA_WORDS = {
     SlaStatus.OK: "ok",
     SlaStatus.WARNING: "⚠️ warning",
@@ -66,6 +66,8 @@ def _header(view: RunView) -> list[str]:
     forced = " (forced)" if r.lane_forced else ""
     budget = "" if r.sla.budget_s is None else f" of a {r.sla.budget_s:g}s budget"
     commit = f", commit {code(r.git.sha[:12])}" if r.git.sha else ""
+    if r.git.sha and r.git.tree:  # where the pre-push hook checked a pushed commit
+        commit += f" ({text(r.git.tree)})"
     workers = count(r.workers, "worker")
     lines = [
         f"## {icon} workflow: {view.outcome.word}",
@@ -73,6 +75,8 @@ def _header(view: RunView) -> list[str]:
         f"**Lane** {text(r.lane)}{forced} · **{r.strategy}**, {workers} · "
         f"**wall** {seconds(view.wall_s)}{budget} · run {code(r.run_id)}{commit}",
     ]
+    if view.broken_line:
+        lines += ["", f"> **{text(view.broken_line)}**"]
     if view.summary:
         lines += ["", f"**{text(view.summary)}**"]
     if r.lane_reasons:

@@ -81,7 +81,7 @@ def _saves(saving_s: float | None) -> str:
 def plain_lines(view: RunView) -> list[str]:
     """The summary as aligned plain text."""
     table = aligned([COLUMNS, *(_cells(row) for row in view.stages)])
-    lead = [view.summary] if view.summary else []
+    lead = [line for line in (view.broken_line, view.summary) if line]
     return [headline(view), *lead, *table, *footer(view)]
 
 
@@ -109,6 +109,8 @@ def render_terminal_summary(
         for line in plain_lines(view):
             console.out(line, highlight=False)
         return
+    if view.broken_line:
+        console.print(_rich()[2](view.broken_line, style="bold magenta"))
     if view.summary:
         console.print(_rich()[2](view.summary, style="bold"))
     console.print(rich_table(view))

@@ -59,7 +59,10 @@ class Outcome:
     """The run's result in a word, with the CSS/emoji key renderers style it by."""
 
     word: str
-    key: str  # "passed", "failed", "sla", "interrupted", "incomplete"
+    key: str  # "passed", "failed", "sla", "interrupted", "incomplete", "broken"
+
+
+RETRY = "retry the job on another runner; this is no verdict on the change"
 
 
 def outcome(record: RunRecord) -> Outcome:
@@ -69,7 +72,9 @@ def outcome(record: RunRecord) -> Outcome:
         return Outcome("passed", "passed")
     if code == ExitCode.SLA_CRITICAL:
         return Outcome("passed, but a critical SLA target was missed", "sla")
-    if code in (ExitCode.SIGINT, ExitCode.SIGTERM):
+    if code == ExitCode.RUNNER_BROKEN or (code is None and record.runner_broken):
+        return Outcome("runner broken", "broken")
+    if code in (ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP):
         return Outcome("interrupted", "interrupted")
     if code is None:
         return Outcome("incomplete", "incomplete")
@@ -102,16 +107,27 @@ class StageRow:
     saved_s: float | None = None  # that run's duration of the stage
     # The run whose cached pass this run ran again (`cache_verify`) and saw fail.
     diverged_from: str | None = None
+    runner_fault: str | None = None  # the runner's problem behind its outcome, not its own
     # A split stage's parts: (part label "K/N", shard label or None, status, start s, wall s)
     parts: tuple[tuple[str, str | None, StageStatus, float, float], ...] = ()
 
     @property
     def status_text(self) -> str:
         """ "passed (cached)" for a reused pass, "failed (cached pass diverged)" for a
-        verified one that failed, else the status word."""
+        verified one that failed, "cancelled (runner's fault)" for an outcome that is the
+        runner's, else the status word."""
         if self.diverged_from:
             return f"{self.status.value} (cached pass diverged)"
-        return f"{self.status.value} (cached)" if self.cached_from else self.status.value
+        if self.cached_from:
+            return f"{self.status.value} (cached)"
+        if self.runner_fault and not self.status.ok:
+            return f"{self.status.value} (runner's fault)"
+        return self.status.value
+
+    @property
+    def own_failure(self) -> bool:
+        """Failed, timed out or could not run by its own doing (not the runner's)."""
+        return self.failing and not self.runner_fault
 
     @property
     def cache_note(self) -> str:
@@ -195,6 +211,7 @@ def stage_row(stage: StageRecord, run_dir: Path | None, masker: Masker | None) -
         cached_from=reused.from_run if reused is not None else None,
         saved_s=reused.saved_s if reused is not None else None,
         diverged_from=stage.cache.from_run if stage.cache and stage.cache.diverged else None,
+        runner_fault=stage.runner_fault,
         parts=tuple(
             (part.part, part.shard, part.status, part.start_offset_s, part.duration_s)
             for part in stage.parts
@@ -244,6 +261,17 @@ class RunView:
     def diverged(self) -> tuple[StageRow, ...]:
         """Stages whose cached pass failed when `cache_verify` ran them again."""
         return tuple(row for row in self.stages if row.diverged_from)
+
+    @property
+    def broken(self) -> str | None:
+        """Why the runner broke ("3 stages could not start: ..."), or None."""
+        return self.record.runner_broken
+
+    @property
+    def broken_line(self) -> str:
+        """The run's one line about a broken runner, or "" when it did not break."""
+        cause = self.record.runner_broken
+        return "" if not cause else f"runner broken: {cause} ({RETRY})"
 
     def count(self, status: StageStatus) -> int:
         """How many stages ended this way."""

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanes.git import run_git, run_git_all
+from lanes.git import GitError, repository_problem, run_git, run_git_all
 from orchestrator.cache.filestate import MODE_GITLINK, Unkeyable, file_state
 from orchestrator.model.ownpaths import top_environments
 
@@ -112,7 +112,8 @@ def take_snapshot(directory: Path) -> Snapshot | None:
     Three git processes side by side, from `directory` itself: the top and common
     directories, the whole index with its flags (`ls-files -s -v` of `:/`) and the
     status (whose porcelain paths are always the top's); a fourth, `check-attr`, only
-    when attributes can apply.
+    when attributes can apply. Raises GitError when git refuses the repository (its
+    message quoted: "detected dubious ownership"), or is not installed.
     """
     guess = _guess_top(directory)
     venvs = top_environments(guess) if guess is not None else ()
@@ -122,6 +123,9 @@ def take_snapshot(directory: Path) -> Snapshot | None:
         ("ls-files", "-s", "-v", "-z", "--full-name", "--", ":/"),
         (*_STATUS, *_excluding(venvs)),
     )
+    problem = repository_problem(found)
+    if problem is not None:
+        raise GitError(problem)
     lines = found.stdout.splitlines()
     if found.returncode != 0 or len(lines) < 2 or not lines[0].strip():
         return None

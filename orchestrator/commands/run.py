@@ -278,8 +278,13 @@ def render(result: RunResult) -> int:
     """Print what the run decided (nothing to check, the plan, or the summary); its code.
 
     Every destination that could not be written is one warning line at the end; none of
-    them changes the exit code or skips what comes after.
+    them changes the exit code or skips what comes after. A push of several commits shows
+    each commit's run in turn, and exits with the worst code.
     """
+    for commit in result.commits:
+        render(commit)
+    if result.commits:
+        return result.exit_code
     if result.plan is None:
         click.echo("workflow: nothing to check")
         click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
@@ -304,4 +309,7 @@ def render(result: RunResult) -> int:
     for warning in start.warnings.lines:
         click.echo(f"workflow: warning: {warning}", err=True)
     click.echo(f"reports: {start.run_dir}")
+    if result.record.runner_broken:
+        # DESIGN "A broken runner": one line, so CI can retry the job elsewhere.
+        click.echo(f"workflow: runner broken: {result.record.runner_broken}", err=True)
     return result.exit_code

@@ -38,6 +38,9 @@ class LoadedConfig:
     key_prefix: str = ""  # "tool.workflow." when read from pyproject.toml
     # Built-in stages: how each was chosen or why it was left out (one line each).
     notes: tuple[str, ...] = ()
+    # Where workflow's own outputs ([workflow] reports, history, cache) resolve, when not
+    # `root`: a pushed commit checked in a temporary worktree reports into the project.
+    outputs: Path | None = None
 
     @property
     def source(self) -> str:
@@ -62,33 +65,48 @@ class LoadedConfig:
         """A path from the config, relative to the config file's directory."""
         return (self.root / relative).resolve()
 
+    def output_path(self, relative: str) -> Path:
+        """One of workflow's own outputs ([workflow] reports, history, cache): relative to
+        the config file's directory, or to `outputs` when set."""
+        return ((self.outputs or self.root) / relative).resolve()
+
     def own_outputs(self, report_dir: Path | None = None) -> tuple[Path, ...]:
         """What workflow itself writes in the project (absolute): the reports directory
         (`report_dir` when a run names another), the history file with SQLite's files
         beside it, and the result cache (each unless turned off). Never a change, never a
         cache input: the lane and the cache key both take this list."""
         section = self.config.workflow
-        reports = (report_dir or self.resolve(section.reports)).resolve()
+        reports = (report_dir or self.output_path(section.reports)).resolve()
         history = () if self.history_file is None else with_companions(self.history_file)
-        cache = (self.resolve(section.cache),) if section.cache.strip() else ()
+        cache = (self.output_path(section.cache),) if section.cache.strip() else ()
         return (reports, *history, *cache)
 
     @property
     def history_file(self) -> Path | None:
         """Where the history database lives, or None when the config turned history off."""
         setting = self.config.workflow.history
-        return self.resolve(setting) if setting.strip() else None
+        return self.output_path(setting) if setting.strip() else None
 
 
 def load_config(
-    path: Path | None = None, *, cwd: Path | None = None, files: ProjectFiles | None = None
+    path: Path | None = None,
+    *,
+    cwd: Path | None = None,
+    files: ProjectFiles | None = None,
+    outputs: Path | None = None,
 ) -> LoadedConfig:
     """Load `path`, or look for workflow.toml then pyproject.toml in `cwd`.
 
     `files` lists the project's files for the built-in stages (what git tracks; the command
     line passes git's list, this layer never runs git itself); without it the built-in
-    stages look at the directory, virtualenvs and build trees left out.
+    stages look at the directory, virtualenvs and build trees left out. `outputs` is where
+    workflow's own outputs resolve, when not beside the configuration.
     """
+    loaded = _load(path, cwd, files)
+    return loaded if outputs is None else replace(loaded, outputs=outputs.resolve())
+
+
+def _load(path: Path | None, cwd: Path | None, files: ProjectFiles | None) -> LoadedConfig:
     base = (cwd or Path.cwd()).resolve()
     lister = files or _no_listing
     if path is not None:

@@ -6,8 +6,9 @@ past its timeout is ended even while its supervising thread is blocked in `wait4
 
 While it runs, this process is a child subreaper (orphans of the stages come back to it,
 `orchestrator.engine.adoption`) and a watchdog process stands by to end the stages
-should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started from
-the sampler's first round with a tree to watch, off the path of the first stages.
+should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started
+just before the first stage's process (`launching`), so no stage process ever exists
+that it would not end.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from orchestrator.engine.adoption import Adopter, acquire_subreaper, release_subreaper
+from orchestrator.engine.breaker import refusal
 from orchestrator.engine.watchdog_link import Watchdog
 
 if TYPE_CHECKING:
@@ -65,6 +68,8 @@ class TreeMonitor:
         self.adopter = Adopter()
         self.watchdog: Watchdog | None = None
         self._subreaper = False
+        # Hears why the system refused the sampler (the pool's breaker trips on it).
+        self.on_refused: Callable[[str], None] = _ignore
 
     def start(self, launched: threading.Event | None = None) -> None:
         """Start the sampling thread (idempotent), which makes this process a subreaper.
@@ -96,6 +101,16 @@ class TreeMonitor:
             self.adopter.active = self._subreaper = False
             release_subreaper()
 
+    def launching(self, token: str, grace: float) -> None:
+        """A stage process with this tree token is about to start: the watchdog learns its
+        kill grace, and starts now if it has not (a `kill -9` of workflow a moment later
+        must not leave the stage running)."""
+        with self._lock:
+            watchdog = self.watchdog
+            if watchdog is not None:
+                watchdog.stage(token, grace)
+                watchdog.start()
+
     def watch(self, tree: ProcessTree, timeout: float | None, grace: float) -> Watch:
         """Start watching a tree; its deadline counts from now."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -104,8 +119,6 @@ class TreeMonitor:
         # count into its duration; the sampler's next round sees the tree soon enough.
         with self._lock:
             self._watches[tree.root_pid] = watch
-            if self.watchdog is not None and tree.token:
-                self.watchdog.stage(tree.token, grace)
             cancelled, immediate = self._cancelled, self._immediate
         if cancelled:
             # The run was cancelled while this stage's process was starting (fail-fast or
@@ -135,19 +148,32 @@ class TreeMonitor:
         started = time.thread_time()
         if launched is not None:
             launched.wait(1.0)
-        self._subreaper = acquire_subreaper()
+        try:
+            self._subreaper = acquire_subreaper()
+        except OSError as exc:  # ctypes could not be loaded (no file descriptor left)
+            self._refused(exc)
         self.adopter.active = self._subreaper
         while not self._stop.wait(self.interval):
             with self._lock:
                 watches = list(self._watches.values())
-                watchdog = self.watchdog
-            if watches and watchdog is not None:
-                watchdog.start()
             now = time.monotonic()
             for watch in watches:
-                watch.tree.sample()
+                try:
+                    watch.tree.sample()
+                except OSError as exc:
+                    self._refused(exc)
+                # Sampled or not, deadlines hold: a timed-out tree is still ended.
                 self._enforce(watch, now)
             self.cpu_seconds = time.thread_time() - started
+
+    def _refused(self, exc: OSError) -> None:
+        """The system refused the sampler a resource (a file descriptor to read /proc or
+        load psutil): the runner is broken, and `on_refused` hears why. Anything else is
+        workflow's own bug, and is raised."""
+        cause = refusal(exc)
+        if cause is None:
+            raise exc
+        self.on_refused(cause)
 
     @staticmethod
     def _enforce(watch: Watch, now: float) -> None:
@@ -156,3 +182,7 @@ class TreeMonitor:
             watch.terminate()
         if watch.kill_at is not None and now >= watch.kill_at:
             watch.tree.signal_all(signal.SIGKILL)
+
+
+def _ignore(_cause: str) -> None:
+    return None

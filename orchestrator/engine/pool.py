@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.engine import admission
 from orchestrator.engine.admission import NICE_OFF_PATH, Capacity, Started
+from orchestrator.engine.breaker import Breaker, ended_by_runner, refusal, unstarted_reason
 from orchestrator.engine.metrics import pool_metrics
 from orchestrator.engine.monitor import TreeMonitor
 from orchestrator.engine.process import ExecutionContext
@@ -78,8 +79,18 @@ class AdaptiveWorkerPool:
         self.monitor = TreeMonitor()
         self.warnings = warnings if warnings is not None else WriteWarnings()
         masker = masker or Masker(())
+        # A broken runner (engine/breaker.py) stops the launches and ends what runs.
+        self.breaker = Breaker(on_trip=lambda _cause: self.cancel())
+        self.monitor.on_refused = lambda cause: self.breaker.trip(
+            f"workflow itself could not go on: {cause}"
+        )
         self.context = ExecutionContext(
-            self.monitor, masker, import_root, spawned=self._spawned, warnings=self.warnings
+            self.monitor,
+            masker,
+            import_root,
+            spawned=self._spawned,
+            warnings=self.warnings,
+            breaker=self.breaker,
         )
         # Set once the first stages have their processes: later work waits for it.
         self.launched = threading.Event()
@@ -240,10 +251,10 @@ class AdaptiveWorkerPool:
             done, _ = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
             for future in done:
                 self._finish(future.result())
+        broken = self.breaker.cause
         for spec in self._pending():
-            self._records[spec.name] = self.runner.unstarted(
-                spec, StageStatus.CANCELLED, "cancelled"
-            )
+            record = self.runner.unstarted(spec, StageStatus.CANCELLED, unstarted_reason(broken))
+            self._records[spec.name] = replace(record, runner_fault=broken)
 
     def _launch(
         self, admitted: list[StageSpec], executor: ThreadPoolExecutor | None, *, first: bool
@@ -295,7 +306,18 @@ class AdaptiveWorkerPool:
             self._finish(self._execute(spec, slot, nice))
             return
         run = contextvars.copy_context().run
-        future = executor.submit(run, self._execute, spec, slot, nice)
+        try:
+            future = executor.submit(run, self._execute, spec, slot, nice)
+        except RuntimeError as exc:  # no thread for its supervisor: the system refused
+            cause = refusal(exc)
+            if cause is None:
+                raise
+            self._spawned()
+            self.breaker.cannot_start(spec.name, cause)
+            error = f"cannot start: {cause}"
+            record = self.runner.unstarted(spec, StageStatus.ERROR, error)
+            self._finish(replace(record, runner_fault=cause))
+            return
         self._running[spec.name] = (future, slot)
 
     def _niceness(self, spec: StageSpec) -> int:
@@ -305,6 +327,7 @@ class AdaptiveWorkerPool:
 
     def _finish(self, record: StageRecord) -> None:
         self._running.pop(record.name, None)
+        record = ended_by_runner(record, self.breaker.cause)
         self._records[record.name] = record
         self._emit(StageEvent("end", record.name, record))
         if self.fail_fast and not record.status.ok and not self._cancel.is_set():

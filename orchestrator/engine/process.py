@@ -24,13 +24,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from orchestrator.engine.breaker import Breaker, refusal
 from orchestrator.engine.callables import call_in_thread
 from orchestrator.engine.logcopy import LogCopier, Writable
 from orchestrator.engine.monitor import TreeMonitor, Watch
+from orchestrator.engine.oom import kills_now, oom_cause
 from orchestrator.engine.proctree import ProcessTree
 from orchestrator.engine.spec import Attempt, StageSpec
-from orchestrator.engine.toolpath import not_found_reason
 from orchestrator.engine.treetoken import with_tree
+from orchestrator.engine.unstarted import Refused, not_started
 from orchestrator.model.errors import signal_name
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
@@ -61,48 +63,57 @@ def run_command(  # noqa: PLR0913 - the niceness is the pool's, per launch; the 
         return Attempt(StageStatus.ERROR, None, 0.0, error=f"working directory not found: {cwd}")
     adopter = context.monitor.adopter
     token = adopter.launching()
+    context.monitor.launching(token, spec.kill_grace)
+    oom_before = kills_now()
     started = time.monotonic()
-    with append_or_discard(log_path, context.warnings) as log:
-        try:
-            process = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=with_tree(dict(env), token),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        except FileNotFoundError:
-            adopter.forget(token)
-            context.spawned()
-            return _cannot_start(log, context, not_found_reason(argv[0], cwd, env), 127)
-        except PermissionError:
-            adopter.forget(token)
-            context.spawned()
-            return _cannot_start(log, context, f"command not executable: {argv[0]}", 126)
-        except OSError as exc:
-            adopter.forget(token)
-            context.spawned()
-            return _cannot_start(log, context, f"cannot start {argv[0]}: {exc.strerror}", 126)
-        except ValueError as exc:  # a NUL in argv or env, or a bad variable name
-            adopter.forget(token)
-            context.spawned()
-            return _cannot_start(log, context, f"cannot start {argv[0]!r}: {exc}", 126)
-        copier, tree, watch = _start_watching(process, spec, log, context, (token, nice))
-        _pid, status, usage = os.wait4(process.pid, 0)
-        duration = time.monotonic() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        tree.end_leftovers(0.0 if watch.kill_at is not None else spec.kill_grace)
-        context.monitor.unwatch(watch)
-        copier.finish(LOG_DRAIN_S)
-        if copier.error is not None and context.warnings is not None:
-            context.warnings.add("log", log_path, copier.error)
+    try:
+        with append_or_discard(log_path, context.warnings) as log:
+            try:
+                process = subprocess.Popen(
+                    argv,
+                    cwd=cwd,
+                    env=with_tree(dict(env), token),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    close_fds=True,
+                )
+            except (OSError, ValueError) as exc:
+                adopter.forget(token)
+                context.spawned()
+                return _cannot_start(log, context, Refused(spec, argv, env, exc))
+            copier, tree, watch = _start_watching(process, spec, log, context, (token, nice))
+            _pid, status, usage = os.wait4(process.pid, 0)
+            duration = time.monotonic() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+            tree.end_leftovers(0.0 if watch.kill_at is not None else spec.kill_grace)
+            context.monitor.unwatch(watch)
+            copier.finish(LOG_DRAIN_S)
+            if copier.error is not None and context.warnings is not None:
+                context.warnings.add("log", log_path, copier.error)
+    except (OSError, RuntimeError) as exc:
+        # The log, a pipe or the log's copying thread refused (no file descriptor, no
+        # thread): the stage could not be started, and that is the runner's doing.
+        cause = refusal(exc)
+        if cause is None:
+            raise
+        adopter.forget(token)
+        context.spawned()
+        context.breaker.cannot_start(spec.name, cause)
+        error = context.masker.mask(f"cannot start {argv[0]}: {cause}")
+        return Attempt(StageStatus.ERROR, 126, 0.0, error=error, runner_fault=cause)
     cpu = usage.ru_utime + usage.ru_stime + tree.escaped_cpu()
     # Not ru_maxrss: it counts the forked copy of this process before exec.
     measured = Attempt(StageStatus.PASSED, process.returncode, duration, cpu, tree.peak_rss)
-    return _outcome(measured, watch, spec)
+    outcome = _outcome(measured, watch, spec)
+    if outcome.status is StageStatus.FAILED:
+        unsent = process.returncode == -signal.SIGKILL and watch.kill_at is None
+        oom = oom_cause(oom_before, killed_by_sigkill=unsent)
+        if oom is not None:
+            context.breaker.trip(f"{oom} in stage {spec.name}")
+            return replace(outcome, error=f"{outcome.error}; {oom}", runner_fault=oom)
+    return outcome
 
 
 def _start_watching(
@@ -172,11 +183,12 @@ def lower_priority(pid: int, nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, pid, nice)
 
 
-def _cannot_start(log: object, context: ExecutionContext, message: str, code: int) -> Attempt:
-    message = context.masker.mask(message)  # argv[0] may hold a secret as well
+def _cannot_start(log: object, context: ExecutionContext, refused: Refused) -> Attempt:
+    own = [refused.spec.cwd or Path.cwd(), *filter(None, [context.import_root])]
+    attempt = not_started(refused, own, context.masker, context.breaker)
     if hasattr(log, "write"):
-        log.write(f"workflow: {message}\n".encode())
-    return Attempt(StageStatus.ERROR, code, 0.0, error=message)
+        log.write(f"workflow: {attempt.error}\n".encode())
+    return attempt
 
 
 def _outcome(measured: Attempt, watch: Watch, spec: StageSpec) -> Attempt:
@@ -204,22 +216,26 @@ class ExecutionContext:
 
     `spawned` is called once a stage's process has started (or failed to): the pool uses it
     to know when its first stages are all launched. A log that cannot be written is noted
-    in `warnings` and the stage runs all the same.
+    in `warnings` and the stage runs all the same. The `breaker` hears the runner's own
+    failures (a stage that cannot start because the system refuses, the OOM killer).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - what every attempt shares; the breaker keyword-only
         self,
         monitor: TreeMonitor,
         masker: Masker,
         import_root: Path | None,
         spawned: Callable[[], None] | None = None,
         warnings: WriteWarnings | None = None,
+        *,
+        breaker: Breaker | None = None,
     ) -> None:
         self.monitor = monitor
         self.masker = masker
         self.import_root = import_root
         self.spawned: Callable[[], None] = spawned or _nothing
         self.warnings = warnings if warnings is not None else WriteWarnings()
+        self.breaker = breaker if breaker is not None else Breaker()
 
 
 def _nothing() -> None:

@@ -135,13 +135,20 @@ class ProcessTree:
         return [process for process in known if _alive(process)]
 
     def signal_all(self, signum: int) -> None:
-        """Signal the root's process group and every known member, wherever it went."""
-        self.sample(fresh=True)
+        """Signal the root's process group and every known member, wherever it went.
+
+        A runner out of file descriptors (psutil cannot load, /proc cannot be read) still
+        gets the group signalled: that needs none.
+        """
+        # Unreadable: what is already known is signalled below, and the group in any case.
+        with contextlib.suppress(OSError):
+            self.sample(fresh=True)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.root_pid, signum)  # the root leads its own session and group
-        for process in self.live_processes():
-            with contextlib.suppress(_psutil().Error):
-                process.send_signal(signum)
+        with contextlib.suppress(OSError):
+            for process in self.live_processes():
+                with contextlib.suppress(_psutil().Error):
+                    process.send_signal(signum)
 
     def end_leftovers(self, grace: float) -> int:
         """TERM what is left of the tree, KILL what survives `grace` seconds; count them."""

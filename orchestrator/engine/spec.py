@@ -66,6 +66,9 @@ class Attempt:
     cpu_seconds: float = 0.0
     peak_rss_bytes: int = 0
     error: str | None = None
+    # The runner's problem that ended this attempt or kept it from starting (the OOM
+    # killer, "Too many open files"), None when its outcome is the stage's own.
+    runner_fault: str | None = None
 
 
 def needs_own_process(spec: StageSpec) -> bool:

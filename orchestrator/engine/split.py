@@ -247,6 +247,7 @@ def _fold(
         nice=where.nice,
         tests=merge_summaries(summaries) if summaries else None,
         parts=tuple(parts),
+        runner_fault=next((f for r in rans if (f := r.tests.attempt.runner_fault)), None),
     )
 
 

@@ -152,6 +152,7 @@ class StageRunner:
             cpu_demand=spec.cpu_demand,
             nice=nice,
             tests=ran.tests.summary,
+            runner_fault=last.runner_fault,
         )
 
     def execute(

@@ -29,8 +29,14 @@ class Watchdog:
         self._tell(f"run {prefix}")
 
     def stage(self, token: str, grace: float) -> None:
-        """A stage attempt started with this token and kill grace (seconds)."""
+        """A stage attempt is about to start with this token and kill grace (seconds)."""
         self._tell(f"stage {token} {grace:g}")
+
+    def ondeath(self, argv: list[str]) -> None:
+        """Should workflow die without a word, run `argv` once the stages are ended."""
+        import json  # noqa: PLC0415 - only a run with something to undo on death
+
+        self._tell(f"ondeath {json.dumps(argv).encode('utf-8').hex()}")
 
     def start(self) -> None:
         """Start the watchdog process unless it runs, or could not be started (idempotent).
@@ -70,9 +76,13 @@ class Watchdog:
             os.close(self._read)
             self._read = -1
         if self.process is not None and self.process.poll() is None:
-            threading.Thread(
+            reaper = threading.Thread(
                 target=self.process.wait, name="workflow-watchdog-reaper", daemon=True
-            ).start()
+            )
+            # No thread to be had (the process limit): the watchdog ends on its own and is
+            # reaped when workflow exits.
+            with contextlib.suppress(RuntimeError):
+                reaper.start()
 
     def _tell(self, line: str) -> None:
         with contextlib.suppress(BlockingIOError, BrokenPipeError):

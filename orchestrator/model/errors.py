@@ -7,6 +7,7 @@ exit code (DESIGN.md's table), so the core never prints or exits.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterable
 from enum import IntEnum
 
 
@@ -18,9 +19,21 @@ class ExitCode(IntEnum):
     USAGE = 2
     SLA_CRITICAL = 3
     REGRESSION = 4
+    RUNNER_BROKEN = 5
     SIGHUP = 129
     SIGINT = 130
     SIGTERM = 143
+
+
+# Worse outcomes rank higher: a pass, an SLA breach, a failure, a usage error, a broken
+# runner (the checks did not all run: retry), SIGHUP, SIGTERM, SIGINT.
+_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 5: 4, 129: 5, 143: 6, 130: 7}
+
+
+def worst_exit_code(codes: Iterable[int]) -> int:
+    """The worst of several runs' exit codes (shards merged, the commits of one push): the
+    one to exit with. An unknown code ranks as a failure."""
+    return max(codes, key=lambda code: (_RANK.get(code, _RANK[1]), code), default=0)
 
 
 class WorkflowError(Exception):
@@ -78,6 +91,13 @@ class RecordError(WorkflowError):
 
 class InternalError(WorkflowError):
     """workflow itself failed mid-run; the stages were ended and the record written."""
+
+
+class RunnerBrokenError(WorkflowError):
+    """The system refused workflow a resource it cannot run without (DESIGN "A broken
+    runner"): retry elsewhere."""
+
+    exit_code = ExitCode.RUNNER_BROKEN
 
 
 class Interrupted(WorkflowError):

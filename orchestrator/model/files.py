@@ -99,6 +99,25 @@ def make_own_directory(path: Path) -> None:
                 ignore.write_text(IGNORE_ALL, encoding="utf-8")
 
 
+def reserve_space(path: Path, size: int) -> bool:
+    """Set `size` bytes of the device aside in a file at `path`; whether that worked.
+
+    A run keeps room for its record this way: when its logs fill the device, removing the
+    reserve (`path.unlink`) lets the record that says so still be written.
+    """
+    try:
+        with path.open("wb") as stream:
+            try:
+                os.posix_fallocate(stream.fileno(), 0, size)
+            except (AttributeError, OSError):  # no fallocate here: write the bytes
+                stream.write(bytes(size))
+                stream.flush()
+    except OSError:
+        path.unlink(missing_ok=True)
+        return False
+    return True
+
+
 def temporary_directory(prefix: str) -> Path:
     """A new private directory under the system's temporary directory."""
     return Path(_tempfile()[1](prefix=prefix))

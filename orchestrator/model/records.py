@@ -181,6 +181,10 @@ class StageRecord(_Data):
     nice: int = 0  # the niceness it ran at: above 0, it yielded the CPU to the longest stage
     sla: StageSla = field(default_factory=StageSla)
     cache: StageCache | None = None
+    # The runner's problem behind this stage's outcome (it could not start: "Too many open
+    # files (EMFILE)"; the OOM killer ended it; it was ended or never started because the
+    # runner broke), None when the outcome is the stage's own (DESIGN "A broken runner").
+    runner_fault: str | None = None
 
     @property
     def cache_hit(self) -> bool:
@@ -286,6 +290,9 @@ class RunRecord(_Data):
     finished: bool = False
     shards: tuple[ShardRun, ...] = ()  # a merged run: the shards it was made of
     cache_verify: CacheVerify | None = None  # None: no would-be hit was checked
+    # Why the runner itself broke (exit 5): "3 stages could not start: Too many open files
+    # (EMFILE)"; None for a run whose outcome is the change's (DESIGN "A broken runner").
+    runner_broken: str | None = None
 
     def stage(self, name: str) -> StageRecord | None:
         """The stage called `name`, if the run had one."""

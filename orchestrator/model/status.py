@@ -52,6 +52,23 @@ class GitRecord:
     branch: str | None = None
     base: str | None = None
     clean: bool | None = None  # no uncommitted changes to tracked files; None: unknown
+    # Where the pre-push hook checked a pushed commit: "in place" (the checkout it was
+    # pushed from) or "temporary worktree" (its own tree, checked out apart); None otherwise.
+    tree: str | None = None
+
+
+IN_PLACE = "in place"  # GitRecord.tree: the checkout the push was made from
+WORKTREE = "temporary worktree"  # GitRecord.tree: the pushed commit's own tree, apart
+
+
+@dataclass(frozen=True)
+class CheckedCommit:
+    """A pushed commit a run checks: its sha, the ref that names it ("topic"), and where
+    (GitRecord.tree)."""
+
+    sha: str
+    name: str | None
+    tree: str
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 DESIGN.md, "Everything workflow writes can fail": a report, run.json, a log, the job
 summary or the history that cannot be written (full, read-only, missing, a path through a
 regular file, a name too long) costs one warning line naming it, never the run's exit code
-and never what comes after it.
+and never what comes after it. One exception, DESIGN's "A broken runner": while the stages
+run, a device too full for the run's own logs and record is the runner's failure, and
+`on_full` hears of it (the run's breaker stops the launches).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class WriteWarnings:
         self._lock = threading.Lock()
         self._lines: list[str] = []
         self._seen: set[str] = set()
+        # Told of every write that failed for want of room (ENOSPC, EDQUOT): path, error.
+        self.on_full: Callable[[Path | str, OSError], None] | None = None
 
     def add(self, what: str, path: Path | str, exc: OSError) -> None:
         """Note that `what` (e.g. "run.json") was not written to `path`; once per path."""
@@ -42,6 +46,9 @@ class WriteWarnings:
                 return
             self._seen.add(key)
             self._lines.append(f"{what} not written to {path}: {reason(exc)}.")
+            on_full = self.on_full
+        if on_full is not None and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            on_full(path, exc)
 
     def note(self, line: str) -> None:
         """Add a warning worded elsewhere (the history store words its own)."""

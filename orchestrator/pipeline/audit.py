@@ -67,7 +67,7 @@ def audit_stage(loaded: LoadedConfig, name: str, warnings: WriteWarnings) -> Aud
     options = PlanOptions(lane=Lane.HEAVY, only=(name,), strategy=Strategy.SEQUENTIAL, workers=1)
     plan = build_plan(loaded, options, read_machine())
     stage = next(s for s in plan.stages if s.name == name)
-    reports = loaded.resolve(loaded.config.workflow.reports)
+    reports = loaded.output_path(loaded.config.workflow.reports)
     excluded = loaded.own_outputs(reports)
     identity = stage_identity(stage, excluded)
     store = open_store(loaded)
@@ -129,7 +129,7 @@ def _run(
 
 
 def _log_dir(loaded: LoadedConfig) -> Path:
-    return loaded.resolve(loaded.config.workflow.reports) / "audit" / "logs"
+    return loaded.output_path(loaded.config.workflow.reports) / "audit" / "logs"
 
 
 def _lines(path: Path) -> list[str]:

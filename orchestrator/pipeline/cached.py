@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from orchestrator.model.records import CacheVerify, StageCache, StageRecord
 
 _DIVERGED = frozenset({StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR})
+REFUSED = "git refuses the repository"  # the start of such a reason (lanes/git.py)
 
 
 @dataclass
@@ -66,6 +67,10 @@ class RunCache:
         """The reading of the work tree taken before the stages, if one was."""
         return next((s for s in self.snapshots.values() if isinstance(s, Snapshot)), None)
 
+    # Hears, once per reason, why the cache cannot be used at all (git refuses the
+    # repository): a cache that turns off says so when the run starts.
+    notice: Callable[[str], None] | None = None
+
     def _identities(self, names: set[str] | None = None) -> list[StageIdentity]:
         return [
             stage_identity(s, self.excluded)
@@ -82,6 +87,10 @@ class RunCache:
         self.before = current_keys(
             identities, self.environ, salt, self.store, snapshots=self.snapshots
         )
+        refusals = {why for why in self.before.values() if isinstance(why, str)}
+        for why in sorted(refusals):
+            if self.notice is not None and why.startswith(REFUSED):
+                self.notice(f"the result cache is not used: {why}")
         reused: dict[str, StageRecord] = {}
         for stage in self.plan.stages:
             parts = self.before.get(stage.name)

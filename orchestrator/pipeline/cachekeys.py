@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from lanes.git import GitError
+from lanes.git import GitError, GitMissing
 from orchestrator.cache.environments import EnvironmentMemo
 from orchestrator.cache.filestate import Unkeyable
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
@@ -29,7 +29,7 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     setting = loaded.config.workflow.cache
     if not setting.strip():
         return None
-    return CacheStore(loaded.resolve(setting), int(loaded.config.workflow.cache_size_mb * MB))
+    return CacheStore(loaded.output_path(setting), int(loaded.config.workflow.cache_size_mb * MB))
 
 
 def store_salt(
@@ -117,8 +117,10 @@ def _snapshot(directory: Path) -> Snapshot | str:
     """The work tree's reading, or why there is none (a sentence): the run goes on."""
     try:
         snapshot = take_snapshot(directory)
-    except GitError:  # git is not installed: nothing can say what the inputs are
+    except GitMissing:  # nothing can say what the inputs are
         return "git was not found: its inputs cannot be known"
+    except GitError as exc:  # git refuses the repository: its own words, and its fix
+        return f"{exc.message}; its inputs cannot be known"
     except Unkeyable as exc:
         return str(exc)
     return snapshot or "not in a git work tree: its inputs cannot be known"

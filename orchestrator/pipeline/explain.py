@@ -54,7 +54,7 @@ def unstored_passes(loaded: LoadedConfig, name: str, limit: int = UNSTORED_SHOWN
     """Why the stage's newest passes were not stored, from the saved run records
     (newest first, back to the newest run that stored one): "needed a rerun", "its
     inputs or tools changed while it ran", ... [] when the newest run stored its pass."""
-    reports = loaded.resolve(loaded.config.workflow.reports)
+    reports = loaded.output_path(loaded.config.workflow.reports)
     found: list[str] = []
     for data in latest_records(reports):
         stage = _stage(data, name)

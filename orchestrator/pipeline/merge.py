@@ -4,7 +4,8 @@ The shards ran on separate runners, each from its own start, as a CI matrix runs
 side by side; the merged timeline puts every shard's stages at their offsets from that
 shard's start, each on its shard's rows ("2/3 process-1"). The merged run's wall time is
 the longest shard's, and that is what the lane budget judges. The exit code is the
-worst of the shards' (an interruption over a failure over an SLA breach over a pass);
+worst of the shards' (an interruption over a broken runner over a failure over an SLA
+breach over a pass);
 a shard named by the plan but missing here counts as failed.
 
 Merge trusts nothing it is given (DESIGN.md, "Nothing incomplete passes"): records of
@@ -28,6 +29,7 @@ from orchestrator.engine.replay import replay_record
 from orchestrator.history.store import record_safely
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ExitCode, ReportsDirError
+from orchestrator.model.errors import worst_exit_code as worst_of
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import (
     RunRecord,
@@ -49,14 +51,12 @@ from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
 from sla.verdict import apply_sla
 
-# Worse outcomes rank higher: a pass, an SLA breach, a failure, a usage error, SIGTERM, SIGINT.
-_RANK = {0: 0, 3: 1, 1: 2, 2: 3, 143: 4, 130: 5}
-
 
 def worst_exit_code(codes: Sequence[int | None]) -> int:
-    """The worst of the shards' exit codes; None (unfinished or missing) counts as 1."""
+    """The worst of the shards' exit codes (`model/errors.worst_exit_code`); None
+    (unfinished or missing) counts as 1."""
     known = [int(ExitCode.STAGE_FAILED) if code is None else code for code in codes]
-    return max(known, key=lambda code: (_RANK.get(code, 2), code), default=0)
+    return worst_of(known)
 
 
 def merged_record(
@@ -165,7 +165,7 @@ def merge_shards(
         available_memory_bytes=record.host.available_memory_bytes or None,
     )
     record = replace(record, exit_code=final_exit_code(record))
-    run_dir = (report_dir or loaded.resolve(loaded.config.workflow.reports)) / record.run_id
+    run_dir = (report_dir or loaded.output_path(loaded.config.workflow.reports)) / record.run_id
     try:
         run_dir.mkdir(parents=True)
     except OSError as exc:

@@ -18,7 +18,7 @@ from orchestrator.engine.sizing import read_machine
 from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.splitplan import SplitPlan
-from orchestrator.model.status import GitRecord, ShardOrigin
+from orchestrator.model.status import WORKTREE, CheckedCommit, GitRecord, ShardOrigin
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
 from orchestrator.pipeline.splits import shard_parts, split_stages
@@ -67,6 +67,12 @@ class RunOptions(NamedTuple):
     split_plans: tuple[tuple[str, SplitPlan], ...] = ()
     split_runners: int = 1  # runners sharing the lane: `split = "auto"` cuts for their cores
     shard_origin: ShardOrigin | None = None  # the plan a shard was cut from (its config: ours)
+    # The pre-push check (pipeline/pushcheck.py) decides the lane once for every pushed
+    # commit, runs each commit's stages with it, reports into the project's own
+    # directory (`outputs`) from a temporary worktree, and names the commit it checked.
+    lane_decision: LaneDecision | None = None
+    outputs: Path | None = None
+    checked: CheckedCommit | None = None
 
 
 class Prepared(NamedTuple):
@@ -91,9 +97,13 @@ def prepare_run(
     Raises ConfigError for an unusable configuration, UnknownStageError when `only`
     names no stage, UsageError for unusable change inputs (pre-push lines, refs).
     """
-    loaded = load_config(options.config_path, cwd=options.cwd, files=project_files)
-    decision = None
-    lane = options.lane
+    loaded = load_config(
+        options.config_path, cwd=options.cwd, files=project_files, outputs=options.outputs
+    )
+    decision = options.lane_decision
+    lane = options.lane if decision is None else decision.lane
+    if decision is not None and lane is None:
+        return Prepared(loaded, decision.reasons, None, None, None)
     if lane is None:
         decision = _lanes()[0](
             loaded.root,
@@ -123,7 +133,7 @@ def prepare_run(
         changed=decision.changed if decision is not None else None,
     )
     machine = read_machine()
-    reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
+    reports = options.report_dir or loaded.output_path(loaded.config.workflow.reports)
     host = host_record(machine)
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
@@ -138,11 +148,12 @@ def prepare_run(
         plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base
     head = options.head
+    checked = options.checked
     request = RunRequest(
         loaded=loaded,
         plan=plan,
         report_dir=reports,
-        git=lambda: git_identity(loaded, head, base),
+        git=lambda: checked_identity(git_identity(loaded, head, base), checked),
         host=host,
         cache_lookup=options.cache,
         cache_verify=verify_rate(options, loaded),
@@ -202,6 +213,16 @@ def _test_durations(
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
     return _lanes()[1](loaded.root, head, base)
+
+
+def checked_identity(found: GitRecord, checked: CheckedCommit | None) -> GitRecord:
+    """The run's commit as git says it, named as the push named it, and where it was
+    checked (a temporary worktree is a fresh checkout: clean)."""
+    if checked is None:
+        return found
+    clean = True if checked.tree == WORKTREE else found.clean
+    name = found.branch if checked.name in (None, "HEAD") else checked.name
+    return replace(found, sha=checked.sha, branch=name, clean=clean, tree=checked.tree)
 
 
 def project_files(root: Path) -> list[str] | None:

@@ -63,7 +63,7 @@ class StageProfileReport:
 
 def profile_log_dir(loaded: LoadedConfig) -> Path:
     """Where the profiling rounds keep their stage logs."""
-    return loaded.resolve(loaded.config.workflow.reports) / "profile" / "logs"
+    return loaded.output_path(loaded.config.workflow.reports) / "profile" / "logs"
 
 
 def run_rounds(

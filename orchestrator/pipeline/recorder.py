@@ -64,7 +64,8 @@ class RecordWriter:
         """The record as it stands, every string masked; unfinished stages `cancelled`."""
         plan = self.request.plan
         done = {record.name: record for record in pool.results} | self.reused
-        stages = [with_target(done.get(s.name) or pending(s), s) for s in plan.stages]
+        broken = pool.breaker.cause
+        stages = [with_target(done.get(s.name) or pending(s, broken), s) for s in plan.stages]
         if self.cache is not None:
             stages = [self.cache.annotate(stage) for stage in stages]
         stages.sort(key=lambda s: (s.number, s.name))
@@ -85,6 +86,7 @@ class RecordWriter:
             exit_code=exit_code,
             finished=finished,
             cache_verify=None if self.cache is None else self.cache.verification(),
+            runner_broken=broken,
         )
         return mask_fields(record, self.masker)
 
@@ -113,16 +115,18 @@ def with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
     )
 
 
-def pending(stage: PlannedStage) -> StageRecord:
-    """A stage that has not finished (yet): `cancelled`, "not finished"."""
+def pending(stage: PlannedStage, broken: str | None = None) -> StageRecord:
+    """A stage that has not finished (yet): `cancelled`, "not finished"; when the runner
+    broke (`broken`, its cause), it never will, and the record says why."""
     return _records()[1](
         number=stage.number,
         name=stage.name,
         status=StageStatus.CANCELLED,
         kind=stage.kind,
         command=stage.config.display_command,
-        error="not finished",
+        error="not finished" if broken is None else f"not started: runner broken: {broken}",
         needs=stage.needs,
+        runner_fault=broken,
     )
 
 

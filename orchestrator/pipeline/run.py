@@ -30,13 +30,14 @@ from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEve
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError
-from orchestrator.model.files import make_own_directory
+from orchestrator.model.files import make_own_directory, reserve_space
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
 from orchestrator.pipeline.plan import Plan, PlannedStage
-from orchestrator.pipeline.recorder import RecordWriter, internal_failure
+from orchestrator.pipeline.recorder import RecordWriter
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 from orchestrator.pipeline.sourceguard import SourceGuard
 
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from orchestrator.pipeline.cached import RunCache
 
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
+RESERVE_NAME = ".room-for-run.json"  # kept free for the record (model/files.reserve_space)
+RESERVE_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,8 @@ def start_run(request: RunRequest) -> RunStart:
         raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
         ) from exc
+    # Room for the record, should the stages' logs fill the device (a broken runner).
+    reserve_space(run_dir / RESERVE_NAME, RESERVE_BYTES)
     return RunStart(
         run_id=run_id,
         started_at=started_text(now),
@@ -195,34 +200,30 @@ def execute_run(
 
     pool.on_event = relay
     _submit(pool, writer, relay)
-    failures: list[BaseException] = []
-    helper = _helper(pool, writer, while_running, failures)
-    with signals_cancel(pool) as received:
-        try:
-            pool.wait_all()
-        except Exception as exc:  # the pool ended every tree before letting this out
-            failures.append(exc)
-        finally:
-            pool.shutdown()
-    failures += checks.close()
-    helper.join()
+    start.warnings.on_full = full_breaks(pool, start.run_dir)
+    received, failures = _run_stages(pool, writer, checks, while_running)
+    # After the stages, a destination too full is a warning again (DESIGN "Everything
+    # workflow writes can fail"); the room kept for the record is given back for it.
+    start.warnings.on_full = None
+    (start.run_dir / RESERVE_NAME).unlink(missing_ok=True)
     if failures:
-        internal_failure(writer, pool, start, failures[0])
+        fail_run(writer, pool, start, failures[0])
     record = writer.build(pool, exit_code=None, finished=True)
-    code = interrupted_code(received) or stage_exit_code(record.stages)
+    code = interrupted_code(received) or broken_code(pool) or stage_exit_code(record.stages)
     record = replace(record, exit_code=int(code))
     writer.write(record)
     return record
 
 
-def _helper(
+def _run_stages(
     pool: AdaptiveWorkerPool,
     writer: RecordWriter,
+    checks: CacheChecks,
     while_running: Callable[[], object] | None,
-    failures: list[BaseException],
-) -> threading.Thread:
-    """The started helper thread: once the first stages are launched, the first record,
-    then the caller's work; what fails in it is added to `failures`."""
+) -> tuple[list[int], list[BaseException]]:
+    """Run the pool to its end, the helper thread beside it; the signals received and what
+    failed in workflow's own work."""
+    failures: list[BaseException] = []
 
     def meanwhile() -> None:
         _yield_to_stages()
@@ -234,9 +235,23 @@ def _helper(
         except Exception as exc:
             failures.append(exc)
 
-    helper = threading.Thread(target=meanwhile, name="workflow-meanwhile", daemon=True)
-    helper.start()
-    return helper
+    helper = start_helper(meanwhile)
+    with signals_cancel(pool) as received:
+        try:
+            pool.wait_all()
+        except Exception as exc:  # the pool ended every tree before letting this out
+            failures.append(exc)
+        finally:
+            pool.shutdown()
+    failures += checks.close()
+    if helper is not None:
+        helper.join()
+    elif while_running is not None:  # no thread for it: what it would have done, now
+        try:
+            while_running()
+        except Exception as exc:
+            failures.append(exc)
+    return received, failures
 
 
 def source_guard(request: RunRequest) -> SourceGuard:

@@ -193,7 +193,7 @@ def nothing_to_check(options: RunOptions) -> Path:
         exit_code=0,
         finished=True,
     )
-    reports = options.report_dir or loaded.resolve(loaded.config.workflow.reports)
+    reports = options.report_dir or loaded.output_path(loaded.config.workflow.reports)
     run_dir = reports / record.run_id
     try:
         run_dir.mkdir(parents=True)

@@ -80,6 +80,9 @@ class RunResult(NamedTuple):
     reports: tuple[Path, ...] = ()
     # A dry run: per stage, "would run" or "cached from RUN".
     cache_preview: Mapping[str, str] | None = None
+    # A push of several commits: each one's result, in the order they were checked (this
+    # result is then the worst of them).
+    commits: tuple[RunResult, ...] = ()
 
     @property
     def run_dir(self) -> Path | None:
@@ -100,6 +103,11 @@ def run_workflow(
     with its record.
     """
     emit = on_event or _ignore
+    if options.push_lines is not None and not options.dry_run:
+        # The pre-push hook: each pushed commit is checked on its own tree.
+        from orchestrator.pipeline.pushcheck import check_push  # noqa: PLC0415 - the hook's
+
+        return check_push(options, lambda ask: run_workflow(ask, on_event, env), emit, env)
     prepared = prepare_run(options, env, lambda line: emit(Notice(line)))
     if prepared.loaded.path is None:
         emit(Notice(f"configuration: {prepared.loaded.source}", warning=False))
@@ -126,7 +134,7 @@ def run_prepared(
     emit = on_event or _ignore
     start = start_run(request)
     emit(RunStarted(request.plan, start.run_dir, start.masker))
-    cache = run_cache(request, start)
+    cache = run_cache(request, start, lambda line: emit(Notice(line)))
     # The finishing code (jinja2 and the compiled report template) loads while the stages
     # run: not before them, and not after.
     record = execute_run(
@@ -146,8 +154,12 @@ def run_prepared(
     )
 
 
-def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
-    """The run's use of the result cache, or None when `[workflow] cache` is ""."""
+def run_cache(
+    request: RunRequest, start: RunStart, notice: Callable[[str], None] | None = None
+) -> RunCache | None:
+    """The run's use of the result cache, or None when `[workflow] cache` is "".
+
+    `notice` hears why the cache cannot be used at all (git refuses the repository)."""
     store = open_store(request.loaded)
     if store is None:
         return None
@@ -161,6 +173,7 @@ def run_cache(request: RunRequest, start: RunStart) -> RunCache | None:
         lookup=request.cache_lookup,
         verify_rate=request.cache_verify if request.cache_lookup else 0.0,
         verify_seed=new_seed() if request.cache_verify_seed is None else request.cache_verify_seed,
+        notice=notice,
     )
 
 
