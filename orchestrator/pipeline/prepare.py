@@ -169,11 +169,11 @@ def prepare_run(
 def verify_rate(options: RunOptions, loaded: LoadedConfig) -> float:
     """The share of would-be cache hits this run verifies: the option when given, else 0
     for the pre-push hook (a push waits for it: CI verifies), else `[workflow]
-    cache_verify`."""
+    cache_verify` (DESIGN "Result cache")."""
     if options.cache_verify is not None:
         return options.cache_verify
-    if options.push_lines is not None:
-        return 0.0
+    if options.push_lines is not None or options.checked is not None:
+        return 0.0  # the hook: its lines, or one pushed commit it checks (pushcheck.py)
     return loaded.config.workflow.cache_verify
 
 

@@ -129,6 +129,20 @@ def test_another_branch_is_checked_on_its_own_tree_while_main_is_checked_out(
     hooked.assert_nothing_left()
 
 
+def test_the_hook_verifies_no_cached_pass_whatever_cache_verify_says(hooked: Hooked) -> None:
+    work = hooked.work
+    config = CONFIG.replace("[workflow]\n", "[workflow]\ncache_verify = 1.0\n")
+    work.commit({"workflow.toml": config}, "verify every hit in CI")
+    stored = hooked.push("origin", "main")
+    assert stored.returncode == 0, stored.stderr
+    assert len(hooked.checked_in()) == 1  # the pass the next push can reuse
+    work.commit({"notes.txt": "not an input\n"}, "no input changes")
+    pushed = hooked.push("origin", "main")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "check: passed (cached)" in pushed.stdout + pushed.stderr
+    assert hooked.checked_in() == []  # a push waits for nothing CI will verify
+
+
 def test_a_fix_left_uncommitted_does_not_pass_the_broken_commit(hooked: Hooked) -> None:
     work = hooked.work
     broken = work.commit({"src/app.py": BROKEN}, "break it")

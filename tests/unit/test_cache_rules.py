@@ -25,6 +25,7 @@ from orchestrator.cache.verify import chosen, draw
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.config import WorkflowConfig, WorkflowSection
 from orchestrator.model.globs import compile_globs
+from orchestrator.model.status import CheckedCommit
 from orchestrator.pipeline.prepare import RunOptions, verify_rate
 
 segment = st.text(alphabet="abcxyz_", min_size=1, max_size=6)
@@ -83,6 +84,9 @@ def test_the_pre_push_hook_leaves_verification_at_zero() -> None:
     assert verify_rate(RunOptions(push_lines=["refs"]), _loaded(0.05)) == 0.0
     assert verify_rate(RunOptions(push_lines=["refs"], cache_verify=0.5), _loaded(0.05)) == 0.5
     assert verify_rate(RunOptions(cache_verify=0.0), _loaded(1.0)) == 0.0
+    # One pushed commit the hook checks (pipeline/pushcheck.py) carries no lines of its own.
+    pushed = CheckedCommit("a" * 40, "main", "in place")
+    assert verify_rate(RunOptions(checked=pushed), _loaded(0.05)) == 0.0
 
 
 STRACE = """\
