@@ -1,0 +1,156 @@
+"""pytest plugin: deselect the tests a change cannot affect, and learn what each test runs.
+
+workflow loads it (`-p workflow_select`) on a stage with `select`, with `WORKFLOW_SELECT`
+naming a JSON file: `{"skip": [node ids], "learn": {...} or null, "out": PATH}`.
+
+- Selection: after every other plugin has selected (`-k`, `-m`, `--deselect`), the
+  listed tests are deselected; anything else collected runs (a new test always does).
+  The number collected before this deselection is what the stage would run without
+  selection.
+- Learning (coverage.py): each test's setup, call and teardown run in a coverage context
+  named by its node id, a fixture wider than a function in a context of its own (every
+  test that uses it depends on what its setup ran), and what runs outside any test
+  (collection, imports) in the context "". Python processes a test starts are measured
+  too (`select_site/sitecustomize.py`, with the test's id in their environment); files
+  and directories the project's code reads are recorded through an audit hook. At the
+  end, each context's lines become function bodies (`workflow_pieces`).
+
+Everything goes to `<out>.<process>.json` (one file per process: an xdist worker writes
+its own). It runs inside the stage's own Python environment (3.8 or later): the standard
+library, pytest and coverage (the stage's own, else workflow's when the interpreters
+match: `learn.coverage`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ENV = "WORKFLOW_SELECT"
+NO_TESTS_COLLECTED = 5
+
+
+def _read(value: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(value).read_text("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return data
+    except (OSError, ValueError) as exc:
+        raise pytest.UsageError(f"{ENV}: not a selection file: {exc}") from exc
+
+
+class Selection:
+    """One process's selection and learning."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.skip: set[str] = set(settings.get("skip") or ())
+        self.out = str(settings["out"])
+        self.collected: list[str] = []
+        self.deselected = 0
+        self.outcomes: dict[str, str] = {}
+        self.learner: Any | None = None
+        self.why_not: str | None = None
+        self.process = "main"
+        learn = settings.get("learn")
+        if learn:
+            # Coverage and the audit hook load only for a stage that learns.
+            from workflow_select_learn import (  # type: ignore[import-not-found]  # noqa: PLC0415
+                Learner,
+                start_problem,
+            )
+
+            self.why_not = start_problem(learn)
+            if self.why_not is None:
+                self.learner = Learner(learn)
+
+    def select(self, config: pytest.Config, items: list[Any]) -> None:
+        """Keep what the change can affect (the module's hook calls it)."""
+        self.collected = [item.nodeid for item in items]
+        if not self.skip:
+            return
+        keep = [item for item in items if item.nodeid not in self.skip]
+        dropped = [item for item in items if item.nodeid in self.skip]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            self.deselected = len(dropped)
+        items[:] = keep
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: Any) -> Any:
+        """The test's setup, call and teardown in the test's own coverage context."""
+        if self.learner is not None:
+            self.learner.enter_test(item)
+        yield
+        if self.learner is not None:
+            self.learner.leave_test()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef: Any) -> Any:
+        """A fixture wider than a function is set up in its own context."""
+        entered = self.learner is not None and self.learner.enter_fixture(fixturedef)
+        yield
+        if entered and self.learner is not None:
+            self.learner.leave_fixture()
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        """Each test's outcome: failed if any phase failed, skipped if it was skipped."""
+        if report.failed:
+            self.outcomes[report.nodeid] = "failed"
+        elif report.skipped and self.outcomes.get(report.nodeid) != "failed":
+            self.outcomes[report.nodeid] = "skipped"
+        else:
+            self.outcomes.setdefault(report.nodeid, "passed")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Write what this process selected and learned; a session whose every test was
+        deselected by the selection has passed, not failed to collect."""
+        if exitstatus == NO_TESTS_COLLECTED and self.deselected and not session.items:
+            session.exitstatus = 0
+        config = session.config
+        self.process = str(getattr(config, "workerinput", {}).get("workerid", "main"))
+        data: dict[str, Any] = {
+            "version": 1,
+            "process": self.process,
+            "collected": len(self.collected),
+            "collected_ids": self.collected,
+            "deselected": self.deselected,
+            "outcomes": self.outcomes,
+            "why_not": self.why_not,
+            "learned": None,
+        }
+        if self.learner is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                data["learned"] = self.learner.finish(config)
+            data["why_not"] = self.learner.why_not
+        path = Path(f"{self.out}.{self.process}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        partial.replace(path)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> None:
+    """After every other plugin has selected (`-k`, `-m`, `--deselect`), and before a
+    split stage's part keeps its share: workflow names this plugin before
+    `workflow_split`, and of the hooks that run last the first registered runs first."""
+    selection = config.pluginmanager.get_plugin("workflow-select")
+    if selection is not None:
+        selection.select(config, items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Start before the first conftest is imported, so its imports are measured too."""
+    value = os.environ.get(ENV)
+    if not value or early_config.pluginmanager.has_plugin("workflow-select"):
+        return
+    early_config.pluginmanager.register(Selection(_read(value)), "workflow-select")
