@@ -59,6 +59,10 @@ def test_annotations(view: RunView) -> tuple[list[str], list[str]]:
                 if f.file
                 else command("error", title, message)
             )
+        for test in t.escapes:
+            title = f"workflow: {t.stage}: {test} escaped test selection"
+            message = 'shadow mode: select = "affected" would have skipped it, and it failed'
+            warnings.append(command_at("warning", title, message, test.split("::")[0], None))
         for test in t.summary.flaky:
             title = f"workflow: {t.stage}: {test} is flaky"
             message = "failed, then passed when run again; the stage passed"

@@ -62,6 +62,8 @@ def footer(view: RunView) -> list[str]:
     r = view.record
     lines = [f"SLA: {line}" for line in (*r.sla.violations, *r.sla.warnings)]
     for stage in r.stages:
+        if stage.tests is not None and stage.tests.selection is not None:
+            lines.append(f"{stage.name}: {stage.tests.selection.line}")
         if stage.tests is not None and stage.tests.flaky:
             shown = ", ".join(stage.tests.flaky)
             lines.append(f"flaky: {stage.name}: {shown} (failed, then passed on a rerun)")

@@ -20,6 +20,7 @@ _MODULES = (
     "shard",
     "merge",
     "flaky",
+    "select",
 )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.engine.junit import without_junit
+from orchestrator.engine.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
 from orchestrator.engine.subtasks import current_pool
@@ -67,6 +68,8 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     log_path = runner.log_path(spec.name)
     command = part_argv(spec.command or ())
     part_spec = replace(spec, command=command, junit=None if spec.junit is not False else False)
+    part_spec = selecting(part_spec, runner.scratch_dir(), stem)  # the decision, once
+    spec = replace(spec, select=part_spec.select)
     results: dict[int, tuple[Ran, Path]] = {}
     failures: list[BaseException] = []
     begun = time.monotonic()
@@ -80,7 +83,8 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
             text = json.dumps({"part": index, "plan": plan.to_data()})
             where_to = runner.scratch_dir() / f"{part_stem}.split.json"
             part_log = runner.log_path(spec.name, part_stem)
-            setup = PartSetup(part_stem, {SPLIT_ENV: _handed(text, where_to)})
+            selection = selection_env(part_spec, runner.scratch_dir(), part_stem)
+            setup = PartSetup(part_stem, {SPLIT_ENV: _handed(text, where_to), **selection})
             results[index] = (runner.execute(part_spec, part_log, where, setup), part_log)
         except BaseException as exc:  # re-raised in the stage's own thread below
             failures.append(exc)
@@ -106,7 +110,12 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
         for i in indexes
     ]
     done = [(part, results[i][0]) for part, i in zip(parts, indexes, strict=True)]
-    return _fold(runner, spec, where, done, log_path)
+    record = _fold(runner, spec, where, done, log_path)
+    processes = [f"{stem}.part{i + 1}" for i in indexes]
+    tests = selected(
+        spec, (runner.scratch_dir(), stem), processes, record.tests, runner.log_reference
+    )
+    return replace(record, tests=tests)
 
 
 def _part(

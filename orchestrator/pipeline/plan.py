@@ -19,6 +19,7 @@ from orchestrator.engine.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, LaneConfig, StageConfig, Strategy, Workers
 from orchestrator.model.errors import UnknownStageError
+from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from sla.targets import SlaPolicy, policy_for
 
@@ -42,6 +43,7 @@ class PlannedStage:
     needs: tuple[str, ...]  # only the needs that are part of this run
     split: SplitPlan | None = None  # run as parts (pipeline/splits.py)
     split_parts: tuple[int, ...] = ()  # the parts this run holds (from 0); empty: all
+    select: SelectRun | None = None  # test selection (pipeline/selection.py)
 
     @property
     def parts_here(self) -> tuple[int, ...]:

@@ -61,6 +61,7 @@ class RunOptions(NamedTuple):
     split_parts: tuple[tuple[str, tuple[int, ...]], ...] = ()
     split_plans: tuple[tuple[str, SplitPlan], ...] = ()
     split_runners: int = 1  # runners sharing the lane: `split = "auto"` cuts for their cores
+    select: str | None = None  # `--select all|affected|shadow`: every pytest stage's `select`
 
 
 class Prepared(NamedTuple):
@@ -122,8 +123,10 @@ def prepare_run(
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
+    if options.select is not None or any(s.config.select != "all" for s in plan.stages):
+        plan = _with_selection(loaded, plan, options, reports, warn)
     durations, overheads = _test_durations(loaded, history, lane, warn)
-    plan = split_stages(plan, durations, options.split_runners, overheads)
+    plan = split_stages(plan, selected_durations(plan, durations), options.split_runners, overheads)
     if options.split_parts:
         plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base
@@ -141,6 +144,38 @@ def prepare_run(
     # once.
     record_into = history if options.shard is None else None
     return Prepared(loaded, plan.lane_reasons, plan, request, record_into, options.formats)
+
+
+def selected_durations(
+    plan: Plan, durations: Mapping[str, Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
+    """Per-test seconds of the tests each stage will run: a split plan balances the
+    parts on what selection leaves of a stage, not on the tests it skips."""
+    skipped = {s.name: s.select.skip for s in plan.stages if s.select is not None}
+    return {
+        name: {t: d for t, d in tests.items() if t not in skipped.get(name, ())}
+        for name, tests in durations.items()
+    }
+
+
+def _with_selection(
+    loaded: LoadedConfig,
+    plan: Plan,
+    options: RunOptions,
+    reports: Path,
+    warn: Callable[[str], None] | None,
+) -> Plan:
+    """The plan with the test selection of its stages that select."""
+    # Test selection (git, the history's map, the fingerprints) loads only for a
+    # configuration with a selecting stage or `--select`.
+    from orchestrator.pipeline.selection import (  # noqa: PLC0415 - see the comment above
+        SelectOptions,
+        plan_selection,
+    )
+
+    history = loaded.history_file if options.history else None
+    where = SelectOptions(history, reports, options.select, remember=not options.dry_run)
+    return plan_selection(loaded, plan, where, warn)
 
 
 class SplitHistory(NamedTuple):
