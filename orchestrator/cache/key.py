@@ -15,7 +15,7 @@ import hmac
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +54,20 @@ class KeyParts:
     env: Mapping[str, str]
     tool: Mapping[str, str]
     format: int = CACHE_FORMAT
+    # Test selection: {"mode": "affected"} when only the tests a change can affect run, so
+    # such a pass is never reused by a run that asks for every test. Empty (and left out
+    # of the key's data) otherwise: keys of stages without selection are unchanged.
+    selection: Mapping[str, str] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready form, sorted, as stored beside a cached result."""
-        return {
+        data = {
             "format": self.format,
             **{name: dict(sorted(getattr(self, name).items())) for name in _SECTIONS},
         }
+        if self.selection:
+            data["selection"] = dict(sorted(self.selection.items()))
+        return data
 
     def digest(self) -> str:
         """The key: SHA-256 (hex) of the canonical JSON of every part."""
@@ -83,7 +90,12 @@ def parts_from_data(data: Any) -> KeyParts:
         ):
             raise ValueError(f"cache key part {name!r} is not a table of strings")
         sections[name] = section
-    return KeyParts(format=data["format"], **sections)
+    selection = data.get("selection", {})
+    if not isinstance(selection, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in selection.items()
+    ):
+        raise ValueError("cache key part 'selection' is not a table of strings")
+    return KeyParts(format=data["format"], selection=selection, **sections)
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ class StageIdentity:
     config: StageConfig
     cwd: Path  # absolute
     excluded: tuple[Path, ...] = ()  # LoadedConfig.own_outputs: reports, history, cache
+    selection: str = ""  # "affected" when the run selects the stage's tests
 
 
 def stage_key(
@@ -125,6 +138,7 @@ def stage_key(
         inputs=select_inputs(stage, snapshot, cwd),
         env=env,
         tool=_tool(stage, environ, memo),
+        selection={"mode": stage.selection} if stage.selection else {},
     )
 
 

@@ -61,8 +61,12 @@ def store_salt(
 
 
 def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
-    """What the key needs to know about a planned stage."""
-    return StageIdentity(stage.name, stage.config, stage.cwd, excluded)
+    """What the key needs to know about a planned stage (a stage whose tests this run
+    selects is keyed as such: its pass does not vouch for a run of every test)."""
+    selected = stage.select is not None and stage.select.mode == "affected"
+    return StageIdentity(
+        stage.name, stage.config, stage.cwd, excluded, "affected" if selected else ""
+    )
 
 
 def current_keys(
