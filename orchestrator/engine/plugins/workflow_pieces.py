@@ -56,11 +56,27 @@ def _body_range(node: ast.AST) -> tuple[int, int]:
     return first, last
 
 
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(node: ast.AST) -> list[ast.AST]:
+    """The statements directly inside a compound statement (definitions live only there:
+    expressions hold lambdas, never a `def` or a `class`)."""
+    found: list[ast.AST] = []
+    for field in _BLOCKS:
+        for child in getattr(node, field, None) or ():
+            if isinstance(child, ast.stmt):
+                found.append(child)
+            elif isinstance(child, (ast.excepthandler, getattr(ast, "match_case", ()))):
+                found += [s for s in getattr(child, "body", ()) if isinstance(s, ast.stmt)]
+    return found
+
+
 def _walk(
     node: ast.AST, prefix: str, in_function: bool, found: list[Piece], names: dict[str, int]
 ) -> None:
     """Collect the function and class pieces under `node`, depth first, in source order."""
-    for child in ast.iter_child_nodes(node):
+    for child in _statements(node):
         if isinstance(child, _DEFS):
             name = _unique(prefix + child.name, names)
             found.append(Piece(name, FUNCTION, child))

@@ -67,7 +67,9 @@ class Selection:
 
             self.why_not = start_problem(learn)
             if self.why_not is None:
-                self.learner = Learner(learn)
+                learner = Learner(learn)
+                self.why_not = learner.why_not
+                self.learner = learner if learner.why_not is None else None
 
     def select(self, config: pytest.Config, items: list[Any]) -> None:
         """Keep what the change can affect (the module's hook calls it)."""

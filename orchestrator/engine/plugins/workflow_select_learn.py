@@ -16,6 +16,7 @@ Standard library and coverage only (coverage loads when learning starts); Python
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import json
 import os
@@ -76,7 +77,16 @@ class Learner:
             omit=[os.path.join(d, "*") for d in self.watcher.omit],
             branch=False,
         )
+        # coverage's sys.monitoring core (its default from Python 3.14) records no
+        # dynamic contexts: every line would land in one context. The C tracer does.
+        with contextlib.suppress(Exception):  # a coverage without the option has no sysmon
+            self.cov.set_option("run:core", "ctrace")
         self.cov.start()
+        core = getattr(self.cov, "_core", None)
+        if core is not None and not getattr(core, "supports_dynamic_contexts", True):
+            self.cov.stop()
+            self.why_not = "coverage cannot tell the tests apart here (no dynamic contexts)"
+            return
         os.environ[CHILD_ENV] = json.dumps({**learn, "root": root, "omit": self.watcher.omit})
         os.environ[CONTEXT_ENV] = ""
         known = os.environ.get("PYTHONPATH")
@@ -148,6 +158,45 @@ class Learner:
         }
 
 
+LAYOUTS = 1  # the version of `function_lines` the cached layouts were made by
+
+
+def _layout_cache() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "workflow", f"select-layouts-{LAYOUTS}")
+
+
+def layout_of(path: str) -> dict[int, str]:
+    """Line -> function body of a source file; {} when it cannot be read or parsed.
+
+    Parsing is most of what learning costs at the end of a run in a large project, so
+    layouts are kept by content digest in the user's cache directory (outside the
+    project: never an input), as workflow keeps its compiled report template; deleting
+    them is always safe, and a cache that cannot be written is only slower."""
+    try:
+        with open(path, "rb") as stream:
+            content = stream.read()
+    except OSError:
+        return {}
+    cached = os.path.join(_layout_cache(), hashlib.sha256(content).hexdigest() + ".json")
+    try:
+        with open(cached, encoding="utf-8") as stream:
+            return {int(line): name for line, name in json.load(stream).items()}
+    except (OSError, ValueError):
+        pass
+    try:
+        layout: dict[int, str] = function_lines(content.decode("utf-8", "surrogateescape"))
+    except (SyntaxError, ValueError):
+        return {}
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        partial = f"{cached}.{os.getpid()}.tmp"
+        with open(partial, "w", encoding="utf-8") as out:
+            json.dump(layout, out)
+        os.replace(partial, cached)
+    return layout
+
+
 def fixture_context(fixturedef: Any) -> str:
     """The coverage context of a fixture wider than a function."""
     return f"fixture:{getattr(fixturedef, 'baseid', '')}::{fixturedef.argname}"
@@ -185,11 +234,7 @@ class _Table:
         if relative not in self._file_index:
             self._file_index[relative] = len(self.files)
             self.files.append(relative)
-            try:
-                source = Path(real).read_text("utf-8", "surrogateescape")
-                self._layouts[relative] = function_lines(source)
-            except (OSError, SyntaxError, ValueError):
-                self._layouts[relative] = {}
+            self._layouts[relative] = layout_of(real)
         return self._file_index[relative]
 
     def _add(self, context: str, path: str, lines: Any) -> None:
