@@ -156,10 +156,10 @@ def save_map(path: Path, stage: str, update: MapUpdate) -> None:
 
 
 def _merge(connection: sqlite3.Connection, stage: str, update: MapUpdate) -> None:
-    versions = _version_ids(connection, {v for t in update.learned.values() for v in t.code})
-    versions.update(
-        _version_ids(connection, {v for t in update.learned.values() for v in t.imports})
-    )
+    groups = {t.code for t in update.learned.values()} | {
+        t.imports for t in update.learned.values()
+    }
+    versions = _version_ids(connection, set().union(*groups) if groups else set())
     interned: dict[frozenset[PieceVersion], int] = {}
     rows = []
     for test, learned in update.learned.items():

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.model.units import count
 
@@ -34,10 +34,10 @@ class SelectMode(StrEnum):
     SHADOW = "shadow"
 
 
-@dataclass(frozen=True)
-class PieceVersion:
+class PieceVersion(NamedTuple):
     """One piece of one file as a test saw it: `path` relative to the work tree's top,
-    `name` a function or class (`Parser.parse`), `<module>`, `<file>` or `<dir>`."""
+    `name` a function or class (`Parser.parse`), `<module>`, `<file>` or `<dir>`. (A
+    tuple: a map holds millions of them in sets, and a tuple hashes in C.)"""
 
     path: str
     name: str
