@@ -8,6 +8,7 @@ the history database happen only when the options need them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,7 +21,7 @@ from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import GitRecord
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
-from orchestrator.pipeline.splits import shard_parts, split_stages
+from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_stages
 
 if TYPE_CHECKING:
     from lanes.changes import LaneDecision
@@ -125,8 +126,11 @@ def prepare_run(
     )
     if options.select is not None or any(s.config.select != "all" for s in plan.stages):
         plan = _with_selection(loaded, plan, options, reports, warn)
-    durations, overheads = _test_durations(loaded, history, lane, warn)
-    plan = split_stages(plan, selected_durations(plan, durations), options.split_runners, overheads)
+    selecting = [s.name for s in plan.stages if s.select is not None and s.select.skip]
+    durations, overheads = _test_durations(loaded, history, lane, (warn, selecting))
+    durations = selected_durations(plan, durations)
+    plan = split_stages(plan, durations, options.split_runners, overheads)
+    plan = expected_with_selection(plan, durations, overheads)
     if options.split_parts:
         plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base
@@ -158,6 +162,25 @@ def selected_durations(
     }
 
 
+def expected_with_selection(
+    plan: Plan, durations: Mapping[str, Mapping[str, float]], overheads: Mapping[str, float]
+) -> Plan:
+    """A selecting stage that runs whole is expected to take what its selected tests
+    take (their history) plus its process's overhead, not its last full run: the start
+    order and shard plans weigh what it will do."""
+    stages = []
+    for stage in plan.stages:
+        tests = durations.get(stage.name)
+        skipping = stage.select is not None and stage.select.skip
+        if not skipping or stage.split is not None or stage.expected is None or not tests:
+            stages.append(stage)
+            continue
+        overhead = overheads.get(stage.name, OVERHEAD_FLOOR_S)
+        seconds = min(stage.expected.duration_s, overhead + sum(tests.values()))
+        stages.append(replace(stage, expected=replace(stage.expected, duration_s=seconds)))
+    return replace(plan, stages=tuple(stages))
+
+
 def _with_selection(
     loaded: LoadedConfig,
     plan: Plan,
@@ -187,11 +210,17 @@ class SplitHistory(NamedTuple):
 
 
 def _test_durations(
-    loaded: LoadedConfig, history: Path | None, lane: Lane, warn: Callable[[str], None] | None
+    loaded: LoadedConfig,
+    history: Path | None,
+    lane: Lane,
+    hearing: tuple[Callable[[str], None] | None, list[str]],
 ) -> SplitHistory:
-    """Per-test seconds and process overheads of the stages with `split`, from the history
-    (read only for them)."""
+    """Per-test seconds and process overheads of the stages with `split`, and of the
+    stages whose tests this run selects (`hearing`: who hears a history that cannot be
+    read, and those stages), from the history (read only for them)."""
+    warn, selecting = hearing
     split = [name for name, stage in loaded.config.stages.items() if stage.split not in (None, 1)]
+    split += [name for name in selecting if name not in split]
     if history is None or not split:
         return SplitHistory({}, {})
     from orchestrator.history.schema import HistoryError  # noqa: PLC0415 - split stages only

@@ -26,7 +26,7 @@ from tests.integration.command import workflow
 
 pytestmark = pytest.mark.integration
 
-CORE = '''\
+CORE = """\
 import json
 from pathlib import Path
 
@@ -49,9 +49,9 @@ class Parser:
 
     def load(self, path):
         return json.loads(Path(path).read_text())
-'''
+"""
 MAIN = "import sys\nfrom pkg.core import mul\nprint(mul(int(sys.argv[1]), 3))\n"
-CONFTEST = '''\
+CONFTEST = """\
 import pytest
 from pkg.core import add
 
@@ -59,8 +59,8 @@ from pkg.core import add
 @pytest.fixture(scope="module")
 def base():
     return add(1, 1)
-'''
-TESTS = '''\
+"""
+TESTS = """\
 import os
 import subprocess
 import sys
@@ -99,8 +99,8 @@ def test_cli():
 
 def test_env():
     assert os.environ.get("PKG_MODE") != "broken"
-'''
-WORKFLOW = '''\
+"""
+WORKFLOW = """\
 [workflow]
 history = ".workflow/history.db"
 reports = ".workflow/reports"
@@ -109,8 +109,10 @@ reports = ".workflow/reports"
 number = 4
 run = ["env/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
 select = "affected"
-'''
-ALL = {f"tests/test_core.py::test_{n}" for n in ("add", "mul", "parse", "load", "base", "cli", "env")}
+"""
+ALL = {
+    f"tests/test_core.py::test_{n}" for n in ("add", "mul", "parse", "load", "base", "cli", "env")
+}
 INNER_ENV = ("WORKFLOW_SELECT_CHILD", "WORKFLOW_SELECT_CONTEXT", "WORKFLOW_SELECT")
 
 
@@ -145,7 +147,7 @@ def run(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int,
     )
     runs = sorted((root / ".workflow" / "reports").glob("*/run.json"))
     record = json.loads(runs[-1].read_text()) if runs else {}
-    stage = next((s for s in record.get("stages", []) if s["name"] == "unit"), {})
+    stage: dict[str, Any] = next((s for s in record.get("stages", []) if s["name"] == "unit"), {})
     assert stage, done.stdout + done.stderr
     stage["stdout"] = done.stdout
     stage["run_dir"] = str(runs[-1].parent)
@@ -257,6 +259,14 @@ def test_a_new_test_file_runs_its_own_tests_only(project: Path) -> None:
     assert stage["tests"]["total"] == len(ALL) + 1
 
 
+def install_fake(root: Path) -> None:
+    """A distribution appears in the stage's environment (as pip would leave it)."""
+    site = next((root / "env" / "lib").glob("python*/site-packages"))
+    metadata = site / "fake-1.0.dist-info" / "METADATA"
+    metadata.parent.mkdir()
+    metadata.write_text("Metadata-Version: 2.1\nName: fake\nVersion: 1.0\n")
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -273,25 +283,25 @@ def test_a_new_test_file_runs_its_own_tests_only(project: Path) -> None:
             "pytest's configuration changed",
         ),
         (
-            lambda p: edit(p / "workflow.toml", 'select = "affected"', 'select = "affected"\ntimeout = 600'),
+            lambda p: edit(
+                p / "workflow.toml", 'select = "affected"', 'select = "affected"\ntimeout = 600'
+            ),
             "workflow's configuration changed",
         ),
         (
             lambda p: write(p, {"src/pkg/extra.py": "X = 1\n"}),
             "a new Python module that no test is known to import: src/pkg/extra.py",
         ),
-        (
-            lambda p: write(
-                p,
-                {
-                    next((p / "env" / "lib").glob("python*/site-packages")).relative_to(p).as_posix()
-                    + "/fake-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: fake\nVersion: 1.0\n"
-                },
-            ),
-            "fake was installed (1.0)",
-        ),
+        (install_fake, "fake was installed (1.0)"),
     ],
-    ids=["unread-file", "conftest", "pytest-config", "workflow-config", "new-module", "distribution"],
+    ids=[
+        "unread-file",
+        "conftest",
+        "pytest-config",
+        "workflow-config",
+        "new-module",
+        "distribution",
+    ],
 )
 def test_a_change_the_map_cannot_place_runs_everything(
     project: Path, change: Any, reason: str
@@ -328,14 +338,19 @@ def test_select_all_runs_everything_and_a_selected_pass_is_cached_as_selected(
 ) -> None:
     edit(project / "src/pkg/core.py", "return a * b", "return b * a")
     code, first = run(project)  # the cache is on: this selected pass is stored
-    assert code == 0 and ran(first) == {"tests/test_core.py::test_mul", "tests/test_core.py::test_cli"}
+    assert code == 0 and ran(first) == {
+        "tests/test_core.py::test_mul",
+        "tests/test_core.py::test_cli",
+    }
     code, everything = run(project, "--select", "all")
     assert code == 0
     assert everything["cache"]["hit"] is False  # a selected pass is not a pass of every test
     assert ran(everything) == ALL
     assert everything["tests"]["selection"]["reason"] == "everything runs: --select all"
     code, again = run(project)
-    assert again["cache"]["hit"] is True and again["cache"]["from_run"] == Path(first["run_dir"]).name
+    assert (
+        again["cache"]["hit"] is True and again["cache"]["from_run"] == Path(first["run_dir"]).name
+    )
 
 
 def test_dry_run_and_explain_name_the_changed_piece(project: Path) -> None:

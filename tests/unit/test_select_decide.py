@@ -100,7 +100,9 @@ def test_explain_names_the_changed_piece_or_what_was_unchanged() -> None:
     skipped = explain_test(depmap(), now, decision, "t::add")
     assert skipped[0].startswith("t::add: would be skipped: it passed in run r1")
     assert "  src/pkg/core.py: add" in skipped
-    assert explain_test(depmap(), now, decision, "t::new")[0].endswith("it is new (no run of it is in the map)")
+    assert explain_test(depmap(), now, decision, "t::new")[0].endswith(
+        "it is new (no run of it is in the map)"
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -114,7 +116,11 @@ def test_a_test_is_skipped_exactly_when_none_of_its_pieces_changed(stale: set[in
 
 
 BASE = Baseline(
-    inputs={"src/pkg/core.py": "100644 a", "tests/conftest.py": "100644 b", "README.md": "100644 c"},
+    inputs={
+        "src/pkg/core.py": "100644 a",
+        "tests/conftest.py": "100644 b",
+        "README.md": "100644 c",
+    },
     environment={"python": "3.11.7", "dist:attrs": "23.1.0"},
     config="c1",
     pytest_config="p1",

@@ -23,7 +23,10 @@ def test_the_line_says_how_many_ran_of_how_many_and_why() -> None:
 
 def test_a_shadow_line_names_the_escapes() -> None:
     clean = TestSelection(mode="shadow", selected=3, total=10, reason="changed: a.py: f")
-    assert clean.line == "shadow: ran all 10 tests; affected would have run 3 (changed: a.py: f); no escapes"
+    assert (
+        clean.line
+        == "shadow: ran all 10 tests; affected would have run 3 (changed: a.py: f); no escapes"
+    )
     escaped = TestSelection(
         mode="shadow", selected=3, total=10, reason="r", escapes=("t::x", "t::y")
     )
@@ -70,9 +73,7 @@ def test_a_record_with_a_selection_reads_back() -> None:
 
 
 def test_select_is_a_pytest_key_with_three_values() -> None:
-    config, problems = parse_config(
-        {"stages": {"unit": {"run": ["pytest"], "select": "affected"}}}
-    )
+    config, problems = parse_config({"stages": {"unit": {"run": ["pytest"], "select": "affected"}}})
     assert problems == [] and config is not None
     assert config.stages["unit"].select == "affected"
     _, problems = parse_config({"stages": {"lint": {"run": ["ruff"], "select": "affected"}}})
