@@ -381,3 +381,33 @@ def test_a_split_stage_learns_from_its_parts_and_selects_across_them(project: Pa
     assert ran(stage) == {"tests/test_core.py::test_mul", "tests/test_core.py::test_cli"}
     assert sum(part["tests"] for part in stage["parts"]) == 2
     assert stage["tests"]["total"] == len(ALL)
+
+
+def test_shards_of_a_split_stage_select_and_their_learning_merges_into_one_map(
+    project: Path, tmp_path: Path
+) -> None:
+    edit(project / "workflow.toml", 'select = "affected"', 'select = "affected"\nsplit = 2')
+    code, _ = run(project, "--no-cache")  # learns through two parts, records their times
+    assert code == 0
+    edit(project / "src/pkg/core.py", "return a * b", "return b * a")
+    clean = {k: v for k, v in os.environ.items() if k not in INNER_ENV}
+    planned = workflow(project, "shard", "plan", "--shards", "2", "--lane", "standard", "--json")
+    assert planned.returncode == 0, planned.stderr
+    plan = tmp_path / "plan.json"  # outside the project: not one of its inputs
+    plan.write_text(planned.stdout)
+    shards = []
+    for entry in json.loads(planned.stdout)["include"]:
+        out = tmp_path / "shards" / entry["shard"].replace("/", "-")
+        args = ("--shard", entry["shard"], "--plan", str(plan), "--report-dir", str(out))
+        done = workflow(project, "run", "--lane", "standard", "--no-cache", *args, env=clean)
+        assert done.returncode == 0, done.stdout + done.stderr
+        shards += [str(path) for path in out.iterdir()]
+    merged = workflow(project, "merge", *shards, env=clean)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    records = sorted((project / ".workflow" / "reports").glob("*/run.json"))
+    unit = json.loads(records[-1].read_text())["stages"][0]
+    assert unit["tests"]["selection"]["selected"] == 2
+    assert unit["tests"]["selection"]["reason"] == "changed: src/pkg/core.py: mul"
+    # Both shards' learning reached the map: nothing is left to run.
+    code, after = run(project, "--no-cache")
+    assert code == 0 and ran(after) == set()

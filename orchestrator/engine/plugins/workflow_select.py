@@ -109,14 +109,32 @@ class Selection:
         else:
             self.outcomes.setdefault(report.nodeid, "passed")
 
+    def _all_deselected(self, session: pytest.Session) -> bool:
+        """Whether selection, not the suite, left nothing to run: here, or (an xdist
+        controller, which collects nothing itself) in every worker, whose files are
+        written by the time the controller's session ends."""
+        if self.deselected:
+            return not session.items
+        workers = []
+        for path in Path(self.out).parent.glob(f"{Path(self.out).name}.gw*.json"):
+            try:
+                workers.append(json.loads(path.read_text("utf-8")))
+            except (OSError, ValueError):
+                return False
+        return bool(workers) and all(
+            int(w.get("deselected", 0)) > 0
+            and int(w.get("deselected", 0)) == int(w.get("collected", -1))
+            for w in workers
+        )
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Write what this process selected and learned; a session whose every test was
         deselected by the selection has passed, not failed to collect."""
-        if exitstatus == NO_TESTS_COLLECTED and self.deselected and not session.items:
-            session.exitstatus = 0
         config = session.config
         self.process = str(getattr(config, "workerinput", {}).get("workerid", "main"))
+        if exitstatus == NO_TESTS_COLLECTED and self._all_deselected(session):
+            session.exitstatus = 0
         data: dict[str, Any] = {
             "version": 1,
             "process": self.process,
