@@ -44,7 +44,10 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 def commits(count: int, ref: str = "main") -> list[tuple[str, str]]:
-    """(sha, subject) of the last `count` first-parent commits of `ref`, oldest first."""
+    """(sha, subject) of the last `count` first-parent commits of `ref` (or of
+    `origin/REF` in a clone that has no branch of that name), oldest first."""
+    known = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=REPO, check=False)
+    ref = ref if known.returncode == 0 else f"origin/{ref}"
     lines = _git(REPO, "log", "--first-parent", f"-{count}", "--format=%H %s", ref)
     pairs = [(line[:40], line[41:]) for line in lines.splitlines() if line]
     return [(sha, subject) for sha, subject in reversed(pairs)]
