@@ -411,3 +411,26 @@ def test_shards_of_a_split_stage_select_and_their_learning_merges_into_one_map(
     # Both shards' learning reached the map: nothing is left to run.
     code, after = run(project, "--no-cache")
     assert code == 0 and ran(after) == set()
+
+
+def test_nothing_is_learned_from_a_run_whose_inputs_changed_while_it_ran(project: Path) -> None:
+    # test_add runs (its body changed) and passes; then a later test edits that body
+    # again. Recording test_add as passed against what is on disk now would skip it
+    # next time, though it never ran that code: the run learns nothing instead.
+    edit(project / "src/pkg/core.py", "return a + b", "return b + a")
+    write(
+        project,
+        {
+            "tests/test_zz_edits.py": (
+                "from pathlib import Path\n\n\n"
+                "def test_edits_the_source():\n"
+                '    core = Path("src/pkg/core.py")\n'
+                '    core.write_text(core.read_text().replace("return b + a", "return a - -b"))\n'
+            )
+        },
+    )
+    code, stage = run(project, "--no-cache")
+    assert code == 0
+    assert "tests/test_core.py::test_add" in ran(stage)
+    code, again = run(project, "--no-cache")
+    assert "tests/test_core.py::test_add" in ran(again)
