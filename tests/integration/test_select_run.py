@@ -434,3 +434,33 @@ def test_nothing_is_learned_from_a_run_whose_inputs_changed_while_it_ran(project
     assert "tests/test_core.py::test_add" in ran(stage)
     code, again = run(project, "--no-cache")
     assert "tests/test_core.py::test_add" in ran(again)
+
+
+def test_a_selected_test_that_only_passes_on_a_rerun_is_flaky_and_runs_again(
+    project: Path,
+) -> None:
+    edit(project / "workflow.toml", 'select = "affected"', 'select = "affected"\nrerun_failed = 1')
+    write(
+        project,
+        {
+            "tests/test_flaky.py": (
+                "from pathlib import Path\n\nfrom pkg.core import mul\n\n\n"
+                "def test_flaky(tmp_path_factory):\n"
+                '    mark = Path(__file__).parent / ".failed-once"\n'
+                "    if not mark.exists():\n"
+                '        mark.write_text("")\n'
+                "        raise AssertionError('first time')\n"
+                "    assert mul(1, 1) == 1\n"
+            ),
+            ".gitignore": ".workflow/\nenv/\n__pycache__/\n.failed-once\n",
+        },
+    )
+    code, stage = run(project, "--no-cache")  # the configuration changed: everything runs
+    assert code == 0
+    assert stage["tests"]["flaky"] == ["tests/test_flaky.py::test_flaky"]
+    code, again = run(project, "--no-cache")
+    assert code == 0
+    assert ran(again) == {"tests/test_flaky.py::test_flaky"}  # it failed once: it runs
+    assert again["tests"]["selection"]["reason"] == (
+        "nothing a known test depends on changed; 1 test failed last time"
+    )
