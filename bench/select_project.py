@@ -8,7 +8,8 @@ Its tests run from a virtualenv of their own (bench/.work/select/env: pytest and
 from the package index, kept between runs), so a distribution can be upgraded with pip.
 Three number-crunching tests (a prime sieve, a Fourier round trip, a large polynomial)
 are deselected in the stage's command: together they take longer than the other 667,
-and the bench runs the full suite once per mutant.
+and the bench runs the full suite once per mutant. A test a mutant sends into an
+endless loop fails after TEST_TIMEOUT_S (pytest-timeout), and the others still run.
 
 Two configurations share the stage: `workflow.toml` selects (`select = "affected"`, the
 map in `.workflow/history.db`), `full.toml` runs every test without history (the truth,
@@ -34,7 +35,10 @@ from orchestrator.engine.junit import read_junit
 PROJECT = "more_itertools"  # as its sdist is named
 VERSION = "10.7.0"
 WORK = Path(__file__).parent / ".work" / "select"
-ENV_PACKAGES = ("pytest", "coverage", "iniconfig==2.0.0")
+ENV_PACKAGES = ("pytest", "pytest-timeout", "coverage", "iniconfig==2.0.0")
+# A mutant can make a loop endless: that test fails at this many seconds (generous, as
+# a learning run is slower than a plain one) and the others still run.
+TEST_TIMEOUT_S = 120
 UPGRADE = ("iniconfig", "2.0.0", "2.1.0")  # the distribution the bench upgrades, from, to
 SLOW = (
     "tests/test_recipes.py::PrimeFunctionTests::test_primes",
@@ -108,8 +112,8 @@ class Project:
         """A fresh copy of the project, committed; the environment made once."""
         if not self.python.exists():
             subprocess.run([sys.executable, "-m", "venv", str(self.env)], check=True)
-            pip = [str(self.python), "-m", "pip", "install", "-q", *ENV_PACKAGES]
-            subprocess.run(pip, check=True)
+        pip = [str(self.python), "-m", "pip", "install", "-q", *ENV_PACKAGES]
+        subprocess.run(pip, check=True)
         self.install(UPGRADE[1])
         if self.root.exists():
             shutil.rmtree(self.root)
@@ -143,6 +147,7 @@ class Project:
     def config(self, *, select: str, history: str) -> str:
         """A workflow configuration of the one pytest stage."""
         argv = [str(self.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+        argv.append(f"--timeout={TEST_TIMEOUT_S}")
         for test in SLOW:
             argv += ["--deselect", test]
         return "\n".join(
