@@ -38,7 +38,7 @@ def _package() -> tuple[list[PieceVersion], list[list[PieceVersion]]]:
 
 def synthetic_tests(count: int, seed: int = 1) -> dict[str, LearnedTest]:
     """`count` learned tests as the module docstring describes them."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311
     functions, bodies = _package()
     tests: dict[str, LearnedTest] = {}
     for file_index in range(max(1, count // PER_FILE)):
@@ -89,7 +89,8 @@ def decision_seconds(count: int, repeats: int = 21) -> tuple[float, int]:
         started = time.perf_counter()
         decision = decide(depmap, current)
         samples.append(time.perf_counter() - started)
-    assert decision is not None
+    if decision is None:
+        raise SystemExit("bench: no decision was made")
     return statistics.median(samples), len(decision.why)
 
 
@@ -107,6 +108,7 @@ def stored_map(count: int) -> tuple[int, float, float]:
         started = time.perf_counter()
         found = load_map(db, "unit")
         read = time.perf_counter() - started
-        assert found is not None and len(found.depmap.tests) == count
+        if found is None or len(found.depmap.tests) != count:
+            raise SystemExit("bench: the stored map did not read back whole")
         size = sum(p.stat().st_size for p in Path(scratch).iterdir())
     return size, saved, read

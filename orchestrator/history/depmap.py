@@ -127,6 +127,7 @@ def load_map(path: Path, stage: str) -> StoredMap | None:
     return StoredMap(DepMap(versions, sets, tests), baseline, problem)
 
 
+_SOURCES = "SELECT key, pieces FROM select_sources WHERE key IN ({})"
 _QUERIES = {
     "select_sets": "SELECT set_id, members FROM select_sets WHERE set_id IN ({})",
     "versions": "SELECT version, path, name, fingerprint FROM select_versions"
@@ -265,7 +266,7 @@ def known_sources(path: Path, keys: Iterable[str]) -> dict[str, str]:
             marks = ", ".join("?" * len(chunk))
             found.update(
                 connection.execute(
-                    f"SELECT key, pieces FROM select_sources WHERE key IN ({marks})",  # noqa: S608 - marks only
+                    _SOURCES.format(marks),
                     chunk,
                 ).fetchall()
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
@@ -69,8 +70,11 @@ def test_reads_count_only_when_the_project_asked(watch: Any, tmp_path: Any) -> N
     project_code.write_text(
         "def read(watcher, path, mode='r'):\n    watcher.audit('open', (path, mode, 0))\n"
     )
-    namespace: dict[str, Any] = {}
-    exec(compile(project_code.read_text(), str(project_code), "exec"), namespace)
+    spec = importlib.util.spec_from_file_location("reader", project_code)
+    assert spec is not None and spec.loader is not None
+    reader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reader)
+    namespace = vars(reader)
     namespace["read"](watcher, str(data))
     assert watcher.current().reads == {"data.json"}
     assert watcher.read_by["data.json"] == {("reader.py", "read")}

@@ -137,8 +137,7 @@ def function_lines(source: str) -> dict[int, str]:
 
 
 def _digest(text: str) -> str:
-    # A fingerprint, not a secret: SHA-1 is what git names content with too.
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]  # noqa: S324
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
 def _hollow(node: ast.AST, keep_classes: bool) -> ast.AST:

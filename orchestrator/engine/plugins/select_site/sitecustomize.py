@@ -5,6 +5,7 @@ without `WORKFLOW_SELECT_CHILD` in the environment nothing happens. Another
 `sitecustomize` further along the path (a distribution's, the system's) still runs.
 """
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -13,15 +14,14 @@ import sys
 def _chain() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     others = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    try:
+    # As site.py does: a broken sitecustomize is not fatal.
+    with contextlib.suppress(Exception):
         from importlib.machinery import PathFinder  # noqa: PLC0415 - only to chain
 
         spec = PathFinder.find_spec("sitecustomize", others)
         if spec is not None and spec.loader is not None:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-    except Exception:  # noqa: S110 - as site.py does: a broken sitecustomize is not fatal
-        pass
 
 
 def _measure() -> None:
@@ -30,11 +30,11 @@ def _measure() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     try:
-        import workflow_select_child  # type: ignore[import-not-found]  # noqa: PLC0415 - this directory
+        # The process runs unmeasured rather than not at all.
+        with contextlib.suppress(Exception):
+            import workflow_select_child  # type: ignore[import-not-found]  # noqa: PLC0415
 
-        workflow_select_child.start()
-    except Exception:  # noqa: S110 - the process runs unmeasured rather than not at all
-        pass
+            workflow_select_child.start()
     finally:
         sys.path.remove(here)
 

@@ -11,6 +11,7 @@ child starts its own files. Standard library and coverage only; Python 3.8+.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import sys
@@ -67,11 +68,9 @@ def start(restart: bool = False) -> None:
 
 def _stop_inherited() -> None:
     cov = _STATE[0]
-    try:
+    with contextlib.suppress(Exception):  # a measurement that cannot stop is left behind
         cov._auto_save = False
         cov.stop()
-    except Exception:  # noqa: S110 - a measurement that cannot stop is left behind
-        pass
 
 
 def save() -> None:
@@ -80,7 +79,7 @@ def save() -> None:
         return
     cov, watcher, base = _STATE
     _STATE.clear()
-    try:
+    with contextlib.suppress(Exception):  # a process must never fail for its measurement
         cov.stop()
         cov.save()
         seen = watcher.current()
@@ -93,8 +92,6 @@ def save() -> None:
         }
         with open(base + ".json", "w", encoding="utf-8") as out:
             json.dump(data, out)
-    except Exception:  # noqa: S110 - a process must never fail for its measurement
-        pass
     _STATE[:] = [cov, watcher, base]  # a later save (atexit after os._exit) is harmless
 
 
