@@ -37,7 +37,7 @@ def prints(tmp_path: Path) -> SourcePrints:
     return SourcePrints(Snapshot(tmp_path, {}, frozenset(), frozenset(FILES)))
 
 
-def section(**contexts: dict[str, Any]) -> dict[str, Any]:
+def section(**contexts: Any) -> dict[str, Any]:
     files = sorted(FILES)
     pieces = [
         [files.index("src/pkg/core.py"), "run"],
