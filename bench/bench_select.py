@@ -16,7 +16,8 @@
    test, and a mutant of the function a test runs in a subprocess.
 3. The cost of learning: the stage run in full with `select = "affected"` learning
    (`--select all`) against the same stage without selection, alternating, medians of
-   N (aim: at most 1.3x).
+   N (aim: at most 1.3x); and the floor no selected run can go under: pytest's start
+   and collection of the whole suite (`--collect-only`) against the full stage.
 4. Scale (bench/select_scale.py): the decision for 5,000 tests (aim: under 150 ms) and
    the map of 10,000 tests in the history (aim: under 100 MB).
 5. Shadow mode on this repository's unit stage over its last N commits of `main`
@@ -44,7 +45,7 @@ WALL_AIM = 0.3
 LEARN_AIM = 1.3
 DECISION_AIM_S = 0.150
 MAP_AIM_BYTES = 100 * 1024 * 1024
-SECTIONS = ("mutants", "special", "learning", "scale", "history")
+SECTIONS = ("mutants", "special", "learning", "floor", "scale", "history")
 
 
 def judge(name: str, kind: str, truth: StageRun, chosen: StageRun) -> dict[str, Any]:
@@ -190,6 +191,22 @@ def summarize_changes(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def floor(project: Project, runs: int) -> dict[str, Any]:
+    """What any run of this stage pays before its first test: pytest's start and the
+    collection of every test (`--collect-only`), against the full run; a selected run's
+    wall cannot go under it."""
+    collecting, full = [], []
+    for _ in range(runs):
+        collecting.append(project.collect_only())
+        full.append(project.run("full.toml", "--no-history").stage_s)
+    ratio = statistics.median(collecting) / statistics.median(full)
+    print(
+        f"floor: pytest's start and collection {statistics.median(collecting):.2f}s, the full "
+        f"stage {statistics.median(full):.2f}s: no selected run is under {ratio:.2f}x"
+    )
+    return {"collect_s": collecting, "full_s": full, "ratio": ratio}
+
+
 def learning_cost(project: Project, learned: Path, runs: int) -> dict[str, Any]:
     """Full runs with and without learning, alternating: medians and their ratio."""
     plain, learning = [], []
@@ -278,11 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     sections = set(args.only.split(","))
     results: dict[str, Any] = {}
     project = Project()
-    if sections & {"mutants", "special", "learning"}:
+    if sections & {"mutants", "special", "learning", "floor"}:
         learned = learn(project)
         results.update(changes(project, learned, sections, args))
         if "learning" in sections:
             results["learning"] = learning_cost(project, learned, args.learn_runs)
+        if "floor" in sections:
+            results["floor"] = floor(project, args.learn_runs)
     if "scale" in sections:
         results["scale"] = scale()
     if "history" in sections:

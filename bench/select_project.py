@@ -144,12 +144,17 @@ class Project:
         spec = f"{UPGRADE[0]}=={version}"
         subprocess.run([str(self.python), "-m", "pip", "install", "-q", spec], check=True)
 
-    def config(self, *, select: str, history: str) -> str:
-        """A workflow configuration of the one pytest stage."""
+    def argv(self) -> list[str]:
+        """The stage's command."""
         argv = [str(self.python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
         argv.append(f"--timeout={TEST_TIMEOUT_S}")
         for test in SLOW:
             argv += ["--deselect", test]
+        return argv
+
+    def config(self, *, select: str, history: str) -> str:
+        """A workflow configuration of the one pytest stage."""
+        argv = self.argv()
         return "\n".join(
             [
                 "[workflow]",
@@ -200,6 +205,16 @@ class Project:
             failed=frozenset(c.id for c in cases if c.outcome.bad),
             stage=stage,
         )
+
+    def collect_only(self) -> float:
+        """Seconds of the stage's command with `--collect-only`: pytest's start and the
+        collection of every test, which any run pays."""
+        argv = json.loads(
+            self.config(select="all", history="").split("run = ", 1)[1].split("\n")[0]
+        )
+        started = time.perf_counter()
+        subprocess.run([*argv, "--collect-only"], cwd=self.root, capture_output=True, check=False)
+        return time.perf_counter() - started
 
     @property
     def history(self) -> Path:
