@@ -209,9 +209,7 @@ class Project:
     def collect_only(self) -> float:
         """Seconds of the stage's command with `--collect-only`: pytest's start and the
         collection of every test, which any run pays."""
-        argv = json.loads(
-            self.config(select="all", history="").split("run = ", 1)[1].split("\n")[0]
-        )
+        argv = self.argv()
         started = time.perf_counter()
         subprocess.run([*argv, "--collect-only"], cwd=self.root, capture_output=True, check=False)
         return time.perf_counter() - started
