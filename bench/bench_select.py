@@ -285,7 +285,7 @@ def history(project: Project, commits: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections; 1 when selection missed a failing test or made one."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mutants", type=int, default=220)
+    parser.add_argument("--mutants", type=int, default=200)
     parser.add_argument("--seed", type=int, default=25)
     parser.add_argument("--learn-runs", type=int, default=5)
     parser.add_argument("--commits", type=int, default=8)

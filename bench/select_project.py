@@ -38,7 +38,7 @@ WORK = Path(__file__).parent / ".work" / "select"
 ENV_PACKAGES = ("pytest", "pytest-timeout", "coverage", "iniconfig==2.0.0")
 # A mutant can make a loop endless: that test fails at this many seconds (generous, as
 # a learning run is slower than a plain one) and the others still run.
-TEST_TIMEOUT_S = 120
+TEST_TIMEOUT_S = 60
 UPGRADE = ("iniconfig", "2.0.0", "2.1.0")  # the distribution the bench upgrades, from, to
 SLOW = (
     "tests/test_recipes.py::PrimeFunctionTests::test_primes",
