@@ -88,7 +88,10 @@ def trial(
         chosen = project.run("workflow.toml")
     finally:
         undo()
-    return judge(name, kind, truth, chosen)
+    row = judge(name, kind, truth, chosen)
+    with (project.work / "rows.jsonl").open("a", encoding="utf-8") as rows:
+        rows.write(json.dumps(row) + "\n")  # each verdict kept as it comes
+    return row
 
 
 def mutant_change(project: Project, mutant: Mutant) -> Callable[[], Callable[[], None]]:
@@ -163,6 +166,7 @@ def special_changes(project: Project) -> list[tuple[str, Callable[[], Callable[[
 def learn(project: Project) -> Path:
     """The first run (no map: every test runs and is learned); a copy of its map."""
     project.prepare()
+    (project.work / "rows.jsonl").unlink(missing_ok=True)
     first = project.run("workflow.toml")
     print(
         f"learned: {first.selection.get('reason')} ({len(first.ran)} tests, {first.stage_s:.1f}s)"
