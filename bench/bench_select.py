@@ -208,7 +208,21 @@ def floor(project: Project, runs: int) -> dict[str, Any]:
         f"floor: pytest's start and collection {statistics.median(collecting):.2f}s, the full "
         f"stage {statistics.median(full):.2f}s: no selected run is under {ratio:.2f}x"
     )
-    return {"collect_s": collecting, "full_s": full, "ratio": ratio}
+    # What deciding costs before the first stage starts: a dry run that selects (the
+    # work tree read, the map read, the fingerprints, the decision) against one that
+    # does not.
+    deciding = [project.dry_run("workflow.toml") for _ in range(runs)]
+    plain = [project.dry_run("full.toml") for _ in range(runs)]
+    added = statistics.median(deciding) - statistics.median(plain)
+    print(f"deciding before the first stage: +{added * 1000:.0f} ms (a dry run's wall)")
+    return {
+        "collect_s": collecting,
+        "full_s": full,
+        "ratio": ratio,
+        "dry_run_selecting_s": deciding,
+        "dry_run_plain_s": plain,
+        "deciding_s": added,
+    }
 
 
 def learning_cost(project: Project, learned: Path, runs: int) -> dict[str, Any]:

@@ -206,6 +206,21 @@ class Project:
             stage=stage,
         )
 
+    def dry_run(self, config: str) -> float:
+        """Seconds of `workflow run --dry-run` with `config` (the plan, and a selecting
+        stage's decision, made; nothing run)."""
+        env = {k: v for k, v in os.environ.items() if k not in INNER_ENV}
+        argv = [sys.executable, "-m", "orchestrator", "run", "--config", config]
+        started = time.perf_counter()
+        subprocess.run(
+            [*argv, "--lane", "heavy", "--dry-run"],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        return time.perf_counter() - started
+
     def collect_only(self) -> float:
         """Seconds of the stage's command with `--collect-only`: pytest's start and the
         collection of every test, which any run pays."""
