@@ -1,7 +1,8 @@
 """`select = "affected"` with real pytest, real git and real coverage: which tests run.
 
-A small project (a package in src/, tests that call it directly, read a data file, use a
-module fixture and run the package as `python -m pkg` in a subprocess) is learned once
+A small project (a package in src/ with a pytest plugin of its own, tests that call it
+directly, read a data file, use a module fixture and run the package as `python -m pkg`
+in a subprocess) is learned once
 (`learned`); each test copies it, changes one thing and runs `workflow run`, then reads
 which tests ran from the stage's JUnit file and why from its record. The stage runs
 pytest from a small virtualenv of its own inside the project (its packages come from
@@ -107,9 +108,11 @@ reports = ".workflow/reports"
 
 [stages.unit]
 number = 4
-run = ["env/bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+run = ["env/bin/python", "-m", "pytest", "-p", "pkg.plug", "-q", "-p", "no:cacheprovider", "tests"]
+env = { PYTHONPATH = "src" }
 select = "affected"
 """
+PLUGIN = "def pytest_report_header(config):\n    return 'pkg: its own plugin'\n"
 ALL = {
     f"tests/test_core.py::test_{n}" for n in ("add", "mul", "parse", "load", "base", "cli", "env")
 }
@@ -182,6 +185,7 @@ def learned(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "src/pkg/__init__.py": "from pkg.core import Parser, add, mul\n",
             "src/pkg/core.py": CORE,
             "src/pkg/__main__.py": MAIN,
+            "src/pkg/plug.py": PLUGIN,
             "tests/conftest.py": CONFTEST,
             "tests/test_core.py": TESTS,
             "tests/data/x.json": '{"a": 1}\n',
@@ -293,6 +297,10 @@ def install_fake(root: Path) -> None:
             "a new Python module that no test is known to import: src/pkg/extra.py",
         ),
         (install_fake, "fake was installed (1.0)"),
+        (
+            lambda p: edit(p / "src/pkg/plug.py", "its own plugin", "its plugin"),
+            "a pytest plugin changed: src/pkg/plug.py",
+        ),
     ],
     ids=[
         "unread-file",
@@ -301,6 +309,7 @@ def install_fake(root: Path) -> None:
         "workflow-config",
         "new-module",
         "distribution",
+        "plugin",
     ],
 )
 def test_a_change_the_map_cannot_place_runs_everything(

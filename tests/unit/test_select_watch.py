@@ -82,3 +82,21 @@ def test_reads_count_only_when_the_project_asked(watch: Any, tmp_path: Any) -> N
     namespace["read"](watcher, str(tmp_path / "__pycache__" / "x.pyc"))
     namespace["read"](watcher, str(tmp_path / "absent.json"))  # its absence counts too
     assert watcher.current().reads == {"data.json", "absent.json"}
+
+
+def test_learning_says_why_it_cannot_start(watch: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import workflow_select_learn  # type: ignore[import-not-found]
+
+    learn = {"python": "cpython-99", "coverage": "/nowhere"}
+    monkeypatch.setitem(sys.modules, "coverage", None)  # not importable in this "stage"
+    assert workflow_select_learn.start_problem(learn) == (
+        "coverage is not importable in the stage's environment (workflow's own needs "
+        f"cpython-99, the stage runs {sys.implementation.cache_tag}); install coverage in it"
+    )
+    previous = sys.gettrace()
+    sys.settrace(lambda *args: None)
+    try:
+        found = workflow_select_learn.start_problem(learn)
+    finally:
+        sys.settrace(previous)
+    assert found == "another tracer (coverage, a debugger) is active in the stage"

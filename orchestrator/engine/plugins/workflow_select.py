@@ -167,10 +167,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> No
         selection.select(config, items)
 
 
+def _started() -> Selection | None:
+    """The process's selection, learning from now on: workflow names this plugin first
+    (`-p workflow_select`), so it is imported before any other plugin named with `-p`,
+    any installed one and any conftest, and what their imports run is measured too."""
+    value = os.environ.get(ENV)
+    return Selection(_read(value)) if value else None
+
+
+_STARTED = _started()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
-    """Start before the first conftest is imported, so its imports are measured too."""
-    value = os.environ.get(ENV)
-    if not value or early_config.pluginmanager.has_plugin("workflow-select"):
-        return
-    early_config.pluginmanager.register(Selection(_read(value)), "workflow-select")
+    """The selection joins the session's plugins, before the first conftest is read."""
+    if _STARTED is not None and not early_config.pluginmanager.has_plugin("workflow-select"):
+        early_config.pluginmanager.register(_STARTED, "workflow-select")
