@@ -109,7 +109,10 @@ def decide_stage(
         "excluded": [str(path) for path in excluded],
     }
     if history is None:
-        reason = "everything runs: the history is off, so there is no map ([workflow] history)"
+        reason = (
+            'everything runs: no history is used (--no-history, or [workflow] history = ""), '
+            "so there is no map"
+        )
         return Decided(SelectRun(mode=mode, reason=reason, record=record))
     stored = _stored(history, stage.name, warn)
     if mode is SelectMode.ALL:
