@@ -1,16 +1,18 @@
 """Benchmark test selection: does `select = "affected"` run every test a change can fail?
 
     python bench/bench_select.py [--mutants N] [--seed S] [--learn-runs N]
-        [--commits N] [--only mutants,special,learning,scale,history] [--json PATH]
+        [--commits N] [--only mutants,special,learning,floor,scale,history] [--json PATH]
 
 1. Mutants (bench/select_mutants.py) of more-itertools 10.7.0 (bench/select_project.py):
    for each, the full suite (`full.toml`, every test, no history) says which tests fail
    (the truth), then `workflow run` with `select = "affected"` from the same learned map
-   runs what selection picks. An escape is a test the full suite fails that the
-   selected run did not fail (must be 0); a false failure a test the selected run fails
-   that the full suite passes (must be 0). Reported: both, the median share of tests run
-   on function-body mutants (aim: at most 25%), and the median of each mutant's selected
-   stage wall over its full stage wall (aim: at most 0.3x).
+   runs what selection picks. An escape is a test the full suite fails that the selected
+   run did not fail (must be 0); a false failure a test the selected run fails that the
+   full suite passes (must be 0). Reported: both, the median share of tests run on
+   function-body mutants (aim: at most 25%), and the median of each mutant's selected
+   stage wall over its full stage wall (aim: at most 0.3x). A mutant whose full suite
+   cannot finish (an endless loop in C, beyond the per-test timeout) has no truth: it is
+   listed as excluded.
 2. Special changes, judged the same way: a data file a test reads, a `conftest.py`,
    pytest's configuration, a distribution upgraded with pip, a new test file, a renamed
    test, and a mutant of the function a test runs in a subprocess.
@@ -84,11 +86,17 @@ def trial(
     undo = change()
     try:
         truth = project.run("full.toml", "--no-history")
-        project.restore_map(learned)
-        chosen = project.run("workflow.toml")
+        chosen = None
+        if truth.finished:
+            project.restore_map(learned)
+            chosen = project.run("workflow.toml")
     finally:
         undo()
-    row = judge(name, kind, truth, chosen)
+    if chosen is None:
+        print(f"  EXCLUDED      the full suite did not finish in its timeout  {name}", flush=True)
+        row = {"change": name, "kind": kind, "excluded": "the full suite did not finish"}
+    else:
+        row = judge(name, kind, truth, chosen)
     with (project.work / "rows.jsonl").open("a", encoding="utf-8") as rows:
         rows.write(json.dumps(row) + "\n")  # each verdict kept as it comes
     return row
@@ -176,13 +184,15 @@ def learn(project: Project) -> Path:
     return copy
 
 
-def summarize_changes(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize_changes(every: list[dict[str, Any]]) -> dict[str, Any]:
     """Escapes, false failures, the share and wall medians (function-body mutants)."""
+    rows = [r for r in every if "excluded" not in r]
     body = [r for r in rows if r["kind"] == "function body"]
     ratios = [r["selected_stage_s"] / r["full_stage_s"] for r in body if r["full_stage_s"] > 0]
     walls = [r["selected_wall_s"] / r["full_wall_s"] for r in body if r["full_wall_s"] > 0]
     return {
         "changes": len(rows),
+        "excluded": [r["change"] for r in every if "excluded" in r],
         "by_kind": {k: sum(1 for r in rows if r["kind"] == k) for k in {r["kind"] for r in rows}},
         "failing_changes": sum(1 for r in rows if r["failing"]),
         "escapes": sum(len(r["escapes"]) for r in rows),
