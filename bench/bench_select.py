@@ -171,10 +171,12 @@ def special_changes(project: Project) -> list[tuple[str, Callable[[], Callable[[
     ]
 
 
-def learn(project: Project) -> Path:
-    """The first run (no map: every test runs and is learned); a copy of its map."""
+def learn(project: Project, *, resume: bool = False) -> Path:
+    """The first run (no map: every test runs and is learned); a copy of its map.
+    `resume`: the verdicts already in rows.jsonl are kept (`done`)."""
     project.prepare()
-    (project.work / "rows.jsonl").unlink(missing_ok=True)
+    if not resume:
+        (project.work / "rows.jsonl").unlink(missing_ok=True)
     first = project.run("workflow.toml")
     print(
         f"learned: {first.selection.get('reason')} ({len(first.ran)} tests, {first.stage_s:.1f}s)"
@@ -251,6 +253,15 @@ def learning_cost(project: Project, learned: Path, runs: int) -> dict[str, Any]:
     return {"plain_s": plain, "learning_s": learning, "ratio": ratio}
 
 
+def done(project: Project) -> dict[str, dict[str, Any]]:
+    """Verdicts an earlier, interrupted run of the bench kept (change -> row)."""
+    path = project.work / "rows.jsonl"
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {row["change"]: row for row in rows}
+
+
 def changes(
     project: Project, learned: Path, sections: set[str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -260,7 +271,11 @@ def changes(
         every = [m for source in SOURCES for m in mutants_of(project.root, source)]
         chosen = choose(every, args.mutants, args.seed)
         print(f"mutants: {len(chosen)} of {len(every)} ({', '.join(KINDS)})")
+        kept = done(project)
         for mutant in chosen:
+            if mutant.label in kept:
+                rows.append(kept[mutant.label])
+                continue
             change = mutant_change(project, mutant)
             rows.append(trial(project, learned, mutant.label, mutant.kind, change))
     if "special" in sections:
@@ -319,12 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commits", type=int, default=8)
     parser.add_argument("--only", default=",".join(SECTIONS))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--resume", action="store_true", help="keep the verdicts of rows.jsonl")
     args = parser.parse_args(argv)
     sections = set(args.only.split(","))
     results: dict[str, Any] = {}
     project = Project()
     if sections & {"mutants", "special", "learning", "floor"}:
-        learned = learn(project)
+        learned = learn(project, resume=args.resume)
         results.update(changes(project, learned, sections, args))
         if "learning" in sections:
             results["learning"] = learning_cost(project, learned, args.learn_runs)
