@@ -8,7 +8,9 @@
    (the truth), then `workflow run` with `select = "affected"` from the same learned map
    runs what selection picks. An escape is a test the full suite fails that the selected
    run did not fail (must be 0); a false failure a test the selected run fails that the
-   full suite passes (must be 0). Reported: both, the median share of tests run on
+   full suite passes (must be 0). A discrepancy is checked again (`recheck`): a test whose
+   outcome changes from run to run of the same code is reported as stochastic, not as a
+   verdict on selection. Reported: both, the median share of tests run on
    function-body mutants (aim: at most 25%), and the median of each mutant's selected
    stage wall over its full stage wall (aim: at most 0.3x). A mutant whose full suite
    cannot finish (an endless loop in C, beyond the per-test timeout) has no truth: it is
@@ -90,16 +92,43 @@ def trial(
         if truth.finished:
             project.restore_map(learned)
             chosen = project.run("workflow.toml")
+            row = judge(name, kind, truth, chosen)
+            if row["escapes"] or row["false_failures"]:
+                row["stochastic"] = recheck(project, learned, row)
     finally:
         undo()
     if chosen is None:
         print(f"  EXCLUDED      the full suite did not finish in its timeout  {name}", flush=True)
         row = {"change": name, "kind": kind, "excluded": "the full suite did not finish"}
-    else:
-        row = judge(name, kind, truth, chosen)
     with (project.work / "rows.jsonl").open("a", encoding="utf-8") as rows:
         rows.write(json.dumps(row) + "\n")  # each verdict kept as it comes
     return row
+
+
+RECHECKS = 3
+
+
+def recheck(project: Project, learned: Path, row: dict[str, Any]) -> list[str]:
+    """The discrepant tests whose outcome changes from run to run of the same code (a
+    stochastic test, or one that depends on the state earlier tests leave): the full
+    suite and the selected run again, RECHECKS times each. A test the full suite fails in
+    one of its runs is no false failure of selection; one the selected run fails in one
+    of its runs no escape. Anything left is a real verdict."""
+    suspects = set(row["false_failures"]) | set(row["escapes"])
+    seen_failing_full: set[str] = set()
+    seen_failing_selected: set[str] = set()
+    for _ in range(RECHECKS):
+        seen_failing_full |= project.run("full.toml", "--no-history").failed & suspects
+        project.restore_map(learned)
+        seen_failing_selected |= project.run("workflow.toml").failed & suspects
+    flips = sorted(
+        {t for t in row["false_failures"] if t in seen_failing_full}
+        | {t for t in row["escapes"] if t in seen_failing_selected}
+    )
+    row["false_failures"] = sorted(set(row["false_failures"]) - set(flips))
+    row["escapes"] = sorted(set(row["escapes"]) - set(flips))
+    print(f"  rechecked: outcome changes from run to run: {', '.join(flips) or 'none'}", flush=True)
+    return flips
 
 
 def mutant_change(project: Project, mutant: Mutant) -> Callable[[], Callable[[], None]]:
@@ -199,6 +228,7 @@ def summarize_changes(every: list[dict[str, Any]]) -> dict[str, Any]:
         "failing_changes": sum(1 for r in rows if r["failing"]),
         "escapes": sum(len(r["escapes"]) for r in rows),
         "false_failures": sum(len(r["false_failures"]) for r in rows),
+        "stochastic": [t for r in rows for t in r.get("stochastic", ())],
         "median_share_function_body": statistics.median([r["share"] for r in body])
         if body
         else None,
