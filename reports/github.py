@@ -63,7 +63,8 @@ class Annotation(NamedTuple):
 
 
 def test_annotations(view: RunView) -> tuple[list[Annotation], list[Annotation]]:
-    """Errors for failed tests at their file and line, warnings for flaky tests."""
+    """Errors for failed tests at their file and line, warnings for escapes of test
+    selection and flaky tests."""
     errors: list[Annotation] = []
     warnings: list[Annotation] = []
     for t in stage_tests(view.record):
@@ -71,14 +72,21 @@ def test_annotations(view: RunView) -> tuple[list[Annotation], list[Annotation]]
             title = f"workflow: {t.stage}: {f.id} failed"
             errors.append(Annotation(title, f.message or "failed", f.file, f.line))
         rootdir = t.summary.rootdir
+        for test in t.escapes:
+            title = f"workflow: {t.stage}: {test} escaped test selection"
+            message = 'shadow mode: select = "affected" would have skipped it, and it failed'
+            warnings.append(Annotation(title, message, _test_file(test, rootdir)))
         for test in t.summary.flaky:
             title = f"workflow: {t.stage}: {test} is flaky"
             message = "failed, then passed when run again; the stage passed"
-            file = test.split("::")[0]
-            if rootdir is not None:
-                file = posixpath.join(rootdir, file)
-            warnings.append(Annotation(title, message, file))
+            warnings.append(Annotation(title, message, _test_file(test, rootdir)))
     return errors, warnings
+
+
+def _test_file(test: str, rootdir: str | None) -> str:
+    """A test id's file, relative to the repository root (pytest's ids are to its rootdir)."""
+    file = test.split("::", maxsplit=1)[0]
+    return file if rootdir is None else posixpath.join(rootdir, file)
 
 
 def _failure(row: StageRow) -> tuple[str, str]:

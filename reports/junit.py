@@ -9,7 +9,7 @@ Written as text with two small escaping helpers: nothing here parses XML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from orchestrator.model.masking import Masker
@@ -123,9 +123,22 @@ def sla_cases(row: StageRow) -> list[Case]:
     return cases
 
 
+def _selected(case: Case, line: str | None) -> Case:
+    """The stage's case with its test selection said in its output (what ran, and why)."""
+    if line is None:
+        return case
+    return replace(case, output=f"{case.output}\n{line}".strip())
+
+
 def all_cases(view: RunView) -> list[Case]:
-    """Every stage, then every SLA target, then the run's budget."""
-    cases = [stage_case(row) for row in view.stages]
+    """Every stage (with its test selection, when it selects), then every SLA target,
+    then the run's budget."""
+    lines = {
+        stage.name: stage.tests.selection.line
+        for stage in view.record.stages
+        if stage.tests is not None and stage.tests.selection is not None
+    }
+    cases = [_selected(stage_case(row), lines.get(row.name)) for row in view.stages]
     cases += [case for row in view.stages for case in sla_cases(row)]
     sla = view.record.sla
     if sla.budget_s is not None and sla.budget_status is not SlaStatus.NONE:

@@ -154,6 +154,14 @@ def _tests(view: RunView, tails: bool) -> list[str]:
     lines: list[str] = ["", "### Tests"] if found else []
     for t in found:
         lines += ["", f"**{text(t.stage)}**: {text(t.counts)}"]
+        if t.selection is not None:
+            lines += ["", f"🔎 {text(t.selection)}"]
+        if t.escapes:
+            escaped = ", ".join(code(test) for test in t.escapes)
+            lines += [
+                "",
+                f"⚠️ escapes (selection would have skipped them, and they failed): {escaped}",
+            ]
         if t.summary.flaky:
             flaky = ", ".join(code(test) for test in t.summary.flaky)
             lines += ["", f"⚠️ flaky (failed, then passed on a rerun): {flaky}"]

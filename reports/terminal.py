@@ -64,6 +64,8 @@ def footer(view: RunView) -> list[str]:
     for stage in r.stages:
         if stage.cache is not None and stage.cache.diverged and stage.cache.from_run:
             lines.append(f"cache divergence: {stage.name}: {divergence(stage.cache.from_run)}")
+        if stage.tests is not None and stage.tests.selection is not None:
+            lines.append(f"{stage.name}: {stage.tests.selection.line}")
         if stage.tests is not None and stage.tests.flaky:
             shown = ", ".join(stage.tests.flaky)
             lines.append(f"flaky: {stage.name}: {shown} (failed, then passed on a rerun)")

@@ -46,7 +46,22 @@ class StageTests:
         ]
         if s.flaky:
             parts.append(f"{len(s.flaky)} flaky")
+        ran = s.passed + s.failed + s.errors + s.skipped
+        if s.selection is not None and ran != s.total:
+            return f"{ran:,} of {s.total:,} tests ran: {', '.join(parts)}"
         return f"{s.total:,} tests: {', '.join(parts)}"
+
+    @property
+    def selection(self) -> str | None:
+        """ "ran 42 of 1,294 tests (changed: ...)", for a stage with test selection."""
+        found = self.summary.selection
+        return None if found is None else found.line
+
+    @property
+    def escapes(self) -> tuple[str, ...]:
+        """Tests selection would have skipped that failed (shadow mode)."""
+        found = self.summary.selection
+        return () if found is None else found.escapes
 
     @property
     def more_failed(self) -> int:

@@ -23,6 +23,7 @@ def explain(old: KeyParts, new: KeyParts) -> list[str]:
     lines += _files(old.inputs, new.inputs)
     lines += _named("stage table", old.stage, new.stage)
     lines += _named("variables", old.env, new.env)
+    lines += _named("test selection", old.selection, new.selection)
     lines += _tool(old.tool, new.tool)
     lines += _environments(old.environments, new.environments, new.located)
     return lines

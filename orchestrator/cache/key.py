@@ -65,13 +65,20 @@ class KeyParts:
     format: int = CACHE_FORMAT
     configs: tuple[str, ...] = field(default=(), compare=False)
     located: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # Test selection: {"mode": "affected"} when only the tests a change can affect run, so
+    # such a pass is never reused by a run that asks for every test. Empty (and left out
+    # of the key's data) otherwise: keys of stages without selection are unchanged.
+    selection: Mapping[str, str] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready form, sorted, as stored beside a cached result."""
-        return {
+        data = {
             "format": self.format,
             **{name: dict(sorted(getattr(self, name).items())) for name in _SECTIONS},
         }
+        if self.selection:
+            data["selection"] = dict(sorted(self.selection.items()))
+        return data
 
     def digest(self) -> str:
         """The key: SHA-256 (hex) of the canonical JSON of every part."""
@@ -94,6 +101,11 @@ def parts_from_data(data: Any) -> KeyParts:
         ):
             raise ValueError(f"cache key part {name!r} is not a table of strings")
         sections[name] = section
+    selection = data.get("selection", {})
+    if not isinstance(selection, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in selection.items()
+    ):
+        raise ValueError("cache key part 'selection' is not a table of strings")
     return KeyParts(
         stage=sections["stage"],
         inputs=sections["inputs"],
@@ -101,6 +113,7 @@ def parts_from_data(data: Any) -> KeyParts:
         tool=sections["tool"],
         environments=sections["environments"],
         format=data["format"],
+        selection=selection,
     )
 
 
@@ -112,6 +125,7 @@ class StageIdentity:
     config: StageConfig
     cwd: Path  # absolute
     excluded: tuple[Path, ...] = ()  # LoadedConfig.own_outputs: reports, history, cache
+    selection: str = ""  # "affected" when the run selects the stage's tests
 
 
 def stage_key(
@@ -150,6 +164,7 @@ def stage_key(
         environments=environments,
         configs=configs,
         located=located,
+        selection={"mode": stage.selection} if stage.selection else {},
     )
 
 
@@ -176,6 +191,29 @@ def stage_inputs(
     named = (p for p in chosen if p.rpartition("/")[2] in CONFIG_NAMES - {"__init__.py"})
     configs = {*found, *named}  # every `__init__.py` is keyed, but not listed as one
     return chosen, tuple(sorted(configs))
+
+
+def key_inputs(
+    stage: StageIdentity, snapshot: Snapshot, environ: Mapping[str, str], memo: EnvironmentMemo
+) -> dict[str, str]:
+    """path -> state of every input the stage's key holds (`stage_inputs`), for what must
+    see the same files as the key (test selection's facts). Raises Unkeyable when the
+    stage's cwd is outside the work tree, ConfigError for an unusable `inputs` pattern."""
+    cwd = _relative(stage.cwd, snapshot.top)
+    if cwd is None:
+        raise Unkeyable("its cwd is outside the git work tree: its inputs cannot be known")
+    return stage_inputs(stage, snapshot, cwd, environ, memo)[0]
+
+
+def key_environments(
+    stage: StageIdentity, top: Path, environ: Mapping[str, str], memo: EnvironmentMemo
+) -> dict[str, str]:
+    """The stage's tool and every Python environment it can reach, as its key holds them
+    (the tool's own name left out): what a distribution upgraded anywhere on its PATH
+    changes."""
+    tool, environments, _ = _tool_and_environments(stage, top, environ, memo)
+    tool.pop("tool", None)
+    return {**tool, **environments}
 
 
 def _tool_and_environments(

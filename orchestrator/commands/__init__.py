@@ -21,6 +21,7 @@ _MODULES = (
     "shard",
     "merge",
     "flaky",
+    "select",
 )
 
 

@@ -100,7 +100,36 @@ def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None =
             lines.append(f"    {shown}")
         if cache is not None and stage.name in cache:
             lines.append(f"    {cache[stage.name]}")
+        if stage.select is not None:
+            lines += [f"    {line}" for line in selection_lines(stage)]
     lines += [f"note: {note}" for note in plan.notes]
+    return lines
+
+
+DRY_RUN_TESTS = 50  # tests listed under a selecting stage by --dry-run
+
+
+def selection_lines(stage: PlannedStage) -> list[str]:
+    """What `--dry-run` says of a stage's test selection: how many known tests would
+    run and why, and which."""
+    select = stage.select
+    if select is None:
+        return []
+    decision = select.decision
+    if decision is None or decision.run_all is not None:
+        return [f"select {select.mode.value}: {select.reason}"]
+    running = len(decision.why)
+    head = f"would run {running:,} of {decision.known:,} known tests, and any new ones"
+    if select.mode == "shadow":
+        head = f"runs every test; affected {head}"
+    lines = [f"select {select.mode.value}: {head} ({decision.reason})"]
+    listed = sorted(decision.why.items())
+    lines += [f"  {test}: {why}" for test, why in listed[:DRY_RUN_TESTS]]
+    if len(listed) > DRY_RUN_TESTS:
+        lines.append(
+            f"  ... and {len(listed) - DRY_RUN_TESTS:,} more "
+            f"(workflow select explain {stage.name} lists them all)"
+        )
     return lines
 
 
@@ -147,6 +176,13 @@ def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
     hidden=True,
     help="Read the refs being pushed from standard input (the pre-push hook does this).",
 )
+@click.option(
+    "--select",
+    "select",
+    type=click.Choice(["all", "affected", "shadow"]),
+    default=None,
+    help="Every pytest stage's test selection for this run (all: every test).",
+)
 @click.option("--shard", default=None, metavar="K/N", help="Run shard K of N (shard plan).")
 @click.option(
     "--plan",
@@ -173,6 +209,7 @@ def command(
     no_cache: bool,
     cache_verify: float | None,
     pre_push: bool,
+    select: str | None,
     shard: str | None,
     plan_file: Path | None,
     verbose: bool,
@@ -199,6 +236,7 @@ def command(
         dry_run=dry_run,
         cache=not no_cache,
         cache_verify=cache_verify,
+        select=select,
     )
     if shard is not None:
         sharded = shard_run(options, shard, plan_file)

@@ -162,21 +162,23 @@ def _one_of_run_or_call(raw: dict[str, Any], path: tuple[str, ...], problems: Pr
         problems.add(path, 'needs exactly one of "run" (a command) or "call" (a function)')
         return False
     ok = True
-    for key in ("junit", "rerun_failed", "split"):
+    for key in ("junit", "rerun_failed", "split", "select"):
         if "call" in raw and key in raw:
             problems.add((*path, key), 'applies to a "run" command, not to a "call" stage')
             ok = False
-    if "split" in raw and "run" in raw:
+    pytest_only = [key for key in ("split", "select") if key in raw and raw[key] != "all"]
+    if pytest_only and "run" in raw:
         try:
             argv = _command(raw["run"])
         except Invalid:
             return ok  # "run" has its own problem
         if not is_pytest(argv):
-            problems.add(
-                (*path, "split"),
-                "applies to a pytest command (pytest, py.test or python -m pytest), "
-                f"not to {argv[0]!r}",
-            )
+            for key in pytest_only:
+                problems.add(
+                    (*path, key),
+                    "applies to a pytest command (pytest, py.test or python -m pytest), "
+                    f"not to {argv[0]!r}",
+                )
             ok = False
     return ok
 
@@ -203,6 +205,7 @@ _STAGE = fields(
         "junit": scalar(_junit),
         "rerun_failed": integer(ge=0, le=10),
         "split": scalar(_split),
+        "select": choice("all", "affected", "shadow"),
     },
     _one_of_run_or_call,
 )

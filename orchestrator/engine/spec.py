@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import StageStatus
 
@@ -36,6 +37,7 @@ class StageSpec:
     rerun_failed: int = 0  # reruns of failed tests alone (engine/testrun.py)
     split: SplitPlan | None = None  # a pytest stage run as parts (engine/split.py)
     split_parts: tuple[int, ...] = ()  # the parts this run runs (from 0); empty: all
+    select: SelectRun | None = None  # test selection (engine/selectrun.py)
 
     @property
     def display(self) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.engine.junit import without_junit
+from orchestrator.engine.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
 from orchestrator.engine.subtasks import current_pool
@@ -37,6 +38,7 @@ from orchestrator.model.writes import append_or_discard
 
 if TYPE_CHECKING:
     from orchestrator.model.records import StagePart, StageRecord
+    from orchestrator.model.splitplan import SplitPlan
 
 PLUGIN = "workflow_split"
 SPLIT_ENV = "WORKFLOW_SPLIT"
@@ -75,6 +77,8 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
     stem = file_stem(spec.name)
     log_path = runner.log_path(spec.name)
     part_spec = replace(spec, junit=None if spec.junit is not False else False)
+    part_spec = selecting(part_spec, runner.scratch_dir(), stem)  # the decision, once
+    spec = replace(spec, select=part_spec.select)
     results: dict[int, tuple[Ran, Path]] = {}
     collected: dict[int, tuple[int, str] | None] = {}
     failures: list[BaseException] = []
@@ -85,24 +89,7 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
 
     def one(index: int) -> None:
         try:
-            part_stem = f"{stem}.part{index + 1}"
-            report = runner.scratch_dir() / f"{part_stem}.collected.json"
-            data = {"part": index, "plan": plan.to_data(), "report": str(report)}
-            where_to = runner.scratch_dir() / f"{part_stem}.split.json"
-            part_log = runner.log_path(spec.name, part_stem)
-            env = {
-                SPLIT_ENV: _handed(json.dumps(data), where_to),
-                "WORKFLOW_PART": str(index + 1),
-                "WORKFLOW_PARTS": str(plan.parts),
-            }
-            own = _own_directory(runner, part_stem)
-            command = part_argv(spec.command or (), own / "basetemp")
-            ran = runner.execute(
-                replace(part_spec, command=command), part_log, where, PartSetup(part_stem, env)
-            )
-            results[index] = (ran, part_log)
-            collected[index] = read_collected(report, since=ran.since)
-            _tidy(runner, own, ran, part_log)
+            results[index], collected[index] = _run_part(runner, part_spec, where, (plan, index))
         except BaseException as exc:  # re-raised in the stage's own thread below
             failures.append(exc)
         finally:
@@ -130,7 +117,38 @@ def run_split(runner: StageRunner, spec: StageSpec, where: Placement) -> StageRe
         _with_collection(part, collected.get(i)) for part, i in zip(parts, indexes, strict=True)
     ]
     done = [(part, results[i][0]) for part, i in zip(parts, indexes, strict=True)]
-    return _fold(runner, spec, where, done, log_path)
+    record = _fold(runner, spec, where, done, log_path)
+    processes = [f"{stem}.part{i + 1}" for i in indexes]
+    tests = selected(
+        spec, (runner.scratch_dir(), stem), processes, record.tests, runner.log_reference
+    )
+    return replace(record, tests=tests)
+
+
+def _run_part(
+    runner: StageRunner, part_spec: StageSpec, where: Placement, part: tuple[SplitPlan, int]
+) -> tuple[tuple[Ran, Path], tuple[int, str] | None]:
+    """One part (`part`: the plan and the part's index) run to its end: what it ran and
+    its log, and what it collected."""
+    plan, index = part
+    part_stem = f"{file_stem(part_spec.name)}.part{index + 1}"
+    report = runner.scratch_dir() / f"{part_stem}.collected.json"
+    data = {"part": index, "plan": plan.to_data(), "report": str(report)}
+    where_to = runner.scratch_dir() / f"{part_stem}.split.json"
+    part_log = runner.log_path(part_spec.name, part_stem)
+    env = {
+        SPLIT_ENV: _handed(json.dumps(data), where_to),
+        "WORKFLOW_PART": str(index + 1),
+        "WORKFLOW_PARTS": str(plan.parts),
+        **selection_env(part_spec, runner.scratch_dir(), part_stem),
+    }
+    own = _own_directory(runner, part_stem)
+    command = part_argv(part_spec.command or (), own / "basetemp")
+    ran = runner.execute(
+        replace(part_spec, command=command), part_log, where, PartSetup(part_stem, env)
+    )
+    _tidy(runner, own, ran, part_log)
+    return (ran, part_log), read_collected(report, since=ran.since)
 
 
 def _own_directory(runner: StageRunner, part_stem: str) -> Path:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
 from orchestrator.engine.plugins import PLUGIN_DIR
 from orchestrator.engine.process import ExecutionContext, run_attempt
+from orchestrator.engine.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
@@ -125,9 +126,16 @@ class StageRunner:
 
             return run_split(self, spec, Placement(slot, nice, executor, offset))
         log_path = self.log_path(spec.name)
-        ran = self.execute(spec, log_path, Placement(slot, nice, executor, offset))
+        stem = file_stem(spec.name)
+        part = None
+        if spec.select is not None:
+            spec = selecting(spec, self.scratch_dir(), stem)
+            part = PartSetup(stem, selection_env(spec, self.scratch_dir(), stem))
+        ran = self.execute(spec, log_path, Placement(slot, nice, executor, offset), part)
         attempts = ran.attempts
         last = ran.tests.attempt
+        where_ = (self.scratch_dir(), stem)
+        tests = selected(spec, where_, [stem], ran.tests.summary, self.log_reference)
         return record_type()(
             number=spec.number,
             name=spec.name,
@@ -151,7 +159,7 @@ class StageRunner:
             expected_s=spec.expected_s,
             cpu_demand=spec.cpu_demand,
             nice=nice,
-            tests=ran.tests.summary,
+            tests=tests,
             runner_fault=last.runner_fault,
         )
 

@@ -134,6 +134,48 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # says nothing about one process, so it is measured per part when the run is recorded
     # (pipeline/testrows.py); NULL where it is not known (rows from before, reruns).
     ("ALTER TABLE test_runs ADD COLUMN overhead_s REAL",),
+    # 6: test selection's dependency maps (history/depmap.py): the current map of each
+    # stage, not one per run. A piece version (a file's function, class or module body,
+    # or a read file, with its fingerprint) is stored once; the sets of them that tests
+    # depend on are interned as compressed blobs; each test row names two sets (what it
+    # ran, and what its imports ran). `select_state` keeps each stage's baseline (what
+    # the map was learned against); `select_sources` the fingerprints of file contents
+    # already parsed, so a run parses only what changed.
+    (
+        """CREATE TABLE select_versions (
+            version INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            name TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            UNIQUE (path, name, fingerprint)
+        )""",
+        """CREATE TABLE select_sets (
+            set_id INTEGER PRIMARY KEY,
+            digest TEXT NOT NULL UNIQUE,
+            members BLOB NOT NULL
+        )""",
+        """CREATE TABLE select_tests (
+            stage TEXT NOT NULL,
+            test_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            code_set INTEGER NOT NULL,
+            import_set INTEGER NOT NULL,
+            opaque TEXT,
+            PRIMARY KEY (stage, test_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE select_state (
+            stage TEXT PRIMARY KEY,
+            run_id TEXT,
+            baseline BLOB,
+            problem TEXT
+        )""",
+        """CREATE TABLE select_sources (
+            source INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            pieces TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

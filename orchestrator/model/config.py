@@ -37,6 +37,7 @@ class Lane(StrEnum):
 
 Workers = int | Literal["auto"]
 StageKind = Literal["io", "cpu"]
+SelectSetting = Literal["all", "affected", "shadow"]
 
 
 def _frozen_mapping(values: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
@@ -85,6 +86,9 @@ class StageConfig:
     # A pytest stage cut into this many parts by test file ("auto": as many as shorten the
     # run, from history; model/splitplan.py); None or 1: one process.
     split: int | Literal["auto"] | None = None
+    # Test selection (DESIGN "Test selection"): "affected" runs only the tests a change can
+    # affect; "shadow" runs every test and records what "affected" would have skipped.
+    select: SelectSetting = "all"
 
     @property
     def display_command(self) -> str:

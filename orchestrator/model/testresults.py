@@ -65,6 +65,44 @@ class FailedTest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TestSelection:
+    """A stage record's `tests.selection` (DESIGN "Test selection").
+
+    `mode`: "affected", "shadow" or "all". `total`: the tests the stage would run
+    without selection; `selected`: the tests selection runs (`affected`), or would run
+    (`shadow`, which runs them all). `reason`: why (the changed pieces, or why everything
+    runs). `escapes`: in shadow mode, tests `affected` would have skipped that failed.
+    `files`: the selection's files in the run directory (its decision, and what each
+    pytest process selected and learned), relative to it.
+    """
+
+    __test__ = False
+
+    mode: str
+    selected: int
+    total: int
+    reason: str
+    escapes: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+    @property
+    def line(self) -> str:
+        """ "ran 42 of 1,294 tests (changed: src/pkg/core.py: Parser.parse)"; in shadow
+        mode what `affected` would have run, and its escapes."""
+        if self.mode == "shadow":
+            text = (
+                f"shadow: ran all {self.total:,} tests; affected would have run "
+                f"{self.selected:,} ({self.reason})"
+            )
+            if self.escapes:
+                shown = ", ".join(self.escapes[:3])
+                more = f" and {len(self.escapes) - 3} more" if len(self.escapes) > 3 else ""
+                return f"{text}; ESCAPES: {len(self.escapes)} skipped test(s) failed: {shown}{more}"
+            return f"{text}; no escapes"
+        return f"ran {self.selected:,} of {self.total:,} tests ({self.reason})"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TestsSummary:
     """A stage record's `tests`: counts, the slowest, the failed (at most 50), the flaky.
 
@@ -93,6 +131,9 @@ class TestsSummary:
     junit: str | None = None
     not_run: int = 0
     rootdir: str | None = None
+    # With `select`: `total` is what the stage would run without selection, the other
+    # counts are of the tests that ran.
+    selection: TestSelection | None = None
 
 
 def summarize(
@@ -144,12 +185,16 @@ def _one_line(message: str | None) -> str | None:
 def merge_summaries(summaries: Sequence[TestsSummary]) -> TestsSummary:
     """One summary of a stage whose tests ran in parts (a split stage, its shards): the
     counts added, the ten slowest and the first 50 failed of them all, every flaky test.
-    `junit` is None: each part keeps its own file."""
+    `junit` is None: each part keeps its own file. Parts that carry a selection (shards
+    of a selected split stage) share it: its total is each part's, its files all of theirs.
+    """
     slowest = sorted(
         (test for s in summaries for test in s.slowest), key=lambda t: (-t.duration_s, t.id)
     )
+    selections = [s.selection for s in summaries if s.selection is not None]
+    ran = sum(s.passed + s.failed + s.skipped + s.errors for s in summaries)
     return TestsSummary(
-        total=sum(s.total for s in summaries),
+        total=max(t.total for t in selections) if selections else sum(s.total for s in summaries),
         passed=sum(s.passed for s in summaries),
         failed=sum(s.failed for s in summaries),
         skipped=sum(s.skipped for s in summaries),
@@ -162,4 +207,20 @@ def merge_summaries(summaries: Sequence[TestsSummary]) -> TestsSummary:
         reruns=max((s.reruns for s in summaries), default=0),
         not_run=sum(s.not_run for s in summaries),
         rootdir=next((s.rootdir for s in summaries if s.rootdir is not None), None),
+        selection=merge_selections(selections, ran) if selections else None,
+    )
+
+
+def merge_selections(selections: Sequence[TestSelection], ran: int) -> TestSelection:
+    """One selection of a stage whose parts each carried one (`ran`: the tests its parts
+    ran together): the decision was the stage's, so mode, total and reason are shared."""
+    first = selections[0]
+    shadow = first.mode == "shadow"
+    return TestSelection(
+        mode=first.mode,
+        selected=max(s.selected for s in selections) if shadow else ran,
+        total=max(s.total for s in selections),
+        reason=first.reason,
+        escapes=tuple(sorted({e for s in selections for e in s.escapes})),
+        files=tuple(dict.fromkeys(f for s in selections for f in s.files)),
     )

@@ -49,8 +49,12 @@ def store_salt(
 
 
 def stage_identity(stage: PlannedStage, excluded: tuple[Path, ...]) -> StageIdentity:
-    """What the key needs to know about a planned stage."""
-    return StageIdentity(stage.name, stage.config, stage.cwd, excluded)
+    """What the key needs to know about a planned stage (a stage whose tests this run
+    selects is keyed as such: its pass does not vouch for a run of every test)."""
+    selected = stage.select is not None and stage.select.mode == "affected"
+    return StageIdentity(
+        stage.name, stage.config, stage.cwd, excluded, "affected" if selected else ""
+    )
 
 
 def current_keys(  # noqa: PLR0913 - two keyword-only options of one reading
@@ -96,7 +100,7 @@ def _keys(
             keys[stage.name] = "its cwd does not exist"
             continue
         if stage.cwd not in snapshots:
-            snapshots[stage.cwd] = _snapshot(stage.cwd)
+            snapshots[stage.cwd] = read_work_tree(stage.cwd)
         snapshot = snapshots[stage.cwd]
         if isinstance(snapshot, str):
             keys[stage.name] = snapshot
@@ -113,7 +117,7 @@ def _keys(
     return keys
 
 
-def _snapshot(directory: Path) -> Snapshot | str:
+def read_work_tree(directory: Path) -> Snapshot | str:
     """The work tree's reading, or why there is none (a sentence): the run goes on."""
     try:
         snapshot = take_snapshot(directory)

@@ -32,7 +32,10 @@ def explain_stage(loaded: LoadedConfig, store: CacheStore, name: str) -> list[st
         raise UnknownStageError(f"no stage named {name!r} (stages: {known}).")
     if not stage.cache:
         return [f"{name}: cache = false: it always runs."]
-    identity = StageIdentity(name, stage, loaded.resolve(stage.cwd), loaded.own_outputs())
+    selection = "affected" if stage.select == "affected" else ""
+    identity = StageIdentity(
+        name, stage, loaded.resolve(stage.cwd), loaded.own_outputs(), selection
+    )
     salt = store_salt(store, [identity], create=False)
     now = current_keys([identity], os.environ, salt, store, learn=False)[name]
     if isinstance(now, str):

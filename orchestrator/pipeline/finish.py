@@ -90,6 +90,10 @@ def _record(
     unrecorded = record_safely(history, record, on_wait=on_wait)
     if unrecorded is None:
         unrecorded = record_test_rows_safely(history, record, start.run_dir, start.masker)
+    if unrecorded is None and any(s.tests and s.tests.selection for s in record.stages):
+        from orchestrator.pipeline.learned import update_maps_safely  # noqa: PLC0415 - the same
+
+        unrecorded = update_maps_safely(history, record, start.run_dir)
     return unrecorded
 
 

@@ -41,6 +41,7 @@ from orchestrator.model.records import (
 from orchestrator.model.shardplan import parse_shard
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.finish import final_exit_code
+from orchestrator.pipeline.learned import update_maps_safely
 from orchestrator.pipeline.mergecheck import read_shards, unplanned
 from orchestrator.pipeline.mergeparts import fold_stage, join_part_logs
 from orchestrator.pipeline.recorder import RECORD_NAME
@@ -185,6 +186,8 @@ def merge_shards(
         if unrecorded is None:
             masker = Masker(())  # the shards' files were masked by their runs
             unrecorded = record_test_rows_safely(history, record, run_dir, masker)
+        if unrecorded is None:
+            unrecorded = update_maps_safely(history, record, run_dir)
         if unrecorded is not None:
             warnings.note(unrecorded)
     return Merged(record, run_dir, warnings.lines)

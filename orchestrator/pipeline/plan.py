@@ -27,6 +27,7 @@ from orchestrator.model.config import (
     Workers,
 )
 from orchestrator.model.errors import UnknownStageError
+from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import ShardOrigin
 from sla.targets import SlaPolicy, policy_for
@@ -52,6 +53,7 @@ class PlannedStage:
     needs: tuple[str, ...]  # only the needs that are part of this run
     split: SplitPlan | None = None  # run as parts (pipeline/splits.py)
     split_parts: tuple[int, ...] = ()  # the parts this run holds (from 0); empty: all
+    select: SelectRun | None = None  # test selection (pipeline/selection.py)
 
     @property
     def parts_here(self) -> tuple[int, ...]:

@@ -21,7 +21,7 @@ from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import WORKTREE, CheckedCommit, GitRecord, ShardOrigin
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
-from orchestrator.pipeline.splits import shard_parts, split_stages
+from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_stages
 
 if TYPE_CHECKING:
     from lanes.changes import LaneDecision
@@ -73,6 +73,7 @@ class RunOptions(NamedTuple):
     lane_decision: LaneDecision | None = None
     outputs: Path | None = None
     checked: CheckedCommit | None = None
+    select: str | None = None  # `--select all|affected|shadow`: every pytest stage's `select`
 
 
 class Prepared(NamedTuple):
@@ -142,8 +143,13 @@ def prepare_run(
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
-    durations, overheads = _test_durations(loaded, history, lane, warn)
+    if options.select is not None or any(s.config.select != "all" for s in plan.stages):
+        plan = _with_selection(loaded, plan, options, reports, warn)
+    selecting = [s.name for s in plan.stages if s.select is not None and s.select.skip]
+    durations, overheads = _test_durations(loaded, history, lane, (warn, selecting))
+    durations = selected_durations(plan, durations)
     plan = split_stages(plan, durations, options.split_runners, overheads)
+    plan = expected_with_selection(plan, durations, overheads)
     if options.split_parts:
         plan = shard_parts(plan, dict(options.split_parts), dict(options.split_plans))
     base = decision.base if decision else options.base
@@ -177,6 +183,57 @@ def verify_rate(options: RunOptions, loaded: LoadedConfig) -> float:
     return loaded.config.workflow.cache_verify
 
 
+def selected_durations(
+    plan: Plan, durations: Mapping[str, Mapping[str, float]]
+) -> dict[str, dict[str, float]]:
+    """Per-test seconds of the tests each stage will run: a split plan balances the
+    parts on what selection leaves of a stage, not on the tests it skips."""
+    skipped = {s.name: s.select.skip for s in plan.stages if s.select is not None}
+    return {
+        name: {t: d for t, d in tests.items() if t not in skipped.get(name, ())}
+        for name, tests in durations.items()
+    }
+
+
+def expected_with_selection(
+    plan: Plan, durations: Mapping[str, Mapping[str, float]], overheads: Mapping[str, float]
+) -> Plan:
+    """A selecting stage that runs whole is expected to take what its selected tests
+    take (their history) plus its process's overhead, not its last full run: the start
+    order and shard plans weigh what it will do."""
+    stages = []
+    for stage in plan.stages:
+        tests = durations.get(stage.name)
+        skipping = stage.select is not None and stage.select.skip
+        if not skipping or stage.split is not None or stage.expected is None or not tests:
+            stages.append(stage)
+            continue
+        overhead = overheads.get(stage.name, OVERHEAD_FLOOR_S)
+        seconds = min(stage.expected.duration_s, overhead + sum(tests.values()))
+        stages.append(replace(stage, expected=replace(stage.expected, duration_s=seconds)))
+    return replace(plan, stages=tuple(stages))
+
+
+def _with_selection(
+    loaded: LoadedConfig,
+    plan: Plan,
+    options: RunOptions,
+    reports: Path,
+    warn: Callable[[str], None] | None,
+) -> Plan:
+    """The plan with the test selection of its stages that select."""
+    # Test selection (git, the history's map, the fingerprints) loads only for a
+    # configuration with a selecting stage or `--select`.
+    from orchestrator.pipeline.selection import (  # noqa: PLC0415 - see the comment above
+        SelectOptions,
+        plan_selection,
+    )
+
+    history = loaded.history_file if options.history else None
+    where = SelectOptions(history, reports, options.select, remember=not options.dry_run)
+    return plan_selection(loaded, plan, where, warn)
+
+
 class SplitHistory(NamedTuple):
     """What the history knows of the split stages: stage -> test id -> expected seconds,
     and stage -> seconds each pytest process spends besides its tests."""
@@ -186,11 +243,17 @@ class SplitHistory(NamedTuple):
 
 
 def _test_durations(
-    loaded: LoadedConfig, history: Path | None, lane: Lane, warn: Callable[[str], None] | None
+    loaded: LoadedConfig,
+    history: Path | None,
+    lane: Lane,
+    hearing: tuple[Callable[[str], None] | None, list[str]],
 ) -> SplitHistory:
-    """Per-test seconds and process overheads of the stages with `split`, from the history
-    (read only for them)."""
+    """Per-test seconds and process overheads of the stages with `split`, and of the
+    stages whose tests this run selects (`hearing`: who hears a history that cannot be
+    read, and those stages), from the history (read only for them)."""
+    warn, selecting = hearing
     split = [name for name, stage in loaded.config.stages.items() if stage.split not in (None, 1)]
+    split += [name for name in selecting if name not in split]
     if history is None or not split:
         return SplitHistory({}, {})
     from orchestrator.history.schema import HistoryError  # noqa: PLC0415 - split stages only

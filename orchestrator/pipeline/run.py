@@ -100,6 +100,7 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
         rerun_failed=config.rerun_failed,
         split=stage.split,
         split_parts=stage.split_parts,
+        select=stage.select,
     )
 
 

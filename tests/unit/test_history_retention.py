@@ -102,6 +102,7 @@ def test_a_schema_three_history_keeps_its_test_rows(tmp_path: Path) -> None:
         for statement in MIGRATIONS[2]:
             connection.execute(statement)
         connection.executemany("INSERT INTO test_results VALUES (?, ?, ?, ?, ?, ?)", old_rows)
+        drop_selection_tables(connection)  # schema 6 made them
         connection.execute("UPDATE schema_version SET version = 3")
     with closing(connect(db)) as connection:
         version = connection.execute("SELECT version FROM schema_version").fetchone()[0]
@@ -113,12 +114,48 @@ def test_a_schema_three_history_keeps_its_test_rows(tmp_path: Path) -> None:
     assert migrated == old_rows
 
 
+SELECTION_TABLES = (
+    "select_versions",
+    "select_sets",
+    "select_tests",
+    "select_state",
+    "select_sources",
+)
+
+
+def drop_selection_tables(connection: sqlite3.Connection) -> None:
+    """Make a current database look as it did before schema 6."""
+    for table in SELECTION_TABLES:
+        connection.execute(f"DROP TABLE {table}")
+
+
+def test_a_schema_five_history_gains_the_selection_tables_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "h.db"
+    made = record(db, 0, "heavy")
+    record_tests(db, made.run_id, made.lane, rows(0))
+    with closing(sqlite3.connect(db, isolation_level=None)) as connection:
+        drop_selection_tables(connection)
+        connection.execute("UPDATE schema_version SET version = 5")
+    with closing(connect(db)) as connection:
+        version = connection.execute("SELECT version FROM schema_version").fetchone()[0]
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+    assert version == SCHEMA_VERSION
+    assert set(SELECTION_TABLES) <= tables
+    assert stored(db, "SELECT test_id FROM test_results") == {r.test_id for r in rows(0)}
+
+
 def test_a_schema_four_history_gains_the_process_overhead_column(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     made = record(db, 0, "heavy")
     record_tests(db, made.run_id, made.lane, rows(0))
     with closing(sqlite3.connect(db, isolation_level=None)) as connection:
         connection.execute("ALTER TABLE test_runs DROP COLUMN overhead_s")  # as schema 4 was
+        drop_selection_tables(connection)  # schema 6 made them
         connection.execute("UPDATE schema_version SET version = 4")
     assert expected_overhead(db, "heavy", "unit") is None  # migrated: the column, no value
     with closing(connect(db)) as connection:
