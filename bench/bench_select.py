@@ -100,8 +100,13 @@ def trial(
     if chosen is None:
         print(f"  EXCLUDED      the full suite did not finish in its timeout  {name}", flush=True)
         row = {"change": name, "kind": kind, "excluded": "the full suite did not finish"}
+    return row
+
+
+def keep(project: Project, row: dict[str, Any]) -> dict[str, Any]:
+    """Each verdict written to rows.jsonl as it comes, for `--resume`."""
     with (project.work / "rows.jsonl").open("a", encoding="utf-8") as rows:
-        rows.write(json.dumps(row) + "\n")  # each verdict kept as it comes
+        rows.write(json.dumps(row) + "\n")
     return row
 
 
@@ -283,13 +288,21 @@ def learning_cost(project: Project, learned: Path, runs: int) -> dict[str, Any]:
     return {"plain_s": plain, "learning_s": learning, "ratio": ratio}
 
 
-def done(project: Project) -> dict[str, dict[str, Any]]:
-    """Verdicts an earlier, interrupted run of the bench kept (change -> row)."""
+def done(project: Project, chosen: list[Mutant]) -> dict[str, dict[str, Any]]:
+    """Verdicts an earlier, interrupted run of the bench kept (mutant key -> row). Two
+    mutants can share a label (the same edit twice on one line): a row is found by its
+    key, or by its label alone only when no other chosen mutant has that label."""
     path = project.work / "rows.jsonl"
     if not path.exists():
         return {}
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["change"]: row for row in rows}
+    labels = [m.label for m in chosen]
+    unique = {m.label: m.key for m in chosen if labels.count(m.label) == 1}
+    kept = {row["key"]: row for row in rows if "key" in row}
+    for row in rows:
+        if "key" not in row and row["change"] in unique:
+            kept.setdefault(unique[row["change"]], row)
+    return kept
 
 
 def changes(
@@ -301,17 +314,18 @@ def changes(
         every = [m for source in SOURCES for m in mutants_of(project.root, source)]
         chosen = choose(every, args.mutants, args.seed)
         print(f"mutants: {len(chosen)} of {len(every)} ({', '.join(KINDS)})")
-        kept = done(project)
+        kept = done(project, chosen)
         for mutant in chosen:
-            if mutant.label in kept:
-                rows.append(kept[mutant.label])
+            if mutant.key in kept:
+                rows.append(kept[mutant.key])
                 continue
             change = mutant_change(project, mutant)
-            rows.append(trial(project, learned, mutant.label, mutant.kind, change))
+            row = trial(project, learned, mutant.label, mutant.kind, change)
+            rows.append(keep(project, {**row, "key": mutant.key}))
     if "special" in sections:
         print("special changes:")
         for name, change in special_changes(project):
-            rows.append(trial(project, learned, name, "special", change))
+            rows.append(keep(project, trial(project, learned, name, "special", change)))
     if not rows:
         return {}
     summary = summarize_changes(rows)

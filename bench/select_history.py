@@ -5,7 +5,9 @@ This repository is cloned into bench/.work/select/replay; its unit stage
 that commit's code) runs with `select = "shadow"` on each of the last N first-parent
 commits of `main`, oldest first, from one history: the first commit learns the map,
 every later one runs every test and records what `affected` would have run, and
-whether a test it would have skipped failed (an escape).
+whether a test it would have skipped failed (an escape). The workflow that runs the
+stage and decides is this checkout's (the code the bench measures), not the replayed
+commit's: a commit older than selection does not know `select`.
 """
 
 from __future__ import annotations
@@ -43,12 +45,18 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def commits(count: int, ref: str = "main") -> list[tuple[str, str]]:
-    """(sha, subject) of the last `count` first-parent commits of `ref` (or of
-    `origin/REF` in a clone that has no branch of that name), oldest first."""
+def source_ref(ref: str = "main") -> str:
+    """The full name of `ref` in this repository: its branch, or `origin/REF` in a
+    clone that has no branch of that name."""
     known = subprocess.run(["git", "rev-parse", "--verify", "-q", ref], cwd=REPO, check=False)
     ref = ref if known.returncode == 0 else f"origin/{ref}"
-    lines = _git(REPO, "log", "--first-parent", f"-{count}", "--format=%H %s", ref)
+    return _git(REPO, "rev-parse", "--symbolic-full-name", ref)
+
+
+def commits(count: int, ref: str = "main") -> list[tuple[str, str]]:
+    """(sha, subject) of the last `count` first-parent commits of `ref` (see
+    `source_ref`), oldest first."""
+    lines = _git(REPO, "log", "--first-parent", f"-{count}", "--format=%H %s", source_ref(ref))
     pairs = [(line[:40], line[41:]) for line in lines.splitlines() if line]
     return [(sha, subject) for sha, subject in reversed(pairs)]
 
@@ -83,14 +91,30 @@ def replay(work: Path, count: int, ref: str = "main") -> list[Replayed]:
     work.mkdir(parents=True)
     clone = work / "clone"
     subprocess.run(["git", "clone", "-q", "--no-local", str(REPO), str(clone)], check=True)
+    # A clone has this repository's branches, not its remote-tracking refs: fetch the
+    # replayed one by its full name.
+    _git(clone, "fetch", "-q", str(REPO), f"+{source_ref(ref)}:refs/replayed")
     config = _config(work, clone)
     env = {k: v for k, v in os.environ.items() if k not in INNER_ENV}
+    # This checkout's workflow decides (-P: the clone, the working directory, does not
+    # come first on sys.path); the stage's own PYTHONPATH makes each commit's tests
+    # import that commit's code.
+    known = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *([known] if known else [])])
     found = []
     for sha, subject in commits(count, ref):
         _git(clone, "checkout", "-q", "--detach", sha)
-        argv = [sys.executable, "-m", "orchestrator", "run", "--config", str(config)]
+        argv = [sys.executable, "-P", "-m", "orchestrator", "run", "--config", str(config)]
         argv += ["--lane", "heavy", "--format", "json"]
-        subprocess.run(argv, cwd=clone, env={**env, "CI": "true"}, capture_output=True, check=False)
+        before = len(list((work / "reports").glob("*/run.json")))
+        done = subprocess.run(
+            argv, cwd=clone, env={**env, "CI": "true"}, capture_output=True, text=True, check=False
+        )
+        if len(list((work / "reports").glob("*/run.json"))) == before:
+            raise SystemExit(
+                f"bench: workflow run on {sha[:10]} left no record (exit {done.returncode}):\n"
+                f"{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
         found.append(_read(work, sha, subject))
     return found
 

@@ -57,6 +57,11 @@ class Mutant:
         """ "more_itertools/more.py:123 `<` -> `<=` (function body)"."""
         return f"{self.path}:{self.line} `{self.old.strip()}` -> `{self.new.strip()}` ({self.kind})"
 
+    @property
+    def key(self) -> str:
+        """The label with the column: two mutants can make the same edit on one line."""
+        return f"{self.path}:{self.line}:{self.start} `{self.old.strip()}` -> `{self.new.strip()}`"
+
     def apply(self, root: Path) -> str:
         """Edit the file; its text before, to put back with `revert`."""
         path = root / self.path
