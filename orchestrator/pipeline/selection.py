@@ -17,14 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lanes.git import GitError
-from orchestrator.cache.snapshot import take_snapshot
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.history.depmap import StoredMap, known_sources, load_map, remember_sources
 from orchestrator.history.schema import HistoryError
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.selection import Current, DepMap, SelectMode, SelectRun, decide
 from orchestrator.model.selectrules import Now, unmappable
+from orchestrator.pipeline.cachekeys import read_work_tree
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.selectfacts import facts_now
 from orchestrator.pipeline.sourceprints import SourcePrints
@@ -92,12 +91,10 @@ def decide_stage(
     """One stage's selection: `where` is (the history, workflow's own outputs, whether
     fingerprints made now may be remembered in the history)."""
     history, excluded, remember = where
-    try:
-        snapshot = take_snapshot(stage.cwd)
-    except GitError:
-        snapshot = None
-    if snapshot is None:
-        reason = "everything runs: not in a git work tree, so no change can be mapped"
+    snapshot = read_work_tree(stage.cwd)
+    if isinstance(snapshot, str):  # git's own words when it refuses the repository
+        why = snapshot.removesuffix("its inputs cannot be known").rstrip(":; ")
+        reason = f"everything runs: {why}, so no change can be mapped"
         return Decided(SelectRun(mode=mode, reason=reason))
     now = facts_now(loaded, stage, snapshot, excluded)
     learn = {"root": str(snapshot.top), "omit": [str(path) for path in excluded]}

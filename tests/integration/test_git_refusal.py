@@ -36,9 +36,17 @@ def _chown_tree(root: Path, uid: int) -> None:
 
 def test_a_checkout_git_refuses_is_quoted_with_its_fix(tmp_path: Path) -> None:
     argv = json.dumps([sys.executable, "-c", "print('checked')"])
+    pytest_argv = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+    config = (
+        f'[stages.check]\nrun = {argv}\n\n[stages.unit]\nrun = {pytest_argv}\nselect = "affected"\n'
+    )
     repo = init_repo(
         tmp_path / "repo",
-        {"workflow.toml": f"[stages.check]\nrun = {argv}\n", ".gitignore": ".workflow/\n"},
+        {
+            "workflow.toml": config,
+            ".gitignore": ".workflow/\n",
+            "test_it.py": "def test_it():\n    assert True\n",
+        },
     )
     _chown_tree(repo.path, OTHER_UID)
     try:
@@ -61,8 +69,13 @@ def test_a_checkout_git_refuses_is_quoted_with_its_fix(tmp_path: Path) -> None:
         (record_file,) = (repo.path / ".workflow" / "reports").glob("*/run.json")
         record = json.loads(record_file.read_text())
         assert record["lane_reasons"] == [f"{refusal}, so every check runs"]
-        (check,) = record["stages"]
+        check, unit = record["stages"]
         assert check["cache"]["reason"] == f"{refusal}; its inputs cannot be known"
+        # Test selection cannot map a change git will not show: every test runs, and why.
+        assert unit["tests"]["selection"]["reason"] == (
+            f"everything runs: {refusal}, so no change can be mapped"
+        )
+        assert unit["tests"]["passed"] == 1
         hook = workflow(repo.path, "install-hook")
         assert hook.returncode == 2
         assert hook.stderr.strip() == f"workflow: {repo.path}: {refusal}."
