@@ -20,13 +20,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.engine import admission
-from orchestrator.engine.admission import NICE_OFF_PATH, Capacity, Started
-from orchestrator.engine.breaker import Breaker, ended_by_runner, refusal, unstarted_reason
-from orchestrator.engine.metrics import pool_metrics
-from orchestrator.engine.monitor import TreeMonitor
-from orchestrator.engine.process import ExecutionContext
-from orchestrator.engine.sizing import read_machine
+from orchestrator.engine.proc.breaker import Breaker, ended_by_runner, refusal, unstarted_reason
+from orchestrator.engine.proc.monitor import TreeMonitor
+from orchestrator.engine.proc.process import ExecutionContext
+from orchestrator.engine.scheduling import admission
+from orchestrator.engine.scheduling.admission import NICE_OFF_PATH, Capacity, Started
+from orchestrator.engine.scheduling.metrics import pool_metrics
+from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target, check_in_thread
 from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
 from orchestrator.engine.subtasks import current_pool, submit_subtask
@@ -79,7 +79,7 @@ class AdaptiveWorkerPool:
         self.monitor = TreeMonitor()
         self.warnings = warnings if warnings is not None else WriteWarnings()
         masker = masker or Masker(())
-        # A broken runner (engine/breaker.py) stops the launches and ends what runs.
+        # A broken runner (engine/proc/breaker.py) stops the launches and ends what runs.
         self.breaker = Breaker(on_trip=lambda _cause: self.cancel())
         self.monitor.on_refused = lambda cause: self.breaker.trip(
             f"workflow itself could not go on: {cause}"

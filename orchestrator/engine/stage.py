@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
-from orchestrator.engine.plugins import PLUGIN_DIR
-from orchestrator.engine.process import ExecutionContext, run_attempt
-from orchestrator.engine.selectrun import selected, selecting, selection_env
+from orchestrator.engine.proc.process import ExecutionContext, run_attempt
+from orchestrator.engine.pytest.junit import JunitTarget, junit_target, mask_file
+from orchestrator.engine.pytest.plugins import PLUGIN_DIR
+from orchestrator.engine.pytest.selectrun import selected, selecting, selection_env
+from orchestrator.engine.pytest.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
-from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory

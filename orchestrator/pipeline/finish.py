@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.engine.junit import load_lxml
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.pytest.junit import load_lxml
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.prepare import Prepared

@@ -3,7 +3,7 @@
 Each pytest process of the stage (the stage, its split parts, their xdist workers; the
 shards' files once `workflow merge` has gathered them) wrote what it collected, how
 each test ended and, when it learned, what each coverage context ran and read
-(`engine/plugins/workflow_select_learn.py`). Here those are joined and turned into
+(`engine/pytest/plugins/workflow_select_learn.py`). Here those are joined and turned into
 piece versions with today's fingerprints (`learnmap.py`); nothing is learned when the
 stage's inputs changed while it ran (what ran may not be what is on disk). The baseline
 moves only with a complete run (every test it meant to run has an outcome): a run that

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.engine.host import host_record
-from orchestrator.engine.sizing import read_machine
+from orchestrator.engine.scheduling.host import host_record
+from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.splitplan import SplitPlan

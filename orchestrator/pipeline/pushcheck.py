@@ -6,7 +6,7 @@ then checked on its own tree: in place when it is the checked-out `HEAD` and not
 under the stages' inputs differs (`lanes/pushtree.py`), else in a temporary worktree of
 it, which is removed afterwards whatever happens: the run's end, an error, Ctrl-C,
 SIGTERM or SIGHUP (they raise here, `signals_raise`), or workflow killed outright (the
-watchdog removes it, `engine/watchdog.py`'s `ondeath`); one a killed workflow left behind
+watchdog removes it, `engine/proc/watchdog.py`'s `ondeath`); one a killed workflow left behind
 is swept at the next check. The configuration and stages are the pushed commit's; the
 reports, history and result cache are the project's own, so a commit whose stages passed
 before is not run again. The output says which tree each commit was checked in.
@@ -32,7 +32,7 @@ from lanes.worktree import (
     sweep_stale,
 )
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.engine.watchdog_link import Watchdog
+from orchestrator.engine.proc.watchdog_link import Watchdog
 from orchestrator.model.errors import ExitCode, WorkflowError, worst_exit_code
 from orchestrator.model.globs import compile_globs
 from orchestrator.model.ownpaths import own_output_of

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.configfile.load import LoadedConfig
-from orchestrator.engine.junit import named_junit
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
+from orchestrator.engine.pytest.junit import named_junit
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.cli import run_cli
 from orchestrator.configfile.load import load_config
-from orchestrator.engine.sizing import Machine
+from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.records import RunRecord
 from orchestrator.model.run_order import (

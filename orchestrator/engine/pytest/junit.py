@@ -1,6 +1,6 @@
 """JUnit XML files: which one a stage writes (pytest gets one added) and what it says.
 
-Wherever pytest runs, workflow's own writer (`engine/plugins/workflow_junit.py`) writes
+Wherever pytest runs, workflow's own writer (`engine/pytest/plugins/workflow_junit.py`) writes
 the file workflow reads, even when the command names its own `--junit-xml` (pytest's
 writer still writes that one): each test case carries pytest's node id, so ids are never
 guessed from a classname. Beside it, `workflow_session` keeps the session's account
@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 
 JUNIT_OPTIONS = ("--junit-xml", "--junitxml")  # both spellings pytest accepts
 JUNIT_FAMILY = "junit_family="  # the ini option (`-o junit_family=...`) that picks the shape
-JUNIT_PLUGIN = "workflow_junit"  # workflow's writer (engine/plugins), `-p workflow_junit`
+JUNIT_PLUGIN = "workflow_junit"  # workflow's writer (engine/pytest/plugins), `-p workflow_junit`
 JUNIT_PLUGIN_OPTION = "--workflow-junit"
-SESSION_PLUGIN = "workflow_session"  # the session's account (engine/plugins)
+SESSION_PLUGIN = "workflow_session"  # the session's account (engine/pytest/plugins)
 SESSION_PLUGIN_OPTION = "--workflow-session"
 _OWN_PLUGINS = (JUNIT_PLUGIN, SESSION_PLUGIN)
 _OWN_OPTIONS = (JUNIT_PLUGIN_OPTION, SESSION_PLUGIN_OPTION)
@@ -88,7 +88,7 @@ def junit_target(
 
 def pytest_junit_args(path: Path) -> tuple[str, ...]:
     """The options that make pytest write workflow's JUnit file at `path` (the xunit1
-    shape, each test case with its node id; `engine/plugins/workflow_junit.py`: pytest's
+    shape, each test case with its node id; `engine/pytest/plugins/workflow_junit.py`: pytest's
     own writer costs about 60 us a test) and its session's account beside it."""
     return (
         *("-p", JUNIT_PLUGIN, f"{JUNIT_PLUGIN_OPTION}={path}"),

@@ -1,7 +1,7 @@
 """A pytest stage with `select`: hand the selection to the plugin, read back what it did.
 
 The decision (`pipeline/selection.py`) reaches the stage's pytest processes through
-workflow's plugin (`-p workflow_select`, `engine/plugins/workflow_select.py`) and a
+workflow's plugin (`-p workflow_select`, `engine/pytest/plugins/workflow_select.py`) and a
 file each process is given in `WORKFLOW_SELECT`: the tests to deselect, and where and
 how to measure. Reruns of failed tests are not given it: they name their tests
 themselves, and learn nothing. After the processes end, their files say how many tests

@@ -19,15 +19,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.engine.junit import (
+from orchestrator.engine.pytest.junit import (
     JunitTarget,
     pytest_junit_args,
     read_junit,
     session_file,
     without_junit,
 )
+from orchestrator.engine.pytest.testpaths import placed, root_relative
 from orchestrator.engine.spec import Attempt
-from orchestrator.engine.testpaths import placed, root_relative
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import Outcome, TestCase, TestsSummary, summarize
 from orchestrator.model.testsession import SessionAccount, incomplete_error, parse_account
