@@ -335,7 +335,13 @@ class AdaptiveWorkerPool:
 
     def _execute(self, spec: StageSpec, slot: int, nice: int = 0) -> StageRecord:
         current_pool.set(self)  # submit_subtask finds this pool from the stage's thread
-        record = self.runner.run(spec, slot, nice, self._started_at)
+        if spec.split is None:
+            record = self.runner.run(spec, slot, nice, self._started_at)
+        else:  # whole or in parts is decided here, so the runner never names its splitter
+            from orchestrator.engine.split import run_split  # noqa: PLC0415 - split stages only
+
+            where = self.runner.placement(spec, slot, nice, self._started_at)
+            record = run_split(self.runner, spec, where)
         return record if self.end_check is None else self.end_check(record)
 
     def _emit(self, event: StageEvent) -> None:

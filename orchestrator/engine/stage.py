@@ -116,15 +116,11 @@ class StageRunner:
         """Run `spec` (with its retries) on worker `slot` at niceness `nice`.
 
         `started_at` is the pool's start (monotonic seconds): the record's start offset
-        is measured from it. A stage with a split plan runs its parts side by side
-        (`engine/split.py`) and still returns one record.
+        is measured from it. A stage with a split plan is the pool's to hand to
+        `engine/split.py`, which calls back into this runner for each part.
         """
         executor = self.executor_name(spec)
         offset = time.monotonic() - started_at
-        if spec.split is not None:
-            from orchestrator.engine.split import run_split  # noqa: PLC0415 - split stages only
-
-            return run_split(self, spec, Placement(slot, nice, executor, offset))
         log_path = self.log_path(spec.name)
         stem = file_stem(spec.name)
         part = None
@@ -162,6 +158,10 @@ class StageRunner:
             tests=tests,
             runner_fault=last.runner_fault,
         )
+
+    def placement(self, spec: StageSpec, slot: int, nice: int, started_at: float) -> Placement:
+        """Where and when `spec` starts now: its executor, slot, niceness and offset (s)."""
+        return Placement(slot, nice, self.executor_name(spec), time.monotonic() - started_at)
 
     def execute(
         self,
