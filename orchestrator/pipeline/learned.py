@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lanes.git import GitError
 from orchestrator.cache.environments import EnvironmentMemo
 from orchestrator.cache.filestate import Unkeyable
 from orchestrator.cache.key import StageIdentity, key_inputs
 from orchestrator.cache.snapshot import take_snapshot
+from orchestrator.gitio import GitError
 from orchestrator.history.depmap import MapUpdate, known_sources, remember_sources, save_map
 from orchestrator.history.schema import HistoryError
 from orchestrator.model.config import StageConfig

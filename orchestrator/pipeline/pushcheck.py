@@ -176,7 +176,7 @@ def _run_in(
 
 
 def _checkout(top: Path, path: Path, placement: Placement) -> None:
-    from lanes.git import GitError  # noqa: PLC0415 - the same module the worktree uses
+    from orchestrator.gitio import GitError  # noqa: PLC0415 - the same module the worktree uses
 
     try:
         add_worktree(top, path, placement.commit.sha)

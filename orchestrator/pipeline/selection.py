@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lanes.git import GitError
 from orchestrator.cache.snapshot import take_snapshot
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.gitio import GitError
 from orchestrator.history.depmap import StoredMap, known_sources, load_map, remember_sources
 from orchestrator.history.schema import HistoryError
 from orchestrator.model.pytestargv import is_pytest
