@@ -20,7 +20,7 @@ from orchestrator.model.errors import ExitCode
 from orchestrator.pipeline.recorder import RecordWriter, internal_failure
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.run import RunStart
+    from orchestrator.pipeline.request import RunStart
 
 
 def start_helper(work: Callable[[], None]) -> threading.Thread | None:

@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lanes.decide import decide_lane
 from lanes.prepush import parse_push_lines
@@ -37,11 +36,9 @@ from orchestrator.model.errors import ExitCode, WorkflowError, worst_exit_code
 from orchestrator.model.globs import compile_globs
 from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.status import CheckedCommit
+from orchestrator.pipeline.events import Notice, RunEvent, RunResult
 from orchestrator.pipeline.prepare import RunOptions, project_files
 from orchestrator.pipeline.signals import signals_deferred, signals_raise
-
-if TYPE_CHECKING:
-    from orchestrator.pipeline.workflow import RunEvent, RunResult
 
 # After these, the other commits are not checked: the user stopped it, or the runner broke.
 _STOP = frozenset({ExitCode.RUNNER_BROKEN, ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP})
@@ -64,8 +61,6 @@ def check_push(
     Raises ConfigError or UsageError (exit 2) before anything runs, CheckoutError when a
     pushed commit cannot be checked out.
     """
-    from orchestrator.pipeline.workflow import Notice, RunResult  # noqa: PLC0415 - a cycle
-
     loaded = load_config(options.config_path, cwd=options.cwd, files=project_files)
     decision = None
     if options.lane is None:  # else forced by --lane: every pushed commit runs that lane
@@ -167,8 +162,6 @@ def _run_in(
     project: Path, placement: Placement, ask: RunOptions, run: Callable[[RunOptions], RunResult]
 ) -> RunResult:
     """The commit's run with the project's directory in its tree as the working directory."""
-    from orchestrator.pipeline.workflow import RunResult  # noqa: PLC0415 - a cycle
-
     if not project.is_dir():
         why = f"the pushed commit {placement.commit.label} has no {project.name}: nothing to check"
         return RunResult(exit_code=0, plan=None, reasons=(why,))
