@@ -27,7 +27,7 @@ What was learned (pytest 9.2, lxml 6, Python 3.11, 2 cores):
   0.7 ms under pytest, so that writer adds about 8% there, and no ini option makes it
   cheaper (`junit_logging` is already "no"; xunit2 is no faster; `junit_duration_report
   = call` drops fixture time and is no faster within noise).
-- So workflow writes the file with its own plugin (`engine/plugins/workflow_junit.py`,
+- So workflow writes the file with its own plugin (`engine/pytest/plugins/workflow_junit.py`,
   `-p workflow_junit --workflow-junit=PATH`): the same xunit1 file written once at the end
   (tests/integration/test_junit_writer.py checks that it reads back exactly as pytest's).
   A stage that names its own `--junit-xml` keeps pytest's.
@@ -55,8 +55,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.engine.junit import load_lxml, pytest_junit_args, read_junit
-from orchestrator.engine.plugins import PLUGIN_DIR
+from orchestrator.engine.pytest.junit import load_lxml, pytest_junit_args, read_junit
+from orchestrator.engine.pytest.plugins import PLUGIN_DIR
 from orchestrator.model.testresults import summarize
 
 TARGET = 0.02

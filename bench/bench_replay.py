@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.records import RunRecord, read_record, wall_time_s
 from orchestrator.model.whatif import WhatIf
 from sla.bottlenecks import facts

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.runners import fetch_sdist
-from orchestrator.engine.junit import read_junit
+from orchestrator.engine.pytest.junit import read_junit
 
 PROJECT = "more_itertools"  # as its sdist is named
 VERSION = "10.7.0"

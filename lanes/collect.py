@@ -7,8 +7,8 @@ from pathlib import Path
 
 from lanes import git
 from lanes.changes import ChangeSet, FileChange, Status, merge_change_sets
-from lanes.git import GitError
 from lanes.ranges import BaseKind, ChangeRequest, RangeRequest
+from orchestrator.gitio import GitError
 from orchestrator.model.ownpaths import environments, inside
 
 _UNKNOWN = "the changes are unknown, so every check runs"

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from lanes.git import GitError, checked, commit_sha, repository_problem, run_git
+from lanes.git import commit_sha
+from orchestrator.gitio import GitError, checked, repository_problem, run_git
 
 PREFIX = "workflow-push-"  # temporary worktrees are PREFIX<pid>-<random>
 _NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")  # a post-checkout hook must not run

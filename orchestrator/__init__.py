@@ -1,3 +1,5 @@
 """workflow: run CI quality stages in parallel, measured and held to service-level targets."""
 
-__version__ = "0.1.0"
+from orchestrator.model.version import __version__
+
+__all__ = ["__version__"]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from orchestrator import __version__
 from orchestrator.commands import command_names, load_command
 from orchestrator.commands.console import guard_console
-from orchestrator.engine.breaker import refusal
+from orchestrator.engine.proc.breaker import refusal
 from orchestrator.model.errors import ExitCode, RunnerBrokenError, UsageError, WorkflowError
+from orchestrator.model.version import __version__
 
 
 class LazyGroup(click.Group):

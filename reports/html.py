@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator import __version__
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageStatus
 from orchestrator.model.units import percent, seconds
+from orchestrator.model.version import __version__
 from reports.templating import cache_failure, environment
 from reports.tests_view import stage_tests
 from reports.timeline import BAR_H, build_timeline

@@ -89,7 +89,7 @@ def plain_lines(view: RunView) -> list[str]:
 
 def rich_table(view: RunView) -> Table:
     """The summary as a rich table, statuses coloured."""
-    _, table_type, text_type = _rich()
+    table_type, text_type = _table(), _text()
     table = table_type(title=text_type(headline(view)), title_justify="left")
     for name in COLUMNS:
         right = name in ("#", "duration", "target", "CPU", "peak memory")
@@ -112,12 +112,12 @@ def render_terminal_summary(
             console.out(line, highlight=False)
         return
     if view.broken_line:
-        console.print(_rich()[2](view.broken_line, style="bold magenta"))
+        console.print(_text()(view.broken_line, style="bold magenta"))
     if view.summary:
-        console.print(_rich()[2](view.summary, style="bold"))
+        console.print(_text()(view.summary, style="bold"))
     console.print(rich_table(view))
     for line in footer(view):
-        console.print(_rich()[2](line, style="yellow" if line.startswith("SLA") else ""))
+        console.print(_text()(line, style="yellow" if line.startswith("SLA") else ""))
 
 
 def print_run_summary(
@@ -133,14 +133,25 @@ def print_run_summary(
         out.write("\n".join(plain_lines(build_view(record, None, masker))) + "\n")
         out.flush()
         return
-    render_terminal_summary(record, _rich()[0](file=out, highlight=False), masker)
+    render_terminal_summary(record, _console()(file=out, highlight=False), masker)
 
 
-def _rich() -> tuple[type[Console], type[Table], type[Text]]:
-    # rich loads only for a terminal, a pipe or CI log gets plain lines: this module's one
-    # deferred load, of the three parts of rich it draws with.
+def _console() -> type[Console]:
+    # rich loads only for a terminal; a pipe or CI log gets plain lines.
     from rich.console import Console  # noqa: PLC0415 - see the comment above
-    from rich.table import Table  # noqa: PLC0415 - the same deferred load
-    from rich.text import Text  # noqa: PLC0415 - the same deferred load
 
-    return Console, Table, Text
+    return Console
+
+
+def _table() -> type[Table]:
+    # rich loads only for a terminal; a pipe or CI log gets plain lines.
+    from rich.table import Table  # noqa: PLC0415 - see the comment above
+
+    return Table
+
+
+def _text() -> type[Text]:
+    # rich loads only for a terminal; a pipe or CI log gets plain lines.
+    from rich.text import Text  # noqa: PLC0415 - see the comment above
+
+    return Text

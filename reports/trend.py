@@ -10,9 +10,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from orchestrator import __version__
 from orchestrator.model.units import count as plural
 from orchestrator.model.units import markdown_row, seconds, size
+from orchestrator.model.version import __version__
 from reports.templating import environment
 from sla.trend_json import report_to_dict
 from sla.trend_model import GroupTrend, SeriesTrend, TrendReport, Verdict

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lanes.git import GitError, repository_problem, run_git, run_git_all
 from orchestrator.cache.filestate import MODE_GITLINK, Unkeyable, file_state
+from orchestrator.gitio import GitError, repository_problem, run_git, run_git_all
 from orchestrator.model.ownpaths import top_environments
 
 # The status every key reads: submodules compared whatever `.gitmodules` says, stat data

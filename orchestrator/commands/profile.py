@@ -8,7 +8,7 @@ import click
 
 from orchestrator.commands.options import config_option, load
 from orchestrator.configfile.edit import write_targets
-from orchestrator.engine.sizing import read_machine
+from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import ConfigError, ExitCode, UnknownStageError, UsageError
 from orchestrator.model.units import aligned, count, percent, seconds, size

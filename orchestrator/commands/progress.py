@@ -97,7 +97,7 @@ class Progress:
         # rich takes about 40 ms to load: it loads here, once the first stage has been
         # announced, so that no stage waits for the display that shows it.
         self._first.wait()
-        console_type, live_type, _ = _rich()
+        console_type, live_type = _console(), _live()
         console = console_type(file=self.stream, highlight=False, soft_wrap=True)
         live = live_type(
             console=console, refresh_per_second=REFRESH_PER_SECOND, get_renderable=self._table
@@ -177,7 +177,7 @@ class Progress:
         It reads `started` and `ended` by key only (never iterating them), so the pool's
         event thread may add to them meanwhile.
         """
-        table = _rich()[2](expand=False)
+        table = _table()(expand=False)
         for column in ("stage", "state", "elapsed", "eta"):
             table.add_column(column)
         now = time.monotonic()
@@ -216,11 +216,22 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _rich() -> tuple[type[Console], type[Live], type[Table]]:
-    # rich loads only for a live display, plain lines need none of it: this module's one
-    # deferred load, of the three parts of rich it draws with.
+def _console() -> type[Console]:
+    # rich loads only for a live display; plain lines need none of it.
     from rich.console import Console  # noqa: PLC0415 - see the comment above
-    from rich.live import Live  # noqa: PLC0415 - the same deferred load
-    from rich.table import Table  # noqa: PLC0415 - the same deferred load
 
-    return Console, Live, Table
+    return Console
+
+
+def _live() -> type[Live]:
+    # rich loads only for a live display; plain lines need none of it.
+    from rich.live import Live  # noqa: PLC0415 - see the comment above
+
+    return Live
+
+
+def _table() -> type[Table]:
+    # rich loads only for a live display; plain lines need none of it.
+    from rich.table import Table  # noqa: PLC0415 - see the comment above
+
+    return Table

@@ -20,13 +20,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.engine import admission
-from orchestrator.engine.admission import NICE_OFF_PATH, Capacity, Started
-from orchestrator.engine.breaker import Breaker, ended_by_runner, refusal, unstarted_reason
-from orchestrator.engine.metrics import pool_metrics
-from orchestrator.engine.monitor import TreeMonitor
-from orchestrator.engine.process import ExecutionContext
-from orchestrator.engine.sizing import read_machine
+from orchestrator.engine.proc.breaker import Breaker, ended_by_runner, refusal, unstarted_reason
+from orchestrator.engine.proc.monitor import TreeMonitor
+from orchestrator.engine.proc.process import ExecutionContext
+from orchestrator.engine.scheduling import admission
+from orchestrator.engine.scheduling.admission import NICE_OFF_PATH, Capacity, Started
+from orchestrator.engine.scheduling.metrics import pool_metrics
+from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target, check_in_thread
 from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
 from orchestrator.engine.subtasks import current_pool, submit_subtask
@@ -79,7 +79,7 @@ class AdaptiveWorkerPool:
         self.monitor = TreeMonitor()
         self.warnings = warnings if warnings is not None else WriteWarnings()
         masker = masker or Masker(())
-        # A broken runner (engine/breaker.py) stops the launches and ends what runs.
+        # A broken runner (engine/proc/breaker.py) stops the launches and ends what runs.
         self.breaker = Breaker(on_trip=lambda _cause: self.cancel())
         self.monitor.on_refused = lambda cause: self.breaker.trip(
             f"workflow itself could not go on: {cause}"
@@ -335,7 +335,13 @@ class AdaptiveWorkerPool:
 
     def _execute(self, spec: StageSpec, slot: int, nice: int = 0) -> StageRecord:
         current_pool.set(self)  # submit_subtask finds this pool from the stage's thread
-        record = self.runner.run(spec, slot, nice, self._started_at)
+        if spec.split is None:
+            record = self.runner.run(spec, slot, nice, self._started_at)
+        else:  # whole or in parts is decided here, so the runner never names its splitter
+            from orchestrator.engine.split import run_split  # noqa: PLC0415 - split stages only
+
+            where = self.runner.placement(spec, slot, nice, self._started_at)
+            record = run_split(self.runner, spec, where)
         return record if self.end_check is None else self.end_check(record)
 
     def _emit(self, event: StageEvent) -> None:

@@ -33,11 +33,11 @@ class StageSpec:
     retries: int = 0
     expected_s: float | None = None
     cpu_demand: float | None = None  # cores it keeps busy, when known
-    junit: str | bool | None = None  # the stage's `junit` key (engine/junit.py)
-    rerun_failed: int = 0  # reruns of failed tests alone (engine/testrun.py)
+    junit: str | bool | None = None  # the stage's `junit` key (engine/pytest/junit.py)
+    rerun_failed: int = 0  # reruns of failed tests alone (engine/pytest/testrun.py)
     split: SplitPlan | None = None  # a pytest stage run as parts (engine/split.py)
     split_parts: tuple[int, ...] = ()  # the parts this run runs (from 0); empty: all
-    select: SelectRun | None = None  # test selection (engine/selectrun.py)
+    select: SelectRun | None = None  # test selection (engine/pytest/selectrun.py)
 
     @property
     def display(self) -> str:

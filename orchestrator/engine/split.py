@@ -1,7 +1,7 @@
 """A split stage: its parts run side by side as pytest processes, folded into one record.
 
 Each part is the stage's own command with workflow's pytest plugin (`-p workflow_split`;
-every pytest stage has `engine/plugins` first on its PYTHONPATH) and a file that names
+every pytest stage has `engine/pytest/plugins` first on its PYTHONPATH) and a file that names
 its part of the split plan; the plugin deselects every test that belongs to another
 part. Every part collects the same tests and assigns them by id, so together they run
 each collected test once (DESIGN.md: `split`; the record keeps one stage with its
@@ -24,8 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.engine.junit import without_junit
-from orchestrator.engine.selectrun import selected, selecting, selection_env
+from orchestrator.engine.pytest.junit import without_junit
+from orchestrator.engine.pytest.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import StageSpec
 from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
 from orchestrator.engine.subtasks import current_pool

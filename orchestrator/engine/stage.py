@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from orchestrator.engine.junit import JunitTarget, junit_target, mask_file
-from orchestrator.engine.plugins import PLUGIN_DIR
-from orchestrator.engine.process import ExecutionContext, run_attempt
-from orchestrator.engine.selectrun import selected, selecting, selection_env
+from orchestrator.engine.proc.process import ExecutionContext, run_attempt
+from orchestrator.engine.pytest.junit import JunitTarget, junit_target, mask_file
+from orchestrator.engine.pytest.plugins import PLUGIN_DIR
+from orchestrator.engine.pytest.selectrun import selected, selecting, selection_env
+from orchestrator.engine.pytest.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
-from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory
@@ -116,15 +116,11 @@ class StageRunner:
         """Run `spec` (with its retries) on worker `slot` at niceness `nice`.
 
         `started_at` is the pool's start (monotonic seconds): the record's start offset
-        is measured from it. A stage with a split plan runs its parts side by side
-        (`engine/split.py`) and still returns one record.
+        is measured from it. A stage with a split plan is the pool's to hand to
+        `engine/split.py`, which calls back into this runner for each part.
         """
         executor = self.executor_name(spec)
         offset = time.monotonic() - started_at
-        if spec.split is not None:
-            from orchestrator.engine.split import run_split  # noqa: PLC0415 - split stages only
-
-            return run_split(self, spec, Placement(slot, nice, executor, offset))
         log_path = self.log_path(spec.name)
         stem = file_stem(spec.name)
         part = None
@@ -162,6 +158,10 @@ class StageRunner:
             tests=tests,
             runner_fault=last.runner_fault,
         )
+
+    def placement(self, spec: StageSpec, slot: int, nice: int, started_at: float) -> Placement:
+        """Where and when `spec` starts now: its executor, slot, niceness and offset (s)."""
+        return Placement(slot, nice, self.executor_name(spec), time.monotonic() - started_at)
 
     def execute(
         self,

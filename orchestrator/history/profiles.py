@@ -8,7 +8,7 @@ directory, so even a project without history learns from its last runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,18 +44,6 @@ def profiles_from_reports(reports: Path, lane: str | None = None) -> dict[str, S
             if stage.get("status") == "passed" and not reused:
                 stages.setdefault(str(stage.get("name")), []).append(stage)
     return {name: _profile(samples) for name, samples in stages.items()}
-
-
-def history_profiles(
-    path: Path, lane: str, runner_class: str, warn: Callable[[str], None] | None = None
-) -> dict[str, StageProfile]:
-    """What the history database knows of each stage; {} when it cannot be read (`warn`
-    hears it when the database was locked)."""
-    # The store (sqlite3 and the record types) loads only when a database is in use, and
-    # this module is read on the way to the first stage: its one deferred import.
-    from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
-
-    return profiles_safely(path, lane, runner_class, warn)
 
 
 def latest_records(reports: Path, lane: str | None = None) -> list[dict[str, object]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,7 +37,11 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = SHARED) -> No
 def write_new(path: Path, text: str, mode: int = SHARED) -> None:
     """Write `path` whole, only if no file is there: a file that appears meanwhile is
     never replaced (FileExistsError), and a failed write leaves nothing behind."""
-    handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
+    # tempfile (with random and shutil) loads only when a file is written, never on the
+    # way to the first stage.
+    from tempfile import mkstemp  # noqa: PLC0415 - see the comment above
+
+    handle, name = mkstemp(prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -58,7 +62,11 @@ def staged(path: Path, text: str | bytes, mode: int | None = SHARED) -> Iterator
     The caller may do what must happen between (e.g. keep the old file as a backup);
     an exception there removes the staged file and leaves `path` as it was.
     """
-    handle, name = _tempfile()[0](prefix=f".{path.name}.", dir=path.parent)
+    # tempfile (with random and shutil) loads only when a file is written, never on the
+    # way to the first stage.
+    from tempfile import mkstemp  # noqa: PLC0415 - see the comment above
+
+    handle, name = mkstemp(prefix=f".{path.name}.", dir=path.parent)
     temporary = Path(name)
     try:
         data = text.encode("utf-8") if isinstance(text, str) else text
@@ -120,15 +128,9 @@ def reserve_space(path: Path, size: int) -> bool:
 
 def temporary_directory(prefix: str) -> Path:
     """A new private directory under the system's temporary directory."""
-    return Path(_tempfile()[1](prefix=prefix))
+    from tempfile import mkdtemp  # noqa: PLC0415 - loads only when asked, as mkstemp
 
-
-def _tempfile() -> tuple[Callable[..., tuple[int, str]], Callable[..., str]]:
-    # tempfile (with random and shutil) loads only when a file is written, never on the
-    # way to the first stage: this module's one deferred import.
-    from tempfile import mkdtemp, mkstemp  # noqa: PLC0415 - see the comment above
-
-    return mkstemp, mkdtemp
+    return Path(mkdtemp(prefix=prefix))
 
 
 def _mode_for(path: Path, mode: int | None) -> int:

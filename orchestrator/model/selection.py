@@ -191,7 +191,7 @@ def explain_test(depmap: DepMap, current: Current, decision: Decision, test: str
 
 @dataclass(frozen=True)
 class SelectRun:
-    """What a pytest stage is told to select and learn (`engine/selectrun.py`).
+    """What a pytest stage is told to select and learn (`engine/pytest/selectrun.py`).
 
     `skip`: the tests it deselects (`affected`); `would_skip`: in `shadow` mode, what
     `affected` would have deselected (everything runs); `learn`: the plugin's settings

@@ -1,7 +1,7 @@
 """Whether the parts of a split stage collected the same tests (pure).
 
 Every part of a split stage collects the whole suite and keeps its share by id
-(`engine/plugins/workflow_split.py`); that covers every test exactly once only if every
+(`engine/pytest/plugins/workflow_split.py`); that covers every test exactly once only if every
 part collected the same ids. A suite whose ids differ from one process to the next (a
 parametrization over random values, a set's order in an id, a file generated at
 collection) breaks that silently: a test may run in two parts or in none. So each part

@@ -6,7 +6,7 @@ file the history knows to a part, longest expected first onto the least loaded p
 pytest-split and Knapsack do, but from the history every run refreshes: no durations
 file goes stale). Test files stay whole, so module- and class-scoped fixtures run once;
 tests the history does not know are placed when the parts run, by the pytest plugin
-`engine/plugins/workflow_split.py`, at the median test's duration, from the same
+`engine/pytest/plugins/workflow_split.py`, at the median test's duration, from the same
 plan in every part: every test collected runs in exactly one part.
 
 Units: seconds. Part indexes in a plan are 0-based; labels ("2/3") are 1-based.

@@ -5,7 +5,7 @@ A pytest session owes the tests left after every selection (what `-k`, `-m`,
 `--deselect` or a split part's share left out is not owed); `-x`, `--maxfail`, `--sw`,
 a collection error, an interruption or a crash leave some of them unrun, and that is a
 failure whatever the exit status says, which no rerun of the failed tests can mend.
-The account comes from workflow's pytest plugin `engine/plugins/workflow_session.py`:
+The account comes from workflow's pytest plugin `engine/pytest/plugins/workflow_session.py`:
 its file is either the finished account (one JSON line with `finished`) or, for a session
 that never ended, a JSON first line (`given`) and one line per test that started.
 """

@@ -1,6 +1,6 @@
 """What a replay of a run's schedule answers, as values the SLA rules can read.
 
-The engine replays a run with its own admission policy (engine/replay.py); the bottleneck
+The engine replays a run with its own admission policy (engine/scheduling/replay.py); the bottleneck
 rules (sla/) may not import the engine, so they receive the replay through this
 `Replayed` protocol. All times are seconds from the run's start.
 """

@@ -30,7 +30,7 @@ from orchestrator.cache.snapshot import take_snapshot
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.audit import audited, strace_usable
 from orchestrator.engine.pool import AdaptiveWorkerPool
-from orchestrator.engine.sizing import read_machine
+from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import Interrupted, UnknownStageError
 from orchestrator.model.masking import run_masker

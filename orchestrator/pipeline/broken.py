@@ -1,6 +1,6 @@
 """A run whose runner breaks (DESIGN "A broken runner"): how the pipeline sees and says it.
 
-The pool's breaker (`engine/breaker.py`) trips on what the stages meet: three that cannot
+The pool's breaker (`engine/proc/breaker.py`) trips on what the stages meet: three that cannot
 start for the system's reason, the OOM killer. The pipeline adds what only it knows: a log
 or record of the run that finds the device full while the stages run, and workflow's own
 work refused a resource (a thread, a file descriptor). Either way the record says why and
@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.engine.breaker import refusal
 from orchestrator.engine.pool import AdaptiveWorkerPool
+from orchestrator.engine.proc.breaker import refusal
 from orchestrator.model.errors import ExitCode
 from orchestrator.pipeline.recorder import RecordWriter, internal_failure
 
 if TYPE_CHECKING:
-    from orchestrator.pipeline.run import RunStart
+    from orchestrator.pipeline.request import RunStart
 
 
 def start_helper(work: Callable[[], None]) -> threading.Thread | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from lanes.git import GitError, GitMissing
 from orchestrator.cache.environments import EnvironmentMemo
 from orchestrator.cache.filestate import Unkeyable
 from orchestrator.cache.key import KeyParts, StageIdentity, stage_key
@@ -17,6 +16,7 @@ from orchestrator.cache.remembered import REMEMBERED
 from orchestrator.cache.snapshot import Snapshot, take_snapshot
 from orchestrator.cache.store import CacheStore
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.gitio import GitError, GitMissing
 from orchestrator.model.masking import SECRET_NAME
 from orchestrator.model.writes import reason
 from orchestrator.pipeline.plan import PlannedStage

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestrator.engine.junit import load_lxml
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.pytest.junit import load_lxml
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.pipeline.prepare import Prepared
 from orchestrator.pipeline.recorder import RECORD_NAME
-from orchestrator.pipeline.run import RunStart
+from orchestrator.pipeline.request import RunStart
 from reports import write_reports
 from reports.html import prepare, template_cache_failure
 from sla.bottlenecks import attach_bottlenecks

@@ -3,7 +3,7 @@
 Each pytest process of the stage (the stage, its split parts, their xdist workers; the
 shards' files once `workflow merge` has gathered them) wrote what it collected, how
 each test ended and, when it learned, what each coverage context ran and read
-(`engine/plugins/workflow_select_learn.py`). Here those are joined and turned into
+(`engine/pytest/plugins/workflow_select_learn.py`). Here those are joined and turned into
 piece versions with today's fingerprints (`learnmap.py`); nothing is learned when the
 stage's inputs changed while it ran (what ran may not be what is on disk). The baseline
 moves only with a complete run (every test it meant to run has an outcome): a run that
@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lanes.git import GitError
 from orchestrator.cache.environments import EnvironmentMemo
 from orchestrator.cache.filestate import Unkeyable
 from orchestrator.cache.key import StageIdentity, key_inputs
 from orchestrator.cache.snapshot import take_snapshot
+from orchestrator.gitio import GitError
 from orchestrator.history.depmap import MapUpdate, known_sources, remember_sources, save_map
 from orchestrator.history.schema import HistoryError
 from orchestrator.model.config import StageConfig

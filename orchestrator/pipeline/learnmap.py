@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.engine.plugins.workflow_pieces import MODULE
+from orchestrator.engine.pytest.plugins.workflow_pieces import MODULE
 from orchestrator.history.depmap import LearnedTest
 from orchestrator.model.imports import closure, import_edges
 from orchestrator.model.selection import DIR_PIECE, FILE_PIECE, PieceVersion

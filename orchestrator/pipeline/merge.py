@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
-from orchestrator.engine.metrics import pool_metrics
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.metrics import pool_metrics
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.history.store import record_safely
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ExitCode, ReportsDirError

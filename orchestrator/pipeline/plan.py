@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
-from orchestrator.engine.admission import priority
-from orchestrator.engine.sizing import Machine, StageDemand, size_pool
+from orchestrator.engine.scheduling.admission import priority
+from orchestrator.engine.scheduling.sizing import Machine, StageDemand, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import (
     LANE_DEFAULTS,

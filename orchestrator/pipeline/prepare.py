@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.engine.host import host_record
-from orchestrator.engine.sizing import read_machine
-from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
+from orchestrator.engine.scheduling.host import host_record
+from orchestrator.engine.scheduling.sizing import read_machine
+from orchestrator.history.profiles import StageProfile, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import WORKTREE, CheckedCommit, GitRecord, ShardOrigin
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
-from orchestrator.pipeline.run import RunRequest
+from orchestrator.pipeline.request import RunRequest
 from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_stages
 
 if TYPE_CHECKING:
@@ -106,7 +106,12 @@ def prepare_run(
     if decision is not None and lane is None:
         return Prepared(loaded, decision.reasons, None, None, None)
     if lane is None:
-        decision = _lanes()[0](
+        # lanes (and git's helpers) load only for an automatic lane's decision, else in
+        # the helper thread that looks up the commit: a forced lane reaches its first
+        # stage without them.
+        from lanes.decide import decide_lane  # noqa: PLC0415 - see the comment above
+
+        decision = decide_lane(
             loaded.root,
             loaded.config.detect,
             base=options.base,
@@ -139,7 +144,10 @@ def prepare_run(
     history = loaded.history_file if options.history else None
     profiles: dict[str, StageProfile] = {}
     if history is not None:
-        profiles = history_profiles(history, lane.value, host.runner_class, warn)
+        # The store (sqlite3 and the record types) loads only when a database is in use.
+        from orchestrator.history.store import profiles_safely  # noqa: PLC0415 - see above
+
+        profiles = profiles_safely(history, lane.value, host.runner_class, warn)
     plan = build_plan(
         loaded, plan_options, machine, profiles or profiles_from_reports(reports, lane.value)
     )
@@ -275,7 +283,9 @@ def _test_durations(
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
-    return _lanes()[1](loaded.root, head, base)
+    from lanes.git import git_record  # noqa: PLC0415 - in the helper thread (`decide_lane`)
+
+    return git_record(loaded.root, head, base)
 
 
 def checked_identity(found: GitRecord, checked: CheckedCommit | None) -> GitRecord:
@@ -291,15 +301,6 @@ def checked_identity(found: GitRecord, checked: CheckedCommit | None) -> GitReco
 def project_files(root: Path) -> list[str] | None:
     """What git tracks or would track under `root`: the built-in stages' sources (asked
     only when there is no configuration)."""
-    return _lanes()[2](root)
+    from lanes.git import project_files as tracked  # noqa: PLC0415 - without a configuration
 
-
-def _lanes() -> tuple[
-    Callable[..., LaneDecision], Callable[..., GitRecord], Callable[[Path], list[str] | None]
-]:
-    # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
-    # else in the helper thread that looks up the commit while the stages run. A forced
-    # lane reaches its first stage without them. This module's one deferred import.
-    from lanes import decide, git  # noqa: PLC0415 - see the comment above
-
-    return decide.decide_lane, git.git_record, git.project_files
+    return tracked(root)

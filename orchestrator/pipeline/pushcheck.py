@@ -6,7 +6,7 @@ then checked on its own tree: in place when it is the checked-out `HEAD` and not
 under the stages' inputs differs (`lanes/pushtree.py`), else in a temporary worktree of
 it, which is removed afterwards whatever happens: the run's end, an error, Ctrl-C,
 SIGTERM or SIGHUP (they raise here, `signals_raise`), or workflow killed outright (the
-watchdog removes it, `engine/watchdog.py`'s `ondeath`); one a killed workflow left behind
+watchdog removes it, `engine/proc/watchdog.py`'s `ondeath`); one a killed workflow left behind
 is swept at the next check. The configuration and stages are the pushed commit's; the
 reports, history and result cache are the project's own, so a commit whose stages passed
 before is not run again. The output says which tree each commit was checked in.
@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lanes.decide import decide_lane
 from lanes.prepush import parse_push_lines
@@ -32,16 +31,14 @@ from lanes.worktree import (
     sweep_stale,
 )
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.engine.watchdog_link import Watchdog
+from orchestrator.engine.proc.watchdog_link import Watchdog
 from orchestrator.model.errors import ExitCode, WorkflowError, worst_exit_code
 from orchestrator.model.globs import compile_globs
 from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.status import CheckedCommit
+from orchestrator.pipeline.events import Notice, RunEvent, RunResult
 from orchestrator.pipeline.prepare import RunOptions, project_files
 from orchestrator.pipeline.signals import signals_deferred, signals_raise
-
-if TYPE_CHECKING:
-    from orchestrator.pipeline.workflow import RunEvent, RunResult
 
 # After these, the other commits are not checked: the user stopped it, or the runner broke.
 _STOP = frozenset({ExitCode.RUNNER_BROKEN, ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP})
@@ -64,8 +61,6 @@ def check_push(
     Raises ConfigError or UsageError (exit 2) before anything runs, CheckoutError when a
     pushed commit cannot be checked out.
     """
-    from orchestrator.pipeline.workflow import Notice, RunResult  # noqa: PLC0415 - a cycle
-
     loaded = load_config(options.config_path, cwd=options.cwd, files=project_files)
     decision = None
     if options.lane is None:  # else forced by --lane: every pushed commit runs that lane
@@ -167,8 +162,6 @@ def _run_in(
     project: Path, placement: Placement, ask: RunOptions, run: Callable[[RunOptions], RunResult]
 ) -> RunResult:
     """The commit's run with the project's directory in its tree as the working directory."""
-    from orchestrator.pipeline.workflow import RunResult  # noqa: PLC0415 - a cycle
-
     if not project.is_dir():
         why = f"the pushed commit {placement.commit.label} has no {project.name}: nothing to check"
         return RunResult(exit_code=0, plan=None, reasons=(why,))
@@ -176,7 +169,7 @@ def _run_in(
 
 
 def _checkout(top: Path, path: Path, placement: Placement) -> None:
-    from lanes.git import GitError  # noqa: PLC0415 - the same module the worktree uses
+    from orchestrator.gitio import GitError  # noqa: PLC0415 - the same module the worktree uses
 
     try:
         add_worktree(top, path, placement.commit.sha)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     WriteRecord = Callable[[RunRecord, Path], None]
     from orchestrator.pipeline.cached import RunCache
-    from orchestrator.pipeline.run import RunRequest, RunStart
+    from orchestrator.pipeline.request import RunRequest, RunStart
 
 RECORD_NAME = "run.json"
 TRACEBACK_NAME = "internal-error.txt"

@@ -19,25 +19,23 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.configfile.load import LoadedConfig
-from orchestrator.engine.junit import named_junit
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
+from orchestrator.engine.pytest.junit import named_junit
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.files import make_own_directory, reserve_space
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
-from orchestrator.model.status import GitRecord, HostRecord
-from orchestrator.model.writes import WriteWarnings, reason
+from orchestrator.model.writes import reason
 from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter
+from orchestrator.pipeline.request import RunRequest, RunStart
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 from orchestrator.pipeline.sourceguard import SourceGuard
 
@@ -48,22 +46,6 @@ if TYPE_CHECKING:
 LAUNCH_WAIT_S = 2.0  # the helper thread waits at most this long for the first launches
 RESERVE_NAME = ".room-for-run.json"  # kept free for the record (model/files.reserve_space)
 RESERVE_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything a run needs that the command line decided."""
-
-    loaded: LoadedConfig
-    plan: Plan
-    report_dir: Path
-    # The commit, or how to find it out: asking git costs a process start, which need not
-    # delay the first stage, so the record writer asks (once) while the stages run.
-    git: GitRecord | Callable[[], GitRecord] = field(default_factory=GitRecord)
-    host: HostRecord = field(default_factory=HostRecord)
-    cache_lookup: bool = True  # False (--no-cache): every stage runs; passes are still stored
-    cache_verify: float = 0.0  # the share of would-be hits run anyway (`cache_verify`)
-    cache_verify_seed: int | None = None  # None: a fresh seed for this run
 
 
 def new_run_id(now: datetime) -> str:
@@ -107,17 +89,6 @@ def stage_spec(stage: PlannedStage) -> StageSpec:
 def stage_exit_code(stages: tuple[StageRecord, ...]) -> ExitCode:
     """1 when any stage did not pass, else 0 (the SLA verdict may raise it to 3)."""
     return ExitCode.OK if all(s.status.ok for s in stages) else ExitCode.STAGE_FAILED
-
-
-@dataclass(frozen=True)
-class RunStart:
-    """A run's identity and directory, fixed before any stage starts."""
-
-    run_id: str
-    started_at: str
-    run_dir: Path
-    masker: Masker
-    warnings: WriteWarnings = field(default_factory=WriteWarnings)
 
 
 def plan_masker(plan: Plan) -> Masker:

@@ -26,8 +26,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lanes.git import GitError, run_git
 from orchestrator.cache.snapshot import Snapshot, status_codes
+from orchestrator.gitio import GitError, run_git
 from orchestrator.model.ownpaths import environments, inside, own_output_of, top_environments
 from orchestrator.model.status import StageStatus
 

@@ -2,7 +2,7 @@
 
 A file's content is named the way git names it (its "mode blob" state, from the work
 tree's snapshot: a clean tracked file costs nothing to name), and its pieces'
-fingerprints (`engine/plugins/workflow_pieces.py`) are kept in the history under that
+fingerprints (`engine/pytest/plugins/workflow_pieces.py`) are kept in the history under that
 name and workflow's interpreter, so a run parses only the files whose content it has not
 seen. A data file's fingerprint is its state; a directory's is a digest of its listing.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orchestrator.cache.filestate import file_state
 from orchestrator.cache.snapshot import Snapshot
-from orchestrator.engine.plugins.workflow_pieces import describe
+from orchestrator.engine.pytest.plugins.workflow_pieces import describe
 from orchestrator.model.selection import DIR_PIECE, FILE_PIECE
 
 # A file that is missing or cannot be parsed has no pieces (every piece of it changed)

@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.engine.junit import read_junit
+from orchestrator.engine.pytest.junit import read_junit
 from orchestrator.history.schema import HistoryError
 from orchestrator.history.tests import ResultRow, record_tests
 from orchestrator.model.masking import Masker

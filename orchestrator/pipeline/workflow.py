@@ -12,20 +12,17 @@ input or exits; the caller renders what it is given.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from orchestrator.cache.verify import new_seed
-from orchestrator.engine.pool import StageEvent
-from orchestrator.model.masking import Masker
 from orchestrator.pipeline.cached import RunCache, preview
 from orchestrator.pipeline.cachekeys import open_store
-from orchestrator.pipeline.plan import Plan
+from orchestrator.pipeline.events import Notice, RunEvent, RunResult, RunStarted, StagesEnded
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
-from orchestrator.pipeline.run import RunRequest, RunStart, execute_run, start_run
+from orchestrator.pipeline.request import RunRequest, RunStart
+from orchestrator.pipeline.run import execute_run, start_run
 
 if TYPE_CHECKING:
-    from orchestrator.model.records import RunRecord
     from orchestrator.pipeline.finish import Finisher
 
 __all__ = [
@@ -37,57 +34,6 @@ __all__ = [
     "StagesEnded",
     "run_workflow",
 ]
-
-
-class Notice(NamedTuple):
-    """A line worth saying now: a warning (`history not read: ...`) or news (waiting)."""
-
-    text: str
-    warning: bool = True
-
-
-class RunStarted(NamedTuple):
-    """The run has a directory and a plan; no stage has started yet."""
-
-    plan: Plan
-    run_dir: Path
-    masker: Masker
-
-
-class StagesEnded(NamedTuple):
-    """Every stage has ended; judging and reports follow."""
-
-    record: RunRecord  # not judged yet: no `sla`, no bottlenecks
-
-
-RunEvent = Notice | RunStarted | StageEvent | StagesEnded
-
-
-class RunResult(NamedTuple):
-    """What a run decided: its exit code (DESIGN's table) and, when stages ran, the record.
-
-    `record` is None when nothing ran: nothing changed (`plan` None, `reasons` say why) or
-    a dry run (`plan` set). `start` is the run's identity, directory, masker and its
-    `warnings` (a `WriteWarnings`: every destination that could not be written, one line
-    each; none changes the exit code).
-    """
-
-    exit_code: int
-    plan: Plan | None
-    reasons: tuple[str, ...]
-    record: RunRecord | None = None
-    start: RunStart | None = None
-    reports: tuple[Path, ...] = ()
-    # A dry run: per stage, "would run" or "cached from RUN".
-    cache_preview: Mapping[str, str] | None = None
-    # A push of several commits: each one's result, in the order they were checked (this
-    # result is then the worst of them).
-    commits: tuple[RunResult, ...] = ()
-
-    @property
-    def run_dir(self) -> Path | None:
-        """The run's directory under the reports directory, when it ran."""
-        return None if self.start is None else self.start.run_dir
 
 
 def run_workflow(

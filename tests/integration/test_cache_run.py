@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.config import Lane
 from orchestrator.model.records import StageRecord
 from orchestrator.model.status import StageStatus

@@ -14,8 +14,8 @@ from typing import Any
 import psutil
 import pytest
 
-from orchestrator.engine.monitor import TreeMonitor
-from orchestrator.engine.process import ExecutionContext, run_command
+from orchestrator.engine.proc.monitor import TreeMonitor
+from orchestrator.engine.proc.process import ExecutionContext, run_command
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.masking import Masker
 from tests.integration.command import workflow

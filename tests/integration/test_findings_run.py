@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.records import read_record, wall_time_s
 from orchestrator.model.whatif import WhatIf
 from sla.bottlenecks import floor_s

@@ -7,7 +7,7 @@ be collected, output with characters XML cannot hold) runs under pytest twice: o
 reports, or, when a plugin's reporter took its place, collecting them itself). Every
 test case must carry the same attributes (classname, name, file, line), outcome and
 message, in the same order; workflow's also carries pytest's node id, which
-`engine/junit.read_junit` names the test by.
+`engine/pytest/junit.read_junit` names the test by.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from orchestrator.engine.junit import pytest_junit_args, read_junit
-from orchestrator.engine.plugins import PLUGIN_DIR
+from orchestrator.engine.pytest.junit import pytest_junit_args, read_junit
+from orchestrator.engine.pytest.plugins import PLUGIN_DIR
 
 pytestmark = pytest.mark.integration
 

@@ -175,7 +175,7 @@ def _watchdog_of(pid: int) -> psutil.Process | None:
         return None
     for child in children:
         try:
-            if "orchestrator.engine.watchdog" in child.cmdline():
+            if "orchestrator.engine.proc.watchdog" in child.cmdline():
                 return child
         except psutil.Error:
             continue

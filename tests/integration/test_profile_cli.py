@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.configfile.edit import write_targets
 from orchestrator.configfile.load import load_config
-from orchestrator.engine.sizing import Machine
+from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.model.config import Lane
 from orchestrator.model.records import StageRecord, StageStatus
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, PlanOptions, build_plan

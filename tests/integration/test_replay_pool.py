@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from orchestrator.engine.pool import AdaptiveWorkerPool
-from orchestrator.engine.replay import MAX_DELAY_S, replay_record
+from orchestrator.engine.scheduling.replay import MAX_DELAY_S, replay_record
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import Strategy
 from orchestrator.model.records import RunRecord

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.engine.junit import read_junit
+from orchestrator.engine.pytest.junit import read_junit
 from tests.integration.command import workflow
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 
 # Loaded once the stages run (the helper thread) or only by the commands that need them.
 NOT_ON_THE_START_PATH = (
-    "lxml.etree",  # reading a JUnit file: engine/junit.py, after a stage ends
+    "lxml.etree",  # reading a JUnit file: engine/pytest/junit.py, after a stage ends
     "orchestrator.model.records",  # the record types: the helper thread's first record
     "orchestrator.cache.explain",  # `workflow cache explain` only
     "orchestrator.pipeline.finish",  # the finishing code, with sla, reports and jinja2

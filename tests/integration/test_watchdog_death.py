@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from orchestrator.engine.watchdog_link import Watchdog
+from orchestrator.engine.proc.watchdog_link import Watchdog
 from tests.integration.test_leftovers import PY, SLACK_S, _zombie_pid, wait_for
 
 WITNESS = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
@@ -20,7 +20,7 @@ WITNESS = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); t
 # workflow's side of the watchdog in a process that dies without a word (os._exit).
 DIES = """
 import sys, time
-from orchestrator.engine.watchdog_link import Watchdog
+from orchestrator.engine.proc.watchdog_link import Watchdog
 watchdog = Watchdog(sys.argv[1])
 watchdog.stage(sys.argv[1] + ".1", 0.5)
 watchdog.start()

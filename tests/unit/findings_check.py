@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.records import Bottleneck, RunRecord, wall_time_s
 from orchestrator.model.units import seconds
 from orchestrator.model.whatif import Link

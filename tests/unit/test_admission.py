@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.engine.admission import (
+from orchestrator.engine.scheduling.admission import (
     CPU_BOUND_DEMAND,
     NICE_OFF_PATH,
     Capacity,

@@ -1,4 +1,4 @@
-"""The circuit breaker (engine/breaker.py): what is the runner's fault, when it trips."""
+"""The circuit breaker (engine/proc/breaker.py): what is the runner's fault, when it trips."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.engine.breaker import (
+from orchestrator.engine.proc.breaker import (
     Breaker,
     exec_format_cause,
     refusal,

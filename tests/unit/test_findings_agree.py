@@ -18,7 +18,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.engine.replay import ReplaySetup, ReplayStage, simulate
+from orchestrator.engine.scheduling.replay import ReplaySetup, ReplayStage, simulate
 from orchestrator.model.records import (
     PoolRecord,
     RunRecord,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from orchestrator.engine.host import host_record, runner_class
-from orchestrator.engine.sizing import Machine, read_machine
+from orchestrator.engine.scheduling.host import host_record, runner_class
+from orchestrator.engine.scheduling.sizing import Machine, read_machine
 from orchestrator.model.records import upgraded
 
 

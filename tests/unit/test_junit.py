@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine.junit import junit_target, read_junit, session_file
-from orchestrator.engine.testpaths import placed
-from orchestrator.engine.testrun import rerun_argv
+from orchestrator.engine.pytest.junit import junit_target, read_junit, session_file
+from orchestrator.engine.pytest.testpaths import placed
+from orchestrator.engine.pytest.testrun import rerun_argv
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.testresults import (
     MAX_FAILED_IDS,

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.engine.logcopy import MAX_HELD, LogCopier
+from orchestrator.engine.proc.logcopy import MAX_HELD, LogCopier
 from orchestrator.model.masking import MASK, Masker, mask_fields, secret_values
 from orchestrator.model.status import GitRecord
 from orchestrator.model.writes import WriteWarnings, append_or_discard

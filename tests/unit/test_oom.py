@@ -1,4 +1,4 @@
-"""Whether the OOM killer ended a stage (engine/oom.py), from the kernel's own counters.
+"""Whether the OOM killer ended a stage (engine/proc/oom.py), from the kernel's own counters.
 
 The cgroup files are laid out in tmp_path as the kernel lays them out under
 /sys/fs/cgroup (this machine's own OOM killer is not set off by a test).
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine import oom
-from orchestrator.engine.oom import OomCounter, counter_for, oom_cause, read_kills
+from orchestrator.engine.proc import oom
+from orchestrator.engine.proc.oom import OomCounter, counter_for, oom_cause, read_kills
 
 V2_EVENTS = "low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n"
 V1_CONTROL = "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n"

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.engine.metrics import pool_metrics
-from orchestrator.engine.sizing import Machine, StageDemand, parse_cpu_max, size_pool
+from orchestrator.engine.scheduling.metrics import pool_metrics
+from orchestrator.engine.scheduling.sizing import Machine, StageDemand, parse_cpu_max, size_pool
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import UnknownStageError
@@ -161,7 +161,7 @@ def test_pool_metrics() -> None:
 
 
 def test_the_pools_figures_leave_the_critical_path_to_the_replay() -> None:
-    # One algorithm decides the path (engine/replay.py, when the run's record is finished):
+    # One algorithm decides the path (engine/scheduling/replay.py, when the record is finished):
     # the live figures never carry a second opinion that the final record would contradict.
     stages = [
         replace(stage("a", 0, 2), worker="thread-1"),

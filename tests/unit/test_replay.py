@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.engine.replay import Replay, ReplaySetup, ReplayStage, replay_record, simulate
+from orchestrator.engine.scheduling.replay import (
+    Replay,
+    ReplaySetup,
+    ReplayStage,
+    replay_record,
+    simulate,
+)
 from orchestrator.model.records import PoolRecord, RunRecord, StageRecord, StageStatus
 from orchestrator.model.whatif import WhatIf
 from tests.unit.test_reports_samples import record, stage

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import FileEdit, PoolRecord, RunRecord, StageStatus
 from reports.markdown import SUMMARY_LIMIT, code, fenced, render_markdown, text

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.records import (
     GitRecord,
     HostRecord,

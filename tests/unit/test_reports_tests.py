@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from orchestrator.engine.replay import replay_record
+from orchestrator.engine.scheduling.replay import replay_record
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageStatus
 from orchestrator.model.testresults import Outcome, TestCase, summarize

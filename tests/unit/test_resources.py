@@ -11,7 +11,13 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.engine.admission import EVERYTHING, Capacity, admit, fits_resources, holds
+from orchestrator.engine.scheduling.admission import (
+    EVERYTHING,
+    Capacity,
+    admit,
+    fits_resources,
+    holds,
+)
 from orchestrator.engine.spec import StageSpec
 
 RESOURCES = ["db", "port", "gpu"]

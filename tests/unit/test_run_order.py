@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.cli import run_cli
 from orchestrator.configfile.load import load_config
-from orchestrator.engine.sizing import Machine
+from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.records import RunRecord
 from orchestrator.model.run_order import (
@@ -25,7 +25,8 @@ from orchestrator.model.run_order import (
     utc_key,
 )
 from orchestrator.pipeline.plan import PlanOptions, build_plan
-from orchestrator.pipeline.run import RunRequest, new_run_id, start_run
+from orchestrator.pipeline.request import RunRequest
+from orchestrator.pipeline.run import new_run_id, start_run
 from tests.unit.test_trends_data import RUNNER, run, stage
 
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)

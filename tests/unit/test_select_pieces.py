@@ -7,7 +7,7 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.engine.plugins.workflow_pieces import (
+from orchestrator.engine.pytest.plugins.workflow_pieces import (
     describe,
     fingerprints,
     function_lines,

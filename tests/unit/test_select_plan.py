@@ -6,8 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from orchestrator.configfile.load import load_config
-from orchestrator.engine.selectrun import select_argv
-from orchestrator.engine.sizing import Machine
+from orchestrator.engine.pytest.selectrun import select_argv
+from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane
 from orchestrator.model.selection import SelectMode, SelectRun

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.engine.plugins import PLUGIN_DIR
+from orchestrator.engine.pytest.plugins import PLUGIN_DIR
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from orchestrator.engine.replay import replay_record, simulate
+from orchestrator.engine.scheduling.replay import replay_record, simulate
 from orchestrator.model.records import (
     Bottleneck,
     HostRecord,

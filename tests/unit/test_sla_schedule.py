@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.engine.replay import ReplaySetup, ReplayStage, replay_record, simulate
+from orchestrator.engine.scheduling.replay import ReplaySetup, ReplayStage, replay_record, simulate
 from orchestrator.model.records import PoolRecord, RunRecord, ShardRun, StagePart, StageStatus
 from orchestrator.model.whatif import Link, WhatIf
 from reports.html import render_html

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestrator.engine.plugins.workflow_split import _read, assign_parts
+from orchestrator.engine.pytest.plugins.workflow_split import _read, assign_parts
 from orchestrator.engine.split import INLINE_MAX, _handed
 from orchestrator.model.splitplan import (
     MIN_TEST_S,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.configfile.load import LoadedConfig, load_config
-from orchestrator.engine.sizing import Machine
+from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.history.profiles import StageProfile
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import UsageError

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # The stage finds workflow's plugins as top-level modules (their directory is first on
-# its PYTHONPATH); the type checker sees them as orchestrator.engine.plugins.*.
+# its PYTHONPATH); the type checker sees them as orchestrator.engine.pytest.plugins.*.
 from workflow_select_table import Table  # type: ignore[import-not-found]
 from workflow_select_watch import (  # type: ignore[import-not-found]
     CHILD_ENV,

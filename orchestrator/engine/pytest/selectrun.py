@@ -1,7 +1,7 @@
 """A pytest stage with `select`: hand the selection to the plugin, read back what it did.
 
 The decision (`pipeline/selection.py`) reaches the stage's pytest processes through
-workflow's plugin (`-p workflow_select`, `engine/plugins/workflow_select.py`) and a
+workflow's plugin (`-p workflow_select`, `engine/pytest/plugins/workflow_select.py`) and a
 file each process is given in `WORKFLOW_SELECT`: the tests to deselect, and where and
 how to measure. Reruns of failed tests are not given it: they name their tests
 themselves, and learn nothing. After the processes end, their files say how many tests
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.engine.spec import StageSpec
+from orchestrator.model.pytestargv import with_plugin_first
 from orchestrator.model.selection import SelectMode, SelectRun
 from orchestrator.model.testresults import TestSelection, TestsSummary
 
@@ -33,8 +34,7 @@ SHIM = "select-python"  # workflow's coverage alone, for stages that have none
 def select_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     """The command with workflow's selection plugin named first: its hook must deselect
     before a split part's plugin (`-p workflow_split`, named later) keeps its share."""
-    program = 3 if argv[1:3] == ("-m", "pytest") else 1
-    return (*argv[:program], "-p", PLUGIN, *argv[program:])
+    return with_plugin_first(argv, PLUGIN)
 
 
 def write_decision(select: SelectRun, scratch: Path, stem: str) -> Path:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from orchestrator.engine.logcopy import safe_cut
+from orchestrator.engine.proc.logcopy import safe_cut
 from orchestrator.engine.spec import Attempt, Target
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus

@@ -1,4 +1,4 @@
-"""`python -m orchestrator.engine.callstage pkg.module:function`: a callable stage, own process.
+"""`python -m orchestrator.engine.proc.callstage pkg.module:function`: a callable, own process.
 
 Running a callable as a child process gives it what command stages have: a measured
 process tree, a hard timeout and a clean kill. The one-line error goes to the file named
@@ -11,13 +11,15 @@ import os
 import sys
 from pathlib import Path
 
-from orchestrator.engine.callables import CallableError, raised, resolve, verdict
+from orchestrator.engine.proc.callables import CallableError, raised, resolve, verdict
 
 
 def main(argv: list[str]) -> int:
     """Import and call the target; 0 for a pass, 1 for a failure, 2 if it cannot be called."""
     if len(argv) != 1:
-        sys.stderr.write("usage: python -m orchestrator.engine.callstage package.module:function\n")
+        sys.stderr.write(
+            "usage: python -m orchestrator.engine.proc.callstage package.module:function\n"
+        )
         return 2
     root = os.environ.get("WORKFLOW_IMPORT_ROOT")
     try:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from orchestrator.engine.sizing import Machine
+from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.model.status import HostRecord
 
 

@@ -1,7 +1,7 @@
 """A stage whose process could not be started: why, in one line, and whose fault it is.
 
 The kernel's answer to exec names the reason (`ENOENT`: the command or its `#!`
-interpreter is missing; `EACCES`: not executable); `engine/breaker.spawn_cause` says
+interpreter is missing; `EACCES`: not executable); `engine/proc/breaker.spawn_cause` says
 whether it is the stage's own or the runner's, and a runner's reason is counted by the
 run's breaker (three stages for the same reason stop the run, exit 5).
 """
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.engine.breaker import Breaker, spawn_cause
+from orchestrator.engine.proc.breaker import Breaker, spawn_cause
 from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.engine.toolpath import not_found_reason, resolve_executable
 from orchestrator.model.masking import Masker

@@ -1,12 +1,12 @@
 """The pool's schedule, simulated: recorded durations placed by the pool's own rules.
 
 A pure simulation: each stage keeps its duration (a cached stage its ~0 s), and the
-pool's rules (engine/admission.py: ready by priority, a free worker, `serial` alone,
+pool's rules (engine/scheduling/admission.py: ready by priority, a free worker, `serial` alone,
 shared resources within their limits, the adaptive core budget, the lowest free worker
 slot) decide when it starts, and it starts its own recorded latency after that (the
 pool's, on a busy machine); a split stage gives a core back as each part but the last
 ends, as the pool does. Each placement says why the stage started when it did (the
-`Link`). `engine/replay.py` asks it what-if questions about a recorded run.
+`Link`). `engine/scheduling/replay.py` asks it what-if questions about a recorded run.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from orchestrator.engine import admission
-from orchestrator.engine.admission import Capacity
+from orchestrator.engine.scheduling import admission
+from orchestrator.engine.scheduling.admission import Capacity
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.whatif import Link, Placement, WhatIf
 

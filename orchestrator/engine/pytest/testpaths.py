@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from orchestrator.engine.junit import failure_locations
+from orchestrator.engine.pytest.junit import failure_locations
 from orchestrator.model.testresults import TestCase
 
 

@@ -2,12 +2,12 @@
 
 workflow can be killed outright (SIGKILL, the OOM killer) while stages run; nothing in
 workflow then ends their trees, and a stage's own timeout is no longer enforced. So each
-run starts one small process, `python -m orchestrator.engine.watchdog`, in its own
+run starts one small process, `python -m orchestrator.engine.proc.watchdog`, in its own
 session (a signal to workflow's process group does not reach it) with the read end of a
 pipe as its stdin. workflow writes one line per event; the watchdog only reads. When the
 pipe reaches end-of-file without an `end` line, workflow is gone: the watchdog sends
 SIGTERM to every process whose environment carries one of the run's tree tokens
-(`WORKFLOW_TREE`, see `orchestrator.engine.treetoken`) and to the process groups they
+(`WORKFLOW_TREE`, see `orchestrator.engine.proc.treetoken`) and to the process groups they
 lead, then SIGKILL to each one still alive after its stage's `kill_grace` (from the
 `stage` line; 5 s if unknown).
 
@@ -39,7 +39,7 @@ import sys
 import time
 from collections.abc import Iterable
 
-from orchestrator.engine.treetoken import tokens_of
+from orchestrator.engine.proc.treetoken import tokens_of
 
 DEFAULT_GRACE_S = 5.0
 POLL_S = 0.05

@@ -5,8 +5,8 @@ CPU small and measurable; it also owns the TERM -> grace -> KILL escalation, so 
 past its timeout is ended even while its supervising thread is blocked in `wait4`.
 
 While it runs, this process is a child subreaper (orphans of the stages come back to it,
-`orchestrator.engine.adoption`) and a watchdog process stands by to end the stages
-should workflow be killed outright (`orchestrator.engine.watchdog_link`); it is started
+`orchestrator.engine.proc.adoption`) and a watchdog process stands by to end the stages
+should workflow be killed outright (`orchestrator.engine.proc.watchdog_link`); it is started
 just before the first stage's process (`launching`), so no stage process ever exists
 that it would not end.
 """
@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orchestrator.engine.adoption import Adopter, acquire_subreaper, release_subreaper
-from orchestrator.engine.breaker import refusal
-from orchestrator.engine.watchdog_link import Watchdog
+from orchestrator.engine.proc.adoption import Adopter, acquire_subreaper, release_subreaper
+from orchestrator.engine.proc.breaker import refusal
+from orchestrator.engine.proc.watchdog_link import Watchdog
 
 if TYPE_CHECKING:
-    from orchestrator.engine.proctree import ProcessTree
+    from orchestrator.engine.proc.proctree import ProcessTree
 
 SAMPLE_INTERVAL_S = 0.1
 

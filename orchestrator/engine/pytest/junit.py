@@ -1,6 +1,6 @@
 """JUnit XML files: which one a stage writes (pytest gets one added) and what it says.
 
-Wherever pytest runs, workflow's own writer (`engine/plugins/workflow_junit.py`) writes
+Wherever pytest runs, workflow's own writer (`engine/pytest/plugins/workflow_junit.py`) writes
 the file workflow reads, even when the command names its own `--junit-xml` (pytest's
 writer still writes that one): each test case carries pytest's node id, so ids are never
 guessed from a classname. Beside it, `workflow_session` keeps the session's account
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.model.masking import Masker
-from orchestrator.model.pytestargv import is_pytest
+from orchestrator.model.pytestargv import is_pytest, option_value, without_options
 from orchestrator.model.testresults import Outcome, TestCase
 from orchestrator.model.writes import WriteWarnings
 
@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 
 JUNIT_OPTIONS = ("--junit-xml", "--junitxml")  # both spellings pytest accepts
 JUNIT_FAMILY = "junit_family="  # the ini option (`-o junit_family=...`) that picks the shape
-JUNIT_PLUGIN = "workflow_junit"  # workflow's writer (engine/plugins), `-p workflow_junit`
+JUNIT_PLUGIN = "workflow_junit"  # workflow's writer (engine/pytest/plugins), `-p workflow_junit`
 JUNIT_PLUGIN_OPTION = "--workflow-junit"
-SESSION_PLUGIN = "workflow_session"  # the session's account (engine/plugins)
+SESSION_PLUGIN = "workflow_session"  # the session's account (engine/pytest/plugins)
 SESSION_PLUGIN_OPTION = "--workflow-session"
 _OWN_PLUGINS = (JUNIT_PLUGIN, SESSION_PLUGIN)
 _OWN_OPTIONS = (JUNIT_PLUGIN_OPTION, SESSION_PLUGIN_OPTION)
@@ -57,13 +57,7 @@ def session_file(junit: Path) -> Path:
 
 def named_junit(argv: tuple[str, ...]) -> str | None:
     """The JUnit file `argv` already asks pytest for (`--junit-xml[=]PATH`), if any."""
-    for index, arg in enumerate(argv):
-        for option in JUNIT_OPTIONS:
-            if arg.startswith(option + "="):
-                return arg.split("=", 1)[1]
-            if arg == option and index + 1 < len(argv):
-                return argv[index + 1]
-    return None
+    return option_value(argv, JUNIT_OPTIONS)
 
 
 def junit_target(
@@ -88,7 +82,7 @@ def junit_target(
 
 def pytest_junit_args(path: Path) -> tuple[str, ...]:
     """The options that make pytest write workflow's JUnit file at `path` (the xunit1
-    shape, each test case with its node id; `engine/plugins/workflow_junit.py`: pytest's
+    shape, each test case with its node id; `engine/pytest/plugins/workflow_junit.py`: pytest's
     own writer costs about 60 us a test) and its session's account beside it."""
     return (
         *("-p", JUNIT_PLUGIN, f"{JUNIT_PLUGIN_OPTION}={path}"),
@@ -98,24 +92,7 @@ def pytest_junit_args(path: Path) -> tuple[str, ...]:
 
 def without_junit(argv: tuple[str, ...]) -> tuple[str, ...]:
     """`argv` without the options that ask for a JUnit file (pytest's or workflow's)."""
-    kept: list[str] = []
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        following = argv[index + 1] if index + 1 < len(argv) else ""
-        if (
-            arg in (*JUNIT_OPTIONS, *_OWN_OPTIONS)
-            or (arg == "-o" and following.startswith(JUNIT_FAMILY))
-            or (arg == "-p" and following in _OWN_PLUGINS)
-        ):
-            index += 2
-            continue
-        index += 1
-        prefixes = tuple(f"{option}=" for option in (*JUNIT_OPTIONS, *_OWN_OPTIONS))
-        if arg.startswith(prefixes) or arg in {f"-p{name}" for name in _OWN_PLUGINS}:
-            continue
-        kept.append(arg)
-    return tuple(kept)
+    return without_options(argv, (*JUNIT_OPTIONS, *_OWN_OPTIONS), _OWN_PLUGINS, (JUNIT_FAMILY,))
 
 
 def mask_file(path: Path, masker: Masker, warnings: WriteWarnings) -> None:

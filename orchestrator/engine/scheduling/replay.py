@@ -1,7 +1,7 @@
 """Replay a run's schedule with the pool's own admission policy, and ask what-if questions.
 
 The run record's stages, each at its recorded duration (a split stage with its parts'
-ends), are placed by `engine/simulation.py`, the pool's rules as a pure function. Asking
+ends), are placed by `engine/scheduling/simulation.py`, the pool's rules as a pure function. Asking
 the same replay with one stage at half its duration says how much shorter the whole run
 would be: the "virtual speed-up" that ranks the bottlenecks. The replayed schedule moves
 stages as the pool would: a stage that queued behind another takes the first worker (or
@@ -15,7 +15,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from orchestrator.engine.simulation import (
+from orchestrator.engine.scheduling.simulation import (
     EPSILON_S,
     UNCHANGED,
     ReplaySetup,

@@ -5,7 +5,7 @@ tree; psutil's `children()` scans every process on the machine each time, which 
 makes naive monitors expensive. Processes that leave the tree (a daemon that double-forks,
 a tool that calls setsid) are remembered, so they are measured and ended too: those the
 sampler saw before they left, and those adopted by workflow as a child subreaper
-(`orchestrator.engine.adoption`), which it names through `adopted`.
+(`orchestrator.engine.proc.adoption`), which it names through `adopted`.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class ProcessTree:
 
     root_pid: int
     nice: int = 0  # members found below this niceness are raised to it
-    token: str = ""  # its WORKFLOW_TREE token (orchestrator.engine.adoption); "" if none
+    token: str = ""  # its WORKFLOW_TREE token (orchestrator.engine.proc.adoption); "" if none
     members: dict[int, _Member] = field(default_factory=dict)
     peak_rss: int = 0
     samples: int = 0

@@ -6,7 +6,7 @@ root is reaped with `wait4`, whose resource usage is the kernel's account of the
 every descendant it reaped: pytest-xdist workers included, no sampling gaps.
 
 Every process of an attempt carries its tree token (`WORKFLOW_TREE`, see
-`orchestrator.engine.adoption`), so what escapes the tree is still found. The attempt is
+`orchestrator.engine.proc.adoption`), so what escapes the tree is still found. The attempt is
 over once its root has exited and what it left behind has been ended (TERM, then KILL
 after the stage's `kill_grace`); the log copy then gets a short drain, never an
 open-ended wait for end-of-file that a daemon holding the pipe would never send.
@@ -24,15 +24,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from orchestrator.engine.breaker import Breaker, refusal
-from orchestrator.engine.callables import call_in_thread
-from orchestrator.engine.logcopy import LogCopier, Writable
-from orchestrator.engine.monitor import TreeMonitor, Watch
-from orchestrator.engine.oom import kills_now, oom_cause
-from orchestrator.engine.proctree import ProcessTree
+from orchestrator.engine.proc.breaker import Breaker, refusal
+from orchestrator.engine.proc.callables import call_in_thread
+from orchestrator.engine.proc.logcopy import LogCopier, Writable
+from orchestrator.engine.proc.monitor import TreeMonitor, Watch
+from orchestrator.engine.proc.oom import kills_now, oom_cause
+from orchestrator.engine.proc.proctree import ProcessTree
+from orchestrator.engine.proc.treetoken import with_tree
+from orchestrator.engine.proc.unstarted import Refused, not_started
 from orchestrator.engine.spec import Attempt, StageSpec
-from orchestrator.engine.treetoken import with_tree
-from orchestrator.engine.unstarted import Refused, not_started
 from orchestrator.model.errors import signal_name
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
@@ -44,7 +44,7 @@ LOG_DRAIN_S = 0.5  # after the tree is ended, how long the log copy may wait for
 
 def callable_command(target: str) -> tuple[str, ...]:
     """The command that runs a `pkg.module:function` stage in its own process."""
-    return (sys.executable, "-m", "orchestrator.engine.callstage", target)
+    return (sys.executable, "-m", "orchestrator.engine.proc.callstage", target)
 
 
 def run_command(  # noqa: PLR0913 - the niceness is the pool's, per launch; the rest the stage's

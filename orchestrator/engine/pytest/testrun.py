@@ -19,26 +19,20 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.engine.junit import (
+from orchestrator.engine.pytest.junit import (
     JunitTarget,
     pytest_junit_args,
     read_junit,
     session_file,
     without_junit,
 )
+from orchestrator.engine.pytest.testpaths import placed, root_relative
 from orchestrator.engine.spec import Attempt
-from orchestrator.engine.testpaths import placed, root_relative
+from orchestrator.model.pytestargv import without_test_paths
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import Outcome, TestCase, TestsSummary, summarize
 from orchestrator.model.testsession import SessionAccount, incomplete_error, parse_account
 
-# pytest options whose value is a separate argument that may name an existing path.
-_VALUE_OPTIONS = frozenset(
-    (
-        *("-c", "--config-file", "--rootdir", "--confcutdir", "--basetemp", "-p", "-k", "-m"),
-        *("-o", "--override-ini", "-W", "--ignore", "--ignore-glob", "--deselect", "--log-file"),
-    )
-)
 RunArgv = Callable[[tuple[str, ...]], Attempt]  # runs one more attempt with this argv
 
 
@@ -161,22 +155,7 @@ def rerun_argv(argv: tuple[str, ...], ids: Path, junit: Path, cwd: Path) -> tupl
     A positional argument is dropped when it names something under `cwd` (a directory,
     file or node id): the ids select the tests instead. Options and their values stay.
     """
-    argv = without_junit(argv)
-    start = 3 if argv[1:3] == ("-m", "pytest") else 1
-    kept: list[str] = list(argv[:start])
-    rest = list(argv[start:])
-    index = 0
-    while index < len(rest):
-        arg = rest[index]
-        following = rest[index + 1] if index + 1 < len(rest) else ""
-        index += 1
-        if arg in _VALUE_OPTIONS and following:
-            kept += [arg, following]  # e.g. `-c pytest.ini`: a path that is not a test
-            index += 1
-            continue
-        if not arg.startswith("-") and (cwd / arg.split("::")[0]).exists():
-            continue
-        kept.append(arg)
+    kept = without_test_paths(without_junit(argv), lambda arg: (cwd / arg.split("::")[0]).exists())
     return (*kept, *pytest_junit_args(junit), f"@{ids}")
 
 

@@ -27,8 +27,8 @@ import sys
 import threading
 import time
 
-from orchestrator.engine.proctree import child_pids
-from orchestrator.engine.treetoken import tokens_of
+from orchestrator.engine.proc.proctree import child_pids
+from orchestrator.engine.proc.treetoken import tokens_of
 
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37

@@ -1,4 +1,4 @@
-"""workflow's side of the watchdog (`orchestrator.engine.watchdog`): the pipe, the process.
+"""workflow's side of the watchdog (`orchestrator.engine.proc.watchdog`): the pipe, the process.
 
 Kept apart from the watchdog's own module so that the process imports no more than it
 needs (no subprocess, no threads): it starts, and waits, at the cost of a bare interpreter.
@@ -49,7 +49,7 @@ class Watchdog:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(_search_path())}
         with contextlib.suppress(OSError):
             self.process = subprocess.Popen(
-                [sys.executable, "-S", "-m", "orchestrator.engine.watchdog"],
+                [sys.executable, "-S", "-m", "orchestrator.engine.proc.watchdog"],
                 stdin=self._read,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
