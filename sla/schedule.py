@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from orchestrator.model.partlabel import label_total
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.records import Bottleneck, StageRecord, wall_time_s
 from orchestrator.model.units import seconds
@@ -63,7 +64,7 @@ def _ways(stage: StageRecord) -> str:
     name = stage.name
     if stage.parts:
         longest = max(stage.parts, key=lambda part: part.duration_s)
-        total = longest.part.rpartition("/")[2]
+        total = str(label_total(longest.part))
         labels = ", ".join(part.part for part in stage.parts)
         here = (
             f"all {total} of its parts"

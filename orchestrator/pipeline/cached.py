@@ -26,6 +26,7 @@ from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.filenames import file_stem
+from orchestrator.model.partlabel import label_total
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
@@ -260,7 +261,7 @@ def _not_storable(record: StageRecord) -> str | None:
     if record.changed_files:
         # Reusing it would skip its writes, and its inputs are no longer what it checked.
         return "it changed files of the project while it ran (writes = true)"
-    if record.parts and len(record.parts) != int(record.parts[0].part.rpartition("/")[2]):
+    if record.parts and len(record.parts) != label_total(record.parts[0].part):
         return "only some of its parts ran here"
     if record.attempts != 1:
         return (
