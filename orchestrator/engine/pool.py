@@ -34,6 +34,7 @@ from orchestrator.engine.toolpath import stage_environment
 from orchestrator.model.config import Strategy
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import rules_for
 from orchestrator.model.writes import WriteWarnings
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ class AdaptiveWorkerPool:
         self.end_check = end_check
         self.cores = usable_cpus if usable_cpus is not None else read_machine().usable_cpus
         default_size = max(1, math.floor(self.cores))
-        self.workers = 1 if self.strategy is Strategy.SEQUENTIAL else initial_size or default_size
+        self.rules = rules_for(self.strategy)
+        self.workers = 1 if self.rules.one_worker else initial_size or default_size
         self.fail_fast = fail_fast
         # [resources]: name -> how many stages that use it may run at once
         self.resources = dict(resources or {})
@@ -211,7 +213,7 @@ class AdaptiveWorkerPool:
         self._started_at = time.monotonic()
         self.monitor.start(self.launched)
         executor = None
-        if self.strategy is not Strategy.SEQUENTIAL:
+        if not self.rules.one_worker:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")
         try:
             self._schedule(executor)
@@ -292,8 +294,7 @@ class AdaptiveWorkerPool:
 
     def _admissible(self) -> list[StageSpec]:
         running = [self._holding(name) for name in self._running]
-        adaptive = self.strategy is Strategy.ADAPTIVE
-        capacity = Capacity(self.workers, self.cores, adaptive, self.resources)
+        capacity = Capacity(self.workers, self.cores, self.rules.budget_cores, self.resources)
         return admission.admit(self._ready(), running, capacity)
 
     def _start(self, spec: StageSpec, executor: ThreadPoolExecutor | None) -> None:
@@ -322,8 +323,7 @@ class AdaptiveWorkerPool:
 
     def _niceness(self, spec: StageSpec) -> int:
         running = [Started(self._specs[n], self._launched_at[n]) for n in self._running]
-        adaptive = self.strategy is Strategy.ADAPTIVE
-        return admission.niceness(spec, running, time.monotonic(), adaptive=adaptive)
+        return admission.niceness(spec, running, time.monotonic(), adaptive=self.rules.budget_cores)
 
     def _finish(self, record: StageRecord) -> None:
         self._running.pop(record.name, None)

@@ -10,6 +10,7 @@ from pathlib import Path
 from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import default_demand
 
 Target = str | Callable[[], object]  # "pkg.module:function" or the function itself
 
@@ -55,7 +56,7 @@ class StageSpec:
         """Cores to budget for this stage under adaptive admission."""
         if self.cpu_demand is not None:
             return self.cpu_demand
-        return 1.0 if self.kind == "cpu" else 0.1
+        return default_demand(self.kind)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import rules_for
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
@@ -285,18 +286,15 @@ class StageRunner:
         stage's thread (`thread`/`inline`), and `check_in_thread` refuses what a thread
         cannot honour.
         """
-        strategy = self.setup.strategy
+        rules = rules_for(self.setup.strategy)
         if spec.command is None:
             if not isinstance(spec.call, str):
-                return "inline" if strategy is Strategy.SEQUENTIAL else "thread"
-            if needs_own_process(spec) or strategy in (Strategy.PROCESS, Strategy.ADAPTIVE):
+                return "inline" if rules.one_worker else "thread"
+            if needs_own_process(spec) or rules.named_calls_in_process:
                 return "process"
-        if strategy is Strategy.SEQUENTIAL:
-            return "inline"
-        if strategy is Strategy.THREAD:
-            return "thread"
-        wants_process = strategy is Strategy.PROCESS or spec.kind == "cpu"
-        return "process" if wants_process else "thread"
+        if rules.commands == "by kind":
+            return "process" if spec.kind == "cpu" else "thread"
+        return rules.commands
 
     def env_for(self, spec: StageSpec) -> dict[str, str]:
         """The stage's environment: its share of the cores in WORKFLOW_CPUS and the usual
