@@ -29,6 +29,7 @@ from orchestrator.engine.process import ExecutionContext
 from orchestrator.engine.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target, check_in_thread
 from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
+from orchestrator.engine.stageshapes import unstarted
 from orchestrator.engine.subtasks import current_pool, submit_subtask
 from orchestrator.engine.toolpath import stage_environment
 from orchestrator.model.config import Strategy
@@ -255,7 +256,7 @@ class AdaptiveWorkerPool:
                 self._finish(future.result())
         broken = self.breaker.cause
         for spec in self._pending():
-            record = self.runner.unstarted(spec, StageStatus.CANCELLED, unstarted_reason(broken))
+            record = unstarted(spec, StageStatus.CANCELLED, unstarted_reason(broken))
             self._records[spec.name] = replace(record, runner_fault=broken)
 
     def _launch(
@@ -273,7 +274,7 @@ class AdaptiveWorkerPool:
         # Only a library caller can get here (the configuration rejects cycles).
         for spec in self._pending():
             reason = "its needs can never be met (a cycle of needs)"
-            self._records[spec.name] = self.runner.unstarted(spec, StageStatus.ERROR, reason)
+            self._records[spec.name] = unstarted(spec, StageStatus.ERROR, reason)
 
     def _pending(self) -> list[StageSpec]:
         return [
@@ -285,7 +286,7 @@ class AdaptiveWorkerPool:
             return  # what has not started is cancelled, not skipped
         failed = {name for name, record in self._records.items() if not record.status.ok}
         for spec, reason in admission.blocked(self._pending(), failed):
-            record = self.runner.unstarted(spec, StageStatus.SKIPPED, reason)
+            record = unstarted(spec, StageStatus.SKIPPED, reason)
             self._records[spec.name] = record
             self._emit(StageEvent("end", spec.name, record))
 
@@ -316,7 +317,7 @@ class AdaptiveWorkerPool:
             self._spawned()
             self.breaker.cannot_start(spec.name, cause)
             error = f"cannot start: {cause}"
-            record = self.runner.unstarted(spec, StageStatus.ERROR, error)
+            record = unstarted(spec, StageStatus.ERROR, error)
             self._finish(replace(record, runner_fault=cause))
             return
         self._running[spec.name] = (future, slot)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.model.runs import Runs, runs_of
 from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import StageStatus
@@ -50,6 +51,11 @@ class StageSpec:
             module = getattr(target, "__module__", "?")
             return f"call {module}:{getattr(target, '__qualname__', '?')}"
         return f"call {target}"
+
+    @property
+    def runs(self) -> Runs:
+        """What the stage runs: a command, pytest or a callable (model/runs.py)."""
+        return runs_of(self.command)
 
     @property
     def demand(self) -> float:

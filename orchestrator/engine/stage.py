@@ -21,6 +21,7 @@ from orchestrator.engine.plugins import PLUGIN_DIR
 from orchestrator.engine.process import ExecutionContext, run_attempt
 from orchestrator.engine.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
+from orchestrator.engine.stageshapes import Measured, record_of
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
@@ -137,9 +138,7 @@ class StageRunner:
         last = ran.tests.attempt
         where_ = (self.scratch_dir(), stem)
         tests = selected(spec, where_, [stem], ran.tests.summary, self.log_reference)
-        return record_type()(
-            number=spec.number,
-            name=spec.name,
+        measured = Measured(
             status=last.status,
             exit_code=last.exit_code,
             attempts=ran.tries,
@@ -150,19 +149,13 @@ class StageRunner:
             peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),
             worker=f"{executor}-{slot}",
             executor=executor,
-            kind=spec.kind,
-            command=spec.display,
             log=self.log_reference(log_path),
             error=last.error,
-            needs=spec.needs,
-            uses=spec.uses,
-            serial=spec.serial,
-            expected_s=spec.expected_s,
-            cpu_demand=spec.cpu_demand,
             nice=nice,
             tests=tests,
             runner_fault=last.runner_fault,
         )
+        return record_of(spec, measured)
 
     def execute(
         self,
@@ -315,19 +308,6 @@ class StageRunner:
             )
         return env
 
-    def unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:
-        """The record of a stage that never started (skipped, cancelled, unsatisfiable)."""
-        return record_type()(
-            number=spec.number,
-            name=spec.name,
-            status=status,
-            kind=spec.kind,
-            command=spec.display,
-            error=reason,
-            needs=spec.needs,
-            uses=spec.uses,
-        )
-
     def _should_retry(self, spec: StageSpec, attempt: Attempt, count: int) -> bool:
         retryable = attempt.status in (StageStatus.FAILED, StageStatus.TIMEOUT)
         return retryable and count <= spec.retries and not self.setup.cancel.is_set()
@@ -364,14 +344,6 @@ def backoff(attempt: int) -> float:
     # Jitter from the OS's random source: `secrets` would cost more to import than a run of
     # `true` takes, and this is no secret, only a spread so retries do not collide.
     return base * (0.5 + int.from_bytes(os.urandom(2), "big") / 65536)
-
-
-def record_type() -> type[StageRecord]:
-    # The record module costs more start-up than a run of `true` takes; the first stage
-    # is launched before it loads (this module's one deferred import).
-    from orchestrator.model.records import StageRecord  # noqa: PLC0415 - see the comment above
-
-    return StageRecord
 
 
 def _percent(cpu: float, attempts: list[Attempt]) -> float:

@@ -25,6 +25,7 @@ from orchestrator.cache.snapshot import Snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.stageshapes import Measured, spec_of, unrun
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.partlabel import label_total
 from orchestrator.model.status import StageStatus
@@ -132,19 +133,15 @@ class RunCache:
             log.write_bytes(banner.encode("utf-8") + hit.log)
         except OSError as exc:
             self.warnings.add(f"{stage.name}'s log", log, exc)
-        return _records()[1](
-            number=stage.number,
-            name=stage.name,
+        reused = Measured(
             status=StageStatus.PASSED,
             exit_code=0,
             attempts=0,
             duration_s=round(spent, 4),
-            kind=stage.kind,
-            command=stage.config.display_command,
             log=str(log.relative_to(self.run_dir)),
-            needs=stage.needs,
             executor="cache",
         )
+        return unrun(spec_of(stage), reused)
 
     def after(self, record: StageRecord) -> None:
         """Decide, and store, what the cache keeps of a stage that ran."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
+from orchestrator.engine.stageshapes import spec_of
 from orchestrator.model.config import Strategy
 from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import run_masker
@@ -21,7 +22,6 @@ from orchestrator.model.records import StageRecord
 from orchestrator.model.strategies import is_cpu_bound
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import Plan
-from orchestrator.pipeline.run import stage_spec
 from orchestrator.pipeline.signals import signals_cancel
 from sla.trend_stats import mean, median, quantile, stdev
 
@@ -93,7 +93,7 @@ def run_rounds(
             warnings=warnings,
         )
         for stage in plan.stages:
-            pool.submit(stage_spec(stage))
+            pool.submit(spec_of(stage))
         with signals_cancel(pool) as received:
             try:
                 pool.wait_all()
