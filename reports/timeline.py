@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.units import seconds
 from reports.view import StageRow
 
@@ -111,8 +112,7 @@ def _shard_of(worker: str | None) -> tuple[int, int]:
     """(K, N) of a merged run's row label ("2/3 process-1"); (0, 0) in a single run, so a
     merged timeline shows each shard's rows together, shard by shard."""
     head = (worker or "").split(" ", 1)[0]
-    index, slash, total = head.partition("/")
-    return (int(index), int(total)) if slash and index.isdigit() and total.isdigit() else (0, 0)
+    return PartLabel.parse(head) or (0, 0)
 
 
 def _pieces(row: StageRow) -> list[StageRow]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from orchestrator.model.records import Bottleneck
+from orchestrator.model.runs import Runs
 from orchestrator.model.units import size
 from orchestrator.model.whatif import Replayed, WhatIf
 from sla.findings import Run, finding, segments
@@ -38,8 +39,7 @@ def strategy_mismatch(run: Run) -> list[Bottleneck]:
         )
         for s in run.stages
         if s.executor in {"thread", "inline"}
-        # The engine shows a callable stage's command as "call package.module:function".
-        and (s.command or "").startswith("call ")
+        and s.runs is Runs.CALLABLE
         and s.cpu_percent > run.t.thread_cpu_percent
     ]
     waiting = [

@@ -14,13 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from orchestrator.model.pytestargv import is_pytest
+from orchestrator.model.partlabel import label_total
 from orchestrator.model.records import Bottleneck, StageRecord, wall_time_s
+from orchestrator.model.runs import Runs
 from orchestrator.model.units import seconds
 from orchestrator.model.whatif import Link, Placement, Replayed, WhatIf
 from sla.chain import chain_words, ready_s, waited_s
 from sla.findings import Run, contention, evidence, finding
-from sla.timing import command_argv
 
 HALF = 0.5
 SHOWN = 3  # stages named in a list before "and N more"
@@ -63,7 +63,7 @@ def _ways(stage: StageRecord) -> str:
     name = stage.name
     if stage.parts:
         longest = max(stage.parts, key=lambda part: part.duration_s)
-        total = longest.part.rpartition("/")[2]
+        total = str(label_total(longest.part))
         labels = ", ".join(part.part for part in stage.parts)
         here = (
             f"all {total} of its parts"
@@ -75,7 +75,7 @@ def _ways(stage: StageRecord) -> str:
             f"{longest.part}, took {seconds(longest.duration_s)}: give it more parts, or "
             "run its slowest tests as a stage of their own."
         )
-    if is_pytest(command_argv(stage.command)):
+    if stage.runs is Runs.PYTEST:
         return (
             f"Make {name} faster: it ran as one pytest process; split it (split = N or "
             '"auto"), cache its inputs, or trim its work.'

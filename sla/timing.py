@@ -9,11 +9,9 @@ end (an exit code, a status) is decided here, once.
 
 from __future__ import annotations
 
-import shlex
-
 from orchestrator.model.errors import ExitCode
-from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.records import RunRecord, StageRecord, StageStatus
+from orchestrator.model.runs import Runs
 
 # The run's own outcomes: its stages all ended by themselves (DESIGN's exit codes 0, 1, 3).
 # Anything else (an interruption, a broken runner, a code added later) is not one.
@@ -61,14 +59,6 @@ def _stage_untimed(stage: StageRecord) -> str | None:
         return None
     if stage.exit_code in COMMAND_NOT_RUN:
         return f"{stage.name} could not run its command (exit {stage.exit_code})"
-    if stage.exit_code in PYTEST_DID_NOT_RUN and is_pytest(command_argv(stage.command)):
+    if stage.exit_code in PYTEST_DID_NOT_RUN and stage.runs is Runs.PYTEST:
         return f"{stage.name} stopped before its tests ran (pytest exit {stage.exit_code})"
     return None
-
-
-def command_argv(command: str | None) -> tuple[str, ...]:
-    """A record's `command` as an argv (empty when it cannot be split)."""
-    try:
-        return tuple(shlex.split(command or ""))
-    except ValueError:
-        return ()

@@ -29,11 +29,13 @@ from orchestrator.engine.scheduling.metrics import pool_metrics
 from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.engine.spec import StageSpec, Target, check_in_thread
 from orchestrator.engine.stage import RunnerSetup, StageEvent, StageRunner
+from orchestrator.engine.stageshapes import unstarted
 from orchestrator.engine.subtasks import current_pool, submit_subtask
 from orchestrator.engine.toolpath import stage_environment
 from orchestrator.model.config import Strategy
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import rules_for
 from orchestrator.model.writes import WriteWarnings
 
 if TYPE_CHECKING:
@@ -67,7 +69,8 @@ class AdaptiveWorkerPool:
         self.end_check = end_check
         self.cores = usable_cpus if usable_cpus is not None else read_machine().usable_cpus
         default_size = max(1, math.floor(self.cores))
-        self.workers = 1 if self.strategy is Strategy.SEQUENTIAL else initial_size or default_size
+        self.rules = rules_for(self.strategy)
+        self.workers = 1 if self.rules.one_worker else initial_size or default_size
         self.fail_fast = fail_fast
         # [resources]: name -> how many stages that use it may run at once
         self.resources = dict(resources or {})
@@ -211,7 +214,7 @@ class AdaptiveWorkerPool:
         self._started_at = time.monotonic()
         self.monitor.start(self.launched)
         executor = None
-        if self.strategy is not Strategy.SEQUENTIAL:
+        if not self.rules.one_worker:
             executor = ThreadPoolExecutor(self.workers, thread_name_prefix="workflow-stage")
         try:
             self._schedule(executor)
@@ -253,7 +256,7 @@ class AdaptiveWorkerPool:
                 self._finish(future.result())
         broken = self.breaker.cause
         for spec in self._pending():
-            record = self.runner.unstarted(spec, StageStatus.CANCELLED, unstarted_reason(broken))
+            record = unstarted(spec, StageStatus.CANCELLED, unstarted_reason(broken))
             self._records[spec.name] = replace(record, runner_fault=broken)
 
     def _launch(
@@ -271,7 +274,7 @@ class AdaptiveWorkerPool:
         # Only a library caller can get here (the configuration rejects cycles).
         for spec in self._pending():
             reason = "its needs can never be met (a cycle of needs)"
-            self._records[spec.name] = self.runner.unstarted(spec, StageStatus.ERROR, reason)
+            self._records[spec.name] = unstarted(spec, StageStatus.ERROR, reason)
 
     def _pending(self) -> list[StageSpec]:
         return [
@@ -283,7 +286,7 @@ class AdaptiveWorkerPool:
             return  # what has not started is cancelled, not skipped
         failed = {name for name, record in self._records.items() if not record.status.ok}
         for spec, reason in admission.blocked(self._pending(), failed):
-            record = self.runner.unstarted(spec, StageStatus.SKIPPED, reason)
+            record = unstarted(spec, StageStatus.SKIPPED, reason)
             self._records[spec.name] = record
             self._emit(StageEvent("end", spec.name, record))
 
@@ -292,8 +295,7 @@ class AdaptiveWorkerPool:
 
     def _admissible(self) -> list[StageSpec]:
         running = [self._holding(name) for name in self._running]
-        adaptive = self.strategy is Strategy.ADAPTIVE
-        capacity = Capacity(self.workers, self.cores, adaptive, self.resources)
+        capacity = Capacity(self.workers, self.cores, self.rules.budget_cores, self.resources)
         return admission.admit(self._ready(), running, capacity)
 
     def _start(self, spec: StageSpec, executor: ThreadPoolExecutor | None) -> None:
@@ -315,15 +317,14 @@ class AdaptiveWorkerPool:
             self._spawned()
             self.breaker.cannot_start(spec.name, cause)
             error = f"cannot start: {cause}"
-            record = self.runner.unstarted(spec, StageStatus.ERROR, error)
+            record = unstarted(spec, StageStatus.ERROR, error)
             self._finish(replace(record, runner_fault=cause))
             return
         self._running[spec.name] = (future, slot)
 
     def _niceness(self, spec: StageSpec) -> int:
         running = [Started(self._specs[n], self._launched_at[n]) for n in self._running]
-        adaptive = self.strategy is Strategy.ADAPTIVE
-        return admission.niceness(spec, running, time.monotonic(), adaptive=adaptive)
+        return admission.niceness(spec, running, time.monotonic(), adaptive=self.rules.budget_cores)
 
     def _finish(self, record: StageRecord) -> None:
         self._running.pop(record.name, None)

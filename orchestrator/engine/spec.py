@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.model.runs import Runs, runs_of
 from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import default_demand
 
 Target = str | Callable[[], object]  # "pkg.module:function" or the function itself
 
@@ -51,11 +53,16 @@ class StageSpec:
         return f"call {target}"
 
     @property
+    def runs(self) -> Runs:
+        """What the stage runs: a command, pytest or a callable (model/runs.py)."""
+        return runs_of(self.command)
+
+    @property
     def demand(self) -> float:
         """Cores to budget for this stage under adaptive admission."""
         if self.cpu_demand is not None:
             return self.cpu_demand
-        return 1.0 if self.kind == "cpu" else 0.1
+        return default_demand(self.kind)
 
 
 @dataclass(frozen=True)

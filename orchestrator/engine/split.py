@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from orchestrator.engine.pytest.junit import without_junit
 from orchestrator.engine.pytest.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import StageSpec
-from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner, record_type
+from orchestrator.engine.stage import PartSetup, Placement, Ran, StageRunner
+from orchestrator.engine.stageshapes import Measured, record_of
 from orchestrator.engine.subtasks import current_pool
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory
@@ -195,7 +196,7 @@ def _part(
     where: Placement,
     timing: tuple[float, float],
 ) -> StagePart:
-    from orchestrator.model.records import StagePart  # noqa: PLC0415 - as record_type
+    from orchestrator.model.records import StagePart  # noqa: PLC0415 - as engine/stageshapes.py
 
     ran, log = result
     begun, predicted = timing
@@ -240,9 +241,7 @@ def _fold(
     duration = max(0.0, end - where.offset_s)
     cpu = sum(p.cpu_seconds for p in parts)
     summaries = [r.tests.summary for r in rans if r.tests.summary is not None]
-    return record_type()(
-        number=spec.number,
-        name=spec.name,
+    measured = Measured(
         status=status,
         exit_code=code,
         attempts=max((r.tries for r in rans), default=0),
@@ -253,20 +252,14 @@ def _fold(
         peak_rss_bytes=sum(p.peak_rss_bytes for p in parts),
         worker=f"{where.executor}-{where.slot}",
         executor=where.executor,
-        kind=spec.kind,
-        command=spec.display,
         log=runner.log_reference(log_path),
         error=error,
-        needs=spec.needs,
-        uses=spec.uses,
-        serial=spec.serial,
-        expected_s=spec.expected_s,
-        cpu_demand=spec.cpu_demand,
         nice=where.nice,
         tests=merge_summaries(summaries) if summaries else None,
         parts=tuple(parts),
         runner_fault=next((f for r in rans if (f := r.tests.attempt.runner_fault)), None),
     )
+    return record_of(spec, measured)
 
 
 def _join_logs(runner: StageRunner, log_path: Path, logs: list[tuple[str, Path]]) -> None:

@@ -22,11 +22,13 @@ from orchestrator.engine.pytest.plugins import PLUGIN_DIR
 from orchestrator.engine.pytest.selectrun import selected, selecting, selection_env
 from orchestrator.engine.pytest.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
+from orchestrator.engine.stageshapes import Measured, record_of
 from orchestrator.model.config import Strategy
 from orchestrator.model.filenames import file_stem
 from orchestrator.model.files import temporary_directory
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import rules_for
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
@@ -132,9 +134,7 @@ class StageRunner:
         last = ran.tests.attempt
         where_ = (self.scratch_dir(), stem)
         tests = selected(spec, where_, [stem], ran.tests.summary, self.log_reference)
-        return record_type()(
-            number=spec.number,
-            name=spec.name,
+        measured = Measured(
             status=last.status,
             exit_code=last.exit_code,
             attempts=ran.tries,
@@ -145,19 +145,13 @@ class StageRunner:
             peak_rss_bytes=max(a.peak_rss_bytes for a in attempts),
             worker=f"{executor}-{slot}",
             executor=executor,
-            kind=spec.kind,
-            command=spec.display,
             log=self.log_reference(log_path),
             error=last.error,
-            needs=spec.needs,
-            uses=spec.uses,
-            serial=spec.serial,
-            expected_s=spec.expected_s,
-            cpu_demand=spec.cpu_demand,
             nice=nice,
             tests=tests,
             runner_fault=last.runner_fault,
         )
+        return record_of(spec, measured)
 
     def placement(self, spec: StageSpec, slot: int, nice: int, started_at: float) -> Placement:
         """Where and when `spec` starts now: its executor, slot, niceness and offset (s)."""
@@ -285,18 +279,15 @@ class StageRunner:
         stage's thread (`thread`/`inline`), and `check_in_thread` refuses what a thread
         cannot honour.
         """
-        strategy = self.setup.strategy
+        rules = rules_for(self.setup.strategy)
         if spec.command is None:
             if not isinstance(spec.call, str):
-                return "inline" if strategy is Strategy.SEQUENTIAL else "thread"
-            if needs_own_process(spec) or strategy in (Strategy.PROCESS, Strategy.ADAPTIVE):
+                return "inline" if rules.one_worker else "thread"
+            if needs_own_process(spec) or rules.named_calls_in_process:
                 return "process"
-        if strategy is Strategy.SEQUENTIAL:
-            return "inline"
-        if strategy is Strategy.THREAD:
-            return "thread"
-        wants_process = strategy is Strategy.PROCESS or spec.kind == "cpu"
-        return "process" if wants_process else "thread"
+        if rules.commands == "by kind":
+            return "process" if spec.kind == "cpu" else "thread"
+        return rules.commands
 
     def env_for(self, spec: StageSpec) -> dict[str, str]:
         """The stage's environment: its share of the cores in WORKFLOW_CPUS and the usual
@@ -316,19 +307,6 @@ class StageRunner:
                 (str(PLUGIN_DIR), known) if known else (str(PLUGIN_DIR),)
             )
         return env
-
-    def unstarted(self, spec: StageSpec, status: StageStatus, reason: str) -> StageRecord:
-        """The record of a stage that never started (skipped, cancelled, unsatisfiable)."""
-        return record_type()(
-            number=spec.number,
-            name=spec.name,
-            status=status,
-            kind=spec.kind,
-            command=spec.display,
-            error=reason,
-            needs=spec.needs,
-            uses=spec.uses,
-        )
 
     def _should_retry(self, spec: StageSpec, attempt: Attempt, count: int) -> bool:
         retryable = attempt.status in (StageStatus.FAILED, StageStatus.TIMEOUT)
@@ -366,14 +344,6 @@ def backoff(attempt: int) -> float:
     # Jitter from the OS's random source: `secrets` would cost more to import than a run of
     # `true` takes, and this is no secret, only a spread so retries do not collide.
     return base * (0.5 + int.from_bytes(os.urandom(2), "big") / 65536)
-
-
-def record_type() -> type[StageRecord]:
-    # The record module costs more start-up than a run of `true` takes; the first stage
-    # is launched before it loads (this module's one deferred import).
-    from orchestrator.model.records import StageRecord  # noqa: PLC0415 - see the comment above
-
-    return StageRecord
 
 
 def _percent(cpu: float, attempts: list[Attempt]) -> float:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from orchestrator.model.errors import RecordError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.plain import to_data
+from orchestrator.model.runs import Runs, runs_of_display
 from orchestrator.model.status import (
     GitRecord,
     HostRecord,
@@ -171,6 +172,7 @@ class StageRecord(_Data):
     executor: str | None = None
     kind: str | None = None  # "cpu" / "io": declared or inferred
     command: str | None = None
+    runs: Runs | None = None  # a command, pytest or a callable (model/runs.py)
     log: str | None = None
     error: str | None = None
     needs: tuple[str, ...] = ()
@@ -341,8 +343,13 @@ def record_from_data(data: Any) -> RunRecord:
 def upgraded(data: Any) -> Any:
     """Older shapes of a record's JSON data in today's: `host.cpus` was the usable share of
     the machine (2.0, or 1.5 under a cgroup quota); it is now whole cores (at least 1), with
-    a fractional share kept as `host.cpu_quota`. Anything else is left for validation."""
-    if not isinstance(data, dict) or not isinstance(data.get("host"), dict):
+    a fractional share kept as `host.cpu_quota`; a stage without `runs` ran what its
+    `command` shows. Anything else is left for validation."""
+    if not isinstance(data, dict):
+        return data
+    if isinstance(data.get("stages"), list):
+        data = {**data, "stages": [_with_runs(stage) for stage in data["stages"]]}
+    if not isinstance(data.get("host"), dict):
         return data
     host = dict(data["host"])
     cpus = host.get("cpus")
@@ -351,6 +358,12 @@ def upgraded(data: Any) -> Any:
         if not cpus.is_integer():
             host.setdefault("cpu_quota", cpus)
     return {**data, "host": host}
+
+
+def _with_runs(stage: Any) -> Any:
+    if not isinstance(stage, dict) or "runs" in stage or not isinstance(stage.get("command"), str):
+        return stage
+    return {**stage, "runs": runs_of_display(stage["command"])}
 
 
 @functools.cache

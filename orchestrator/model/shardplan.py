@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from orchestrator.model.errors import UsageError
+from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.splitplan import parse_entry
 from orchestrator.model.status import ShardOrigin
 
@@ -47,16 +48,14 @@ class Shard:
     @property
     def label(self) -> str:
         """ "K/N", as `workflow run --shard` takes it."""
-        return f"{self.index}/{self.total}"
+        return str(PartLabel(self.index, self.total))
 
 
 def parse_shard(text: str) -> tuple[int, int]:
     """ "K/N" -> (K, N) with 1 <= K <= N; UsageError naming --shard otherwise."""
-    index, sep, total = text.partition("/")
-    if sep and index.strip().isdigit() and total.strip().isdigit():
-        k, n = int(index), int(total)
-        if 1 <= k <= n:
-            return k, n
+    label = PartLabel.parse(text)
+    if label is not None:
+        return label.number, label.total
     raise UsageError(f'--shard: expected "K/N" with 1 <= K <= N (e.g. 2/3), not {text!r}.')
 
 
@@ -130,7 +129,7 @@ def nothing_matrix(total: int) -> dict[str, Any]:
     does not contain any values"); each such shard writes a record (no stages, passed)
     and they merge cleanly."""
     include = [
-        {"shard": f"{k}/{total}", "lane": NOTHING_LANE, "stages": [], "predicted_s": 0.0}
+        {"shard": str(PartLabel(k, total)), "lane": NOTHING_LANE, "stages": [], "predicted_s": 0.0}
         for k in range(1, max(1, total) + 1)
     ]
     return {"include": include}

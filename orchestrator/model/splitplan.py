@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from orchestrator.model.partlabel import PartLabel
+
 SplitSetting = int | Literal["auto"]
 UNKNOWN_TEST_S = 1.0  # an unknown test's weight when history knows no test of the stage
 MIN_TEST_S = 0.001
@@ -48,7 +50,7 @@ class SplitPlan:
 
     def label(self, index: int) -> str:
         """ "K/N" of part `index` (0-based)."""
-        return f"{index + 1}/{self.parts}"
+        return str(PartLabel.of(index, self.parts))
 
     def predicted_s(self, index: int) -> float:
         """Part `index`'s expected wall time: its tests plus the overhead every part pays."""
@@ -99,16 +101,16 @@ class SplitPlan:
 
 def part_entry(stage: str, index: int, parts: int) -> str:
     """How a shard plan names part `index` (from 0) of a split stage: `unit[2/3]`."""
-    return f"{stage}[{index + 1}/{parts}]"
+    return f"{stage}[{PartLabel.of(index, parts)}]"
 
 
 def parse_entry(entry: str) -> tuple[str, int | None, int | None]:
     """A shard plan's entry: `unit` -> ("unit", None, None); `unit[2/3]` -> ("unit", 1, 3)."""
     name, bracket, rest = entry.partition("[")
     if bracket and rest.endswith("]"):
-        index, slash, total = rest[:-1].partition("/")
-        if slash and index.isdigit() and total.isdigit() and 1 <= int(index) <= int(total):
-            return name, int(index) - 1, int(total)
+        label = PartLabel.parse(rest[:-1])
+        if label is not None:
+            return name, label.number - 1, label.total
     return entry, None, None
 
 

@@ -31,6 +31,7 @@ from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.audit import audited, strace_usable
 from orchestrator.engine.pool import AdaptiveWorkerPool
 from orchestrator.engine.scheduling.sizing import read_machine
+from orchestrator.engine.stageshapes import spec_of
 from orchestrator.model.config import Lane, Strategy
 from orchestrator.model.errors import Interrupted, UnknownStageError
 from orchestrator.model.masking import run_masker
@@ -38,7 +39,6 @@ from orchestrator.model.records import StageRecord
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
 from orchestrator.pipeline.plan import PlannedStage, PlanOptions, build_plan
-from orchestrator.pipeline.run import stage_spec
 from orchestrator.pipeline.signals import signals_cancel
 
 
@@ -117,7 +117,7 @@ def _run(
         import_root=loaded.root,
         warnings=warnings,
     )
-    pool.submit(audited(stage_spec(stage), python_log, trace, pythonpath))
+    pool.submit(audited(spec_of(stage), python_log, trace, pythonpath))
     with signals_cancel(pool) as received:
         try:
             pool.wait_all()

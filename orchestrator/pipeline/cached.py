@@ -25,7 +25,9 @@ from orchestrator.cache.snapshot import Snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
+from orchestrator.engine.stageshapes import Measured, spec_of, unrun
 from orchestrator.model.filenames import file_stem
+from orchestrator.model.partlabel import label_total
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
@@ -131,19 +133,15 @@ class RunCache:
             log.write_bytes(banner.encode("utf-8") + hit.log)
         except OSError as exc:
             self.warnings.add(f"{stage.name}'s log", log, exc)
-        return _records()[1](
-            number=stage.number,
-            name=stage.name,
+        reused = Measured(
             status=StageStatus.PASSED,
             exit_code=0,
             attempts=0,
             duration_s=round(spent, 4),
-            kind=stage.kind,
-            command=stage.config.display_command,
             log=str(log.relative_to(self.run_dir)),
-            needs=stage.needs,
             executor="cache",
         )
+        return unrun(spec_of(stage), reused)
 
     def after(self, record: StageRecord) -> None:
         """Decide, and store, what the cache keeps of a stage that ran."""
@@ -260,7 +258,7 @@ def _not_storable(record: StageRecord) -> str | None:
     if record.changed_files:
         # Reusing it would skip its writes, and its inputs are no longer what it checked.
         return "it changed files of the project while it ran (writes = true)"
-    if record.parts and len(record.parts) != int(record.parts[0].part.rpartition("/")[2]):
+    if record.parts and len(record.parts) != label_total(record.parts[0].part):
         return "only some of its parts ran here"
     if record.attempts != 1:
         return (

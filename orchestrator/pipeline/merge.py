@@ -31,6 +31,7 @@ from orchestrator.model.config import Lane
 from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.errors import worst_exit_code as worst_of
 from orchestrator.model.masking import Masker
+from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.records import (
     RunRecord,
     ShardRun,
@@ -70,7 +71,7 @@ def merged_record(
     by_label = {record.shard: record for record in shards}
     runs = []
     for index in range(1, total + 1):
-        label = f"{index}/{total}"
+        label = str(PartLabel(index, total))
         record = by_label.get(label)
         runs.append(
             ShardRun(shard=label)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.records import StagePart, StageRecord
 from orchestrator.model.splitcheck import collection_error
 from orchestrator.model.status import StageStatus
@@ -21,8 +22,7 @@ from orchestrator.model.testresults import merge_summaries
 
 def part_index(part: StagePart) -> tuple[int, int]:
     """(K, N) of a part's "K/N" label ((0, 0) for a label that is not one)."""
-    index, _, total = part.part.partition("/")
-    return (int(index), int(total)) if index.isdigit() and total.isdigit() else (0, 0)
+    return PartLabel.parse(part.part) or (0, 0)
 
 
 def fold_stage(occurrences: Sequence[tuple[str, StageRecord]]) -> StageRecord:
@@ -46,7 +46,7 @@ def fold_stage(occurrences: Sequence[tuple[str, StageRecord]]) -> StageRecord:
     if bad is not None:
         status, code, error = bad.status, bad.exit_code, f"part {bad.part}: {bad.error or 'failed'}"
     elif missing:
-        shown = ", ".join(f"{k}/{total}" for k in missing)
+        shown = ", ".join(str(PartLabel(k, total)) for k in missing)
         status, code = StageStatus.FAILED, None
         error = f"parts {shown} did not run: no shard's record has them"
     elif (differ := collection_error(parts)) is not None:

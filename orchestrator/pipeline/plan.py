@@ -30,9 +30,9 @@ from orchestrator.model.errors import UnknownStageError
 from orchestrator.model.selection import SelectRun
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import ShardOrigin
+from orchestrator.model.strategies import default_demand, is_cpu_bound, rules_for
 from sla.targets import SlaPolicy, policy_for
 
-CPU_BOUND_PERCENT = 50.0  # a stage that kept half a core busy counts as CPU-bound
 LINT_NUMBER = 2  # the seed's numbering: stage 2 lints, and the docs lane runs it
 
 
@@ -70,7 +70,7 @@ class PlannedStage:
             return float(len(self.parts_here))
         if self.expected is not None and self.kind_source == "history":
             return max(0.05, self.expected.cpu_percent / 100.0)
-        return 1.0 if self.kind == "cpu" else 0.1
+        return default_demand(self.kind)
 
     @property
     def expected_s(self) -> float | None:
@@ -152,7 +152,7 @@ def build_plan(
     ]
     workers, reason = size_pool(strategy, requested, demands, machine)
     assumed = [s.name for s in planned if s.kind_source == "assumed"]
-    if assumed and strategy is Strategy.ADAPTIVE:
+    if assumed and rules_for(strategy).budget_cores:
         reason += (
             f"; no kind or history for {', '.join(assumed)}: treated as CPU-bound until measured"
         )
@@ -297,7 +297,7 @@ def _planned(name: str, stage: StageConfig, known: _Known) -> PlannedStage:
     if stage.kind is not None:
         kind, source = stage.kind, "declared"
     elif profile is not None:
-        kind = "cpu" if profile.cpu_percent >= CPU_BOUND_PERCENT else "io"
+        kind = "cpu" if is_cpu_bound(profile.cpu_percent / 100) else "io"
         source = "history"
     else:
         # Unknown work is budgeted as CPU-bound: a cold run that starts everything at once
@@ -324,7 +324,7 @@ def start_order(stages: list[PlannedStage], strategy: Strategy) -> list[PlannedS
     by_name = {stage.name: stage for stage in stages}
     sorter = graphlib.TopologicalSorter({s.name: s.needs for s in stages})
     sorter.prepare()
-    key = (lambda s: (s.number,)) if strategy is Strategy.SEQUENTIAL else priority
+    key = (lambda s: (s.number,)) if rules_for(strategy).one_worker else priority
     order: list[PlannedStage] = []
     while sorter.is_active():
         ready = sorted((by_name[name] for name in sorter.get_ready()), key=key)

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.pool import AdaptiveWorkerPool, StageEvent
+from orchestrator.engine.stageshapes import spec_of
 from orchestrator.model.config import Strategy
 from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import run_masker
 from orchestrator.model.records import StageRecord
+from orchestrator.model.strategies import is_cpu_bound
 from orchestrator.model.writes import WriteWarnings
-from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
-from orchestrator.pipeline.run import stage_spec
+from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.signals import signals_cancel
 from sla.trend_stats import mean, median, quantile, stdev
 
@@ -92,7 +93,7 @@ def run_rounds(
             warnings=warnings,
         )
         for stage in plan.stages:
-            pool.submit(stage_spec(stage))
+            pool.submit(spec_of(stage))
         with signals_cancel(pool) as received:
             try:
                 pool.wait_all()
@@ -130,7 +131,7 @@ def worth_parallelising(duration_s: float, cpu_percent: float, cores: float) -> 
     if duration_s < SHORT_STAGE_S:
         return False, f"too short ({duration_s:.2f}s) for a parallel start to pay off"
     used = cpu_percent / 100.0
-    if cpu_percent < CPU_BOUND_PERCENT:
+    if not is_cpu_bound(used):
         return (
             True,
             f"waits most of the time (CPU {cpu_percent:.0f}%): overlapping it costs no core",
@@ -148,7 +149,7 @@ def summarise(name: str, records: Sequence[StageRecord], plan: Plan) -> StagePro
     durations = [r.duration_s for r in measured] or [0.0]
     cpu = mean([r.cpu_percent for r in measured]) if measured else 0.0
     bound = (
-        "cpu" if median([r.cpu_percent for r in measured] or [0.0]) >= CPU_BOUND_PERCENT else "io"
+        "cpu" if is_cpu_bound(median([r.cpu_percent for r in measured] or [0.0]) / 100) else "io"
     )
     average = mean(durations)
     parallel, reason = worth_parallelising(average, cpu, plan.usable_cpus)

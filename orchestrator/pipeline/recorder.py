@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
 from orchestrator.engine.pool import AdaptiveWorkerPool
+from orchestrator.engine.stageshapes import Measured, spec_of, unrun
 from orchestrator.model.errors import ExitCode, InternalError
 from orchestrator.model.masking import mask_fields
 from orchestrator.model.status import GitRecord, StageStatus
@@ -118,16 +119,9 @@ def with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
 def pending(stage: PlannedStage, broken: str | None = None) -> StageRecord:
     """A stage that has not finished (yet): `cancelled`, "not finished"; when the runner
     broke (`broken`, its cause), it never will, and the record says why."""
-    return _records()[1](
-        number=stage.number,
-        name=stage.name,
-        status=StageStatus.CANCELLED,
-        kind=stage.kind,
-        command=stage.config.display_command,
-        error="not finished" if broken is None else f"not started: runner broken: {broken}",
-        needs=stage.needs,
-        runner_fault=broken,
-    )
+    error = "not finished" if broken is None else f"not started: runner broken: {broken}"
+    measured = Measured(status=StageStatus.CANCELLED, error=error, runner_fault=broken)
+    return unrun(spec_of(stage), measured)
 
 
 def internal_failure(

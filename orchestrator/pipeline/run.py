@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEvent
 from orchestrator.engine.pytest.junit import named_junit
-from orchestrator.engine.spec import StageSpec
+from orchestrator.engine.stageshapes import spec_of
 from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.files import make_own_directory, reserve_space
@@ -33,7 +33,7 @@ from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.writes import reason
 from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
-from orchestrator.pipeline.plan import Plan, PlannedStage
+from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.recorder import RecordWriter
 from orchestrator.pipeline.request import RunRequest, RunStart
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
@@ -55,35 +55,6 @@ def new_run_id(now: datetime) -> str:
     across machines, it never orders runs (`run_order` does, from `started_at`).
     """
     return f"{now.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}-{os.urandom(3).hex()}"
-
-
-def stage_spec(stage: PlannedStage) -> StageSpec:
-    """What the pool needs to know about a planned stage."""
-    config = stage.config
-    return StageSpec(
-        name=stage.name,
-        number=stage.number,
-        command=config.run,
-        call=config.call,
-        cwd=stage.cwd,
-        env=dict(config.env),
-        timeout=config.timeout,
-        kill_grace=config.kill_grace,
-        kind=stage.kind,
-        # A stage that writes the sources runs alone: its changes are its own, and no
-        # other stage reads a file half written.
-        serial=config.serial or config.writes,
-        uses=config.uses,
-        needs=stage.needs,
-        retries=config.retries,
-        expected_s=stage.expected_s,
-        cpu_demand=stage.cpu_demand,
-        junit=config.junit,
-        rerun_failed=config.rerun_failed,
-        split=stage.split,
-        split_parts=stage.split_parts,
-        select=stage.select,
-    )
 
 
 def stage_exit_code(stages: tuple[StageRecord, ...]) -> ExitCode:
@@ -284,7 +255,7 @@ def _submit(
     """Give the pool every stage the cache did not answer; report the answered ones."""
     for stage in writer.request.plan.stages:
         if stage.name not in writer.reused:
-            pool.submit(stage_spec(stage))
+            pool.submit(spec_of(stage))
     for reused in writer.reused.values():
         shown = writer.cache.annotate(reused) if writer.cache is not None else reused
         relay(StageEvent("end", reused.name, shown))

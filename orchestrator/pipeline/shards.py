@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from orchestrator.configfile.load import load_config
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ReportsDirError, UsageError
+from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.model.run_order import started_text
 from orchestrator.model.shardplan import (
@@ -117,7 +118,7 @@ def shard_options(
     stage); `lane` None with it: the plan had nothing to check at all.
     """
     index, total = parse_shard(label)
-    label = f"{index}/{total}"
+    label = str(PartLabel(index, total))
     if options.only:
         raise UsageError("--shard: cannot be combined with --only (the shard picks its stages).")
     if plan_file is not None:

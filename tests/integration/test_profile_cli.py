@@ -14,7 +14,8 @@ from orchestrator.configfile.load import load_config
 from orchestrator.engine.scheduling.sizing import Machine
 from orchestrator.model.config import Lane
 from orchestrator.model.records import StageRecord, StageStatus
-from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, PlanOptions, build_plan
+from orchestrator.model.strategies import CPU_BOUND_CORES
+from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.profile import (
     StageProfileReport,
     lane_strategy,
@@ -125,8 +126,8 @@ def profiled_run(cpu_percent: float, status: StageStatus = StageStatus.PASSED) -
         ([98.0, 97.0, 99.0], "cpu"),
         ([95.0, 30.0, 90.0], "cpu"),  # one slow spell does not make it I/O-bound
         ([10.0, 60.0, 5.0], "io"),
-        ([CPU_BOUND_PERCENT], "cpu"),
-        ([CPU_BOUND_PERCENT - 0.1], "io"),
+        ([CPU_BOUND_CORES * 100], "cpu"),
+        ([CPU_BOUND_CORES * 100 - 0.1], "io"),
     ],
 )
 def test_summarise_classifies_by_the_median_cpu_of_the_runs(

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orchestrator.engine.scheduling.admission import (
-    CPU_BOUND_DEMAND,
     NICE_OFF_PATH,
     Capacity,
     Started,
@@ -20,6 +19,7 @@ from orchestrator.engine.scheduling.admission import (
     ready,
 )
 from orchestrator.engine.spec import StageSpec
+from orchestrator.model.strategies import is_cpu_bound
 
 demands = st.sampled_from([0.05, 0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0])
 expected = st.one_of(st.none(), st.floats(min_value=0.1, max_value=600))
@@ -92,11 +92,11 @@ def test_the_core_budget_holds_back_only_cpu_bound_stages(
     ready_specs: list[StageSpec], running: list[StageSpec], cores: float
 ) -> None:
     chosen = admit(ready_specs, running, Capacity(20, cores, budget_cores=True))
-    io_bound = [s for s in ready_specs if s.demand < CPU_BOUND_DEMAND]
+    io_bound = [s for s in ready_specs if not is_cpu_bound(s.demand)]
     assert all(any(s is c for c in chosen) for s in io_bound)
-    used = sum(s.demand for s in running if s.demand >= CPU_BOUND_DEMAND)
+    used = sum(s.demand for s in running if is_cpu_bound(s.demand))
     for spec in chosen:
-        if spec.demand >= CPU_BOUND_DEMAND:
+        if is_cpu_bound(spec.demand):
             # the first CPU-bound stage always starts; later ones only into a free core
             assert used == 0 or used + min(spec.demand, 1.0) <= cores + 1e-6
             used += spec.demand

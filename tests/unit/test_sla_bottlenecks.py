@@ -22,6 +22,7 @@ from orchestrator.model.records import (
     StageRecord,
     StageStatus,
 )
+from orchestrator.model.runs import Runs
 from orchestrator.model.testresults import TestsSummary
 from reports.view import stage_row
 from sla.bottlenecks import attach_bottlenecks, find_bottlenecks, floor_s
@@ -228,7 +229,9 @@ def test_savings_under_the_floor_are_not_findings() -> None:
 def test_a_cpu_bound_callable_on_a_thread_should_use_a_process() -> None:
     run = judged(
         record(
-            stage("crunch", 10.0, command="call pkg.mod:crunch", cpu_percent=97),
+            stage(
+                "crunch", 10.0, command="call pkg.mod:crunch", runs=Runs.CALLABLE, cpu_percent=97
+            ),
             stage("lint", 5.0, cpu_percent=97, worker="w2", start_offset_s=2.0),
         )
     )

@@ -14,6 +14,7 @@ import pytest
 
 from orchestrator.engine.scheduling.replay import ReplaySetup, ReplayStage, replay_record, simulate
 from orchestrator.model.records import PoolRecord, RunRecord, ShardRun, StagePart, StageStatus
+from orchestrator.model.runs import Runs
 from orchestrator.model.whatif import Link, WhatIf
 from reports.html import render_html
 from sla.bottlenecks import attach_bottlenecks
@@ -93,7 +94,7 @@ def split_run(parts: tuple[StagePart, ...]) -> RunRecord:
     started at 111 s: a split unit gave a core back when its first part ended."""
     unit = stage(
         "unit", 153.0, number=4, kind="cpu", cpu_demand=float(len(parts)), expected_s=150.0,
-        command="python -m pytest -q tests", parts=parts, worker="process-1",
+        command="python -m pytest -q tests", runs=Runs.PYTEST, parts=parts, worker="process-1",
     )  # fmt: skip
     lint = stage("lint", 12.0, number=2, kind="cpu", cpu_demand=1.0, expected_s=12.0,
                  start_offset_s=111.05, worker="process-2")  # fmt: skip
@@ -190,8 +191,18 @@ def test_no_speed_findings_when_a_stage_did_not_do_its_work(
 
 
 def test_a_pytest_stage_that_stopped_before_its_tests_ran_says_nothing_of_speed() -> None:
-    unit = stage("unit", 0.4, status=StageStatus.FAILED, exit_code=4, command="pytest -q")
-    lint = stage("lint", 3.0, worker="w2", status=StageStatus.FAILED, exit_code=4, command="ruff")
+    unit = stage(
+        "unit", 0.4, status=StageStatus.FAILED, exit_code=4, command="pytest -q", runs=Runs.PYTEST
+    )
+    lint = stage(
+        "lint",
+        3.0,
+        worker="w2",
+        status=StageStatus.FAILED,
+        exit_code=4,
+        command="ruff",
+        runs=Runs.COMMAND,
+    )
     assert why_untimed(record(unit, exit_code=1)) == (
         "unit stopped before its tests ran (pytest exit 4)"
     )

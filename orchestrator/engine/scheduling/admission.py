@@ -12,8 +12,8 @@ from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 from orchestrator.engine.spec import StageSpec
+from orchestrator.model.strategies import is_cpu_bound
 
-CPU_BOUND_DEMAND = 0.5  # cores; below this a stage mostly waits
 # A CPU-bound stage expected to end well before the longest running one starts at this
 # niceness: when more CPU-bound processes are runnable than there are cores (a stage that
 # forks workers, the machine's own load), the kernel serves the longest stage first, so
@@ -114,13 +114,13 @@ def fits_resources(spec: StageSpec, active: Sequence[StageSpec], limits: Mapping
 def fits_cpu(spec: StageSpec, active: Sequence[StageSpec], cores: float) -> bool:
     """Whether `spec` fits the core budget beside `active` stages.
 
-    Only CPU-bound stages (demand >= CPU_BOUND_DEMAND cores) spend the budget; I/O-bound
+    Only CPU-bound stages (`is_cpu_bound(demand)`) spend the budget; I/O-bound
     ones overlap freely. A stage that can use several cores still starts when one whole
     core is free, and the first CPU-bound stage always starts.
     """
-    if spec.demand < CPU_BOUND_DEMAND:
+    if not is_cpu_bound(spec.demand):
         return True
-    used = sum(s.demand for s in active if s.demand >= CPU_BOUND_DEMAND)
+    used = sum(s.demand for s in active if is_cpu_bound(s.demand))
     return used == 0 or used + min(spec.demand, 1.0) <= cores + 1e-6
 
 
@@ -138,12 +138,12 @@ def niceness(spec: StageSpec, running: Sequence[Started], now: float, *, adaptiv
     `now` and `Started.at` are monotonic seconds; "well before" means by at least
     OFF_PATH_SLACK of the time left until that longest stage's expected end.
     """
-    if not adaptive or spec.demand < CPU_BOUND_DEMAND or spec.expected_s is None:
+    if not adaptive or not is_cpu_bound(spec.demand) or spec.expected_s is None:
         return 0
     ends = [
         other.at + other.spec.expected_s
         for other in running
-        if other.spec.expected_s is not None and other.spec.demand >= CPU_BOUND_DEMAND
+        if other.spec.expected_s is not None and is_cpu_bound(other.spec.demand)
     ]
     if not ends:
         return 0

@@ -22,9 +22,9 @@ from orchestrator.engine.scheduling.simulation import (
     ReplayStage,
     simulate,
 )
-from orchestrator.model.config import Strategy
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.status import StageStatus
+from orchestrator.model.strategies import rules_for
 from orchestrator.model.whatif import Placement, WhatIf
 
 __all__ = ["UNCHANGED", "Replay", "ReplaySetup", "ReplayStage", "replay_record", "simulate"]
@@ -181,11 +181,11 @@ def replay_record(record: RunRecord) -> Replay:
         )
         for s in ran
     )
-    sequential = record.strategy == Strategy.SEQUENTIAL.value
+    rules = rules_for(record.strategy)
     setup = ReplaySetup(
-        workers=1 if sequential else max(1, record.workers),
+        workers=1 if rules.one_worker else max(1, record.workers),
         cores=record.pool.usable_cpus or float(record.host.cpus) or 1.0,
-        budget_cores=record.strategy == Strategy.ADAPTIVE.value,
+        budget_cores=rules.budget_cores,
         limits=tuple(sorted(record.pool.resources.items())),
     )
     return Replay(replayed, setup)

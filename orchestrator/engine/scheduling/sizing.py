@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.model.config import Strategy, Workers
+from orchestrator.model.strategies import rules_for
 
 _CGROUP_V2_MAX = Path("/sys/fs/cgroup/cpu.max")
 _CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
@@ -135,7 +136,8 @@ def size_pool(
 ) -> tuple[int, str]:
     """The number of workers and a sentence saying why."""
     count = max(1, len(demands))
-    if strategy is Strategy.SEQUENTIAL:
+    rules = rules_for(strategy)
+    if rules.one_worker:
         return 1, "sequential strategy: one stage at a time, in order"
     if requested != "auto":
         return requested, f"{strategy.value} strategy with {requested} workers as configured"
@@ -152,7 +154,7 @@ def size_pool(
         f"({cpu_bound} CPU-bound, {io_bound} I/O-bound) -> {workers} workers, limited by "
         f"{limit}"
     )
-    if strategy is Strategy.ADAPTIVE:
+    if rules.budget_cores:
         reason += (
             f"; CPU-bound stages admitted up to {cores:g} cores at a time, longest first, "
             "and those expected to end well before the longest running one at a lower "
