@@ -107,7 +107,7 @@ class RunCache:
                 continue
             spent = time.monotonic() - started
             reused[stage.name] = self._reused(stage, hit, spent)
-            self.results[stage.name] = _records()[0](
+            self.results[stage.name] = _stage_cache()(
                 hit=True,
                 key=key,
                 from_run=hit.entry.run_id,
@@ -122,7 +122,7 @@ class RunCache:
         """The record's `cache_verify` (rate and seed), or None when nothing is checked."""
         if self.verify_rate <= 0:
             return None
-        return _records()[2](rate=self.verify_rate, seed=self.verify_seed)
+        return _cache_verify()(rate=self.verify_rate, seed=self.verify_seed)
 
     def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
         log = self.run_dir / "logs" / f"{file_stem(stage.name)}.log"
@@ -149,7 +149,9 @@ class RunCache:
         if parts is None or record.name in self.results:
             return
         if isinstance(parts, str):
-            self.results[record.name] = _records()[0](hit=False, key="", stored=False, reason=parts)
+            self.results[record.name] = _stage_cache()(
+                hit=False, key="", stored=False, reason=parts
+            )
             return
         key = parts.digest()
         checked = self.verifying.get(record.name)
@@ -165,7 +167,7 @@ class RunCache:
                 reason = "its inputs or tools changed while it ran"
         if reason is None:
             reason = self._store(record, parts)
-        self.results[record.name] = _records()[0](
+        self.results[record.name] = _stage_cache()(
             hit=False,
             key=key,
             stored=reason is None,
@@ -181,7 +183,7 @@ class RunCache:
         """A stored pass that failed when run again: the entry goes, the failure stands."""
         removed = self.store.remove(key)
         where = "" if removed else " (it could not be removed)"
-        return _records()[0](
+        return _stage_cache()(
             hit=False,
             key=key,
             stored=False,
@@ -271,15 +273,18 @@ def _not_storable(record: StageRecord) -> str | None:
     return None
 
 
-def _records() -> tuple[type[StageCache], type[StageRecord], type[CacheVerify]]:
-    # The record module costs more start-up than the first stage may wait, and the keys are
-    # computed before it starts: it loads here only for a hit, or once a stage has ended
-    # (by then the helper thread has loaded it; see pipeline/run.py). The one load point
-    # for the record types this module builds.
-    from orchestrator.model.records import (  # noqa: PLC0415 - see the comment above
-        CacheVerify,
-        StageCache,
-        StageRecord,
-    )
+# The record module costs more start-up than the first stage may wait, and the keys are
+# computed before it starts: it loads in these two only for a hit, or once a stage has
+# ended (by then the helper thread has loaded it; see pipeline/run.py).
 
-    return StageCache, StageRecord, CacheVerify
+
+def _stage_cache() -> type[StageCache]:
+    from orchestrator.model.records import StageCache  # noqa: PLC0415 - see above
+
+    return StageCache
+
+
+def _cache_verify() -> type[CacheVerify]:
+    from orchestrator.model.records import CacheVerify  # noqa: PLC0415 - see above
+
+    return CacheVerify
