@@ -1,7 +1,8 @@
 """One run, end to end: plan -> pool -> run record -> SLA -> reports (-> history).
 
-The record is rewritten atomically after every stage ends, so a run killed outright still
-leaves the stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
+The record is rewritten atomically after every stage ends (on a writer thread of its own,
+`pipeline/recordflush`, never the pool's), so a run killed outright still leaves the
+stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
 with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
 run ends with `InternalError`, its traceback in the run directory). The record is masked
 once, as it is built, before anything writes it; a run.json that cannot be written is a
@@ -38,6 +39,7 @@ from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter
+from orchestrator.pipeline.recordflush import RecordFlusher
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 from orchestrator.pipeline.sourceguard import SourceGuard
 
@@ -185,9 +187,12 @@ def execute_run(
         end_check=guard.check,
     )
 
-    checks = CacheChecks(
-        cache, lambda: writer.write(writer.build(pool, exit_code=None, finished=False))
+    # A stage's end only asks for the record: the writer thread builds and writes it, so
+    # the pool admits the next stage without waiting for the disk (pipeline/recordflush).
+    flusher = RecordFlusher(
+        lambda: writer.write(writer.build(pool, exit_code=None, finished=False))
     )
+    checks = CacheChecks(cache, flusher.request)
 
     def relay(event: StageEvent) -> None:
         if event.kind == "start":
@@ -195,14 +200,19 @@ def execute_run(
         if event.kind == "end":
             if event.record is not None:
                 checks.offer(event.record)
-            writer.write(writer.build(pool, exit_code=None, finished=False))
+            flusher.request()
         if on_event is not None:
             on_event(event)
 
     pool.on_event = relay
-    _submit(pool, writer, relay)
-    start.warnings.on_full = full_breaks(pool, start.run_dir)
-    received, failures = _run_stages(pool, writer, checks, while_running)
+    try:
+        _submit(pool, writer, relay)
+        start.warnings.on_full = full_breaks(pool, start.run_dir)
+        received, failures = _run_stages(pool, writer, checks, while_running)
+    finally:
+        # Stopped before the final record is written: nothing older may land after it.
+        failures_of_writes = flusher.close()
+    failures += failures_of_writes
     # After the stages, a destination too full is a warning again (DESIGN "Everything
     # workflow writes can fail"); the room kept for the record is given back for it.
     start.warnings.on_full = None
