@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import config_option, load
-from orchestrator.commands.run import parse_formats
+from orchestrator.commands.options import config_option, load, parse_formats
 from orchestrator.model.errors import ReportsDirError
+from orchestrator.model.reportformats import DEFAULT_FORMATS
 from orchestrator.pipeline.merge import merge_shards
 
 
@@ -16,7 +16,7 @@ from orchestrator.pipeline.merge import merge_shards
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @config_option
 @click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
-@click.option("--format", "formats", default="html,md,json,junit", show_default=True)
+@click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True)
 def command(
     paths: tuple[Path, ...], config_path: Path | None, report_dir: Path | None, formats: str
 ) -> int:

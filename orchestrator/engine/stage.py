@@ -23,7 +23,7 @@ from orchestrator.engine.selectrun import selected, selecting, selection_env
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
 from orchestrator.engine.testrun import Rerun, TestsOutcome, collect_tests
 from orchestrator.model.config import Strategy
-from orchestrator.model.filenames import file_stem
+from orchestrator.model.filenames import RunDir, file_stem, stage_log_name
 from orchestrator.model.files import temporary_directory
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.status import StageStatus
@@ -236,7 +236,7 @@ class StageRunner:
 
     def _tests_dir(self) -> Path:
         log_dir = self.setup.log_dir
-        return (log_dir.parent if log_dir is not None else self._temp_dir()) / "tests"
+        return RunDir(log_dir.parent if log_dir is not None else self._temp_dir()).tests
 
     def _tests(
         self,
@@ -337,7 +337,7 @@ class StageRunner:
     def log_path(self, name: str, stem: str | None = None) -> Path:
         """A fresh, empty log for stage `name` (or the file stem `stem`)."""
         directory = self.setup.log_dir or self._temp_dir()
-        path = directory / f"{stem or file_stem(name)}.log"
+        path = directory / stage_log_name(name, stem)
         with self.setup.warnings.guard("log", path):
             if not directory.exists():  # else the file's own error says more than mkdir's
                 directory.mkdir(parents=True, exist_ok=True)

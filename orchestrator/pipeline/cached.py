@@ -25,7 +25,7 @@ from orchestrator.cache.snapshot import Snapshot
 from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
-from orchestrator.model.filenames import file_stem
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.status import StageStatus
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
@@ -123,7 +123,7 @@ class RunCache:
         return _records()[2](rate=self.verify_rate, seed=self.verify_seed)
 
     def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
-        log = self.run_dir / "logs" / f"{file_stem(stage.name)}.log"
+        log = RunDir(self.run_dir).log(stage.name)
         took = f"{hit.entry.duration_s:.1f}s"
         banner = f"workflow: cached result from run {hit.entry.run_id} (it took {took} there)\n"
         try:

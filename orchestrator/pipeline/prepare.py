@@ -17,8 +17,10 @@ from orchestrator.engine.host import host_record
 from orchestrator.engine.sizing import read_machine
 from orchestrator.history.profiles import StageProfile, history_profiles, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
+from orchestrator.model.reportformats import FORMATS
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import WORKTREE, CheckedCommit, GitRecord, ShardOrigin
+from orchestrator.pipeline.decide import decide
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.run import RunRequest
 from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_stages
@@ -26,7 +28,7 @@ from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_st
 if TYPE_CHECKING:
     from lanes.changes import LaneDecision
 
-ALL_FORMATS = ("html", "md", "json", "junit")
+ALL_FORMATS = FORMATS
 
 
 class RunOptions(NamedTuple):
@@ -61,6 +63,7 @@ class RunOptions(NamedTuple):
     cache_verify: float | None = None
     cache_verify_seed: int | None = None
     shard: str | None = None  # "K/N" when this run is one shard of a lane (with `only`)
+    shard_plan_file: Path | None = None  # `--plan`: the shard plan that fixes `shard`'s stages
     # A shard's parts of split stages: stage -> the parts it runs (from 0), and the split
     # plans its plan file fixed (stage -> plan); see pipeline/shards.py.
     split_parts: tuple[tuple[str, tuple[int, ...]], ...] = ()
@@ -106,15 +109,14 @@ def prepare_run(
     if decision is not None and lane is None:
         return Prepared(loaded, decision.reasons, None, None, None)
     if lane is None:
-        decision = _lanes()[0](
-            loaded.root,
-            loaded.config.detect,
+        decision = decide(
+            loaded,
             base=options.base,
             head=options.head,
             changed_files=options.changed_files,
             push_lines=options.push_lines,
+            report_dir=options.report_dir,
             env=env,
-            own_outputs=loaded.own_outputs(options.report_dir),
         )
         if decision.lane is None:
             return Prepared(loaded, decision.reasons, None, None, None)
@@ -275,7 +277,7 @@ def _test_durations(
 
 def git_identity(loaded: LoadedConfig, head: str | None, base: str | None) -> GitRecord:
     """The commit the run checks; asked of git while the first stages already run."""
-    return _lanes()[1](loaded.root, head, base)
+    return _lanes()[0](loaded.root, head, base)
 
 
 def checked_identity(found: GitRecord, checked: CheckedCommit | None) -> GitRecord:
@@ -291,15 +293,13 @@ def checked_identity(found: GitRecord, checked: CheckedCommit | None) -> GitReco
 def project_files(root: Path) -> list[str] | None:
     """What git tracks or would track under `root`: the built-in stages' sources (asked
     only when there is no configuration)."""
-    return _lanes()[2](root)
+    return _lanes()[1](root)
 
 
-def _lanes() -> tuple[
-    Callable[..., LaneDecision], Callable[..., GitRecord], Callable[[Path], list[str] | None]
-]:
-    # lanes (and git's helpers) load only when asked: for an automatic lane's decision,
-    # else in the helper thread that looks up the commit while the stages run. A forced
+def _lanes() -> tuple[Callable[..., GitRecord], Callable[[Path], list[str] | None]]:
+    # git's helpers load only when asked: in the helper thread that looks up the commit
+    # while the stages run (an automatic lane's decision: pipeline/decide.py). A forced
     # lane reaches its first stage without them. This module's one deferred import.
-    from lanes import decide, git  # noqa: PLC0415 - see the comment above
+    from lanes import git  # noqa: PLC0415 - see the comment above
 
-    return decide.decide_lane, git.git_record, git.project_files
+    return git.git_record, git.project_files

@@ -31,6 +31,7 @@ from orchestrator.engine.pool import NICE_OFF_PATH, AdaptiveWorkerPool, StageEve
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.files import make_own_directory, reserve_space
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
@@ -139,7 +140,7 @@ def start_run(request: RunRequest) -> RunStart:
     run_dir = request.report_dir / run_id
     try:
         make_own_directory(request.report_dir)  # git ignores it (its own .gitignore)
-        (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        RunDir(run_dir).logs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
@@ -178,7 +179,7 @@ def execute_run(
         request.plan.workers,
         usable_cpus=request.plan.usable_cpus,
         fail_fast=request.plan.fail_fast,
-        log_dir=start.run_dir / "logs",
+        log_dir=RunDir(start.run_dir).logs,
         masker=start.masker,
         import_root=request.loaded.root,
         sizing_reason=request.plan.sizing_reason,

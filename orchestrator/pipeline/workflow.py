@@ -34,6 +34,7 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "RunStarted",
+    "ShardChosen",
     "StagesEnded",
     "run_workflow",
 ]
@@ -54,13 +55,20 @@ class RunStarted(NamedTuple):
     masker: Masker
 
 
+class ShardChosen(NamedTuple):
+    """A shard's entries in the plan (`stages` empty: the shard runs no stage)."""
+
+    shard: str
+    stages: tuple[str, ...]
+
+
 class StagesEnded(NamedTuple):
     """Every stage has ended; judging and reports follow."""
 
     record: RunRecord  # not judged yet: no `sla`, no bottlenecks
 
 
-RunEvent = Notice | RunStarted | StageEvent | StagesEnded
+RunEvent = Notice | ShardChosen | RunStarted | StageEvent | StagesEnded
 
 
 class RunResult(NamedTuple):
@@ -98,11 +106,18 @@ def run_workflow(
     """Plan, run, judge, report and record one run; the judged record and exit code.
 
     `env` is the environment the lane decision reads (CI variables; default os.environ).
+    With `options.shard` ("K/N") only that shard of the lane's shard plan runs
+    (`shard_plan_file`, else the plan made again from the same history).
     Raises ConfigError, UsageError, UnknownStageError or ReportsDirError (exit code 2)
     before anything runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129
     with its record.
     """
     emit = on_event or _ignore
+    if options.shard is not None and options.shard_origin is None:
+        sharded = _shard(options, emit)
+        if isinstance(sharded, RunResult):
+            return sharded
+        options = sharded
     if options.push_lines is not None and not options.dry_run:
         # The pre-push hook: each pushed commit is checked on its own tree.
         from orchestrator.pipeline.pushcheck import check_push  # noqa: PLC0415 - the hook's
@@ -122,6 +137,25 @@ def run_workflow(
             exit_code=0, plan=prepared.plan, reasons=prepared.reasons, cache_preview=said
         )
     return run_prepared(prepared, emit)
+
+
+def _shard(options: RunOptions, emit: Callable[[RunEvent], None]) -> RunOptions | RunResult:
+    """The options of shard `options.shard` (cut from `options.shard_plan_file`, else from
+    the plan made again); a result when the plan had nothing to check at all (its record,
+    no stages and passed, written unless a dry run)."""
+    # The shard planner (with statistics) loads only for a shard: an ordinary run's first
+    # stage does not wait for it. This function's deferred import.
+    from orchestrator.pipeline.shards import nothing_to_check, shard_options  # noqa: PLC0415
+
+    label, plan_file = options.shard or "", options.shard_plan_file
+    # The plan is cut from the whole lane's options, as `workflow shard plan` cuts it.
+    whole = options._replace(shard=None, shard_plan_file=None)
+    options, stages = shard_options(whole, label, plan_file)
+    emit(ShardChosen(options.shard or label, stages))
+    if options.lane is not None:
+        return options
+    start = None if options.dry_run else nothing_to_check(options)
+    return RunResult(exit_code=0, plan=None, reasons=(), start=start)
 
 
 def run_prepared(
