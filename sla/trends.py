@@ -20,6 +20,7 @@ from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.run_order import runs_oldest_first
+from orchestrator.model.stats import median
 from orchestrator.model.units import count
 from sla.trend_model import (
     WHOLE_RUN,
@@ -36,7 +37,6 @@ from sla.trend_model import (
 from sla.trend_stats import (
     logs,
     mean,
-    median,
     quantile,
     shift_estimate,
     t_greater,

@@ -18,11 +18,12 @@ from orchestrator.model.config import Strategy
 from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import run_masker
 from orchestrator.model.records import StageRecord
+from orchestrator.model.stats import median
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
 from orchestrator.pipeline.run import stage_spec
 from orchestrator.pipeline.signals import signals_cancel
-from sla.trend_stats import mean, median, quantile, stdev
+from sla.trend_stats import mean, quantile, stdev
 
 HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up
 SHORT_STAGE_S = 1.0  # shorter than this, starting it beside others gains nothing
