@@ -9,6 +9,7 @@ import click
 from orchestrator.commands.options import config_option, load, parse_formats
 from orchestrator.model.errors import ReportsDirError
 from orchestrator.model.reportformats import DEFAULT_FORMATS
+from orchestrator.model.units import fixed_seconds
 from orchestrator.pipeline.merge import merge_shards
 
 
@@ -37,7 +38,9 @@ def command(
         if run.run_id is None:
             outcome = "no record given (counted as failed)"
         else:
-            outcome = f"exit {run.exit_code}, {run.duration_s:.1f}s: {', '.join(run.stages)}"
+            outcome = (
+                f"exit {run.exit_code}, {fixed_seconds(run.duration_s)}: {', '.join(run.stages)}"
+            )
         click.echo(f"shard {run.shard}: {outcome}")
     failed = [s for s in record.stages if not s.status.ok]
     for stage in failed:
@@ -46,7 +49,8 @@ def command(
     click.echo(
         f"workflow: merged {sum(1 for run in record.shards if run.run_id)} of "
         f"{len(record.shards)} shards (exit {record.exit_code}); "
-        f"lane {record.lane}, {record.pool.total_duration_s:.1f}s wall (the longest shard)"
+        f"lane {record.lane}, {fixed_seconds(record.pool.total_duration_s)} wall "
+        "(the longest shard)"
     )
     for warning in merged.warnings:
         click.echo(f"workflow: warning: {warning}", err=True)

@@ -27,6 +27,7 @@ from orchestrator.model.filenames import RunDir, file_stem, stage_log_name
 from orchestrator.model.files import temporary_directory
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.status import StageStatus
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ class StageRunner:
             if not self._should_retry(spec, attempt, len(attempts)):
                 break
             delay = backoff(len(attempts))
-            setup.emit(StageEvent("retry", spec.name, detail=f"retrying in {delay:.1f}s"))
+            setup.emit(StageEvent("retry", spec.name, detail=f"retrying in {fixed_seconds(delay)}"))
             if setup.cancel.wait(delay):
                 break
         tries = len(attempts)

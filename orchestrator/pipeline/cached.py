@@ -27,6 +27,7 @@ from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.model.filenames import RunDir
 from orchestrator.model.status import StageStatus
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
 from orchestrator.pipeline.plan import Plan, PlannedStage
@@ -124,7 +125,7 @@ class RunCache:
 
     def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
         log = RunDir(self.run_dir).log(stage.name)
-        took = f"{hit.entry.duration_s:.1f}s"
+        took = fixed_seconds(hit.entry.duration_s)
         banner = f"workflow: cached result from run {hit.entry.run_id} (it took {took} there)\n"
         try:
             log.parent.mkdir(parents=True, exist_ok=True)

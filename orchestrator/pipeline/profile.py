@@ -19,6 +19,7 @@ from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import run_masker
 from orchestrator.model.records import StageRecord
 from orchestrator.model.stats import median
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import CPU_BOUND_PERCENT, Plan
 from orchestrator.pipeline.run import stage_spec
@@ -129,7 +130,7 @@ def suggest_target(p95_s: float) -> float:
 def worth_parallelising(duration_s: float, cpu_percent: float, cores: float) -> tuple[bool, str]:
     """Whether running this stage beside others would shorten a run, and why."""
     if duration_s < SHORT_STAGE_S:
-        return False, f"too short ({duration_s:.2f}s) for a parallel start to pay off"
+        return False, f"too short ({fixed_seconds(duration_s, 2)}) for a parallel start to pay off"
     used = cpu_percent / 100.0
     if cpu_percent < CPU_BOUND_PERCENT:
         return (
