@@ -6,7 +6,7 @@ stage's end and the next one's start paid for a disk flush. Here the end only as
 write; the writer thread builds the record from the pool as it then stands and writes
 it. Asks that arrive while a write is under way fold into one more write (last write
 wins: a newer record supersedes a pending one), as the cache's checks run on their own
-thread (`pipeline/run.CacheChecks`). The final record is not this thread's: `close`
+thread (`pipeline/cachechecks.CacheChecks`). The final record is not this thread's: `close`
 stops it first, and the run writes and flushes the final record itself before it
 returns, so nothing older can land after it. A run killed outright keeps the last record
 this thread wrote.

@@ -19,7 +19,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +37,7 @@ from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
 from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
+from orchestrator.pipeline.cachechecks import CacheChecks
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter
 from orchestrator.pipeline.recordflush import RecordFlusher
@@ -282,40 +282,6 @@ def source_guard(request: RunRequest) -> SourceGuard:
 def _junit_files(stage: StageConfig) -> tuple[str, ...]:
     named = named_junit(stage.run) if stage.run is not None else None
     return tuple(p for p in (stage.junit, named) if isinstance(p, str))
-
-
-class CacheChecks:
-    """The result cache's after-run checks, one at a time on their own thread.
-
-    A check reads the work tree and tools again (git processes, hashing): on the pool's
-    event thread it would hold back the admission of the next stage. `rewrite` writes the
-    record again once a check has decided what the cache kept; `close` waits for every
-    check and returns what failed in them (the run's internal failures).
-    """
-
-    def __init__(self, cache: RunCache | None, rewrite: Callable[[], object]) -> None:
-        self.cache = cache
-        self.rewrite = rewrite
-        self.futures: list[Future[None]] = []
-        self.worker = (
-            None if cache is None else ThreadPoolExecutor(1, thread_name_prefix="workflow-cache")
-        )
-
-    def offer(self, record: StageRecord) -> None:
-        """Check (and maybe store) an ended stage's result, off the caller's thread."""
-        if self.worker is not None:
-            self.futures.append(self.worker.submit(self._check, record))
-
-    def _check(self, record: StageRecord) -> None:
-        if self.cache is not None:
-            self.cache.after(record)
-            self.rewrite()
-
-    def close(self) -> list[BaseException]:
-        """Wait for every check; the exceptions they raised."""
-        if self.worker is not None:
-            self.worker.shutdown(wait=True)
-        return [exc for future in self.futures if (exc := future.exception()) is not None]
 
 
 def _submit(
