@@ -25,12 +25,19 @@ class RecordFlusher:
 
     `request` never blocks on the disk; `close` waits for the write under way, drops a
     pending one (the caller writes the final record next) and returns the exceptions the
-    writes raised (the run's internal failures). When the system refuses the thread, each
+    writes raised (the run's internal failures); `on_failure` hears each at once (the run
+    ends every stage's tree, as it did when the write failed on the pool's thread). When
+    the system refuses the thread, each
     request writes at once on the caller's thread, as before there was a writer thread.
     """
 
-    def __init__(self, write: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        write: Callable[[], object],
+        on_failure: Callable[[BaseException], object] | None = None,
+    ) -> None:
         self._write = write
+        self._on_failure = on_failure
         self._changed = threading.Condition()
         self._pending = False
         self._closed = False
@@ -80,3 +87,5 @@ class RecordFlusher:
             self._write()
         except Exception as exc:  # the run ends with it once the stages are over
             self.failures.append(exc)
+            if self._on_failure is not None:
+                self._on_failure(exc)

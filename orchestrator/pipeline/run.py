@@ -36,7 +36,7 @@ from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.status import GitRecord, HostRecord
 from orchestrator.model.writes import WriteWarnings, reason
-from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
+from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, halt, start_helper
 from orchestrator.pipeline.cachechecks import CacheChecks
 from orchestrator.pipeline.plan import Plan, PlannedStage
 from orchestrator.pipeline.recorder import RecordWriter
@@ -191,7 +191,8 @@ def execute_run(
     # A stage's end only asks for the record: the writer thread builds and writes it, so
     # the pool admits the next stage without waiting for the disk (pipeline/recordflush).
     flusher = RecordFlusher(
-        lambda: writer.write(writer.build(pool, exit_code=None, finished=False))
+        lambda: writer.write(writer.build(pool, exit_code=None, finished=False)),
+        on_failure=lambda exc: halt(pool, exc),
     )
     checks = CacheChecks(cache, flusher.request)
 

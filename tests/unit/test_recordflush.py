@@ -90,7 +90,8 @@ def test_a_failing_write_is_returned_by_close_and_the_thread_goes_on() -> None:
             raise ValueError("broken record")
         done.set()
 
-    flusher = RecordFlusher(write)
+    heard: list[str] = []
+    flusher = RecordFlusher(write, on_failure=lambda exc: heard.append(str(exc)))
     flusher.request()
     while not seen:
         threading.Event().wait(0.01)
@@ -98,3 +99,4 @@ def test_a_failing_write_is_returned_by_close_and_the_thread_goes_on() -> None:
     assert done.wait(GIVE_UP_S)
     failures = flusher.close()
     assert [str(exc) for exc in failures] == ["broken record"]
+    assert heard == ["broken record"]  # told at once: the run ends every stage's tree
