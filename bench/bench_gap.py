@@ -45,7 +45,8 @@ def make_project(root: Path, stages: int, workers: int, sleep: float) -> None:
 def gaps_of(record: dict[str, object]) -> list[float]:
     """The gaps (s) of the stages that waited for a worker, from one run record."""
     stages = record["stages"]
-    assert isinstance(stages, list)
+    if not isinstance(stages, list):
+        raise SystemExit("bench_gap: a run record without a list of stages")
     spans = sorted((s["start_offset_s"], s["start_offset_s"] + s["duration_s"]) for s in stages)
     first = spans[0][0]
     gaps = []
