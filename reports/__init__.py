@@ -13,6 +13,7 @@ from typing import Protocol
 from orchestrator.model.files import write_atomic
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord
+from orchestrator.model.reportformats import FILE_NAMES, RECORD_FORMAT
 from orchestrator.model.writes import WriteWarnings
 from reports.github import publish_github
 from reports.html import render_html
@@ -34,8 +35,7 @@ RENDERERS: dict[str, Renderer] = {
     "junit": render_junit,
     "json": render_json,
 }
-FILE_NAMES = {"html": "report.html", "md": "report.md", "junit": "junit.xml", "json": "run.json"}
-ENGINE_WRITES = frozenset({"json"})  # run.json is the engine's record, rewritten per stage
+ENGINE_WRITES = frozenset({RECORD_FORMAT})  # run.json is the engine's record, rewritten per stage
 
 __all__ = [
     "FILE_NAMES",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from orchestrator.model.records import Bottleneck, StageRecord
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.whatif import Replayed, WhatIf
 
 MOST = 0.5  # share of the tests' time
@@ -42,7 +43,7 @@ def few_tests_finding(stage: StageRecord, replay: Replayed) -> Bottleneck | None
         stage=stage.name,
         detail=(
             f"{len(few)} of {tests.total:,} tests take {share:.0%} of {stage.name} "
-            f"({taken:.1f}s of {tests.duration_s:.1f}s of test time)"
+            f"({fixed_seconds(taken)} of {fixed_seconds(tests.duration_s)} of test time)"
         ),
         recommendation=(
             "mark them and run them as their own stage: its parts cannot cut a test in two"

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from orchestrator.model.config import Lane, WorkflowConfig
-
-MIB = 1024 * 1024
+from orchestrator.model.units import MIB
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from orchestrator.model.config import TrendConfig
+from orchestrator.model.units import fixed_seconds
 
 WHOLE_RUN = "whole run"
 
@@ -154,7 +155,7 @@ RATIO_FROM_S = 0.01
 
 def rise_text(before_s: float, after_s: float) -> str:
     """How much longer: "+0.300s, +60%", or "+0.081s" from a near-zero start."""
-    rise = f"{after_s - before_s:+.3f}s"
+    rise = fixed_seconds(after_s - before_s, 3, signed=True)
     if before_s < RATIO_FROM_S:
         return rise
     return f"{rise}, {after_s / before_s - 1.0:+.0%}"
@@ -191,7 +192,8 @@ class TestStep:
         """One line for a report or the terminal."""
         where = f" (commits {self.commits})" if self.commits else ""
         return (
-            f"{stage} {self.test_id}: {self.before_s:.3f}s -> {self.after_s:.3f}s "
+            f"{stage} {self.test_id}: {fixed_seconds(self.before_s, 3)} -> "
+            f"{fixed_seconds(self.after_s, 3)} "
             f"({rise_text(self.before_s, self.after_s)}) from run {self.run_id}{where}"
         )
 
@@ -229,8 +231,10 @@ class TestCause:
     def words(self) -> str:
         """ "new test t.py::test_big (11.020s)" or "t.py::test_x 0.200s -> 0.900s"."""
         if self.before_s is None:
-            return f"new test {self.test_id} ({self.after_s:.3f}s)"
-        return f"{self.test_id} {self.before_s:.3f}s -> {self.after_s:.3f}s"
+            return f"new test {self.test_id} ({fixed_seconds(self.after_s, 3)})"
+        return (
+            f"{self.test_id} {fixed_seconds(self.before_s, 3)} -> {fixed_seconds(self.after_s, 3)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -257,15 +261,16 @@ class StageSlowdown:
         """E.g. "heavy: unit 20.1s -> 31.3s from run R: new test t.py::test_big (11.020s)
         adds 11.0s of the 11.2s; the test set changed: 3 new, 1 gone"."""
         head = (
-            f"{self.lane}: {self.stage} {self.before_s:.1f}s -> {self.after_s:.1f}s "
+            f"{self.lane}: {self.stage} {fixed_seconds(self.before_s)} -> "
+            f"{fixed_seconds(self.after_s)} "
             f"from run {self.run_id}"
         )
         if self.causes:
             named = "; ".join(cause.words() for cause in self.causes)
             verb = "adds" if len(self.causes) == 1 else "add"
             head += (
-                f": {named} {verb} {self.explained_s:.1f}s of the "
-                f"{self.after_s - self.before_s:.1f}s"
+                f": {named} {verb} {fixed_seconds(self.explained_s)} of the "
+                f"{fixed_seconds(self.after_s - self.before_s)}"
             )
         else:
             head += ": no test explains it (start-up, collection or fixtures outside the tests)"

@@ -20,16 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from orchestrator.model.stats import median
+
 CLIP_SIGMAS = 3.5
 MAD_TO_SIGMA = 1.4826  # the median absolute deviation of a normal sample is 0.6745 sigma
 _TINY = 1e-300
 _ITERATIONS = 300
 _EPSILON = 1e-12
-
-
-def median(values: Sequence[float]) -> float:
-    """The middle value (the mean of the middle two for an even count)."""
-    return quantile(values, 0.5)
 
 
 def quantile(values: Sequence[float], q: float) -> float:

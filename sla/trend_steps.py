@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from orchestrator.model.config import TrendConfig
-from sla.trend_stats import logs, median, t_survival
+from orchestrator.model.stats import median
+from sla.trend_stats import logs, t_survival
 
 MIN_SEGMENT = 3  # runs on each side of a step
 MAX_DEPTH = 3  # at most 2**3 - 1 steps in one series

@@ -20,7 +20,8 @@ from orchestrator.model.config import TrendConfig
 from orchestrator.model.errors import ExitCode
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.run_order import runs_oldest_first
-from orchestrator.model.units import count
+from orchestrator.model.stats import median
+from orchestrator.model.units import count, fixed_seconds
 from sla.trend_model import (
     WHOLE_RUN,
     Comparison,
@@ -36,7 +37,6 @@ from sla.trend_model import (
 from sla.trend_stats import (
     logs,
     mean,
-    median,
     quantile,
     shift_estimate,
     t_greater,
@@ -205,8 +205,9 @@ def judge(values: Sequence[float], settings: TrendConfig) -> tuple[Verdict, str,
         return Verdict.INSUFFICIENT, reason, None
     found = compare(baseline, recent)
     summary = (
-        f"median {found.baseline_median:.2f}s -> {found.recent_median:.2f}s, "
-        f"level {found.change:+.0%} ({found.delta:+.2f}s) over the last "
+        f"median {fixed_seconds(found.baseline_median, 2)} -> "
+        f"{fixed_seconds(found.recent_median, 2)}, "
+        f"level {found.change:+.0%} ({fixed_seconds(found.delta, 2, signed=True)}) over the last "
         f"{count(found.recent_n, 'run')} against the {found.baseline_n} before"
     )
     if _beyond(found.change, found.delta, found.p_greater, settings):

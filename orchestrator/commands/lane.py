@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 
 from lanes.changes import LaneDecision
-from lanes.decide import decide_lane
 from orchestrator.commands.options import (
     change_inputs,
     change_source_options,
     config_option,
     load,
 )
+from orchestrator.pipeline.decide import decide
 
 
 def describe(decision: LaneDecision) -> list[str]:
@@ -43,14 +43,12 @@ def command(
     """Print the lane that `run --lane auto` would take, and why."""
     changes = change_inputs(base, head, changed_files, pre_push=pre_push)
     loaded = load(config_path)
-    decision = decide_lane(
-        loaded.root,
-        loaded.config.detect,
+    decision = decide(
+        loaded,
         base=changes.base,
         head=changes.head,
         changed_files=changes.changed_files,
         push_lines=changes.push_lines,
-        own_outputs=loaded.own_outputs(),
     )
     if as_json:
         click.echo(json.dumps(decision.as_json(), indent=2))

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from orchestrator.commands.options import config_option, load
-from orchestrator.commands.run import parse_formats
+from orchestrator.commands.options import config_option, load, parse_formats
 from orchestrator.model.errors import ReportsDirError
+from orchestrator.model.reportformats import DEFAULT_FORMATS
+from orchestrator.model.units import fixed_seconds
 from orchestrator.pipeline.merge import merge_shards
 
 
@@ -16,7 +17,7 @@ from orchestrator.pipeline.merge import merge_shards
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @config_option
 @click.option("--report-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
-@click.option("--format", "formats", default="html,md,json,junit", show_default=True)
+@click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True)
 def command(
     paths: tuple[Path, ...], config_path: Path | None, report_dir: Path | None, formats: str
 ) -> int:
@@ -37,7 +38,9 @@ def command(
         if run.run_id is None:
             outcome = "no record given (counted as failed)"
         else:
-            outcome = f"exit {run.exit_code}, {run.duration_s:.1f}s: {', '.join(run.stages)}"
+            outcome = (
+                f"exit {run.exit_code}, {fixed_seconds(run.duration_s)}: {', '.join(run.stages)}"
+            )
         click.echo(f"shard {run.shard}: {outcome}")
     failed = [s for s in record.stages if not s.status.ok]
     for stage in failed:
@@ -46,7 +49,8 @@ def command(
     click.echo(
         f"workflow: merged {sum(1 for run in record.shards if run.run_id)} of "
         f"{len(record.shards)} shards (exit {record.exit_code}); "
-        f"lane {record.lane}, {record.pool.total_duration_s:.1f}s wall (the longest shard)"
+        f"lane {record.lane}, {fixed_seconds(record.pool.total_duration_s)} wall "
+        "(the longest shard)"
     )
     for warning in merged.warnings:
         click.echo(f"workflow: warning: {warning}", err=True)

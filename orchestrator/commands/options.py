@@ -13,6 +13,7 @@ import click
 from orchestrator.configfile.load import LoadedConfig, load_config
 from orchestrator.model.errors import ConfigError, UsageError
 from orchestrator.model.masking import Masker, run_masker
+from orchestrator.model.reportformats import FORMATS
 from orchestrator.model.textinput import read_stream, read_text
 from orchestrator.model.writes import reason
 
@@ -165,3 +166,15 @@ def read_path_list(spec: str, stdin: TextIO | None = None) -> list[str]:
     except (OSError, UnicodeDecodeError) as exc:
         why = reason(exc) if isinstance(exc, OSError) else str(exc)
         raise UsageError(f"--changed-files: cannot read {spec}: {why}.") from exc
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """`--format html,md,json,junit`."""
+    names = tuple(part.strip() for part in value.split(",") if part.strip())
+    bad = [name for name in names if name not in FORMATS]
+    if bad or not names:
+        raise UsageError(
+            f"--format: unknown format {', '.join(bad) or '(none)'}; "
+            f"choose from {', '.join(FORMATS)}."
+        )
+    return names

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from orchestrator.engine.pool import StageEvent
 from orchestrator.model.files import SCANNED_LINES, failure_lines, tail_lines
 from orchestrator.model.status import StageStatus
+from orchestrator.model.units import MIB, fixed_seconds
 from orchestrator.pipeline.workflow import RunStarted
 
 if TYPE_CHECKING:
@@ -37,16 +38,19 @@ REFRESH_PER_SECOND = 4  # the live table's redraws: elapsed time moves at least 
 
 def describe_end(record: StageRecord) -> str:
     """`unit: FAILED in 3.2s (cpu 2.9s, 84 MB): exited with code 1`."""
-    mb = record.peak_rss_bytes / 2**20
+    mb = record.peak_rss_bytes / MIB
     reused = record.cache if record.cache_hit else None
     if reused is not None:
         saved = reused.saved_s or 0.0
-        return f"{record.name}: passed (cached) from run {reused.from_run}, saved {saved:.1f}s"
+        return (
+            f"{record.name}: passed (cached) from run {reused.from_run}, "
+            f"saved {fixed_seconds(saved)}"
+        )
     text = (
         f"{record.name}: {record.status.value}"
         if record.attempts == 0
-        else f"{record.name}: {record.status.value} in {record.duration_s:.1f}s "
-        f"(cpu {record.cpu_seconds:.1f}s, {mb:.0f} MB)"
+        else f"{record.name}: {record.status.value} in {fixed_seconds(record.duration_s)} "
+        f"(cpu {fixed_seconds(record.cpu_seconds)}, {mb:.0f} MB)"
     )
     if record.attempts > 1:
         text += f" after {record.attempts} attempts"
@@ -187,11 +191,11 @@ class Progress:
             if record is not None and record.cache_hit:
                 table.add_row(stage.name, "passed (cached)", "", "")
             elif record is not None:
-                table.add_row(stage.name, record.status.value, f"{record.duration_s:.1f}s", "")
+                table.add_row(stage.name, record.status.value, fixed_seconds(record.duration_s), "")
             elif started is not None:
                 elapsed = now - started
                 left = eta(stage.expected_s, elapsed)
-                table.add_row(stage.name, "running", f"{elapsed:.1f}s", left)
+                table.add_row(stage.name, "running", fixed_seconds(elapsed), left)
             else:
                 table.add_row(stage.name, "waiting", "", eta(stage.expected_s, 0.0))
         return table
@@ -203,7 +207,7 @@ def eta(expected_s: float | None, elapsed_s: float) -> str:
     if expected_s is None:
         return ""
     left = expected_s - elapsed_s
-    return f"{left:.0f}s" if left >= 0 else f"+{-left:.0f}s"
+    return fixed_seconds(left, 0) if left >= 0 else f"+{fixed_seconds(-left, 0)}"
 
 
 _FAILED = (StageStatus.FAILED, StageStatus.TIMEOUT, StageStatus.ERROR)

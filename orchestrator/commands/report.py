@@ -10,15 +10,16 @@ from orchestrator.commands.options import config_option, configured_masker, path
 from orchestrator.model.errors import UsageError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.records import read_record
+from orchestrator.model.reportformats import FILE_NAMES, RENDERED_FROM_RECORD
 from orchestrator.model.writes import reason
-from reports import FILE_NAMES, RENDERERS
-
-FORMATS = ("html", "md", "junit")
+from reports import RENDERERS
 
 
 @click.command("report")
 @click.argument("run_json", metavar="RUN.json", type=path_type(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(RENDERED_FROM_RECORD), default="html", show_default=True
+)
 @click.option(
     "-o",
     "--output",

@@ -12,6 +12,7 @@ from orchestrator.commands.options import (
     change_inputs,
     change_source_options,
     config_option,
+    parse_formats,
     path_type,
 )
 from orchestrator.commands.progress import Progress
@@ -19,9 +20,9 @@ from orchestrator.configfile.defaults import gate_note
 from orchestrator.engine.toolpath import ToolPath, resolve_executable, tool_path
 from orchestrator.model.config import Lane, Strategy, Workers
 from orchestrator.model.errors import ReportsDirError, UnknownStageError, UsageError
+from orchestrator.model.reportformats import DEFAULT_FORMATS
 from orchestrator.model.units import count
 from orchestrator.pipeline.plan import Plan, PlannedStage
-from orchestrator.pipeline.prepare import ALL_FORMATS as FORMATS
 from orchestrator.pipeline.run import plan_masker
 from orchestrator.pipeline.workflow import (
     Notice,
@@ -29,6 +30,7 @@ from orchestrator.pipeline.workflow import (
     RunOptions,
     RunResult,
     RunStarted,
+    ShardChosen,
     StagesEnded,
     run_workflow,
 )
@@ -47,18 +49,6 @@ def parse_workers(value: str | None) -> Workers | None:
     if number < 1:
         raise UsageError(f'--workers: "{value}" is not a positive integer or "auto".')
     return number
-
-
-def parse_formats(value: str) -> tuple[str, ...]:
-    """`--format html,md,json,junit`."""
-    names = tuple(part.strip() for part in value.split(",") if part.strip())
-    bad = [name for name in names if name not in FORMATS]
-    if bad or not names:
-        raise UsageError(
-            f"--format: unknown format {', '.join(bad) or '(none)'}; "
-            f"choose from {', '.join(FORMATS)}."
-        )
-    return names
 
 
 def describe_plan(plan: Plan, tools: ToolPath, cache: Mapping[str, str] | None = None) -> list[str]:
@@ -153,7 +143,7 @@ def _executable_note(stage: PlannedStage, base_env: Mapping[str, str]) -> str:
 @change_source_options
 @config_option
 @click.option("--report-dir", type=path_type(file_okay=False), default=None)
-@click.option("--format", "formats", default="html,md,json,junit", show_default=True)
+@click.option("--format", "formats", default=DEFAULT_FORMATS, show_default=True)
 @click.option("--fail-fast/--no-fail-fast", default=None, help="Stop at the first failure.")
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and run nothing.")
@@ -238,13 +228,9 @@ def command(
         cache_verify=cache_verify,
         select=select,
     )
-    if shard is not None:
-        sharded = shard_run(options, shard, plan_file)
-        if sharded is None:
-            return 0
-        options = sharded
-    elif plan_file is not None:
+    if plan_file is not None and shard is None:
         raise UsageError("--plan: only with --shard K/N.")
+    options = options._replace(shard=shard, shard_plan_file=plan_file)
     view = LiveView(verbose=verbose)
     try:
         result = run_workflow(options, view)
@@ -261,24 +247,6 @@ def command(
     return render(result)
 
 
-def shard_run(options: RunOptions, shard: str, plan_file: Path | None) -> RunOptions | None:
-    """The options of `--shard K/N` (with its `--plan`); None when the plan had nothing to
-    check, once this shard's record (no stages, passed) says so (not for `--dry-run`)."""
-    # The shard planner (with statistics) loads only for `--shard`: an ordinary run's
-    # first stage does not wait for it. These are this function's deferred imports.
-    from orchestrator.pipeline.shards import nothing_to_check, shard_options  # noqa: PLC0415
-
-    options, stages = shard_options(options, shard, plan_file)
-    if not stages:
-        click.echo(f"workflow: shard {options.shard} has no stages to run")
-    if options.lane is not None:
-        return options
-    click.echo("workflow: nothing to check")
-    if not options.dry_run:
-        click.echo(f"reports: {nothing_to_check(options)}")
-    return None
-
-
 class LiveView:
     """`run_workflow`'s event callback: the header line, then the live progress."""
 
@@ -291,6 +259,9 @@ class LiveView:
         if isinstance(event, Notice):
             kind = "warning: " if event.warning else ""
             click.echo(f"workflow: {kind}{event.text}", err=True)
+        elif isinstance(event, ShardChosen):
+            if not event.stages:
+                click.echo(f"workflow: shard {event.shard} has no stages to run")
         elif isinstance(event, RunStarted):
             plan = event.plan
             click.echo(
@@ -325,7 +296,10 @@ def render(result: RunResult) -> int:
         return result.exit_code
     if result.plan is None:
         click.echo("workflow: nothing to check")
-        click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
+        if result.start is not None:  # a shard of a plan with nothing to check: its record
+            click.echo(f"reports: {result.start.run_dir}")
+        else:
+            click.echo("\n".join(f"  because {reason}" for reason in result.reasons))
         return result.exit_code
     if result.record is None or result.start is None:
         lines = describe_plan(result.plan, tool_path(), result.cache_preview)

@@ -13,7 +13,7 @@ from orchestrator.model.errors import ExitCode, UsageError
 from orchestrator.model.files import write_atomic
 from orchestrator.model.writes import reason
 from reports.trend import TREND_RENDERERS
-from sla.test_trends import with_test_trends
+from sla.testtrends import with_test_trends
 from sla.trends import analyse
 
 

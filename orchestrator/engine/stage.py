@@ -24,11 +24,12 @@ from orchestrator.engine.pytest.testrun import Rerun, TestsOutcome, collect_test
 from orchestrator.engine.spec import Attempt, StageSpec, needs_own_process
 from orchestrator.engine.stageshapes import Measured, record_of
 from orchestrator.model.config import Strategy
-from orchestrator.model.filenames import file_stem
+from orchestrator.model.filenames import RunDir, file_stem, stage_log_name
 from orchestrator.model.files import temporary_directory
 from orchestrator.model.pytestargv import is_pytest
 from orchestrator.model.status import StageStatus
 from orchestrator.model.strategies import rules_for
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ class StageRunner:
             if not self._should_retry(spec, attempt, len(attempts)):
                 break
             delay = backoff(len(attempts))
-            setup.emit(StageEvent("retry", spec.name, detail=f"retrying in {delay:.1f}s"))
+            setup.emit(StageEvent("retry", spec.name, detail=f"retrying in {fixed_seconds(delay)}"))
             if setup.cancel.wait(delay):
                 break
         tries = len(attempts)
@@ -230,7 +231,7 @@ class StageRunner:
 
     def _tests_dir(self) -> Path:
         log_dir = self.setup.log_dir
-        return (log_dir.parent if log_dir is not None else self._temp_dir()) / "tests"
+        return RunDir(log_dir.parent if log_dir is not None else self._temp_dir()).tests
 
     def _tests(
         self,
@@ -315,7 +316,7 @@ class StageRunner:
     def log_path(self, name: str, stem: str | None = None) -> Path:
         """A fresh, empty log for stage `name` (or the file stem `stem`)."""
         directory = self.setup.log_dir or self._temp_dir()
-        path = directory / f"{stem or file_stem(name)}.log"
+        path = directory / stage_log_name(name, stem)
         with self.setup.warnings.guard("log", path):
             if not directory.exists():  # else the file's own error says more than mkdir's
                 directory.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.model.run_order import newest_first
+from orchestrator.model.stats import median
 from orchestrator.model.textinput import read_text
 
 RECENT_RUNS = 10  # the runs a profile is the median of, from history or the reports
@@ -118,19 +119,3 @@ def profile_of(samples: Sequence[tuple[float, float, float]]) -> StageProfile:
         peak_rss_bytes=int(median([s[2] for s in samples])),
         samples=len(samples),
     )
-
-
-def median(values: Sequence[float]) -> float:
-    """The middle value, the mean of the middle two for an even count.
-
-    Not `statistics.median`: that module (with fractions and decimal) costs about 9 ms
-    of start-up, and profiles are read on the way to the first stage.
-    """
-    if not values:
-        raise ValueError("median of no values")
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    low, high = ordered[middle - 1], ordered[middle]
-    return low + (high - low) * 0.5  # the interpolation sla.trend_stats.quantile uses

@@ -10,7 +10,6 @@ under test was the same (the cache's key, else the commit of a clean tree; None:
 from __future__ import annotations
 
 import sqlite3
-import statistics
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import NamedTuple
 
 from orchestrator.history.schema import HistoryError, connect
 from orchestrator.history.testprune import drop_test_runs, drop_unused_ids
+from orchestrator.model.stats import median
 from orchestrator.model.writes import reason
 
 KEEP_RUNS = 100  # per lane
@@ -229,7 +229,7 @@ def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, floa
         values = seen.setdefault(str(test_id), [])
         if len(values) < SPLIT_RUNS:
             values.append(float(seconds))
-    return {test: statistics.median(values) for test, values in seen.items()}
+    return {test: median(values) for test, values in seen.items()}
 
 
 _RECENT_OVERHEADS = """SELECT s.overhead_s FROM runs AS r JOIN test_runs AS s USING (run_id)
@@ -246,7 +246,7 @@ def expected_overhead(path: Path, lane: str, stage: str) -> float | None:
     with _connection(path) as connection:
         rows = connection.execute(_RECENT_OVERHEADS, (lane, stage, SPLIT_RUNS)).fetchall()
     values = [float(seconds) for (seconds,) in rows]
-    return statistics.median(values) if values else None
+    return median(values) if values else None
 
 
 @contextmanager

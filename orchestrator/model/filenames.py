@@ -12,6 +12,9 @@ too, so the two kinds of stem can never meet.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
 PREFIX_CHARS = 40
 HASH_CHARS = 16  # 64 bits of SHA-256: distinct names in one project never meet
@@ -32,3 +35,44 @@ def file_stem(name: str) -> str:
     prefix = _UNSAFE.sub("_", name.lower())[:PREFIX_CHARS].lstrip(".") or "stage"
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:HASH_CHARS]
     return f"{prefix}-{digest}"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """A run's directory (`<reports>/<run_id>/`) and where each of its files lives: the
+    one place that names them (DESIGN "Reports"), for a run, a merge and a shard alike.
+
+    The record is `run.json`; each stage's log is `logs/<stem>.log` (`file_stem`); the
+    files a stage's tests leave (JUnit, the session's account, selection) are under
+    `tests/`. The report files' names are `reports/formats.py`'s.
+    """
+
+    RECORD: ClassVar[str] = "run.json"
+    LOGS: ClassVar[str] = "logs"
+    TESTS: ClassVar[str] = "tests"
+
+    path: Path
+
+    @property
+    def record(self) -> Path:
+        """The run record."""
+        return self.path / self.RECORD
+
+    @property
+    def logs(self) -> Path:
+        """The stages' logs."""
+        return self.path / self.LOGS
+
+    @property
+    def tests(self) -> Path:
+        """What the stages' test sessions leave."""
+        return self.path / self.TESTS
+
+    def log(self, stage: str) -> Path:
+        """Stage `stage`'s log."""
+        return self.logs / stage_log_name(stage)
+
+
+def stage_log_name(stage: str, stem: str | None = None) -> str:
+    """The file name of stage `stage`'s log (`stem`: a part's own stem, if given)."""
+    return f"{stem or file_stem(stage)}.log"

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from orchestrator.model.errors import UsageError
 from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.splitplan import parse_entry
+from orchestrator.model.stats import median
 from orchestrator.model.status import ShardOrigin
 
 UNKNOWN_DEFAULT_S = 1.0  # seconds: an unknown stage's weight when history knows none
@@ -94,12 +95,8 @@ def plan_shards(works: Sequence[Work], total: int, parallel: float = 1.0) -> lis
 
 
 def _weights(works: Sequence[Work]) -> dict[str, float]:
-    # statistics (with fractions, decimal and random) loads only when shards are planned,
-    # never on an ordinary run's way to its first stage. This module's one deferred import.
-    import statistics  # noqa: PLC0415 - see the comment above
-
     known = [w.expected_s for w in works if w.expected_s is not None]
-    default = statistics.median(known) if known else UNKNOWN_DEFAULT_S
+    default = median(known) if known else UNKNOWN_DEFAULT_S
     return {w.name: w.expected_s if w.expected_s is not None else default for w in works}
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from orchestrator.model.partlabel import PartLabel
+from orchestrator.model.stats import median
 
 SplitSetting = int | Literal["auto"]
 UNKNOWN_TEST_S = 1.0  # an unknown test's weight when history knows no test of the stage
@@ -122,10 +123,10 @@ def file_weights(durations: Mapping[str, float]) -> tuple[dict[str, float], floa
         file = test_file(test_id)
         # At least a millisecond a test: files of instant tests still balance by count.
         weights[file] = weights.get(file, 0.0) + max(MIN_TEST_S, seconds)
-    values = sorted(durations.values())
+    values = list(durations.values())
     # At least a millisecond: unknown files are then spread by their test counts.
-    median = max(MIN_TEST_S, _median(values)) if values else UNKNOWN_TEST_S
-    return weights, median
+    typical = max(MIN_TEST_S, median(values)) if values else UNKNOWN_TEST_S
+    return weights, typical
 
 
 def plan_split(
@@ -232,10 +233,3 @@ def overhead_of(stage_s: float, durations: Sequence[float]) -> float:
     which stands for pytest's own work around a test), at least 0. So the overhead is what
     every part pays once, and the plan's loads already hold what grows with their tests."""
     return max(0.0, stage_s - sum(max(MIN_TEST_S, seconds) for seconds in durations))
-
-
-def _median(values: Sequence[float]) -> float:
-    middle = len(values) // 2
-    if len(values) % 2:
-        return values[middle]
-    return (values[middle - 1] + values[middle]) / 2

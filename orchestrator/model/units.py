@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+MIB = 1024 * 1024  # bytes in a mebibyte: memory targets, the cache's size, the live view
+
 
 def count(number: int, noun: str) -> str:
     """`1 stage`, `3 stages`: a count with its noun (English plural in -s)."""
@@ -20,6 +22,13 @@ def seconds(value: float, digits: int = 1) -> str:
     on ("123s", "12.3s")."""
     shown = digits if value < 10 ** (3 - digits) else digits - 1
     return f"{value:.{shown}f}s"
+
+
+def fixed_seconds(value: float, digits: int = 1, *, signed: bool = False) -> str:
+    """A duration in seconds with exactly `digits` decimals ("12.3s", "+0.125s" when
+    `signed`): lines that quote a figure as measured, or two figures side by side, where
+    `seconds`' three significant figures would hide the difference."""
+    return f"{value:{'+' if signed else ''}.{digits}f}s"
 
 
 def size(value: float) -> str:

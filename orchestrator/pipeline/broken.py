@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from orchestrator.pipeline.request import RunStart
 
 
+COULD_NOT_GO_ON = "workflow itself could not go on"
+
+
 def start_helper(work: Callable[[], None]) -> threading.Thread | None:
     """The helper thread, started; None when the system refuses a thread (the stages still
     run: a run that can start no thread at all breaks in the pool, exit 5)."""
@@ -52,6 +55,16 @@ def full_breaks(pool: AdaptiveWorkerPool, run_dir: Path) -> Callable[[Path | str
     return full
 
 
+def halt(pool: AdaptiveWorkerPool, exc: BaseException) -> None:
+    """workflow's own work failed while the stages run (the record's writer thread): no
+    stage may run on, and a refused resource is the runner's cause before anything is
+    cancelled, so the cancelled stages name it. `fail_run` says the rest at the end."""
+    cause = refusal(exc)
+    if cause is not None:
+        pool.breaker.trip(f"{COULD_NOT_GO_ON}: {cause}")
+    pool.cancel(immediate=True)
+
+
 def fail_run(
     writer: RecordWriter, pool: AdaptiveWorkerPool, start: RunStart, exc: BaseException
 ) -> None:
@@ -62,4 +75,4 @@ def fail_run(
     if cause is None:
         internal_failure(writer, pool, start, exc)
     pool.cancel(immediate=True)  # idempotent: nothing may run on after this
-    pool.breaker.trip(f"workflow itself could not go on: {cause}")
+    pool.breaker.trip(f"{COULD_NOT_GO_ON}: {cause}")

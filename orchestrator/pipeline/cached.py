@@ -26,9 +26,10 @@ from orchestrator.cache.store import CacheStore, Entry, Hit
 from orchestrator.cache.verify import chosen
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.stageshapes import Measured, spec_of, unrun
-from orchestrator.model.filenames import file_stem
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.partlabel import label_total
 from orchestrator.model.status import StageStatus
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.cachekeys import current_keys, open_store, stage_identity, store_salt
 from orchestrator.pipeline.plan import Plan, PlannedStage
@@ -125,8 +126,8 @@ class RunCache:
         return _cache_verify()(rate=self.verify_rate, seed=self.verify_seed)
 
     def _reused(self, stage: PlannedStage, hit: Hit, spent: float) -> StageRecord:
-        log = self.run_dir / "logs" / f"{file_stem(stage.name)}.log"
-        took = f"{hit.entry.duration_s:.1f}s"
+        log = RunDir(self.run_dir).log(stage.name)
+        took = fixed_seconds(hit.entry.duration_s)
         banner = f"workflow: cached result from run {hit.entry.run_id} (it took {took} there)\n"
         try:
             log.parent.mkdir(parents=True, exist_ok=True)

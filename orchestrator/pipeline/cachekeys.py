@@ -18,10 +18,9 @@ from orchestrator.cache.store import CacheStore
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.gitio import GitError, GitMissing
 from orchestrator.model.masking import SECRET_NAME
+from orchestrator.model.units import MIB
 from orchestrator.model.writes import reason
 from orchestrator.pipeline.plan import PlannedStage
-
-MB = 1024 * 1024
 
 
 def open_store(loaded: LoadedConfig) -> CacheStore | None:
@@ -29,7 +28,7 @@ def open_store(loaded: LoadedConfig) -> CacheStore | None:
     setting = loaded.config.workflow.cache
     if not setting.strip():
         return None
-    return CacheStore(loaded.output_path(setting), int(loaded.config.workflow.cache_size_mb * MB))
+    return CacheStore(loaded.output_path(setting), int(loaded.config.workflow.cache_size_mb * MIB))
 
 
 def store_salt(

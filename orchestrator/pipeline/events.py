@@ -35,13 +35,20 @@ class RunStarted(NamedTuple):
     masker: Masker
 
 
+class ShardChosen(NamedTuple):
+    """A shard's entries in the plan (`stages` empty: the shard runs no stage)."""
+
+    shard: str
+    stages: tuple[str, ...]
+
+
 class StagesEnded(NamedTuple):
     """Every stage has ended; judging and reports follow."""
 
     record: RunRecord  # not judged yet: no `sla`, no bottlenecks
 
 
-RunEvent = Notice | RunStarted | StageEvent | StagesEnded
+RunEvent = Notice | ShardChosen | RunStarted | StageEvent | StagesEnded
 
 
 class RunResult(NamedTuple):

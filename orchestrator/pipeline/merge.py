@@ -25,11 +25,10 @@ from typing import NamedTuple
 
 from orchestrator.configfile.load import LoadedConfig
 from orchestrator.engine.scheduling.metrics import pool_metrics
-from orchestrator.engine.scheduling.replay import replay_record
-from orchestrator.history.store import record_safely
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ExitCode, ReportsDirError
 from orchestrator.model.errors import worst_exit_code as worst_of
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.masking import Masker
 from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.records import (
@@ -37,21 +36,15 @@ from orchestrator.model.records import (
     ShardRun,
     StageRecord,
     wall_time_s,
-    write_record,
 )
+from orchestrator.model.reportformats import FORMATS
 from orchestrator.model.shardplan import parse_shard
 from orchestrator.model.writes import WriteWarnings, reason
-from orchestrator.pipeline.finish import final_exit_code
-from orchestrator.pipeline.learned import update_maps_safely
+from orchestrator.pipeline.finish import Finish, finish_run
 from orchestrator.pipeline.mergecheck import read_shards, unplanned
 from orchestrator.pipeline.mergeparts import fold_stage, join_part_logs
-from orchestrator.pipeline.recorder import RECORD_NAME
 from orchestrator.pipeline.run import new_run_id
-from orchestrator.pipeline.testrows import record_test_rows_safely
-from reports import write_reports
-from sla.bottlenecks import attach_bottlenecks
 from sla.targets import policy_for
-from sla.verdict import apply_sla
 
 
 def worst_exit_code(codes: Sequence[int | None]) -> int:
@@ -145,7 +138,7 @@ def merge_shards(
     paths: Sequence[Path],
     loaded: LoadedConfig,
     report_dir: Path | None = None,
-    formats: Sequence[str] = ("html", "md", "json", "junit"),
+    formats: Sequence[str] = FORMATS,
 ) -> Merged:
     """Read, merge, judge (the configuration's SLA policy), write reports, record history.
 
@@ -156,41 +149,32 @@ def merge_shards(
     shards = read_shards(paths)
     numbers = {name: stage.number for name, stage in loaded.config.stages.items()}
     record = merged_record(shards, new_run_id(datetime.now(UTC)), numbers)
+    policy = None
     if record.lane in {lane.value for lane in Lane}:  # "none": nothing was to be checked
         policy = policy_for(loaded.config, Lane(record.lane), [s.name for s in record.stages])
-        record = apply_sla(record, policy)
-    # The replay treats the shards as one pool of all their workers and cores: close to
-    # runners side by side, since the planner kept stages tied by needs on one shard.
-    record = attach_bottlenecks(
-        record,
-        replay_record(record),
-        available_memory_bytes=record.host.available_memory_bytes or None,
-    )
-    record = replace(record, exit_code=final_exit_code(record))
     run_dir = (report_dir or loaded.output_path(loaded.config.workflow.reports)) / record.run_id
     try:
         run_dir.mkdir(parents=True)
     except OSError as exc:
         raise ReportsDirError(f"cannot create {run_dir}: {reason(exc)}.") from exc
     warnings = WriteWarnings()
-    with warnings.guard(RECORD_NAME, run_dir / RECORD_NAME):
-        write_record(record, run_dir / RECORD_NAME)
     _copy_files(paths, run_dir, warnings)
     for stage in record.stages:
         if stage.parts and stage.log is not None:
             with warnings.guard("log", run_dir / stage.log):
                 join_part_logs(run_dir, stage)
-    write_reports(record, run_dir, formats, Masker(()), warnings)
-    history = loaded.history_file if record.stages else None  # nothing ran: nothing to learn
-    if history is not None:
-        unrecorded = record_safely(history, record)
-        if unrecorded is None:
-            masker = Masker(())  # the shards' files were masked by their runs
-            unrecorded = record_test_rows_safely(history, record, run_dir, masker)
-        if unrecorded is None:
-            unrecorded = update_maps_safely(history, record, run_dir)
-        if unrecorded is not None:
-            warnings.note(unrecorded)
+    # The replay treats the shards as one pool of all their workers and cores: close to
+    # runners side by side, since the planner kept stages tied by needs on one shard.
+    finish = Finish(
+        policy=policy,
+        run_dir=run_dir,
+        formats=tuple(formats),
+        history=loaded.history_file if record.stages else None,  # nothing ran: nothing to learn
+        masker=Masker(()),  # the shards' files were masked by their runs
+        warnings=warnings,
+        available_memory_bytes=record.host.available_memory_bytes or None,
+    )
+    record = finish_run(record, finish).record
     return Merged(record, run_dir, warnings.lines)
 
 
@@ -200,7 +184,7 @@ def _copy_files(paths: Sequence[Path], run_dir: Path, warnings: WriteWarnings) -
     # their runs) come along; stage names are unique across shards, so are their files.
     for given in paths:
         shard_dir = given if given.is_dir() else given.parent
-        for sub in ("logs", "tests"):
+        for sub in (RunDir.LOGS, RunDir.TESTS):
             source = shard_dir / sub
             if not source.is_dir():
                 continue

@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from orchestrator.model.errors import UsageError
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.records import RunRecord, StageRecord, read_record
 from orchestrator.model.shardplan import parse_shard
 from orchestrator.model.splitplan import parse_entry
 from orchestrator.model.status import StageStatus
-from orchestrator.pipeline.recorder import RECORD_NAME
 
 
 def read_shards(paths: Sequence[Path]) -> list[RunRecord]:
@@ -29,7 +29,7 @@ def read_shards(paths: Sequence[Path]) -> list[RunRecord]:
     """
     found: dict[int, tuple[Path, RunRecord]] = {}
     for given in paths:
-        path = given / RECORD_NAME if given.is_dir() else given
+        path = RunDir(given).record if given.is_dir() else given
         record = read_record(path)
         index = _belonging(path, record, found)
         found[index] = (path, record)

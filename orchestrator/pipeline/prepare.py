@@ -17,8 +17,10 @@ from orchestrator.engine.scheduling.host import host_record
 from orchestrator.engine.scheduling.sizing import read_machine
 from orchestrator.history.profiles import StageProfile, profiles_from_reports
 from orchestrator.model.config import Lane, Strategy, Workers
+from orchestrator.model.reportformats import FORMATS
 from orchestrator.model.splitplan import SplitPlan
 from orchestrator.model.status import WORKTREE, CheckedCommit, GitRecord, ShardOrigin
+from orchestrator.pipeline.decide import decide
 from orchestrator.pipeline.plan import Plan, PlanOptions, build_plan
 from orchestrator.pipeline.request import RunRequest
 from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_stages
@@ -26,7 +28,7 @@ from orchestrator.pipeline.splits import OVERHEAD_FLOOR_S, shard_parts, split_st
 if TYPE_CHECKING:
     from lanes.changes import LaneDecision
 
-ALL_FORMATS = ("html", "md", "json", "junit")
+ALL_FORMATS = FORMATS
 
 
 class RunOptions(NamedTuple):
@@ -61,6 +63,7 @@ class RunOptions(NamedTuple):
     cache_verify: float | None = None
     cache_verify_seed: int | None = None
     shard: str | None = None  # "K/N" when this run is one shard of a lane (with `only`)
+    shard_plan_file: Path | None = None  # `--plan`: the shard plan that fixes `shard`'s stages
     # A shard's parts of split stages: stage -> the parts it runs (from 0), and the split
     # plans its plan file fixed (stage -> plan); see pipeline/shards.py.
     split_parts: tuple[tuple[str, tuple[int, ...]], ...] = ()
@@ -106,20 +109,14 @@ def prepare_run(
     if decision is not None and lane is None:
         return Prepared(loaded, decision.reasons, None, None, None)
     if lane is None:
-        # lanes (and git's helpers) load only for an automatic lane's decision, else in
-        # the helper thread that looks up the commit: a forced lane reaches its first
-        # stage without them.
-        from lanes.decide import decide_lane  # noqa: PLC0415 - see the comment above
-
-        decision = decide_lane(
-            loaded.root,
-            loaded.config.detect,
+        decision = decide(
+            loaded,
             base=options.base,
             head=options.head,
             changed_files=options.changed_files,
             push_lines=options.push_lines,
+            report_dir=options.report_dir,
             env=env,
-            own_outputs=loaded.own_outputs(options.report_dir),
         )
         if decision.lane is None:
             return Prepared(loaded, decision.reasons, None, None, None)

@@ -19,11 +19,13 @@ from orchestrator.model.config import Strategy
 from orchestrator.model.errors import Interrupted
 from orchestrator.model.masking import run_masker
 from orchestrator.model.records import StageRecord
+from orchestrator.model.stats import median
 from orchestrator.model.strategies import is_cpu_bound
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.signals import signals_cancel
-from sla.trend_stats import mean, median, quantile, stdev
+from sla.trend_stats import mean, quantile, stdev
 
 HEADROOM = 1.5  # suggested target: observed p95 times this, rounded up
 SHORT_STAGE_S = 1.0  # shorter than this, starting it beside others gains nothing
@@ -129,7 +131,7 @@ def suggest_target(p95_s: float) -> float:
 def worth_parallelising(duration_s: float, cpu_percent: float, cores: float) -> tuple[bool, str]:
     """Whether running this stage beside others would shorten a run, and why."""
     if duration_s < SHORT_STAGE_S:
-        return False, f"too short ({duration_s:.2f}s) for a parallel start to pay off"
+        return False, f"too short ({fixed_seconds(duration_s, 2)}) for a parallel start to pay off"
     used = cpu_percent / 100.0
     if not is_cpu_bound(used):
         return (

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 from orchestrator.engine.pool import AdaptiveWorkerPool
 from orchestrator.engine.stageshapes import Measured, spec_of, unrun
 from orchestrator.model.errors import ExitCode, InternalError
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.masking import mask_fields
 from orchestrator.model.status import GitRecord, StageStatus
 from orchestrator.pipeline.plan import PlannedStage
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from orchestrator.pipeline.cached import RunCache
     from orchestrator.pipeline.request import RunRequest, RunStart
 
-RECORD_NAME = "run.json"
+RECORD_NAME = RunDir.RECORD
 TRACEBACK_NAME = "internal-error.txt"
 
 
@@ -41,7 +42,7 @@ class RecordWriter:
         self.request = request
         self.run_id = start.run_id
         self.started_at = start.started_at
-        self.path = start.run_dir / RECORD_NAME
+        self.path = RunDir(start.run_dir).record
         self.masker = start.masker
         self.warnings = start.warnings
         self.lock = threading.Lock()

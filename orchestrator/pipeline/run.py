@@ -1,7 +1,8 @@
 """One run, end to end: plan -> pool -> run record -> SLA -> reports (-> history).
 
-The record is rewritten atomically after every stage ends, so a run killed outright still
-leaves the stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
+The record is rewritten atomically after every stage ends (on a writer thread of its own,
+`pipeline/recordflush`, never the pool's), so a run killed outright still leaves the
+stages that finished; SIGINT/SIGTERM/SIGHUP end every stage's tree and leave a record
 with the unfinished stages `cancelled`, and so does a failure of workflow's own (then the
 run ends with `InternalError`, its traceback in the run directory). The record is masked
 once, as it is built, before anything writes it; a run.json that cannot be written is a
@@ -18,7 +19,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -28,13 +28,16 @@ from orchestrator.engine.pytest.junit import named_junit
 from orchestrator.engine.stageshapes import spec_of
 from orchestrator.model.config import StageConfig
 from orchestrator.model.errors import ExitCode, ReportsDirError
+from orchestrator.model.filenames import RunDir
 from orchestrator.model.files import make_own_directory, reserve_space
 from orchestrator.model.masking import Masker, run_masker
 from orchestrator.model.run_order import started_text
 from orchestrator.model.writes import reason
-from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, start_helper
+from orchestrator.pipeline.broken import broken_code, fail_run, full_breaks, halt, start_helper
+from orchestrator.pipeline.cachechecks import CacheChecks
 from orchestrator.pipeline.plan import Plan
 from orchestrator.pipeline.recorder import RecordWriter
+from orchestrator.pipeline.recordflush import RecordFlusher
 from orchestrator.pipeline.request import RunRequest, RunStart
 from orchestrator.pipeline.signals import interrupted_code, signals_cancel
 from orchestrator.pipeline.sourceguard import SourceGuard
@@ -79,7 +82,7 @@ def start_run(request: RunRequest) -> RunStart:
     run_dir = request.report_dir / run_id
     try:
         make_own_directory(request.report_dir)  # git ignores it (its own .gitignore)
-        (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        RunDir(run_dir).logs.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportsDirError(
             f"{request.report_dir}: cannot create the reports directory: {reason(exc)}."
@@ -118,7 +121,7 @@ def execute_run(
         request.plan.workers,
         usable_cpus=request.plan.usable_cpus,
         fail_fast=request.plan.fail_fast,
-        log_dir=start.run_dir / "logs",
+        log_dir=RunDir(start.run_dir).logs,
         masker=start.masker,
         import_root=request.loaded.root,
         sizing_reason=request.plan.sizing_reason,
@@ -127,9 +130,13 @@ def execute_run(
         end_check=guard.check,
     )
 
-    checks = CacheChecks(
-        cache, lambda: writer.write(writer.build(pool, exit_code=None, finished=False))
+    # A stage's end only asks for the record: the writer thread builds and writes it, so
+    # the pool admits the next stage without waiting for the disk (pipeline/recordflush).
+    flusher = RecordFlusher(
+        lambda: writer.write(writer.build(pool, exit_code=None, finished=False)),
+        on_failure=lambda exc: halt(pool, exc),
     )
+    checks = CacheChecks(cache, flusher.request)
 
     def relay(event: StageEvent) -> None:
         if event.kind == "start":
@@ -137,14 +144,19 @@ def execute_run(
         if event.kind == "end":
             if event.record is not None:
                 checks.offer(event.record)
-            writer.write(writer.build(pool, exit_code=None, finished=False))
+            flusher.request()
         if on_event is not None:
             on_event(event)
 
     pool.on_event = relay
-    _submit(pool, writer, relay)
-    start.warnings.on_full = full_breaks(pool, start.run_dir)
-    received, failures = _run_stages(pool, writer, checks, while_running)
+    try:
+        _submit(pool, writer, relay)
+        start.warnings.on_full = full_breaks(pool, start.run_dir)
+        received, failures = _run_stages(pool, writer, checks, while_running)
+    finally:
+        # Stopped before the final record is written: nothing older may land after it.
+        failures_of_writes = flusher.close()
+    failures += failures_of_writes
     # After the stages, a destination too full is a warning again (DESIGN "Everything
     # workflow writes can fail"); the room kept for the record is given back for it.
     start.warnings.on_full = None
@@ -213,40 +225,6 @@ def source_guard(request: RunRequest) -> SourceGuard:
 def _junit_files(stage: StageConfig) -> tuple[str, ...]:
     named = named_junit(stage.run) if stage.run is not None else None
     return tuple(p for p in (stage.junit, named) if isinstance(p, str))
-
-
-class CacheChecks:
-    """The result cache's after-run checks, one at a time on their own thread.
-
-    A check reads the work tree and tools again (git processes, hashing): on the pool's
-    event thread it would hold back the admission of the next stage. `rewrite` writes the
-    record again once a check has decided what the cache kept; `close` waits for every
-    check and returns what failed in them (the run's internal failures).
-    """
-
-    def __init__(self, cache: RunCache | None, rewrite: Callable[[], object]) -> None:
-        self.cache = cache
-        self.rewrite = rewrite
-        self.futures: list[Future[None]] = []
-        self.worker = (
-            None if cache is None else ThreadPoolExecutor(1, thread_name_prefix="workflow-cache")
-        )
-
-    def offer(self, record: StageRecord) -> None:
-        """Check (and maybe store) an ended stage's result, off the caller's thread."""
-        if self.worker is not None:
-            self.futures.append(self.worker.submit(self._check, record))
-
-    def _check(self, record: StageRecord) -> None:
-        if self.cache is not None:
-            self.cache.after(record)
-            self.rewrite()
-
-    def close(self) -> list[BaseException]:
-        """Wait for every check; the exceptions they raised."""
-        if self.worker is not None:
-            self.worker.shutdown(wait=True)
-        return [exc for future in self.futures if (exc := future.exception()) is not None]
 
 
 def _submit(

@@ -17,6 +17,8 @@ from typing import Any, NamedTuple
 from orchestrator.configfile.load import load_config
 from orchestrator.model.config import Lane
 from orchestrator.model.errors import ReportsDirError, UsageError
+from orchestrator.model.filenames import RunDir
+from orchestrator.model.masking import Masker
 from orchestrator.model.partlabel import PartLabel
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.model.run_order import started_text
@@ -35,7 +37,7 @@ from orchestrator.model.splitplan import SplitPlan, parse_entry, part_entry
 from orchestrator.model.writes import reason
 from orchestrator.pipeline.plan import PlannedStage
 from orchestrator.pipeline.prepare import RunOptions, prepare_run
-from orchestrator.pipeline.recorder import RECORD_NAME
+from orchestrator.pipeline.request import RunStart
 from orchestrator.pipeline.run import new_run_id
 
 
@@ -175,9 +177,9 @@ def _read_json(path: Path) -> object:
         raise UsageError(f"--plan: {path} is not JSON: {exc}.") from exc
 
 
-def nothing_to_check(options: RunOptions) -> Path:
+def nothing_to_check(options: RunOptions) -> RunStart:
     """Write the record of a shard of a plan that had nothing to check (no stages, passed,
-    lane "none") into the reports directory; its run directory. It merges cleanly with
+    lane "none") into the reports directory; its start (the run directory). It merges cleanly with
     its siblings. Raises ReportsDirError when the directory cannot be made."""
     loaded = load_config(options.config_path, cwd=options.cwd)
     origin = options.shard_origin
@@ -200,5 +202,5 @@ def nothing_to_check(options: RunOptions) -> Path:
         run_dir.mkdir(parents=True)
     except OSError as exc:
         raise ReportsDirError(f"cannot create {run_dir}: {reason(exc)}.") from exc
-    write_record(record, run_dir / RECORD_NAME)
-    return run_dir
+    write_record(record, RunDir(run_dir).record)
+    return RunStart(record.run_id, record.started_at, run_dir, Masker(()))

@@ -7,7 +7,6 @@ tests that flipped on a rerun marked flaky.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +16,7 @@ from orchestrator.history.tests import ResultRow, record_tests
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import RunRecord, StageRecord
 from orchestrator.model.splitplan import overhead_of
+from orchestrator.model.stats import median
 from orchestrator.model.testresults import TestCase, final_outcomes
 
 
@@ -86,7 +86,7 @@ def process_overhead(stage: StageRecord, cases: list[list[TestCase]]) -> float |
         for wall, part in zip(walls, cases, strict=False)
         if part
     ]
-    return round(statistics.median(spent), 4) if spent else None
+    return round(median(spent), 4) if spent else None
 
 
 def record_test_rows_safely(

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 from orchestrator.cache.verify import new_seed
 from orchestrator.pipeline.cached import RunCache, preview
 from orchestrator.pipeline.cachekeys import open_store
-from orchestrator.pipeline.events import Notice, RunEvent, RunResult, RunStarted, StagesEnded
+from orchestrator.pipeline.events import (
+    Notice,
+    RunEvent,
+    RunResult,
+    RunStarted,
+    ShardChosen,
+    StagesEnded,
+)
 from orchestrator.pipeline.prepare import Prepared, RunOptions, prepare_run
 from orchestrator.pipeline.request import RunRequest, RunStart
 from orchestrator.pipeline.run import execute_run, start_run
@@ -31,6 +38,7 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "RunStarted",
+    "ShardChosen",
     "StagesEnded",
     "run_workflow",
 ]
@@ -44,11 +52,18 @@ def run_workflow(
     """Plan, run, judge, report and record one run; the judged record and exit code.
 
     `env` is the environment the lane decision reads (CI variables; default os.environ).
+    With `options.shard` ("K/N") only that shard of the lane's shard plan runs
+    (`shard_plan_file`, else the plan made again from the same history).
     Raises ConfigError, UsageError, UnknownStageError or ReportsDirError (exit code 2)
     before anything runs; a run interrupted by SIGINT/SIGTERM/SIGHUP returns exit code 130/143/129
     with its record.
     """
     emit = on_event or _ignore
+    if options.shard is not None and options.shard_origin is None:
+        sharded = _shard(options, emit)
+        if isinstance(sharded, RunResult):
+            return sharded
+        options = sharded
     if options.push_lines is not None and not options.dry_run:
         # The pre-push hook: each pushed commit is checked on its own tree.
         from orchestrator.pipeline.pushcheck import check_push  # noqa: PLC0415 - the hook's
@@ -68,6 +83,25 @@ def run_workflow(
             exit_code=0, plan=prepared.plan, reasons=prepared.reasons, cache_preview=said
         )
     return run_prepared(prepared, emit)
+
+
+def _shard(options: RunOptions, emit: Callable[[RunEvent], None]) -> RunOptions | RunResult:
+    """The options of shard `options.shard` (cut from `options.shard_plan_file`, else from
+    the plan made again); a result when the plan had nothing to check at all (its record,
+    no stages and passed, written unless a dry run)."""
+    # The shard planner (with statistics) loads only for a shard: an ordinary run's first
+    # stage does not wait for it. This function's deferred import.
+    from orchestrator.pipeline.shards import nothing_to_check, shard_options  # noqa: PLC0415
+
+    label, plan_file = options.shard or "", options.shard_plan_file
+    # The plan is cut from the whole lane's options, as `workflow shard plan` cuts it.
+    whole = options._replace(shard=None, shard_plan_file=None)
+    options, stages = shard_options(whole, label, plan_file)
+    emit(ShardChosen(options.shard or label, stages))
+    if options.lane is not None:
+        return options
+    start = None if options.dry_run else nothing_to_check(options)
+    return RunResult(exit_code=0, plan=None, reasons=(), start=start)
 
 
 def run_prepared(

@@ -59,3 +59,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     for line in needless:
         terminalreporter.write_line(f"  needless miss: {line}")
+
+
+@pytest.fixture
+def isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's git configuration and CI's variables from in-process detection."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in list(os.environ):
+        if name.startswith(("GITHUB_", "WORKFLOW_")):
+            monkeypatch.delenv(name)

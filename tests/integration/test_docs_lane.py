@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     Repo,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     push,
     remote_and_clone,
     workflow,

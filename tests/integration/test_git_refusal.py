@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     init_repo,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     workflow,
 )
 

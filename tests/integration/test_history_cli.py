@@ -9,8 +9,8 @@ import pytest
 
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.records import write_record
+from tests.helpers.trends_data import run, stage
 from tests.integration.command import workflow
-from tests.unit.test_trends_data import run, stage
 
 pytestmark = pytest.mark.integration
 

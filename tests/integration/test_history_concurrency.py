@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.history.store import HistoryStore
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 pytestmark = pytest.mark.integration
 

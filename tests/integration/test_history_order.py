@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.model.records import RunRecord, write_record
+from tests.helpers.trends_data import run, stage
 from tests.integration.command import workflow
-from tests.unit.test_trends_data import run, stage
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 
 from orchestrator.model.gitenv import is_hook_variable
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     Repo,
     git_env,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     push_env,
     remote_and_clone,
     workflow,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     ZERO,
     Repo,
     init_repo,

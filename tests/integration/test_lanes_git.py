@@ -9,12 +9,11 @@ import pytest
 from lanes.changes import Status
 from lanes.decide import decide_lane, read_changes
 from orchestrator.model.config import DetectConfig, Lane
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     DETECT,
     Repo,
     git,
     init_repo,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     remote_and_clone,
 )
 

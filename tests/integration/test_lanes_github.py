@@ -10,12 +10,11 @@ import pytest
 
 from lanes.decide import decide_lane
 from orchestrator.model.config import Lane
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     DETECT,
     ZERO,
     Repo,
     git,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     remote_and_clone,
 )
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 from lanes.hook import MARKER, install_hook
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     Repo,
     git,
     init_repo,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     lane_stand_in,
     push,
     remote_and_clone,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.test_lanes_repo import Repo, remote_and_clone, workflow
+from tests.helpers.lanes_repo import Repo, remote_and_clone, workflow
 
 
 def repo_without_ignore(tmp_path: Path) -> Repo:

@@ -16,11 +16,10 @@ import pytest
 from lanes.decide import decide_lane
 from lanes.hook import install_hook
 from orchestrator.model.config import Lane
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     DETECT,
     ZERO,
     Repo,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     lane_stand_in,
     push,
     remote_and_clone,

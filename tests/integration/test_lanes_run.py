@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_lanes_repo import (
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
+from tests.helpers.lanes_repo import (
     push,
     remote_and_clone,
     workflow,

@@ -18,7 +18,7 @@ from orchestrator.configfile.load import load_config
 from orchestrator.model.config import StageConfig
 from orchestrator.model.ownpaths import own_output_of, with_companions
 from orchestrator.pipeline.cachekeys import current_keys
-from tests.integration.test_lanes_repo import Repo, remote_and_clone, workflow
+from tests.helpers.lanes_repo import Repo, remote_and_clone, workflow
 
 pytestmark = pytest.mark.integration
 

@@ -19,10 +19,9 @@ import psutil
 import pytest
 
 from lanes.worktree import read_work_tree
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     git_env,
     init_repo,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     push,
     push_env,
     remote_and_clone,

@@ -18,7 +18,7 @@ from orchestrator.engine.scheduling.replay import MAX_DELAY_S, replay_record
 from orchestrator.engine.spec import StageSpec
 from orchestrator.model.config import Strategy
 from orchestrator.model.records import RunRecord
-from tests.unit.test_reports_samples import record
+from tests.helpers.reports_samples import record
 
 
 def sleep(name: str, seconds: float, **options: Any) -> StageSpec:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize
 
-from tests.integration.test_lanes_repo import git_env, init_repo, workflow
+from tests.helpers.lanes_repo import git_env, init_repo, workflow
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request
 
 from orchestrator.model.masking import Masker
 from reports import write_reports
-from tests.unit.test_reports_samples import HIDDEN, SCRIPT, sample_run
+from tests.helpers.reports_samples import HIDDEN, SCRIPT, sample_run
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.model.records import write_record
-from tests.unit.test_reports_samples import HIDDEN, sample_run
+from tests.helpers.reports_samples import HIDDEN, sample_run
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ import pytest
 
 from orchestrator.model.records import write_record
 from orchestrator.model.status import StageStatus
+from tests.helpers.trends_data import run, stage
 from tests.integration.command import workflow
-from tests.unit.test_trends_data import run, stage
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from orchestrator.model.config import Lane
+from orchestrator.pipeline.workflow import RunOptions, ShardChosen, run_workflow
 from tests.integration.command import workflow
 
 STAGES = {
@@ -154,3 +156,30 @@ def test_a_plan_naming_an_unknown_stage_or_a_bad_shard_is_one_line_and_exit_2(
         assert expected in result.stderr
         assert "Traceback" not in result.stderr
     assert not (tmp_path / ".workflow").exists()  # nothing ran, nothing was written
+
+
+def test_a_shard_is_one_library_call_as_the_command_makes_it(tmp_path: Path) -> None:
+    # The library's run_workflow applies `shard` itself: the same stages as the command's
+    # shard, the plan's identity in the record, and a shard of nothing writes its record.
+    write_project(tmp_path)
+    planned = workflow(tmp_path, "shard", "plan", "--shards", "2", "--lane", "heavy", "--json")
+    assert planned.returncode == 0, planned.stderr
+    (tmp_path / "plan.json").write_text(planned.stdout)
+    entries = {e["shard"]: e["stages"] for e in json.loads(planned.stdout)["include"]}
+    chosen: list[ShardChosen] = []
+    options = RunOptions(
+        cwd=tmp_path,
+        lane=Lane.HEAVY,
+        shard="2/2",
+        shard_plan_file=tmp_path / "plan.json",
+        report_dir=tmp_path / "library",
+        formats=("json",),
+        history=False,
+    )
+    result = run_workflow(
+        options, lambda e: chosen.append(e) if isinstance(e, ShardChosen) else None
+    )
+    assert result.exit_code == 0 and result.record is not None
+    assert sorted(s.name for s in result.record.stages) == sorted(entries["2/2"])
+    assert result.record.shard == "2/2" and result.record.shard_plan is not None
+    assert [(c.shard, sorted(c.stages)) for c in chosen] == [("2/2", sorted(entries["2/2"]))]

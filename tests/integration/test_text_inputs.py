@@ -19,11 +19,10 @@ from lanes.decide import decide_lane
 from orchestrator.configfile.edit import write_targets
 from orchestrator.configfile.load import load_config
 from orchestrator.model.config import Lane
-from tests.integration.test_lanes_repo import (
+from tests.helpers.lanes_repo import (
     DETECT,
     ZERO,
     git_env,
-    isolated_git,  # noqa: F401  (a fixture, used through pytestmark)
     remote_and_clone,
     workflow,
 )

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 from orchestrator.model.config import TrendConfig
 from reports.trend import render_trend_html
 from sla.trends import analyse
-from tests.unit.test_trends_data import noisy, runs_from, seeded
+from tests.helpers.trends_data import noisy, runs_from, seeded
 
 pytestmark = pytest.mark.integration
 

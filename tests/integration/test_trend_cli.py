@@ -9,8 +9,8 @@ import pytest
 
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.records import RunRecord
+from tests.helpers.trends_data import noisy, runs_from, seeded
 from tests.integration.command import workflow
-from tests.unit.test_trends_data import noisy, runs_from, seeded
 
 pytestmark = pytest.mark.integration
 

@@ -28,8 +28,8 @@ from orchestrator.model.records import (
     StageStatus,
     read_record,
 )
+from tests.helpers.reports_samples import record
 from tests.unit.findings_check import check, judged
-from tests.unit.test_reports_samples import record
 
 RECORDS = Path(__file__).parent / "records"
 NAMES = ("lint", "typecheck", "unit", "integration", "security", "docs")

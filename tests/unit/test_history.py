@@ -18,7 +18,7 @@ from orchestrator.history.store import (
     record_safely,
 )
 from orchestrator.model.records import StageStatus
-from tests.unit.test_trends_data import MIB, RUNNER, run, stage
+from tests.helpers.trends_data import MIB, RUNNER, run, stage
 
 
 def digest(path: Path) -> str:

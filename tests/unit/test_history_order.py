@@ -16,7 +16,7 @@ from orchestrator.history.schema import MIGRATIONS, SCHEMA_VERSION, HistoryError
 from orchestrator.history.store import HistoryStore
 from orchestrator.model.records import RunRecord, write_record
 from orchestrator.model.run_order import utc_key
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 SECOND = "2026-03-01T12:00:07+00:00"
 

@@ -19,7 +19,7 @@ from orchestrator.history.schema import MIGRATIONS, SCHEMA_VERSION, connect
 from orchestrator.history.store import HistoryStore
 from orchestrator.history.tests import KEEP_RUNS, ResultRow, expected_overhead, record_tests
 from orchestrator.model.records import RunRecord
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 BEYOND = 7  # runs recorded past the retention in the busier lane
 

@@ -18,7 +18,7 @@ from orchestrator.history import tests as history_tests
 from orchestrator.history.store import HistoryStore
 from orchestrator.history.tests import ResultRow, expected_overhead, flaky_tests, record_tests
 from orchestrator.model.records import RunRecord, StageCache
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 
 def recorded(db: Path, index: int, rows: list[ResultRow], lane: str = "heavy") -> RunRecord:

@@ -18,7 +18,7 @@ from orchestrator.engine.scheduling.replay import (
 )
 from orchestrator.model.records import PoolRecord, RunRecord, StageRecord, StageStatus
 from orchestrator.model.whatif import WhatIf
-from tests.unit.test_reports_samples import record, stage
+from tests.helpers.reports_samples import record, stage
 
 ONE = ReplaySetup(workers=1, cores=4, budget_cores=False)
 TWO = ReplaySetup(workers=2, cores=4, budget_cores=False)

@@ -14,8 +14,8 @@ from reports.html import render_html
 from reports.junit import render_junit
 from reports.markdown import render_markdown
 from reports.terminal import print_run_summary
+from tests.helpers.reports_samples import record, stage
 from tests.unit.test_reports_junit import parse_valid
-from tests.unit.test_reports_samples import record, stage
 
 CAUSE = "3 stages could not start: Too many open files (EMFILE)"
 LINE = f"runner broken: {CAUSE}"

@@ -11,7 +11,7 @@ from orchestrator.model.testresults import Outcome, TestCase, summarize
 from reports.github import ANNOTATION_LIMIT, escape_data, publish_github
 from reports.markdown import SUMMARY_LIMIT
 from sla.verdict import apply_sla
-from tests.unit.test_reports_samples import HIDDEN, policy, record, sample_run, stage
+from tests.helpers.reports_samples import HIDDEN, policy, record, sample_run, stage
 
 
 def publish(run_dir: Path, env: dict[str, str], masker: Masker | None = None) -> list[str]:

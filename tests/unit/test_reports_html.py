@@ -13,7 +13,7 @@ from reports.html import render_html
 from reports.timeline import build_timeline, tick_step
 from reports.view import build_view
 from sla.verdict import apply_sla
-from tests.unit.test_reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage
+from tests.helpers.reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage
 
 
 class Elements(HTMLParser):

@@ -11,7 +11,7 @@ from orchestrator.model.masking import Masker
 from orchestrator.model.records import PoolRecord, StageStatus
 from reports.junit import render_junit
 from sla.verdict import apply_sla
-from tests.unit.test_reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage
+from tests.helpers.reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage
 
 # The shape CI test-result viewers (Jenkins, GitLab, GitHub test reporters) accept: written
 # from the common JUnit schema, with durations held to plain decimal seconds.

@@ -15,7 +15,7 @@ from orchestrator.model.records import FileEdit, PoolRecord, RunRecord, StageSta
 from reports.markdown import SUMMARY_LIMIT, code, fenced, render_markdown, text
 from sla.bottlenecks import attach_bottlenecks
 from sla.verdict import apply_sla
-from tests.unit.test_reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage
+from tests.helpers.reports_samples import HIDDEN, SCRIPT, policy, record, sample_run, stage
 
 FENCED = re.compile(r"^(`{3,})text\n.*?^\1$", re.MULTILINE | re.DOTALL)
 

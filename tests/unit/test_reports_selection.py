@@ -13,7 +13,7 @@ from reports.html import render_html
 from reports.junit import render_junit
 from reports.markdown import render_markdown
 from reports.terminal import print_run_summary
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 CASES = [TestCase(f"tests/test_a.py::test_{i}", Outcome.PASSED, 0.1) for i in range(42)]
 REASON = "changed: src/pkg/core.py: Parser.parse"

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from orchestrator.model.masking import Masker
 from reports.terminal import render_terminal_summary
-from tests.unit.test_reports_samples import HIDDEN, record, sample_run, stage
+from tests.helpers.reports_samples import HIDDEN, record, sample_run, stage
 
 
 def printed(tmp_path: Path, *, terminal: bool, masker: Masker | None = None) -> str:

@@ -15,7 +15,7 @@ from reports.html import render_html
 from reports.markdown import render_markdown
 from sla.bottlenecks import find_bottlenecks
 from sla.slow_tests import few_tests_finding
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 
 def suite(slow: int, total: int, slow_s: float, fast_s: float) -> list[TestCase]:

@@ -11,7 +11,7 @@ import pytest
 from orchestrator.model.masking import Masker
 from orchestrator.model.records import StageStatus
 from reports.view import TAIL_BYTES, TAIL_LINES, build_view, clean, outcome, read_tail
-from tests.unit.test_reports_samples import HIDDEN, record, sample_run, stage
+from tests.helpers.reports_samples import HIDDEN, record, sample_run, stage
 
 
 def test_clean_drops_terminal_escapes_progress_and_controls() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from orchestrator.model.masking import Masker
 from reports import FILE_NAMES, RENDERERS, write_reports
-from tests.unit.test_reports_samples import HIDDEN, sample_run
+from tests.helpers.reports_samples import HIDDEN, sample_run
 
 
 def test_each_asked_for_report_is_written_except_the_engines_run_json(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from orchestrator.model.run_order import (
 from orchestrator.pipeline.plan import PlanOptions, build_plan
 from orchestrator.pipeline.request import RunRequest
 from orchestrator.pipeline.run import new_run_id, start_run
-from tests.unit.test_trends_data import RUNNER, run, stage
+from tests.helpers.trends_data import RUNNER, run, stage
 
 MACHINE = Machine(affinity_cpus=2, quota_cpus=None, memory_available=8 * 2**30, memory_total=2**34)
 TEN = 10

@@ -27,8 +27,8 @@ from orchestrator.model.testresults import TestsSummary
 from reports.view import stage_row
 from sla.bottlenecks import attach_bottlenecks, find_bottlenecks, floor_s
 from sla.headline import failure_lead, headline
+from tests.helpers.reports_samples import GIB, record, stage
 from tests.unit.test_replay import as_record, projects
-from tests.unit.test_reports_samples import GIB, record, stage
 
 
 def scheduled(*stages: StageRecord, overhead: float = 0.1, **fields: Any) -> RunRecord:

@@ -20,8 +20,8 @@ from reports.html import render_html
 from sla.bottlenecks import attach_bottlenecks
 from sla.headline import headline
 from sla.timing import why_untimed
+from tests.helpers.reports_samples import record, stage
 from tests.unit.findings_check import check
-from tests.unit.test_reports_samples import record, stage
 from tests.unit.test_sla_bottlenecks import judged, scheduled
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from orchestrator.configfile.schema import parse_config
 from orchestrator.model.config import Lane, WorkflowConfig
-from sla.targets import MIB, SlaPolicy, policy_for
+from orchestrator.model.units import MIB
+from sla.targets import SlaPolicy, policy_for
 
 
 def config() -> WorkflowConfig:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from orchestrator.model.records import PoolRecord, SlaStatus, StageRecord, StageStatus
 from sla.targets import SlaPolicy
 from sla.verdict import SEVERITY, SlaManager, against_target, apply_sla, judge_stage
-from tests.unit.test_reports_samples import policy, record, stage
+from tests.helpers.reports_samples import policy, record, stage
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from orchestrator.engine.stageshapes import Measured, record_of, unrun, unstarte
 from orchestrator.model.records import record_from_data
 from orchestrator.model.runs import Runs, runs_of, runs_of_display
 from orchestrator.model.status import StageStatus
-from tests.unit.test_trends_data import run, stage
+from tests.helpers.trends_data import run, stage
 
 COMMANDS = st.sampled_from(
     [("pytest", "-q"), ("python3", "-m", "pytest", "tests"), ("ruff", "check", "."), None]

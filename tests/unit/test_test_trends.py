@@ -15,10 +15,10 @@ from orchestrator.history.store import HistoryStore
 from orchestrator.history.tests import ResultRow, passed_durations, record_tests
 from orchestrator.model.config import TrendConfig
 from orchestrator.model.status import GitRecord
-from sla.test_trends import slower_tests, with_test_trends
+from sla.testtrends import slower_tests, with_test_trends
 from sla.trends import analyse
+from tests.helpers.trends_data import run, stage
 from tests.integration.command import workflow
-from tests.unit.test_trends_data import run, stage
 
 STEP_AT = 23  # the first run at the slower level
 

@@ -8,7 +8,7 @@ from orchestrator.model.records import StageCache, StagePart
 from orchestrator.model.status import StageStatus
 from orchestrator.model.testresults import Outcome, TestCase, TestsSummary
 from orchestrator.pipeline.testrows import process_overhead
-from tests.unit.test_trends_data import stage
+from tests.helpers.trends_data import stage
 
 
 def cases(*seconds: float) -> list[TestCase]:

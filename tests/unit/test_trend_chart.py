@@ -7,7 +7,7 @@ import pytest
 from orchestrator.model.config import TrendConfig
 from reports.trend import axis_labels, build_chart
 from sla.trends import analyse
-from tests.unit.test_trends_data import noisy, runs_from, seeded
+from tests.helpers.trends_data import noisy, runs_from, seeded
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from orchestrator.model.config import TrendConfig
 from orchestrator.model.records import PoolRecord, RunRecord, StageStatus
 from sla.trend_model import WHOLE_RUN, GroupTrend, SeriesTrend, Verdict
 from sla.trends import analyse, judge, min_baseline, throughput_degradation
-from tests.unit.test_trends_data import MIB, noisy, run, runs_from, seeded, stage, stepped
+from tests.helpers.trends_data import MIB, noisy, run, runs_from, seeded, stage, stepped
 
 SETTINGS = TrendConfig()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from orchestrator.model.config import TrendConfig
 from sla.trend_model import Verdict
 from sla.trends import judge
-from tests.unit.test_trends_data import stepped
+from tests.helpers.trends_data import stepped
 
 SERIES = 1000
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orchestrator.model.stats import median
 from sla.trend_stats import (
     CLIP_SIGMAS,
     incomplete_beta,
-    median,
     quantile,
     shift_estimate,
     stdev,

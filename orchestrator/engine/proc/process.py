@@ -36,6 +36,7 @@ from orchestrator.engine.spec import Attempt, StageSpec
 from orchestrator.model.errors import signal_name
 from orchestrator.model.masking import Masker
 from orchestrator.model.status import StageStatus
+from orchestrator.model.units import fixed_seconds
 from orchestrator.model.writes import WriteWarnings, append_or_discard
 
 TIMEOUT_EXIT_CODE = 124
@@ -267,7 +268,7 @@ def run_attempt(  # noqa: PLR0913 - the launch's own choices (in_process, nice) 
     if spec.timeout is not None and attempt.duration_s > spec.timeout:
         # A thread cannot be stopped; past its limit the stage is still judged a timeout.
         error = (
-            f"ran {attempt.duration_s:.1f}s, past its {spec.timeout:g}s timeout "
+            f"ran {fixed_seconds(attempt.duration_s)}, past its {spec.timeout:g}s timeout "
             "(a function in a thread cannot be ended)"
         )
         return replace(

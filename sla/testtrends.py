@@ -15,11 +15,11 @@ changed there (tests new, tests gone) is said.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from orchestrator.model.config import TrendConfig
+from orchestrator.model.stats import median
 from sla.trend_model import (
     GroupTrend,
     SeriesTrend,
@@ -129,15 +129,15 @@ def _explain(
     after_runs = set(runs[index : min(ends, default=len(runs))])
     before, after = _per_test(rows, before_runs), _per_test(rows, after_runs)
     causes = [
-        TestCause(test_id, _median(before.get(test_id)), statistics.median(seconds))
+        TestCause(test_id, _median(before.get(test_id)), median(seconds))
         for test_id, seconds in after.items()
     ]
     causes = sorted(
         (cause for cause in causes if cause.added_s >= settings.test_min_seconds),
         key=lambda cause: (-cause.added_s, cause.test_id),
     )
-    stage_before = statistics.median(p.value for p in series.points if p.run_id in before_runs)
-    stage_after = statistics.median(p.value for p in series.points if p.run_id in after_runs)
+    stage_before = median(p.value for p in series.points if p.run_id in before_runs)
+    stage_after = median(p.value for p in series.points if p.run_id in after_runs)
     named: list[TestCause] = []
     for cause in causes[:SHOWN_CAUSES]:
         if sum(c.added_s for c in named) >= EXPLAINED * (stage_after - stage_before):
@@ -164,4 +164,4 @@ def _per_test(rows: Sequence[DurationRow], runs: set[str]) -> dict[str, list[flo
 
 
 def _median(values: list[float] | None) -> float | None:
-    return statistics.median(values) if values else None
+    return median(values) if values else None
