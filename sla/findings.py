@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from orchestrator.model.findingkinds import FindingKind
 from orchestrator.model.records import Bottleneck, RunRecord, StageRecord
 from orchestrator.model.units import seconds
 
@@ -58,7 +59,7 @@ def segments(
     ]
 
 
-def finding(kind: str, stage: str | None, detail: str, advice: str) -> Bottleneck:
+def finding(kind: FindingKind, stage: str | None, detail: str, advice: str) -> Bottleneck:
     """A finding that does not claim to shorten the run."""
     return Bottleneck(kind=kind, stage=stage, detail=detail, recommendation=advice)
 

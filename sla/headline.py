@@ -9,6 +9,7 @@ more than the run), the savings are the findings'.
 
 from __future__ import annotations
 
+from orchestrator.model.findingkinds import FindingKind
 from orchestrator.model.records import Bottleneck, RunRecord, StageRecord, wall_time_s
 from orchestrator.model.status import StageStatus
 from orchestrator.model.units import count, seconds
@@ -21,18 +22,18 @@ STAGES_NAMED = 3  # failed stages named in the lead, then "and N more"
 TESTS_NAMED = 2  # failed tests named per stage
 ERROR_CHARS = 80
 
-_CHANGE = {
-    "critical_path": "Halving {stage}",
-    "queue": "Halving {stage} (the stages queued behind it move up)",
-    "need_wait": "Starting {stage} without waiting for its needs",
-    "core_wait": "One more core",
-    "worker_wait": "One more worker",
-    "slow_tests": "Running {stage}'s few slowest tests as a stage of their own",
+_CHANGE: dict[str, str] = {
+    FindingKind.CRITICAL_PATH: "Halving {stage}",
+    FindingKind.QUEUE: "Halving {stage} (the stages queued behind it move up)",
+    FindingKind.NEED_WAIT: "Starting {stage} without waiting for its needs",
+    FindingKind.CORE_WAIT: "One more core",
+    FindingKind.WORKER_WAIT: "One more worker",
+    FindingKind.SLOW_TESTS: "Running {stage}'s few slowest tests as a stage of their own",
 }
 
 
 def _change(finding: Bottleneck, alone: str | None) -> str:
-    if finding.kind == "critical_path" and finding.stage == alone:
+    if finding.kind == FindingKind.CRITICAL_PATH and finding.stage == alone:
         return "Halving it"
     return _CHANGE.get(finding.kind, "Acting on {stage}").format(stage=finding.stage or "it")
 

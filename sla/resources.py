@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from orchestrator.model.findingkinds import FindingKind
 from orchestrator.model.records import Bottleneck
 from orchestrator.model.runs import Runs
 from orchestrator.model.units import size
@@ -30,7 +31,7 @@ def strategy_mismatch(run: Run) -> list[Bottleneck]:
         return []
     findings = [
         finding(
-            "strategy_mismatch",
+            FindingKind.STRATEGY_MISMATCH,
             s.name,
             f"{s.name} is a Python callable that kept {s.cpu_percent:.0f}% of a core busy "
             f"on a {s.executor} worker, holding the GIL that other in-process stages need.",
@@ -52,7 +53,7 @@ def strategy_mismatch(run: Run) -> list[Bottleneck]:
     if waiting:
         findings.append(
             finding(
-                "strategy_mismatch",
+                FindingKind.STRATEGY_MISMATCH,
                 waiting[0] if len(waiting) == 1 else None,
                 f"{', '.join(waiting)} ran in a process pool but kept a core busy under "
                 f"{run.t.waiting_cpu_percent:.0f}% of the time: they mostly wait.",
@@ -93,7 +94,7 @@ def pool_underused(run: Run, replay: Replayed) -> list[Bottleneck]:
         return []
     return [
         finding(
-            "worker_idle",
+            FindingKind.WORKER_IDLE,
             None,
             f"the {workers} workers were busy {used:.0f}% of the time; replayed with "
             f"{enough}, the run takes as long.",
@@ -110,7 +111,7 @@ def memory_pressure(run: Run) -> list[Bottleneck]:
         return []
     findings = [
         finding(
-            "memory",
+            FindingKind.MEMORY,
             s.name,
             f"{s.name} peaked at {size(s.peak_rss_bytes)} of {size(limit)} available.",
             "Give it a max_rss_mb target and run it alone (serial = true) or beside fewer "
@@ -124,7 +125,7 @@ def memory_pressure(run: Run) -> list[Bottleneck]:
     if not findings and together >= run.t.memory_ratio * limit:
         findings.append(
             finding(
-                "memory",
+                FindingKind.MEMORY,
                 None,
                 f"stages running together peaked at up to {size(together)} of "
                 f"{size(limit)} available.",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from orchestrator.model.findingkinds import FindingKind
 from orchestrator.model.partlabel import label_total
 from orchestrator.model.records import Bottleneck, StageRecord, wall_time_s
 from orchestrator.model.runs import Runs
@@ -31,7 +32,9 @@ def floored(saving: float) -> float:
     return math.floor(saving * 100 + 1e-9) / 100
 
 
-def timed(kind: str, stage: str | None, texts: tuple[str, str], saving: float) -> Bottleneck:
+def timed(
+    kind: FindingKind, stage: str | None, texts: tuple[str, str], saving: float
+) -> Bottleneck:
     """A finding whose saving (seconds) the replay computed for its change."""
     detail, advice = texts
     return Bottleneck(
@@ -41,13 +44,13 @@ def timed(kind: str, stage: str | None, texts: tuple[str, str], saving: float) -
 
 def change_for(run: Run, finding: Bottleneck) -> WhatIf | None:
     """The change a time finding's saving is the replay's answer to (None: advice)."""
-    if finding.kind in ("critical_path", "queue"):
+    if finding.kind in (FindingKind.CRITICAL_PATH, FindingKind.QUEUE):
         return WhatIf(stage=finding.stage, factor=HALF)
-    if finding.kind == "need_wait":
+    if finding.kind == FindingKind.NEED_WAIT:
         return WhatIf(stage=finding.stage, drop_needs=True)
-    if finding.kind == "core_wait":
+    if finding.kind == FindingKind.CORE_WAIT:
         return WhatIf(more_cores=1.0)
-    if finding.kind == "worker_wait":
+    if finding.kind == FindingKind.WORKER_WAIT:
         return WhatIf(more_workers=1)
     return None
 
@@ -102,14 +105,14 @@ def halving(run: Run, replay: Replayed) -> list[Bottleneck]:
                 f"{stage.name} ran {seconds(stage.duration_s)} on the critical path{chain}"
                 f"{evidence(run, stage)}; {about}."
             )
-            found.append(timed("critical_path", stage.name, (detail, advice), saving))
+            found.append(timed(FindingKind.CRITICAL_PATH, stage.name, (detail, advice), saving))
             continue
         moved = _moved_up(replay.placements, replay.placements_if(change), stage.name)
         detail = (
             f"{stage.name} ran {seconds(stage.duration_s)} off the critical path, but "
             f"{moved}; {about}."
         )
-        found.append(timed("queue", stage.name, (detail, advice), saving))
+        found.append(timed(FindingKind.QUEUE, stage.name, (detail, advice), saving))
     return found
 
 
@@ -159,7 +162,7 @@ def on_a_need(run: Run, replay: Replayed) -> list[Bottleneck]:
             f"If {name} does not truly need {placed.after}, drop it from needs: "
             "the two would run side by side."
         )
-        found.append(timed("need_wait", name, (detail, advice), saving))
+        found.append(timed(FindingKind.NEED_WAIT, name, (detail, advice), saving))
     return found
 
 
@@ -189,7 +192,7 @@ def core_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
         'Give the run another core (a larger runner), or mark stages that mostly wait kind = "io" '
         "so they do not count against the cores."
     )
-    return [timed("core_wait", stage.name, (detail, advice), saving)]
+    return [timed(FindingKind.CORE_WAIT, stage.name, (detail, advice), saving)]
 
 
 def worker_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
@@ -206,7 +209,7 @@ def worker_wait(run: Run, replay: Replayed) -> list[Bottleneck]:
         f"{seconds(stage.start_offset_s)}, and the run waited on it."
     )
     advice = f"Use one more worker (--workers {workers + 1}): the cores allow it."
-    return [timed("worker_wait", None, (detail, advice), saving)]
+    return [timed(FindingKind.WORKER_WAIT, None, (detail, advice), saving)]
 
 
 def starved(run: Run, replay: Replayed) -> list[Bottleneck]:
@@ -227,5 +230,5 @@ def starved(run: Run, replay: Replayed) -> list[Bottleneck]:
             f'Mark the stages beside it kind = "io" if they mostly wait, or give {stage.name} '
             "the cores: fewer CPU-bound stages at once, or a larger runner."
         )
-        found.append(finding("cpu_starved", stage.name, detail, advice))
+        found.append(finding(FindingKind.CPU_STARVED, stage.name, detail, advice))
     return found

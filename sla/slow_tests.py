@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from orchestrator.model.findingkinds import FindingKind
 from orchestrator.model.records import Bottleneck, StageRecord
 from orchestrator.model.units import fixed_seconds
 from orchestrator.model.whatif import Replayed, WhatIf
@@ -18,7 +19,7 @@ MOST = 0.5  # share of the tests' time
 SLOW_FACTOR = 10.0  # a "slow" test takes ten times the suite's mean test time
 MIN_TESTS = 20
 MIN_STAGE_S = 2.0
-KIND = "slow_tests"
+KIND = FindingKind.SLOW_TESTS
 
 
 def few_tests_finding(stage: StageRecord, replay: Replayed) -> Bottleneck | None:

@@ -22,12 +22,9 @@ from orchestrator.model.status import GitRecord, StageStatus
 from orchestrator.pipeline.plan import PlannedStage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
     from orchestrator.model.records import RunRecord, StageRecord, StageSla
-
-    WriteRecord = Callable[[RunRecord, Path], None]
     from orchestrator.pipeline.cached import RunCache
     from orchestrator.pipeline.request import RunRequest, RunStart
 
@@ -71,7 +68,7 @@ class RecordWriter:
         if self.cache is not None:
             stages = [self.cache.annotate(stage) for stage in stages]
         stages.sort(key=lambda s: (s.number, s.name))
-        record = _records()[0](
+        record = _run_record()(
             run_id=self.run_id,
             started_at=self.started_at,
             lane=plan.lane.value,
@@ -95,7 +92,7 @@ class RecordWriter:
     def write(self, record: RunRecord) -> None:
         with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             self.written = True
-            _records()[3](record, self.path)
+            _write_record(record, self.path)
 
     def write_pending(self, pool: AdaptiveWorkerPool) -> None:
         """The first record, every stage still `cancelled`/"not finished", unless a stage
@@ -104,7 +101,7 @@ class RecordWriter:
         with self.lock, self.warnings.guard(RECORD_NAME, self.path):
             if not self.written:
                 self.written = True
-                _records()[3](record, self.path)
+                _write_record(record, self.path)
 
 
 def with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
@@ -112,7 +109,7 @@ def with_target(record: StageRecord, stage: PlannedStage) -> StageRecord:
     rss = stage.max_rss_bytes
     return replace(
         record,
-        sla=_records()[2](target_s=stage.target_s, max_rss_bytes=rss),
+        sla=_stage_sla()(target_s=stage.target_s, max_rss_bytes=rss),
         kind=record.kind or stage.kind,
     )
 
@@ -145,15 +142,23 @@ def internal_failure(
     ) from exc
 
 
-def _records() -> tuple[type[RunRecord], type[StageRecord], type[StageSla], WriteRecord]:
-    # The record module costs more start-up than the first stage may wait: it loads in the
-    # helper thread once the stages run (see pipeline/run.py). Gathered here, one load
-    # point for the record types this module builds.
-    from orchestrator.model.records import (  # noqa: PLC0415 - see the comment above
-        RunRecord,
-        StageRecord,
-        StageSla,
-        write_record,
-    )
+# The record module costs more start-up than the first stage may wait: it loads in the
+# helper thread once the stages run (see pipeline/run.py); these three load it when asked.
 
-    return RunRecord, StageRecord, StageSla, write_record
+
+def _run_record() -> type[RunRecord]:
+    from orchestrator.model.records import RunRecord  # noqa: PLC0415 - see above
+
+    return RunRecord
+
+
+def _stage_sla() -> type[StageSla]:
+    from orchestrator.model.records import StageSla  # noqa: PLC0415 - see above
+
+    return StageSla
+
+
+def _write_record(record: RunRecord, path: Path) -> None:
+    from orchestrator.model.records import write_record  # noqa: PLC0415 - see above
+
+    write_record(record, path)
