@@ -19,7 +19,6 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from lanes.decide import decide_lane
 from lanes.prepush import parse_push_lines
 from lanes.pushtree import InputScope, Placement, differing_inputs, distinct_commits, place
 from lanes.worktree import (
@@ -36,6 +35,7 @@ from orchestrator.model.errors import ExitCode, WorkflowError, worst_exit_code
 from orchestrator.model.globs import compile_globs
 from orchestrator.model.ownpaths import own_output_of
 from orchestrator.model.status import CheckedCommit
+from orchestrator.pipeline.decide import decide
 from orchestrator.pipeline.events import Notice, RunEvent, RunResult
 from orchestrator.pipeline.prepare import RunOptions, project_files
 from orchestrator.pipeline.signals import signals_deferred, signals_raise
@@ -64,12 +64,11 @@ def check_push(
     loaded = load_config(options.config_path, cwd=options.cwd, files=project_files)
     decision = None
     if options.lane is None:  # else forced by --lane: every pushed commit runs that lane
-        decision = decide_lane(
-            loaded.root,
-            loaded.config.detect,
+        decision = decide(
+            loaded,
             push_lines=options.push_lines,
+            report_dir=options.report_dir,
             env=os.environ if env is None else env,
-            own_outputs=loaded.own_outputs(options.report_dir),
         )
         if decision.lane is None:
             return RunResult(exit_code=0, plan=None, reasons=decision.reasons)
