@@ -176,7 +176,12 @@ def test_too_many_open_files_breaks_the_runner(tmp_path: Path) -> None:
         for name, stage in stages_of(record).items():
             if stage["status"] == "cancelled":
                 assert stage["runner_fault"] == record["runner_broken"]
-                assert not marks[name].exists(), f"{name} ran after the verdict"
+                # The verdict stops launching: a stage it cancelled before it started
+                # never runs. (The record is written on its own thread, so a write that
+                # fails may be noticed just after the next stage was launched: that stage
+                # started before the verdict, and its attempt is recorded.)
+                if stage["attempts"] == 0:
+                    assert not marks[name].exists(), f"{name} ran after the verdict: {stage}"
     assert recorded > 0
 
 
