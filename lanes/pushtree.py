@@ -19,33 +19,14 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from orchestrator.model.status import IN_PLACE, WORKTREE
+from orchestrator.model.toolconfigs import TOOL_CONFIG_NAMES
 
 if TYPE_CHECKING:
     from orchestrator.model.globs import GlobSet
 
-# Files tools find by walking up from their working directory (ruff, mypy, pytest,
-# coverage, bandit, flake8, setuptools): a change to one above a stage changes the stage.
-TOOL_SETTINGS = frozenset(
-    {
-        "pyproject.toml",
-        "setup.cfg",
-        "setup.py",
-        "tox.ini",
-        "ruff.toml",
-        ".ruff.toml",
-        "mypy.ini",
-        ".mypy.ini",
-        "pytest.ini",
-        ".pytest.ini",
-        "conftest.py",
-        ".coveragerc",
-        ".bandit",
-        ".flake8",
-        ".pylintrc",
-        "pylintrc",
-        ".gitignore",
-    }
-)
+# Files tools find by walking up from their working directory (`model/toolconfigs.py`): a
+# change to one above a stage changes the stage.
+TOOL_SETTINGS = TOOL_CONFIG_NAMES
 SHOWN = 3  # changed paths named in a reason
 
 

@@ -20,50 +20,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from orchestrator.cache.filestate import content_state
+from orchestrator.model.toolconfigs import TOOL_CONFIG_NAMES
 
-# Names Python tools (and the wrappers that start them) look for in a directory and its
-# parents. Sources: ruff's, mypy's, pytest's, coverage's, flake8's, pylint's, bandit's,
-# isort's, pydocstyle's, pyright's and pyenv's documentation of where they search;
-# `__init__.py` decides package roots for mypy and pytest; make, just, tox and nox read
-# their files in the directory they start in; `.gitignore` and `.ignore` say which files
-# ruff and others skip.
-CONFIG_NAMES = frozenset(
-    {
-        "pyproject.toml",
-        "setup.cfg",
-        "setup.py",
-        "tox.ini",
-        "ruff.toml",
-        ".ruff.toml",
-        "mypy.ini",
-        ".mypy.ini",
-        "pytest.ini",
-        ".pytest.ini",
-        "conftest.py",
-        ".coveragerc",
-        ".bandit",
-        ".flake8",
-        ".pylintrc",
-        "pylintrc",
-        ".isort.cfg",
-        ".pydocstyle",
-        ".pydocstyle.ini",
-        "pyrightconfig.json",
-        ".python-version",
-        "__init__.py",
-        "noxfile.py",
-        "Makefile",
-        "makefile",
-        "GNUmakefile",
-        "justfile",
-        "Justfile",
-        ".justfile",
-        ".pre-commit-config.yaml",
-        ".gitignore",
-        ".ignore",
-        ".gitattributes",
-    }
-)
+# The names tools look for in a directory and its parents: `model/toolconfigs.py`, shared
+# with the pre-push check's question of whether a change above a stage touches it.
+CONFIG_NAMES = TOOL_CONFIG_NAMES
 
 # User-level configuration, relative to the configuration home ($XDG_CONFIG_HOME, else
 # ~/.config) or the home directory: read when a project has none of its own.

@@ -17,15 +17,13 @@ import sqlite3
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from orchestrator.history.schema import HistoryError, connect
+from orchestrator.history.schema import database
 from orchestrator.model.selection import DepMap, PieceVersion, TestEntry
 from orchestrator.model.selectrules import Baseline, baseline_from_data
-from orchestrator.model.writes import reason
 
 _CHUNK = 500  # bound parameters per statement
 SOURCES_KEPT = 20_000  # parsed file contents remembered (oldest forgotten first)
@@ -97,7 +95,7 @@ def load_map(path: Path, stage: str) -> StoredMap | None:
     """
     if not path.exists():
         return None
-    with _connection(path) as connection:
+    with database(path) as connection:
         state = connection.execute(
             "SELECT baseline, problem FROM select_state WHERE stage = ?", (stage,)
         ).fetchone()
@@ -144,7 +142,7 @@ def _by_ids(connection: sqlite3.Connection, what: str, ids: list[int]) -> Iterat
 def save_map(path: Path, stage: str, update: MapUpdate) -> None:
     """Merge one run's knowledge into the stage's map, all or none; then forget the sets
     and versions no test uses. Raises HistoryError."""
-    with _connection(path) as connection:
+    with database(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
             _merge(connection, stage, update)
@@ -260,7 +258,7 @@ def known_sources(path: Path, keys: Iterable[str]) -> dict[str, str]:
     if not path.exists() or not wanted:
         return {}
     found: dict[str, str] = {}
-    with _connection(path) as connection:
+    with database(path) as connection:
         iterator = iter(wanted)
         while chunk := list(islice(iterator, _CHUNK)):
             marks = ", ".join("?" * len(chunk))
@@ -278,7 +276,7 @@ def remember_sources(path: Path, sources: Mapping[str, str]) -> None:
     `SOURCES_KEPT`."""
     if not sources:
         return
-    with _connection(path) as connection:
+    with database(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany(
@@ -295,15 +293,3 @@ def remember_sources(path: Path, sources: Mapping[str, str]) -> None:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
-
-
-@contextmanager
-def _connection(path: Path) -> Iterator[sqlite3.Connection]:
-    """The database, with sqlite and OS errors turned into one-sentence HistoryErrors."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(connect(path)) as connection:
-            yield connection
-    except (sqlite3.Error, OSError) as exc:
-        why = reason(exc) if isinstance(exc, OSError) else str(exc)
-        raise HistoryError(f"{path}: cannot use the history database: {why}.") from exc

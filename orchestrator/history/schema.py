@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from orchestrator.model.errors import RecordError
+from orchestrator.model.writes import reason
 
 BUSY_TIMEOUT_S = 60.0
 _WAL_ATTEMPTS = 50
@@ -258,3 +261,16 @@ def migrate(connection: sqlite3.Connection, path: Path) -> None:
         if connection.in_transaction:
             connection.execute("ROLLBACK")
         raise
+
+
+@contextmanager
+def database(path: Path) -> Iterator[sqlite3.Connection]:
+    """The history database at `path` (its directory made), closed afterwards; sqlite's and
+    the system's errors become one sentence: HistoryError naming the file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(connect(path)) as connection:
+            yield connection
+    except (sqlite3.Error, OSError) as exc:
+        why = reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise HistoryError(f"{path}: cannot use the history database: {why}.") from exc

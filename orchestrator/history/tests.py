@@ -10,16 +10,14 @@ under test was the same (the cache's key, else the commit of a clean tree; None:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestrator.history.schema import HistoryError, connect
+from orchestrator.history.schema import database
 from orchestrator.history.testprune import drop_test_runs, drop_unused_ids
 from orchestrator.model.stats import median
-from orchestrator.model.writes import reason
 
 KEEP_RUNS = 100  # per lane
 BROKEN_SHARE = 0.5  # a stage run where more than this share of its tests failed is broken
@@ -117,7 +115,7 @@ def record_tests(
     by_stage: dict[str, list[ResultRow]] = {}
     for row in rows:
         by_stage.setdefault(row.stage, []).append(row)
-    with _connection(path) as connection:
+    with database(path) as connection:
         connection.execute("BEGIN IMMEDIATE")
         try:
             replaced = connection.execute(
@@ -177,7 +175,7 @@ def flaky_tests(path: Path, last: int) -> list[FlakyTest]:
     """Tests that passed and failed on the same inputs within the last `last` runs."""
     if not path.exists():
         return []
-    with _connection(path) as connection:
+    with database(path) as connection:
         rows = connection.execute(_FLAKY, (last, BROKEN_SHARE)).fetchall()
     return [FlakyTest(*row) for row in rows]
 
@@ -186,7 +184,7 @@ def tested_stages(path: Path) -> list[tuple[str, str]]:
     """(lane, stage) pairs that have per-test rows, sorted."""
     if not path.exists():
         return []
-    with _connection(path) as connection:
+    with database(path) as connection:
         return [(str(lane), str(stage)) for lane, stage in connection.execute(_TESTED)]
 
 
@@ -194,7 +192,7 @@ def passed_durations(path: Path, lane: str, stage: str) -> list[tuple[str, str |
     """(run_id, git sha, test id, seconds) of every passing test of `stage`, oldest first."""
     if not path.exists():
         return []
-    with _connection(path) as connection:
+    with database(path) as connection:
         rows = connection.execute(_DURATIONS, (lane, stage)).fetchall()
     return [(str(r), s, str(t), float(d)) for r, s, t, d in rows]
 
@@ -222,7 +220,7 @@ def expected_test_durations(path: Path, lane: str, stage: str) -> dict[str, floa
     tests are left out (they take no time wherever they go)."""
     if not path.exists():
         return {}
-    with _connection(path) as connection:
+    with database(path) as connection:
         rows = connection.execute(_RECENT_OF_STAGE, (lane, stage, SPLIT_WINDOW)).fetchall()
     seen: dict[str, list[float]] = {}
     for test_id, seconds in rows:  # newest first
@@ -243,23 +241,7 @@ def expected_overhead(path: Path, lane: str, stage: str) -> float | None:
     the overhead every part of a split pays; None when no run measured it."""
     if not path.exists():
         return None
-    with _connection(path) as connection:
+    with database(path) as connection:
         rows = connection.execute(_RECENT_OVERHEADS, (lane, stage, SPLIT_RUNS)).fetchall()
     values = [float(seconds) for (seconds,) in rows]
     return median(values) if values else None
-
-
-@contextmanager
-def _connection(path: Path) -> Iterator[sqlite3.Connection]:
-    """The database, with sqlite and OS errors turned into one-sentence HistoryErrors."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(connect(path)) as connection:
-            yield connection
-    except (sqlite3.Error, OSError) as exc:
-        raise _error(path, exc) from exc
-
-
-def _error(path: Path, exc: BaseException) -> HistoryError:
-    why = reason(exc) if isinstance(exc, OSError) else str(exc)
-    return HistoryError(f"{path}: cannot use the history database: {why}.")
