@@ -138,6 +138,9 @@ class LogCopier(threading.Thread):
             except OSError as exc:
                 self.error = exc
                 return
+            except ValueError:  # closed under it: the stage's end gave up on this copier
+                self._log_closed = True
+                return
             self.bytes_written += len(data)
 
     def _flush(self) -> None:
@@ -148,3 +151,5 @@ class LogCopier(threading.Thread):
                 self.log.flush()
             except OSError as exc:
                 self.error = exc
+            except ValueError:  # closed under it (see `_write`)
+                self._log_closed = True
