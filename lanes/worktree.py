@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from lanes.git import commit_sha
 from orchestrator.gitio import GitError, checked, repository_problem, run_git
+from orchestrator.model.toolconfigs import read_when_ignored
 
 PREFIX = "workflow-push-"  # temporary worktrees are PREFIX<pid>-<random>
 _NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")  # a post-checkout hook must not run
@@ -71,6 +72,7 @@ def read_work_tree(directory: Path, pushed: Sequence[str] = ()) -> WorkTree:
         top,
         *("-c", "core.fileMode=true", "--no-optional-locks", "status", "--porcelain=v1"),
         *("-z", "--untracked-files=all", "--no-renames", "--ignore-submodules=none"),
+        "--ignored=matching",
     )
     flagged = checked(top, "ls-files", "-v", "-z")
     return WorkTree(
@@ -83,8 +85,15 @@ def read_work_tree(directory: Path, pushed: Sequence[str] = ()) -> WorkTree:
 
 
 def _status_paths(output: str) -> set[str]:
-    """Every path `git status --porcelain -z` names (ignored files are not listed)."""
-    return {entry[3:].rstrip("/") for entry in output.split("\0") if len(entry) > 3}
+    """Every path `git status --porcelain -z --ignored=matching` names as changed or
+    untracked, and the ignored files tools read all the same (a Python source the code
+    imports, a configuration file): a check in place would lean on them, a clone of the
+    pushed commit has none of them (`model/toolconfigs.read_when_ignored`, as the result
+    cache keys them)."""
+    entries = [entry for entry in output.split("\0") if len(entry) > 3]
+    ignored = [e[3:] for e in entries if e.startswith("!! ") and not e.endswith("/")]
+    changed = {e[3:].rstrip("/") for e in entries if not e.startswith("!! ")}
+    return changed | set(read_when_ignored(ignored))
 
 
 def _hidden_paths(output: str) -> set[str]:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from orchestrator.cache.filestate import content_state
-from orchestrator.model.toolconfigs import TOOL_CONFIG_NAMES
+from orchestrator.model.toolconfigs import TOOL_CONFIG_NAMES, is_config_name
 
 # The names tools look for in a directory and its parents: `model/toolconfigs.py`, shared
 # with the pre-push check's question of whether a change above a stage touches it.
@@ -41,11 +41,6 @@ USER_CONFIG = (
     ("home", ".pylintrc"),
     ("home", ".pydistutils.cfg"),
 )
-
-
-def is_config_name(path: str) -> bool:
-    """Whether a top-relative path names a file tools look for by its name."""
-    return PurePosixPath(path).name in CONFIG_NAMES
 
 
 def ancestor_configs(cwd: Path, top: Path) -> dict[str, Path]:

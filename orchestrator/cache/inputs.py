@@ -23,10 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from orchestrator.cache.configs import is_config_name
 from orchestrator.cache.filestate import MODE_SYMLINK, Unkeyable, content_state, file_state
 from orchestrator.cache.snapshot import Snapshot
 from orchestrator.model.ownpaths import environments, own_output_of
+from orchestrator.model.toolconfigs import is_config_name, read_when_ignored
 
 if TYPE_CHECKING:
     from orchestrator.model.globs import GlobSet
@@ -36,7 +36,6 @@ _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh"})
 _TREE_FILES = 5000  # files of a linked directory read before giving up (a miss)
 _TREE_DEPTH = 4  # links to directories followed inside a linked directory
 _SKIPPED_DIRS = frozenset({".git", "__pycache__"})
-_READ_WHEN_IGNORED = (".py", ".pyi")
 
 
 def anchored_patterns(patterns: Iterable[str], cwd: str) -> list[str]:
@@ -102,7 +101,7 @@ def select_inputs(
     prefix = "" if cwd == "." else cwd + "/"
     anchored = None if patterns is None else anchored_patterns(patterns, cwd)
     globs = None if anchored is None else _compiled(anchored, label)
-    read_anyway = _read_anyway(snapshot.ignored)
+    read_anyway = read_when_ignored(snapshot.ignored)
     # Virtualenvs git does not ignore are keyed as environments (`cache/pathenvs.py`),
     # never file by file: one prefix test passes over their thousands of files.
     venvs = tuple(f"{env}/" for env in environments(snapshot.untracked))
@@ -121,18 +120,6 @@ def select_inputs(
         if path not in chosen and own_output_of(path, excluded) is None:
             _add(chosen, snapshot, path)
     return chosen
-
-
-def _read_anyway(ignored: frozenset[str]) -> list[str]:
-    """The ignored files tools read all the same: configuration and Python sources, but
-    none inside a tool's own cache (a directory whose `.gitignore` git ignores too, as
-    pytest, mypy and ruff write theirs to hide themselves)."""
-    caches = tuple(p.removesuffix(".gitignore") for p in ignored if p.endswith("/.gitignore"))
-    return [
-        p
-        for p in ignored
-        if (p.endswith(_READ_WHEN_IGNORED) or is_config_name(p)) and not p.startswith(caches)
-    ]
 
 
 def _compiled(anchored: list[str], label: str) -> GlobSet:

@@ -184,6 +184,33 @@ def test_staged_edits_and_untracked_inputs_are_not_the_push_ignored_files_are_no
     hooked.assert_nothing_left()
 
 
+def test_an_ignored_source_the_code_imports_is_not_the_push(hooked: Hooked) -> None:
+    # A local `settings.py` git ignores: the stages would pass in place leaning on it, but
+    # a clone of the pushed commit has none (the result cache keys such files too). The
+    # check leaves the work tree, and the commit alone fails.
+    work = hooked.work
+    leaning = work.commit(
+        {
+            ".gitignore": ".workflow/\nsrc/settings.py\n",
+            "check.py": CHECK.replace(
+                'text = pathlib.Path("src/app.py").read_text()',
+                'text = pathlib.Path("src/app.py").read_text()\n'
+                'text += "" if pathlib.Path("src/settings.py").exists() else "BROKEN"',
+            ),
+        },
+        "read local settings",
+    )
+    (work.path / "src" / "settings.py").write_text("LOCAL = 1\n")  # ignored by git
+    refused = hooked.push("origin", "main")
+    assert refused.returncode != 0, refused.stderr
+    assert hooked.remote_has("main") != leaning
+    assert (
+        f"checking the pushed commit {leaning[:12]} (main) in a temporary worktree: the work "
+        "tree differs from it under the stages' inputs (src/settings.py)" in refused.stderr
+    )
+    hooked.assert_nothing_left()
+
+
 def test_every_distinct_pushed_commit_is_checked_and_the_worst_decides(hooked: Hooked) -> None:
     work = hooked.work
     work.git("checkout", "-q", "-b", "good")
