@@ -114,6 +114,8 @@ def select_inputs(
         if not _wanted(path, prefix, globs) and not (
             path.startswith(prefix) and is_config_name(path)
         ):
+            if globs is not None and snapshot.tracked.get(path, "").startswith(MODE_SYMLINK):
+                chosen.update(_through_link(snapshot, path, globs))
             continue
         _add(chosen, snapshot, path)
     for path in literal_paths(anchored or ()):
@@ -134,6 +136,18 @@ def _wanted(path: str, prefix: str, globs: GlobSet | None) -> bool:
     if globs is None:
         return path.startswith(prefix)
     return globs.match(path) is not None
+
+
+def _through_link(snapshot: Snapshot, path: str, globs: GlobSet) -> dict[str, str]:
+    """A symlink `inputs` do not name but reach into (`lnk/**` for a link to a directory
+    `lnk`): the files read through it that the patterns match, and the link itself with
+    them, so a change behind it or a new target misses."""
+    state = snapshot.state(path)
+    if state is None or not state.startswith(MODE_SYMLINK):
+        return {}
+    entries = linked(snapshot.top, path, state)
+    matched = {key: value for key, value in entries.items() if globs.match(key) is not None}
+    return {path: entries[path], **matched} if matched else {}
 
 
 def _add(chosen: dict[str, str], snapshot: Snapshot, path: str) -> None:

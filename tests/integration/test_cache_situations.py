@@ -186,3 +186,33 @@ def tiny_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_wheel(directory, "1.0", "OK = True\n")
     build_wheel(directory, "2.0", "OK = False\n")
     return directory
+
+
+def test_inputs_that_reach_into_a_symlinked_directory_are_read_through_it(
+    tmp_path: Path,
+) -> None:
+    # `inputs = ["lnk/**"]` where `lnk` is a symlink git tracks: the files behind it count,
+    # and so does the link's target (a new target misses too).
+    check = "import pathlib, sys\nsys.exit(pathlib.Path('lnk/x.txt').read_text() != '1\\n')\n"
+    config = (
+        '[workflow]\nhistory = ""\n\n'
+        f'[stages.check]\nrun = [{json.dumps(sys.executable)}, "check.py"]\n'
+        'inputs = ["check.py", "lnk/**"]\n'
+    )
+    repo = new_repo(
+        tmp_path / "repo",
+        {"workflow.toml": config, "check.py": check, "a/x.txt": "1\n", "b/x.txt": "2\n"},
+    )
+    (repo / "lnk").symlink_to("a")
+    commit_all(repo, "link")
+    assert run(repo).returncode == 0
+    assert last_stage(repo, "check")["status"] == "passed"
+    (repo / "a" / "x.txt").write_text("3\n")  # behind the link
+    assert run(repo).returncode == 1
+    assert last_stage(repo, "check")["cache"]["hit"] is False
+    (repo / "a" / "x.txt").write_text("1\n")
+    assert run(repo).returncode == 0  # the first pass again
+    (repo / "lnk").unlink()
+    (repo / "lnk").symlink_to("b")  # a new target
+    assert run(repo).returncode == 1
+    assert last_stage(repo, "check")["status"] == "failed"
