@@ -199,8 +199,9 @@ def lane_stages(
 
     The lane's `stages` when it lists them; else every stage, except in the docs lane,
     which checks documentation: its lint stages (number 2) and the stages whose explicit
-    `inputs` match a changed file (a spell checker, a docs build), never a test suite
-    the change cannot break.
+    `inputs` match a changed file (a spell checker, a docs build, a test stage that lists
+    the docs its tests read). A stage without `inputs` does not run there, whatever its
+    tests read: the note says so, and `inputs` or `[lanes.docs] stages` bring it in.
     """
     names = [stage_name for stage_name, _ in ordered]
     if lane.stages is not None:
@@ -220,8 +221,8 @@ def lane_stages(
     if left:
         notes.append(
             f"the docs lane runs the lint stages (number {LINT_NUMBER}) and stages whose "
-            f"inputs match a changed file; not {', '.join(left)} ([lanes.docs] stages "
-            "chooses otherwise)"
+            f"explicit inputs match a changed file; not {', '.join(left)} (a stage that "
+            "reads docs lists them in its inputs, or [lanes.docs] stages chooses)"
         )
     return [n for n in names if n in chosen], notes
 
