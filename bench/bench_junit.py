@@ -119,18 +119,14 @@ def child_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": str(PLUGIN_DIR)}
 
 
+# The stage both runs share; -p no:randomly: the workload as measured before
+# pytest-randomly joined the dev extra.
+PYTEST_ARGV: tuple[str, ...] = (sys.executable, "-m", "pytest", "-q")
+PYTEST_ARGV += ("-p", "no:cacheprovider", "-p", "no:randomly", "tests")
+
+
 def plain(root: Path) -> float:
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "tests",
-    ]
+    argv = list(PYTEST_ARGV)
     started = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, check=True, env=child_env())
     return time.perf_counter() - started
@@ -139,17 +135,7 @@ def plain(root: Path) -> float:
 def with_junit(root: Path, tests: int) -> tuple[float, float]:
     """(wall of the stage as workflow runs it, of which reading and summarising)."""
     junit = root / "junit.xml"
-    argv = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:randomly",
-        "tests",
-    ]
+    argv = list(PYTEST_ARGV)
     argv += pytest_junit_args(junit)
     started = time.perf_counter()
     subprocess.run(argv, cwd=root, stdout=subprocess.DEVNULL, check=True, env=child_env())
